@@ -1,20 +1,19 @@
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE, UsageError } from "./errors";
 import { ConfigError } from "../core/config";
+import { register as generate } from "./commands/generate";
+import { register as render } from "./commands/render";
+import { register as graph } from "./commands/graph";
+import { register as diff } from "./commands/diff";
+import { register as serve } from "./commands/serve";
+import { register as load } from "./commands/load";
+import { register as run } from "./commands/run";
+import { register as report } from "./commands/report";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
 
-const COMMANDS: ReadonlyArray<() => Register> = [
-  () => require("./commands/generate").register,
-  () => require("./commands/render").register,
-  () => require("./commands/graph").register,
-  () => require("./commands/diff").register,
-  () => require("./commands/serve").register,
-  () => require("./commands/load").register,
-  () => require("./commands/run").register,
-  () => require("./commands/report").register,
-];
+const COMMANDS: readonly Register[] = [generate, render, graph, diff, serve, load, run, report];
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -24,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  for (const load of COMMANDS) load()(program, (code) => (exit = code));
+  for (const register of COMMANDS) register(program, (code) => (exit = code));
   program.commands.forEach((c) => c.exitOverride());
   try {
     await program.parseAsync(argv as string[], { from: "user" });
