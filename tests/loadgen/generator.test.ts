@@ -1,0 +1,94 @@
+import { grpcTarget } from "../../loadgen/client";
+import { runLoad } from "../../loadgen/generator";
+import { startTestServer, type TestServer } from "./server";
+
+describe("open-loop load generator", () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("achieves 1,000 rps within 2% against a trivial server, all OK", async () => {
+    server = await startTestServer();
+    const target = grpcTarget(server.address);
+    const r = await runLoad(target, { rate: 1000, arrival: "uniform", seed: "1", durationMs: 3000, warmupMs: 500 });
+    target.close();
+    expect(Math.abs(r.achievedRate - 1000) / 1000).toBeLessThan(0.02);
+    expect(r.sent).toBe(r.scheduled);
+    expect(r.ok).toBe(r.sent);
+    expect(r.statusCounts).toEqual({ "0": r.sent });
+    expect(r.successRate).toBe(1);
+    expect(r.baseline.totalCount).toBe(20);
+    expect(server.calls()).toBe(3500 + 20);
+  });
+
+  it("latency from the intended send time exposes a 300 ms stall that service time hides", async () => {
+    // The 120th call blocks the (shared) event loop for 300 ms, like a GC pause: nothing can be sent
+    // meanwhile, so the 60 requests due during the stall go out late with short service times.
+    server = await startTestServer((n) => {
+      if (n === 120) {
+        const until = Date.now() + 300;
+        while (Date.now() < until) {
+          /* stall */
+        }
+      }
+      return 0;
+    });
+    const target = grpcTarget(server.address);
+    const r = await runLoad(target, {
+      rate: 200,
+      arrival: "uniform",
+      seed: "1",
+      durationMs: 1500,
+      baselineRequests: 0,
+    });
+    target.close();
+    const p99 = r.latency.getValueAtPercentile(99) / 1000;
+    const serviceP99 = r.service.getValueAtPercentile(99) / 1000;
+    expect(r.ok).toBe(r.sent);
+    expect(p99).toBeGreaterThan(150);
+    expect(p99).toBeGreaterThan(5 * serviceP99);
+    // The send lag records the stall too.
+    expect(r.sendLag.maxValue / 1000).toBeGreaterThan(250);
+  });
+
+  it("drops due requests above the in-flight cap and counts them", async () => {
+    server = await startTestServer(() => 400);
+    const target = grpcTarget(server.address);
+    const r = await runLoad(target, {
+      rate: 200,
+      arrival: "uniform",
+      seed: "1",
+      count: 60,
+      maxInFlight: 10,
+      baselineRequests: 0,
+    });
+    target.close();
+    // 60 sends over 300 ms while each takes 400 ms: only the first 10 go out.
+    expect(r.sent).toBe(10);
+    expect(r.dropped).toBe(50);
+    expect(r.ok).toBe(10);
+    expect(r.successRate).toBeCloseTo(10 / 60, 9);
+    expect(server.calls()).toBe(10);
+  });
+
+  it("counts status codes and deadline expiries", async () => {
+    server = await startTestServer(
+      (n) => (n % 10 === 9 ? 300 : 0),
+      (n) => (n % 10 === 3 ? 14 : 0),
+    );
+    const target = grpcTarget(server.address);
+    const r = await runLoad(target, {
+      rate: 100,
+      arrival: "poisson",
+      seed: "s",
+      count: 100,
+      deadlineMs: 100,
+      baselineRequests: 0,
+    });
+    target.close();
+    expect(r.statusCounts).toEqual({ "0": 80, "4": 10, "14": 10 });
+    expect(r.successRate).toBeCloseTo(0.8, 9);
+  });
+});
