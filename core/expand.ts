@@ -1,0 +1,123 @@
+/**
+ * expand(spec) -> Kubernetes objects. Pure: the same spec and options give the same objects, with
+ * keys sorted, so `JSON.stringify(expand(spec))` is byte-stable.
+ *
+ * Order: the Namespace, then per service in spec order: ConfigMap, PersistentVolumeClaim (if any),
+ * Deployment, Service, HorizontalPodAutoscaler (if any), PodDisruptionBudget (if any), NetworkPolicy.
+ * Each builder lives in `core/k8s/<kind>.ts`; this file resolves options and the call graph once
+ * and loops.
+ */
+import type { ServiceSpec, SystemSpec } from "./types";
+import { canonical } from "./k8s/canonical";
+import { configHash, configMap, serviceConfigJson } from "./k8s/config-map";
+import type { ResolvedOptions, ServiceContext } from "./k8s/context";
+import { deployment } from "./k8s/deployment";
+import { namespace } from "./k8s/namespace";
+import { networkPolicy } from "./k8s/network-policy";
+import type { KubeObject } from "./k8s/objects";
+import { pvc } from "./k8s/pvc";
+import { hpa, pdb } from "./k8s/scaling";
+import { service } from "./k8s/service";
+import { dataVolume } from "./k8s/storage";
+
+export type {
+  ConfigMap,
+  Deployment,
+  HorizontalPodAutoscaler,
+  KubeKind,
+  KubeObject,
+  Namespace,
+  NetworkPolicy,
+  PersistentVolumeClaim,
+  PodDisruptionBudget,
+  Service,
+} from "./k8s/objects";
+export { KUBE_KINDS, objectKey } from "./k8s/objects";
+
+export interface ExpandOptions {
+  /**
+   * OTLP/gRPC collector endpoint (e.g. `http://otel-collector.observability:4317`), set as
+   * OTEL_EXPORTER_OTLP_ENDPOINT on every container.
+   * @default tracing off (OTEL_TRACES_EXPORTER=none)
+   */
+  readonly otlpEndpoint?: string;
+  /**
+   * Namespace allowed to scrape metrics and to receive OTLP.
+   * @default "observability"
+   */
+  readonly observabilityNamespace?: string;
+  /** Extra Namespace labels, e.g. `istio-injection: enabled`; they win over ours. @default {} */
+  readonly namespaceLabels?: Readonly<Record<string, string>>;
+  /** Namespace annotations, e.g. `linkerd.io/inject: enabled`. @default {} */
+  readonly namespaceAnnotations?: Readonly<Record<string, string>>;
+  /** Namespaces every pod may reach on any port, e.g. `istio-system`. @default [] */
+  readonly extraEgressNamespaces?: readonly string[];
+}
+
+export const DEFAULT_OBSERVABILITY_NAMESPACE = "observability";
+
+export function resolveOptions(opts: ExpandOptions = {}): ResolvedOptions {
+  return {
+    otlpEndpoint: opts.otlpEndpoint ?? null,
+    observabilityNamespace: opts.observabilityNamespace ?? DEFAULT_OBSERVABILITY_NAMESPACE,
+    namespaceLabels: opts.namespaceLabels ?? {},
+    namespaceAnnotations: opts.namespaceAnnotations ?? {},
+    extraEgressNamespaces: [...new Set(opts.extraEgressNamespaces ?? [])].sort(),
+  };
+}
+
+/** Callers of every service id, each list in spec order. */
+export function callersById(spec: SystemSpec): Map<string, ServiceSpec[]> {
+  const byId = new Map(spec.services.map((s) => [s.id, s]));
+  const callers = new Map<string, ServiceSpec[]>(spec.services.map((s) => [s.id, []]));
+  for (const s of spec.services) {
+    for (const id of s.calls) {
+      const list = callers.get(id);
+      if (list === undefined || !byId.has(id)) {
+        throw new Error(`services[${s.id}].calls: unknown service "${id}" (known: ids of spec.services)`);
+      }
+      list.push(s);
+    }
+  }
+  return callers;
+}
+
+function contexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
+  const byId = new Map(spec.services.map((s) => [s.id, s]));
+  const callers = callersById(spec);
+  return spec.services.map((svc) => {
+    const configJson = serviceConfigJson(spec, svc);
+    return {
+      spec,
+      svc,
+      namespace: spec.config.namespace,
+      opts,
+      callers: callers.get(svc.id) ?? [],
+      callees: svc.calls.map((id) => byId.get(id)).filter((s): s is ServiceSpec => s !== undefined),
+      data: dataVolume(svc),
+      configJson,
+      configHash: configHash(configJson),
+    };
+  });
+}
+
+/** The objects of one service, in canonical order. */
+export function expandService(ctx: ServiceContext): KubeObject[] {
+  const out: (KubeObject | null)[] = [
+    configMap(ctx),
+    pvc(ctx),
+    deployment(ctx),
+    service(ctx),
+    hpa(ctx),
+    pdb(ctx),
+    networkPolicy(ctx),
+  ];
+  return out.filter((o): o is KubeObject => o !== null).map(canonical);
+}
+
+export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
+  const resolved = resolveOptions(opts);
+  const out: KubeObject[] = [canonical(namespace(spec.config.namespace, resolved))];
+  for (const ctx of contexts(spec, resolved)) out.push(...expandService(ctx));
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * The NetworkPolicy `<name>`: default-deny both ways, then
+ *   ingress  grpc    from the pods of the service's callers (the gateway: from anywhere)
+ *            metrics from the observability namespace
+ *   egress   grpc    to the pods of its callees
+ *            53      UDP+TCP to kube-system (DNS)
+ *            4317/4318 to the observability namespace (OTLP)
+ *            any port to each extra namespace (e.g. a mesh control plane)
+ * Peers are listed one per service, in spec order, so a changed call graph reads as a changed peer.
+ */
+import type {
+  NetworkPolicyEgressRule,
+  NetworkPolicyIngressRule,
+  NetworkPolicyPeer,
+  NetworkPolicyPort,
+} from "kubernetes-types/networking/v1";
+import { GRPC_PORT, METRICS_PORT } from "../types";
+import type { ServiceContext } from "./context";
+import { LABEL_NAMESPACE_NAME, selectorLabels, serviceLabels } from "./labels";
+import type { NetworkPolicy } from "./objects";
+
+export const DNS_NAMESPACE = "kube-system";
+export const OTLP_PORTS = [4317, 4318] as const;
+
+const tcp = (port: number): NetworkPolicyPort => ({ protocol: "TCP", port });
+const inNamespace = (name: string): NetworkPolicyPeer => ({
+  namespaceSelector: { matchLabels: { [LABEL_NAMESPACE_NAME]: name } },
+});
+const podsOf = (name: string): NetworkPolicyPeer => ({ podSelector: { matchLabels: selectorLabels(name) } });
+
+function ingress(ctx: ServiceContext): NetworkPolicyIngressRule[] {
+  const rules: NetworkPolicyIngressRule[] = [];
+  if (ctx.svc.id === ctx.spec.gateway) {
+    rules.push({ ports: [tcp(GRPC_PORT)] });
+  } else if (ctx.callers.length > 0) {
+    rules.push({ from: ctx.callers.map((c) => podsOf(c.name)), ports: [tcp(GRPC_PORT)] });
+  }
+  rules.push({ from: [inNamespace(ctx.opts.observabilityNamespace)], ports: [tcp(METRICS_PORT)] });
+  return rules;
+}
+
+function egress(ctx: ServiceContext): NetworkPolicyEgressRule[] {
+  const rules: NetworkPolicyEgressRule[] = [];
+  if (ctx.callees.length > 0) {
+    rules.push({ to: ctx.callees.map((c) => podsOf(c.name)), ports: [tcp(GRPC_PORT)] });
+  }
+  rules.push({
+    to: [inNamespace(DNS_NAMESPACE)],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  });
+  rules.push({ to: [inNamespace(ctx.opts.observabilityNamespace)], ports: OTLP_PORTS.map(tcp) });
+  if (ctx.opts.extraEgressNamespaces.length > 0) {
+    rules.push({ to: ctx.opts.extraEgressNamespaces.map(inNamespace) });
+  }
+  return rules;
+}
+
+export function networkPolicy(ctx: ServiceContext): NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(ctx.svc.name) },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: ingress(ctx),
+      egress: egress(ctx),
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * HorizontalPodAutoscaler (autoscaling/v2, CPU utilisation) where the spec asks for one, and a
+ * PodDisruptionBudget (minAvailable 1) where the service never runs fewer than two pods: with a
+ * single pod a PDB would block every node drain.
+ */
+import type { ServiceSpec } from "../types";
+import type { ServiceContext } from "./context";
+import { selectorLabels, serviceLabels } from "./labels";
+import type { HorizontalPodAutoscaler, PodDisruptionBudget } from "./objects";
+
+/** The fewest pods the service runs: the HPA's floor, or its fixed replicas. */
+export function minPods(svc: ServiceSpec): number {
+  return svc.hpa?.minReplicas ?? svc.replicas;
+}
+
+export function hasPdb(svc: ServiceSpec): boolean {
+  return minPods(svc) > 1;
+}
+
+export function hpa(ctx: ServiceContext): HorizontalPodAutoscaler | null {
+  const h = ctx.svc.hpa;
+  if (h === null) return null;
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: ctx.svc.name },
+      minReplicas: h.minReplicas,
+      maxReplicas: h.maxReplicas,
+      metrics: [
+        {
+          type: "Resource",
+          resource: {
+            name: "cpu",
+            target: { type: "Utilization", averageUtilization: h.targetCPUUtilizationPercentage },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function pdb(ctx: ServiceContext): PodDisruptionBudget | null {
+  if (!hasPdb(ctx.svc)) return null;
+  return {
+    apiVersion: "policy/v1",
+    kind: "PodDisruptionBudget",
+    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(ctx.svc.name) } },
+  };
+}
