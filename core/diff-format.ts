@@ -1,0 +1,249 @@
+/**
+ * Renderings of a SystemDiff: `text` for a terminal, `markdown` for a pull-request comment
+ * (bounded in size by summarising long lists), `json` for tools (the SystemDiff itself).
+ */
+import { isEmptyDiff } from "./diff";
+import type { Edge, FieldChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+
+export const DIFF_FORMATS = ["text", "markdown", "json"] as const;
+export type DiffFormat = (typeof DIFF_FORMATS)[number];
+
+/** Markdown output stays under this many characters (GitHub comments allow 65,536). */
+export const MARKDOWN_LIMIT = 60_000;
+
+export function formatDiff(diff: SystemDiff, format: DiffFormat): string {
+  switch (format) {
+    case "text":
+      return formatText(diff);
+    case "markdown":
+      return formatMarkdown(diff);
+    case "json":
+      return `${JSON.stringify(diff, null, 2)}\n`;
+    default: {
+      const never: never = format;
+      throw new Error(`unknown diff format ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** A value for display: JSON, shortened to `max` characters; "(absent)" for a missing one. */
+export function showValue(v: unknown, max: number): string {
+  const s = v === undefined ? "(absent)" : JSON.stringify(v);
+  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+}
+
+const showRef = (s: ServiceRef): string => `${s.id} ${s.name} (${s.class})`;
+const showEdge = (e: Edge): string => `${e.caller} -> ${e.callee}`;
+
+function summaryLine(diff: SystemDiff): string {
+  const s = diff.summary;
+  return (
+    `config ~${s.configChanges} | services +${s.servicesAdded} -${s.servicesRemoved} ~${s.servicesChanged}` +
+    ` | edges +${s.edgesAdded} -${s.edgesRemoved}` +
+    ` | objects +${s.objectsAdded} -${s.objectsRemoved} ~${s.objectsChanged}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// text
+
+const TEXT_VALUE_MAX = 200;
+
+function fieldLine(f: FieldChange, max: number): string {
+  return `${f.path}: ${showValue(f.from, max)} -> ${showValue(f.to, max)}`;
+}
+
+function serviceTextLines(c: ServiceChange): string[] {
+  const out = [`  ~ ${c.id} ${c.name}`];
+  if (c.class !== undefined) out.push(`      class: ${c.class.from} -> ${c.class.to}`);
+  for (const p of c.pathsAdded) out.push(`      + path ${p}`);
+  for (const p of c.pathsRemoved) out.push(`      - path ${p}`);
+  for (const f of c.fields) out.push(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
+  return out;
+}
+
+export function formatText(diff: SystemDiff): string {
+  if (isEmptyDiff(diff)) return "No differences.\n";
+  const lines = [`Summary: ${summaryLine(diff)}`];
+  const section = (title: string, body: readonly string[]): void => {
+    if (body.length > 0) lines.push("", title, ...body);
+  };
+  section(
+    "Config",
+    diff.config.map((f) => `  ~ ${fieldLine(f, TEXT_VALUE_MAX)}`),
+  );
+  section("Services", [
+    ...diff.services.added.map((s) => `  + ${showRef(s)}`),
+    ...diff.services.removed.map((s) => `  - ${showRef(s)}`),
+    ...diff.services.changed.flatMap(serviceTextLines),
+  ]);
+  section("Call edges", [
+    ...diff.edges.added.map((e) => `  + ${showEdge(e)}`),
+    ...diff.edges.removed.map((e) => `  - ${showEdge(e)}`),
+  ]);
+  section("Kubernetes objects", [
+    ...diff.resources.added.map((k) => `  + ${k}`),
+    ...diff.resources.removed.map((k) => `  - ${k}`),
+    ...diff.resources.changed.flatMap((o) => [
+      `  ~ ${o.key}`,
+      ...o.fields.map((f) => `      ${fieldLine(f, TEXT_VALUE_MAX)}`),
+    ]),
+  ]);
+  return `${lines.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// markdown
+
+/** How much of each list the markdown shows; tightened until the comment fits. */
+interface Budget {
+  /** Items per section (services, edges, objects, config keys). */
+  readonly items: number;
+  /** Field lines per changed service or object. */
+  readonly fields: number;
+  /** Characters per displayed value or path string. */
+  readonly value: number;
+}
+
+const BUDGETS: readonly Budget[] = [
+  { items: 200, fields: 30, value: 120 },
+  { items: 100, fields: 15, value: 80 },
+  { items: 50, fields: 8, value: 60 },
+  { items: 20, fields: 4, value: 40 },
+  { items: 5, fields: 2, value: 40 },
+  { items: 0, fields: 0, value: 40 },
+];
+
+/** Inline code that survives backticks in the content. */
+export function code(s: string): string {
+  const longest = Math.max(0, ...(s.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = s.startsWith("`") || s.endsWith("`") ? " " : "";
+  return `${fence}${pad}${s}${pad}${fence}`;
+}
+
+/** The first `limit` lines, then "...and K more". */
+function capped(lines: readonly string[], limit: number, indent = ""): string[] {
+  if (lines.length <= limit) return [...lines];
+  return [...lines.slice(0, limit), `${indent}- …and ${lines.length - limit} more`];
+}
+
+function short(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+}
+
+function mdField(f: FieldChange, b: Budget): string {
+  return `${code(f.path)}: ${code(showValue(f.from, b.value))} → ${code(showValue(f.to, b.value))}`;
+}
+
+function mdService(c: ServiceChange, b: Budget): string[] {
+  const details = [
+    ...(c.class !== undefined ? [`  - class: ${c.class.from} → ${c.class.to}`] : []),
+    ...c.pathsAdded.map((p) => `  - path added: ${code(short(p, b.value))}`),
+    ...c.pathsRemoved.map((p) => `  - path removed: ${code(short(p, b.value))}`),
+    ...c.fields.map((f) => `  - ${mdField(f, b)}`),
+  ];
+  return [`- **${c.id}** ${code(c.name)}`, ...capped(details, b.fields, "  ")];
+}
+
+function details(title: string, count: number, body: readonly string[]): string[] {
+  if (count === 0) return [];
+  return ["", `<details><summary>${title}</summary>`, "", ...body, "", "</details>"];
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function markdownWith(diff: SystemDiff, b: Budget): string {
+  const s = diff.summary;
+  const lines = [
+    "### slop diff",
+    "",
+    "| | Added | Removed | Changed |",
+    "|---|---:|---:|---:|",
+    `| Config keys | | | ${s.configChanges} |`,
+    `| Services | ${s.servicesAdded} | ${s.servicesRemoved} | ${s.servicesChanged} |`,
+    `| Call edges | ${s.edgesAdded} | ${s.edgesRemoved} | |`,
+    `| Kubernetes objects | ${s.objectsAdded} | ${s.objectsRemoved} | ${s.objectsChanged} |`,
+  ];
+  if (isEmptyDiff(diff)) return `${[...lines, "", "No differences."].join("\n")}\n`;
+  lines.push(
+    ...details(
+      `Config: ${plural(s.configChanges, "change")}`,
+      s.configChanges,
+      capped(
+        diff.config.map((f) => `- ${mdField(f, b)}`),
+        b.items,
+      ),
+    ),
+    ...details(
+      `Services added: ${s.servicesAdded}`,
+      s.servicesAdded,
+      capped(
+        diff.services.added.map((r) => `- ${code(showRef(r))}`),
+        b.items,
+      ),
+    ),
+    ...details(
+      `Services removed: ${s.servicesRemoved}`,
+      s.servicesRemoved,
+      capped(
+        diff.services.removed.map((r) => `- ${code(showRef(r))}`),
+        b.items,
+      ),
+    ),
+    ...details(`Services changed: ${s.servicesChanged}`, s.servicesChanged, [
+      ...diff.services.changed.slice(0, b.items).flatMap((c) => mdService(c, b)),
+      ...(s.servicesChanged > b.items ? [`- …and ${s.servicesChanged - b.items} more`] : []),
+    ]),
+    ...details(
+      `Call edges: +${s.edgesAdded} −${s.edgesRemoved}`,
+      s.edgesAdded + s.edgesRemoved,
+      capped(
+        [
+          ...diff.edges.added.map((e) => `- added ${code(showEdge(e))}`),
+          ...diff.edges.removed.map((e) => `- removed ${code(showEdge(e))}`),
+        ],
+        b.items,
+      ),
+    ),
+    ...details(
+      `Kubernetes objects: +${s.objectsAdded} −${s.objectsRemoved}`,
+      s.objectsAdded + s.objectsRemoved,
+      capped(
+        [
+          ...diff.resources.added.map((k) => `- added ${code(k)}`),
+          ...diff.resources.removed.map((k) => `- removed ${code(k)}`),
+        ],
+        b.items,
+      ),
+    ),
+    ...details(`Kubernetes objects changed: ${s.objectsChanged}`, s.objectsChanged, [
+      ...diff.resources.changed.slice(0, b.items).flatMap((o) => [
+        `- ${code(o.key)}`,
+        ...capped(
+          o.fields.map((f) => `  - ${mdField(f, b)}`),
+          b.fields,
+          "  ",
+        ),
+      ]),
+      ...(s.objectsChanged > b.items ? [`- …and ${s.objectsChanged - b.items} more`] : []),
+    ]),
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Markdown for a PR comment: a summary table, then one collapsible section per category. Long
+ * lists are cut ("…and K more") with the most generous budget that keeps the text under
+ * `limit` characters.
+ */
+export function formatMarkdown(diff: SystemDiff, limit = MARKDOWN_LIMIT): string {
+  for (const b of BUDGETS) {
+    const md = markdownWith(diff, b);
+    if (md.length <= limit) return md;
+  }
+  // Unreachable for sane limits: with zero items per section the text is a few hundred characters.
+  throw new Error(`markdown diff does not fit in ${limit} characters even when fully summarised`);
+}

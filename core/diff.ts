@@ -1,0 +1,302 @@
+/**
+ * The semantic diff of two systems: what a reviewer wants to know when a seed or a config
+ * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
+ * list in a stable order so the JSON form is byte-stable.
+ */
+import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
+
+/** One changed value at a dotted path; `from`/`to` are absent when the value is absent on that side. */
+export interface FieldChange {
+  readonly path: string;
+  readonly from?: unknown;
+  readonly to?: unknown;
+}
+
+export interface ServiceRef {
+  readonly id: string;
+  readonly name: string;
+  readonly class: ServiceClass;
+}
+
+export interface Edge {
+  readonly caller: string;
+  readonly callee: string;
+}
+
+export interface ServiceChange {
+  readonly id: string;
+  readonly name: string;
+  /** Present when the class changed. */
+  readonly class?: { readonly from: ServiceClass; readonly to: ServiceClass };
+  /** Paths of B that A does not have, and the reverse (as sets, sorted). */
+  readonly pathsAdded: readonly string[];
+  readonly pathsRemoved: readonly string[];
+  /** opCosts, replicas, resources, hpa, nodePool, nodeSelector, tolerations, annotations. */
+  readonly fields: readonly FieldChange[];
+}
+
+export interface ObjectChange {
+  /** `objectKey()` of the object, e.g. "apps/v1/Deployment/slop/svc-b". */
+  readonly key: string;
+  readonly fields: readonly FieldChange[];
+}
+
+export interface DiffSummary {
+  readonly configChanges: number;
+  readonly servicesAdded: number;
+  readonly servicesRemoved: number;
+  readonly servicesChanged: number;
+  readonly edgesAdded: number;
+  readonly edgesRemoved: number;
+  readonly objectsAdded: number;
+  readonly objectsRemoved: number;
+  readonly objectsChanged: number;
+}
+
+export interface SystemDiff {
+  readonly summary: DiffSummary;
+  /** Dotted config keys (e.g. "classes.db.replicas.max"), sorted. */
+  readonly config: readonly FieldChange[];
+  readonly services: {
+    readonly added: readonly ServiceRef[];
+    readonly removed: readonly ServiceRef[];
+    readonly changed: readonly ServiceChange[];
+  };
+  readonly edges: { readonly added: readonly Edge[]; readonly removed: readonly Edge[] };
+  readonly resources: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly ObjectChange[];
+  };
+}
+
+/** How to turn a spec into keyed objects: `expand` and `objectKey` from core/expand in production. */
+export interface ResourceSource<O> {
+  readonly expand: (spec: SystemSpec) => readonly O[];
+  readonly key: (obj: O) => string;
+}
+
+/** Service fields compared per service (paths, class and calls are reported separately). */
+const SERVICE_FIELDS = [
+  "opCosts",
+  "replicas",
+  "resources",
+  "hpa",
+  "nodePool",
+  "nodeSelector",
+  "tolerations",
+  "annotations",
+] as const satisfies readonly (keyof ServiceSpec)[];
+
+/** Server-managed or derived fields that only restate another change. */
+const NOISE_PATHS: readonly RegExp[] = [
+  /^status(\.|\[|$)/,
+  /^metadata\.(uid|resourceVersion|generation|creationTimestamp|managedFields)(\.|\[|$)/,
+  // Content hashes (e.g. a config checksum that rolls pods) change whenever the hashed data
+  // does; the data's own change is reported, the hash is noise.
+  /(^|\.)annotations\["[^"]*(checksum|hash)[^"]*"\]$/i,
+];
+
+export function isNoise(path: string): boolean {
+  return NOISE_PATHS.some((re) => re.test(path));
+}
+
+export function diffSystems<O>(a: SystemSpec, b: SystemSpec, resources: ResourceSource<O>): SystemDiff {
+  const config = diffValues(a.config, b.config);
+  const services = diffServices(a.services, b.services);
+  const edges = diffEdges(a.services, b.services);
+  const objects = diffObjects(resources.expand(a), resources.expand(b), resources.key);
+  return {
+    summary: {
+      configChanges: config.length,
+      servicesAdded: services.added.length,
+      servicesRemoved: services.removed.length,
+      servicesChanged: services.changed.length,
+      edgesAdded: edges.added.length,
+      edgesRemoved: edges.removed.length,
+      objectsAdded: objects.added.length,
+      objectsRemoved: objects.removed.length,
+      objectsChanged: objects.changed.length,
+    },
+    config,
+    services,
+    edges,
+    resources: objects,
+  };
+}
+
+/** True when the diff reports nothing at all. */
+export function isEmptyDiff(d: SystemDiff): boolean {
+  return Object.values(d.summary).every((n) => n === 0);
+}
+
+const ref = (s: ServiceSpec): ServiceRef => ({ id: s.id, name: s.name, class: s.class });
+
+/** Service ids sort by index: shorter first, then alphabetical (A..Z, AA..). */
+export function compareIds(x: string, y: string): number {
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+}
+
+export function diffServices(a: readonly ServiceSpec[], b: readonly ServiceSpec[]): SystemDiff["services"] {
+  const inA = new Map(a.map((s) => [s.id, s]));
+  const inB = new Map(b.map((s) => [s.id, s]));
+  const byId = (x: ServiceRef, y: ServiceRef): number => compareIds(x.id, y.id);
+  const added = b
+    .filter((s) => !inA.has(s.id))
+    .map(ref)
+    .sort(byId);
+  const removed = a
+    .filter((s) => !inB.has(s.id))
+    .map(ref)
+    .sort(byId);
+  const changed: ServiceChange[] = [];
+  for (const sa of [...a].sort((x, y) => compareIds(x.id, y.id))) {
+    const sb = inB.get(sa.id);
+    if (sb === undefined) continue;
+    const change = diffService(sa, sb);
+    if (change !== null) changed.push(change);
+  }
+  return { added, removed, changed };
+}
+
+export function diffService(a: ServiceSpec, b: ServiceSpec): ServiceChange | null {
+  const pathsA = new Set(a.paths);
+  const pathsB = new Set(b.paths);
+  const pathsAdded = [...pathsB].filter((p) => !pathsA.has(p)).sort();
+  const pathsRemoved = [...pathsA].filter((p) => !pathsB.has(p)).sort();
+  const fields = SERVICE_FIELDS.flatMap((f) => diffValues(a[f], b[f], f));
+  const classChanged = a.class !== b.class;
+  if (!classChanged && pathsAdded.length === 0 && pathsRemoved.length === 0 && fields.length === 0)
+    return null;
+  return {
+    id: b.id,
+    name: b.name,
+    ...(classChanged ? { class: { from: a.class, to: b.class } } : {}),
+    pathsAdded,
+    pathsRemoved,
+    fields,
+  };
+}
+
+function edgesOf(services: readonly ServiceSpec[]): Map<string, Edge> {
+  const out = new Map<string, Edge>();
+  for (const s of services) for (const c of s.calls) out.set(`${s.id}>${c}`, { caller: s.id, callee: c });
+  return out;
+}
+
+const compareEdges = (x: Edge, y: Edge): number =>
+  compareIds(x.caller, y.caller) || compareIds(x.callee, y.callee);
+
+export function diffEdges(a: readonly ServiceSpec[], b: readonly ServiceSpec[]): SystemDiff["edges"] {
+  const ea = edgesOf(a);
+  const eb = edgesOf(b);
+  return {
+    added: [...eb]
+      .filter(([k]) => !ea.has(k))
+      .map(([, e]) => e)
+      .sort(compareEdges),
+    removed: [...ea]
+      .filter(([k]) => !eb.has(k))
+      .map(([, e]) => e)
+      .sort(compareEdges),
+  };
+}
+
+/** Objects keyed by `key`: added and removed keys (sorted) and, per common key, the changed fields. */
+export function diffObjects<O>(
+  a: readonly O[],
+  b: readonly O[],
+  key: (obj: O) => string,
+): SystemDiff["resources"] {
+  const inA = keyed(a, key);
+  const inB = keyed(b, key);
+  const added = [...inB.keys()].filter((k) => !inA.has(k)).sort();
+  const removed = [...inA.keys()].filter((k) => !inB.has(k)).sort();
+  const changed: ObjectChange[] = [];
+  for (const k of [...inA.keys()].sort()) {
+    if (!inB.has(k)) continue;
+    const fields = diffValues(expandJsonStrings(inA.get(k)), expandJsonStrings(inB.get(k))).filter(
+      (f) => !isNoise(f.path),
+    );
+    if (fields.length > 0) changed.push({ key: k, fields });
+  }
+  return { added, removed, changed };
+}
+
+function keyed<O>(objs: readonly O[], key: (obj: O) => string): Map<string, O> {
+  const out = new Map<string, O>();
+  for (const o of objs) {
+    const k = key(o);
+    if (out.has(k)) throw new Error(`two objects share the key ${k}; keys must be unique`);
+    out.set(k, o);
+  }
+  return out;
+}
+
+/**
+ * ConfigMap data values that hold JSON documents (the runtime's `service.json`) are parsed, so
+ * a changed path shows as `data["service.json"].paths[1]`, not as one unreadable string.
+ */
+function expandJsonStrings(obj: unknown): unknown {
+  if (!isRecord(obj) || !isRecord(obj.data)) return obj;
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj.data)) data[k] = typeof v === "string" ? parseJsonDocument(v) : v;
+  return { ...obj, data };
+}
+
+function parseJsonDocument(s: string): unknown {
+  const t = s.trimStart();
+  if (!t.startsWith("{") && !t.startsWith("[")) return s;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+}
+
+function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** `a.b`, or `a["app.kubernetes.io/name"]` for keys that are not plain identifiers. */
+export function joinKey(prefix: string, key: string): string {
+  if (!PLAIN_KEY.test(key)) return `${prefix}[${JSON.stringify(key)}]`;
+  return prefix === "" ? key : `${prefix}.${key}`;
+}
+
+/**
+ * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items),
+ * in key order. A value whose type differs (or that exists on one side only) is one change.
+ */
+export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
+  const out: FieldChange[] = [];
+  const visit = (x: unknown, y: unknown, path: string): void => {
+    if (Array.isArray(x) && Array.isArray(y)) {
+      const n = Math.max(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const p = `${path}[${i}]`;
+        if (i >= x.length) out.push({ path: p, to: y[i] });
+        else if (i >= y.length) out.push({ path: p, from: x[i] });
+        else visit(x[i], y[i], p);
+      }
+      return;
+    }
+    if (isRecord(x) && isRecord(y)) {
+      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+      for (const k of keys) {
+        const p = joinKey(path, k);
+        const inX = x[k] !== undefined;
+        const inY = y[k] !== undefined;
+        if (inX && inY) visit(x[k], y[k], p);
+        else if (inX) out.push({ path: p, from: x[k] });
+        else if (inY) out.push({ path: p, to: y[k] });
+      }
+      return;
+    }
+    if (x !== y) out.push({ path, from: x, to: y });
+  };
+  visit(a, b, prefix);
+  return out;
+}

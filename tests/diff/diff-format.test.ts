@@ -1,0 +1,111 @@
+import { diffSystems } from "../../core/diff";
+import type { SystemDiff } from "../../core/diff";
+import { code, formatDiff, formatMarkdown, MARKDOWN_LIMIT, showValue } from "../../core/diff-format";
+import type { SystemSpec } from "../../core/types";
+import { abc, fakeResources, service, system } from "./fixtures";
+
+const diff = (a: SystemSpec, b: SystemSpec): SystemDiff => diffSystems(a, b, fakeResources);
+
+/** abc() plus one service D calling A, and B with 3 replicas. */
+function changed(): SystemDiff {
+  const a = abc();
+  const services = [
+    ...a.services.map((s) => (s.id === "B" ? { ...s, replicas: 3 } : s)),
+    service("D", { calls: ["A"] }),
+  ];
+  return diff(a, system(services));
+}
+
+/** Bijective base-26 service id: 0 = A, 25 = Z, 26 = AA. */
+function idOf(i: number): string {
+  let n = i + 1;
+  let id = "";
+  while (n > 0) {
+    n -= 1;
+    id = String.fromCharCode(65 + (n % 26)) + id;
+    n = Math.floor(n / 26);
+  }
+  return id;
+}
+
+/** N services changed (paths, replicas) and N more added: a diff far too big to list in full. */
+function huge(n: number): SystemDiff {
+  const ids = Array.from({ length: n }, (_, i) => idOf(i));
+  const side = (op: string, replicas: number, prefix: string): SystemSpec["services"] =>
+    ids.map((id) => service(`${prefix}${id}`, { paths: [`${op},${op},A`], replicas, calls: ["A"] }));
+  const a = system(side("mem", 2, "Q"));
+  const b = system([...side("disk", 5, "Q"), ...side("io", 3, "Z")]);
+  return diff(a, b);
+}
+
+describe("formatDiff", () => {
+  it("text: says so when there is nothing", () => {
+    expect(formatDiff(diff(abc(), abc()), "text")).toBe("No differences.\n");
+  });
+
+  it("text: lists each category with +, - and ~", () => {
+    const text = formatDiff(changed(), "text");
+    expect(text).toContain("Summary: config ~1 | services +1 -0 ~1 | edges +1 -0 | objects +2 -0 ~1\n");
+    expect(text).toContain("  ~ services: 3 -> 4\n");
+    expect(text).toContain("  + D svc-d (stateless)\n");
+    expect(text).toContain("  ~ B svc-b\n      replicas: 2 -> 3\n");
+    expect(text).toContain("  + D -> A\n");
+    expect(text).toContain("  ~ apps/v1/Deployment/slop/svc-b\n      spec.replicas: 2 -> 3\n");
+  });
+
+  it("json: is the SystemDiff itself, byte-stable", () => {
+    const d = changed();
+    const json = formatDiff(d, "json");
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(d)));
+    expect(formatDiff(changed(), "json")).toBe(json);
+    expect(json.endsWith("}\n")).toBe(true);
+  });
+
+  it("markdown: a summary table and collapsible sections", () => {
+    const md = formatDiff(changed(), "markdown");
+    expect(md).toContain("| Services | 1 | 0 | 1 |");
+    expect(md).toContain("<details><summary>Services added: 1</summary>");
+    expect(md).toContain("- `D svc-d (stateless)`");
+    expect(md).toContain("  - `replicas`: `2` → `3`");
+    expect(md).toContain("  - `spec.replicas`: `2` → `3`");
+    expect(md.split("<details>").length).toBe(md.split("</details>").length);
+    expect(md).not.toContain("more");
+  });
+
+  it("markdown: a huge diff is summarised under the comment limit", () => {
+    const d = huge(1000);
+    expect(d.summary.servicesChanged).toBe(1000);
+    expect(d.summary.servicesAdded).toBe(1000);
+    const full = formatDiff(d, "text");
+    expect(full.length).toBeGreaterThan(MARKDOWN_LIMIT);
+    const md = formatMarkdown(d);
+    expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(md).toMatch(/…and \d+ more/);
+    expect(md).toContain("| Services | 1000 | 0 | 1000 |");
+  });
+
+  it("markdown: a tighter limit gives a shorter, still valid comment", () => {
+    const md = formatMarkdown(huge(200), 5_000);
+    expect(md.length).toBeLessThanOrEqual(5_000);
+    expect(md.split("<details>").length).toBe(md.split("</details>").length);
+  });
+});
+
+describe("helpers", () => {
+  it.each([
+    ["plain", "`plain`"],
+    ["a`b", "``a`b``"],
+    ["`x", "`` `x ``"],
+  ])("code(%j)", (s, expected) => {
+    expect(code(s)).toBe(expected);
+  });
+
+  it.each<[unknown, number, string]>([
+    [undefined, 10, "(absent)"],
+    ["500m", 10, '"500m"'],
+    [3, 10, "3"],
+    ["abcdefghij", 6, '"abcd…'],
+  ])("showValue(%j, %d)", (v, max, expected) => {
+    expect(showValue(v, max)).toBe(expected);
+  });
+});
