@@ -1,0 +1,59 @@
+/**
+ * Pure builders of kubeconfig documents for clusters the stack creates. The result is JSON (a
+ * valid kubeconfig; YAML is a superset) and is always wrapped in a Pulumi secret by the caller.
+ */
+
+export interface EksKubeconfigInput {
+  readonly clusterName: string;
+  readonly endpoint: string;
+  /** Base64 certificate authority data of the cluster. */
+  readonly caData: string;
+  readonly region: string;
+}
+
+/** A kubeconfig that authenticates with `aws eks get-token` (the AWS CLI must be on PATH). */
+export function eksKubeconfig(input: EksKubeconfigInput): string {
+  const user = `aws-${input.clusterName}`;
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      { name: input.clusterName, cluster: { server: input.endpoint, "certificate-authority-data": input.caData } },
+    ],
+    contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
+    "current-context": input.clusterName,
+    users: [
+      {
+        name: user,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", input.clusterName, "--region", input.region],
+            interactiveMode: "Never",
+          },
+        },
+      },
+    ],
+  });
+}
+
+/**
+ * `count` equal subnets carved from an IPv4 CIDR, each 4 bits longer than the VPC's prefix
+ * (10.0.0.0/16 -> 10.0.0.0/20, 10.0.16.0/20, ...). Throws if they do not fit.
+ */
+export function subnetCidrs(vpcCidr: string, count: number): string[] {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(vpcCidr);
+  if (m === null) throw new Error(`not an IPv4 CIDR: ${vpcCidr}`);
+  const prefix = Number(m[5]);
+  const sub = prefix + 4;
+  if (sub > 28 || count > 16) throw new Error(`cannot carve ${count} subnets from ${vpcCidr}`);
+  const base = m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const network = (base & mask) >>> 0;
+  const step = 2 ** (32 - sub);
+  return Array.from({ length: count }, (_, i) => {
+    const n = network + i * step;
+    return `${[24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".")}/${sub}`;
+  });
+}

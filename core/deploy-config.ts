@@ -1,0 +1,257 @@
+/**
+ * Deployment configuration: the `slop:*` keys that say WHERE and HOW a generated system is
+ * deployed (cluster provider, region, Kubernetes version, mesh, observability parts, image
+ * build), as opposed to SlopConfig, which says WHAT is generated. Pure: no Pulumi, no fs.
+ * Errors are ConfigErrors naming the key, the value and what is allowed.
+ */
+import { ConfigError } from "./config";
+import type { NodePool, SlopConfig, TaintEffect } from "./types";
+
+export const CLUSTER_PROVIDERS = ["kubeconfig", "digitalocean", "aws"] as const;
+export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
+
+export const MESHES = ["none", "istio", "linkerd"] as const;
+export type Mesh = (typeof MESHES)[number];
+
+export interface ObservabilityConfig {
+  /** kube-prometheus-stack (Prometheus, operator, kube-state-metrics) + a PodMonitor. @default true */
+  readonly prometheus: boolean;
+  /** Grafana with data sources and the generated system's dashboard. @default true */
+  readonly grafana: boolean;
+  /** OpenTelemetry collector + Jaeger; the OTLP endpoint is passed to the services. @default true */
+  readonly tracing: boolean;
+  /** Loki + a log shipper (promtail). @default true */
+  readonly logs: boolean;
+  /** metrics-server (needed by HPAs). @default true on cloud clusters, false on kubeconfig */
+  readonly metricsServer: boolean;
+  /** Namespace of the observability stack. @default "observability" */
+  readonly namespace: string;
+}
+
+export interface DeployConfig {
+  /** @default "kubeconfig" (no cloud resources) */
+  readonly cluster: ClusterProvider;
+  /** kubeconfig file contents or path for `cluster: kubeconfig`; null = the ambient one. */
+  readonly kubeconfig: string | null;
+  /** Context inside the kubeconfig; null = its current context. */
+  readonly kubeContext: string | null;
+  /** Cloud region. @default "nyc3" (digitalocean), "us-east-1" (aws), null (kubeconfig) */
+  readonly region: string | null;
+  /** Kubernetes version prefix ("1.33"); null = the latest the provider offers. */
+  readonly k8sVersion: string | null;
+  /** Name of the cloud cluster. @default "slop" */
+  readonly clusterName: string;
+  /** AWS: existing subnet ids (at least two); empty = the stack creates a VPC. */
+  readonly subnetIds: readonly string[];
+  /** AWS: CIDR of the VPC the stack creates. @default "10.0.0.0/16" */
+  readonly vpcCidr: string;
+  /** @default "none" */
+  readonly mesh: Mesh;
+  readonly observability: ObservabilityConfig;
+  /**
+   * Build the runtime image from the repo's Dockerfile and push it to a registry the stack
+   * creates (DOCR or ECR): true when `slop:image` is unset on a cloud cluster.
+   */
+  readonly buildImage: boolean;
+  /** Deploy a load-generator Job against the gateway. @default false */
+  readonly loadGenerator: boolean;
+  /** Requests per second of the load-generator Job. @default 50 */
+  readonly loadRps: number;
+  /** Duration of the load-generator Job in seconds. @default 300 */
+  readonly loadDurationSeconds: number;
+}
+
+/** Every deploy key as it appears after `slop:` in Pulumi config. */
+export const DEPLOY_KEYS = [
+  "cluster",
+  "kubeconfig",
+  "kubeContext",
+  "region",
+  "k8sVersion",
+  "clusterName",
+  "subnetIds",
+  "vpcCidr",
+  "mesh",
+  "prometheus",
+  "grafana",
+  "tracing",
+  "logs",
+  "metricsServer",
+  "observabilityNamespace",
+  "loadGenerator",
+  "loadRps",
+  "loadDurationSeconds",
+] as const;
+
+/** Keys read as Pulumi secrets (never passed through the plain raw config). */
+export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
+
+/** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
+export const SLOP_KEYS = [
+  "seed",
+  "services",
+  "attachment",
+  "pathsPerService",
+  "grammar",
+  "classes",
+  "nodePools",
+  "namespace",
+  "image",
+  "imagePullSecrets",
+  "annotations",
+  "maxInFlight",
+  "requestTimeoutMs",
+] as const;
+
+export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = {
+  kubeconfig: null,
+  digitalocean: "nyc3",
+  aws: "us-east-1",
+};
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const VERSION_PREFIX = /^\d+\.\d+(\.\d+)?$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/**
+ * A Pulumi config value as stored (always a string) decoded to what the parsers expect:
+ * structured values are JSON, anything that does not parse as JSON stays a string.
+ */
+export function decodeConfigValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function oneOf<T extends string>(raw: Record<string, unknown>, key: string, allowed: readonly T[], def: T): T {
+  const v = raw[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(key, v, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+}
+
+function optString(raw: Record<string, unknown>, key: string, pattern?: RegExp, what?: string): string | null {
+  const v = raw[key];
+  if (v === undefined || v === null || v === "") return null;
+  if (typeof v !== "string" || (pattern !== undefined && !pattern.test(v))) {
+    throw new ConfigError(key, v, what ?? "a non-empty string");
+  }
+  return v;
+}
+
+function bool(raw: Record<string, unknown>, key: string, def: boolean): boolean {
+  const v = raw[key];
+  if (v === undefined || v === null) return def;
+  if (typeof v === "boolean") return v;
+  if (v === "true" || v === "false") return v === "true";
+  throw new ConfigError(key, v, "a boolean (true or false)");
+}
+
+function int(raw: Record<string, unknown>, key: string, def: number, min: number, max: number): number {
+  const v = raw[key];
+  if (v === undefined || v === null) return def;
+  const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, v, `an integer in ${min}..${max}`);
+  }
+  return n;
+}
+
+function stringList(raw: Record<string, unknown>, key: string, pattern: RegExp, what: string): string[] {
+  const v = raw[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ConfigError(key, v, `a list of ${what}`);
+  return v.map((item: unknown, i) => {
+    if (typeof item !== "string" || !pattern.test(item)) throw new ConfigError(`${key}[${i}]`, item, what);
+    return item;
+  });
+}
+
+function cidr(raw: Record<string, unknown>, key: string, def: string): string {
+  const v = raw[key] ?? def;
+  const m = typeof v === "string" ? CIDR.exec(v) : null;
+  const ok = m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) >= 8 && Number(m[5]) <= 24;
+  if (!ok) throw new ConfigError(key, v, "an IPv4 CIDR with a prefix length in 8..24, e.g. 10.0.0.0/16");
+  return v as string;
+}
+
+/**
+ * Parse and validate the deploy keys of a raw `slop:*` map (the same map parseConfig reads; keys
+ * it does not know are ignored). `slop:image` is only looked at to decide whether to build.
+ */
+export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): DeployConfig {
+  const r = raw as Record<string, unknown>;
+  const cluster = oneOf(r, "cluster", CLUSTER_PROVIDERS, "kubeconfig");
+  const cloud = cluster !== "kubeconfig";
+  const subnetIds = stringList(r, "subnetIds", /^subnet-[0-9a-f]{8,17}$/, 'an AWS subnet id ("subnet-0123abcd")');
+  if (subnetIds.length === 1) throw new ConfigError("subnetIds", subnetIds, "empty or at least two subnet ids");
+  if (subnetIds.length > 0 && cluster !== "aws") {
+    throw new ConfigError("subnetIds", subnetIds, 'empty unless cluster is "aws"');
+  }
+  const kubeconfig = optString(r, "kubeconfig");
+  const kubeContext = optString(r, "kubeContext");
+  if (cloud && (kubeconfig !== null || kubeContext !== null)) {
+    const key = kubeconfig !== null ? "kubeconfig" : "kubeContext";
+    throw new ConfigError(key, r[key], `unset when cluster is "${cluster}" (the stack builds the kubeconfig)`);
+  }
+  const region = optString(r, "region", /^[a-z]{2}[a-z0-9-]{1,20}$/, 'a region name ("nyc3", "us-east-1")');
+  if (!cloud && region !== null) throw new ConfigError("region", region, 'unset when cluster is "kubeconfig"');
+  const image = r["image"];
+  return {
+    cluster,
+    kubeconfig,
+    kubeContext,
+    region: region ?? DEFAULT_REGION[cluster],
+    k8sVersion: optString(r, "k8sVersion", VERSION_PREFIX, 'a version prefix like "1.33" or "1.33.1"'),
+    clusterName: optString(r, "clusterName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "slop",
+    subnetIds,
+    vpcCidr: cidr(r, "vpcCidr", "10.0.0.0/16"),
+    mesh: oneOf(r, "mesh", MESHES, "none"),
+    observability: {
+      prometheus: bool(r, "prometheus", true),
+      grafana: bool(r, "grafana", true),
+      tracing: bool(r, "tracing", true),
+      logs: bool(r, "logs", true),
+      metricsServer: bool(r, "metricsServer", cloud),
+      namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
+    },
+    buildImage: cloud && (image === undefined || image === null || image === ""),
+    loadGenerator: bool(r, "loadGenerator", false),
+    loadRps: int(r, "loadRps", 50, 1, 100_000),
+    loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
+  };
+}
+
+const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/**
+ * Cross-checks between the generator's config and the deployment: every class pinned to a pool
+ * names a configured pool, and cloud pools are creatable (node count, size, taint effects).
+ */
+export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void {
+  const pools = new Map<string, NodePool>(config.nodePools.map((p) => [p.name, p]));
+  for (const [cls, c] of Object.entries(config.classes).sort(([a], [b]) => a.localeCompare(b))) {
+    if (c.nodePool !== null && !pools.has(c.nodePool)) {
+      const names = [...pools.keys()].map((n) => `"${n}"`).join(", ");
+      throw new ConfigError(`classes.${cls}.nodePool`, c.nodePool, `null or one of the node pools (${names || "none"})`);
+    }
+  }
+  if (deploy.cluster === "kubeconfig") return;
+  if (config.nodePools.length === 0) {
+    throw new ConfigError("nodePools", [], `at least one pool when cluster is "${deploy.cluster}"`);
+  }
+  config.nodePools.forEach((p, i) => {
+    if (!DNS_LABEL.test(p.name)) throw new ConfigError(`nodePools[${i}].name`, p.name, "a DNS label");
+    if (!Number.isInteger(p.nodes) || p.nodes < 1 || p.nodes > 100) {
+      throw new ConfigError(`nodePools[${i}].nodes`, p.nodes, "an integer in 1..100 on a cloud cluster");
+    }
+    if (p.size.length === 0) throw new ConfigError(`nodePools[${i}].size`, p.size, "a machine size");
+    p.taints.forEach((t, j) => {
+      if (!TAINT_EFFECTS.includes(t.effect)) {
+        throw new ConfigError(`nodePools[${i}].taints[${j}].effect`, t.effect, "NoSchedule, PreferNoSchedule or NoExecute");
+      }
+    });
+  });
+}
