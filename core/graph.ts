@@ -1,0 +1,101 @@
+/**
+ * Topology: Barabási–Albert preferential attachment, edges point new -> old, so the call graph
+ * is a DAG. Service 0 ("A") is the gateway; every other service draws its class by share and
+ * picks its callees among the older non-gateway services, weighted by (1 + in-degree so far),
+ * sampled in O(1) from the classic "repeated endpoints" list. Class rules:
+ *   - db calls nobody (a sink);
+ *   - cache calls one older db (preferentially) if one exists, else nobody;
+ *   - stateless calls k = min(attachment, i - 1) distinct older services.
+ * Everything about service i depends only on services < i, so growing N -> N + 1 leaves the
+ * existing services' classes and edges untouched. The gateway calls every non-gateway service
+ * that no one else calls (the sources), so everything is reachable from A; only A's fan-out
+ * changes as N grows. O(N * attachment) time and memory.
+ */
+import { serviceId } from "./ids";
+import { type Rng, stream } from "./rng";
+import type { ServiceClass, SlopConfig } from "./types";
+
+export interface Topology {
+  /** Class per service index; index 0 is the gateway. */
+  readonly classes: readonly ServiceClass[];
+  /** Callee indices per service index, ascending. */
+  readonly calls: readonly (readonly number[])[];
+}
+
+export const GATEWAY_INDEX = 0;
+const DRAWN_CLASSES = ["stateless", "cache", "db"] as const satisfies readonly ServiceClass[];
+
+/** Class of non-gateway service `index`, from its own stream. */
+export function drawClass(config: SlopConfig, index: number): ServiceClass {
+  const weights = DRAWN_CLASSES.map((c) => config.classes[c].share);
+  return stream(config.seed, serviceId(index), "class").weighted(DRAWN_CLASSES, weights);
+}
+
+/** Up to k distinct entries from an endpoints list (weighted by multiplicity), among 1..i-1. */
+function sampleDistinct(rng: Rng, endpoints: readonly number[], k: number, candidates: number): number[] {
+  const chosen = new Set<number>();
+  const budget = 32 * k;
+  for (let tries = 0; chosen.size < k && tries < budget; tries++) {
+    chosen.add(endpoints[Math.floor(rng.next() * endpoints.length)]);
+  }
+  // Rare fallback (a few hubs dominate a small list): uniform over the remaining candidates 1..candidates.
+  while (chosen.size < k) chosen.add(rng.int(1, candidates));
+  return [...chosen];
+}
+
+export function buildTopology(config: SlopConfig): Topology {
+  const n = config.services;
+  const classes: ServiceClass[] = new Array<ServiceClass>(n);
+  const calls: number[][] = new Array<number[]>(n);
+  const hasCaller = new Uint8Array(n);
+  // Each non-gateway service appears once, plus once per incoming edge: sampling an element
+  // uniformly is sampling by (1 + in-degree).
+  const endpoints: number[] = [];
+  const dbEndpoints: number[] = [];
+  classes[GATEWAY_INDEX] = "gateway";
+  for (let i = 1; i < n; i++) {
+    const klass = drawClass(config, i);
+    classes[i] = klass;
+    let callees: number[];
+    switch (klass) {
+      case "db":
+        callees = [];
+        break;
+      case "cache":
+        callees =
+          dbEndpoints.length === 0
+            ? []
+            : [
+                dbEndpoints[
+                  Math.floor(stream(config.seed, serviceId(i), "calls").next() * dbEndpoints.length)
+                ],
+              ];
+        break;
+      case "stateless": {
+        const k = Math.min(config.attachment, i - 1);
+        callees =
+          k === 0 ? [] : sampleDistinct(stream(config.seed, serviceId(i), "calls"), endpoints, k, i - 1);
+        break;
+      }
+      case "gateway":
+        throw new Error("only service 0 is the gateway");
+      default: {
+        const never: never = klass;
+        throw new Error(`unknown class ${String(never)}`);
+      }
+    }
+    callees.sort((a, b) => a - b);
+    calls[i] = callees;
+    for (const c of callees) {
+      hasCaller[c] = 1;
+      endpoints.push(c);
+      if (classes[c] === "db") dbEndpoints.push(c);
+    }
+    endpoints.push(i);
+    if (klass === "db") dbEndpoints.push(i);
+  }
+  const sources: number[] = [];
+  for (let i = 1; i < n; i++) if (!hasCaller[i]) sources.push(i);
+  calls[GATEWAY_INDEX] = sources;
+  return { classes, calls };
+}

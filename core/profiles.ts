@@ -1,0 +1,93 @@
+/**
+ * Per-service resource profile: replicas, requests/limits, op costs, HPA, node pool placement
+ * and annotations. Every value comes from the service's class ranges and its own stream per
+ * field, so changing one range never shifts the others.
+ */
+import { cpuQuantity, memoryQuantity } from "./quantity";
+import { stream } from "./rng";
+import type {
+  OpCosts,
+  Range,
+  ServiceClass,
+  ServiceHpa,
+  ServiceResources,
+  SlopConfig,
+  Toleration,
+} from "./types";
+
+export interface ServiceProfile {
+  readonly opCosts: OpCosts;
+  readonly replicas: number;
+  readonly resources: ServiceResources;
+  readonly hpa: ServiceHpa | null;
+  readonly nodePool: string | null;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly Toleration[];
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export const CLASS_ANNOTATION = "slop.dev/class";
+export const ID_ANNOTATION = "slop.dev/service-id";
+
+function sortedRecord(entries: Iterable<[string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  return out;
+}
+
+export function serviceProfile(config: SlopConfig, id: string, klass: ServiceClass): ServiceProfile {
+  const c = config.classes[klass];
+  const intIn = (field: string, r: Range): number => stream(config.seed, id, field).int(r.min, r.max);
+  const floatIn = (field: string, r: Range): number => stream(config.seed, id, field).float(r.min, r.max);
+
+  const replicas = intIn("replicas", c.replicas);
+  const cpu = intIn("cpuRequest", c.cpuRequestMillis);
+  const mem = intIn("memoryRequest", c.memoryRequestMiB);
+  // limit = request * ratio, ratio >= 1; never below the request.
+  const cpuLimit = Math.max(cpu, Math.ceil(cpu * floatIn("cpuLimitRatio", c.cpuLimitRatio)));
+  const memLimit = Math.max(mem, Math.ceil(mem * floatIn("memoryLimitRatio", c.memoryLimitRatio)));
+
+  const opCosts: OpCosts = {
+    cpuMs: intIn("opCost.cpuMs", c.opCost.cpuMs),
+    memMiB: intIn("opCost.memMiB", c.opCost.memMiB),
+    diskKiB: intIn("opCost.diskKiB", c.opCost.diskKiB),
+    ioOps: intIn("opCost.ioOps", c.opCost.ioOps),
+    netKiB: intIn("opCost.netKiB", c.opCost.netKiB),
+  };
+
+  const hpa: ServiceHpa | null = c.hpa.enabled
+    ? {
+        minReplicas: replicas,
+        maxReplicas: Math.max(replicas + 1, Math.ceil(replicas * c.hpa.maxFactor)),
+        targetCPUUtilizationPercentage: intIn("hpa.targetCPU", c.hpa.targetCPU),
+      }
+    : null;
+
+  const pool = c.nodePool === null ? undefined : config.nodePools.find((p) => p.name === c.nodePool);
+  if (c.nodePool !== null && !pool) {
+    throw new Error(`classes.${klass}.nodePool names an unknown node pool ${JSON.stringify(c.nodePool)}`);
+  }
+
+  return {
+    opCosts,
+    replicas,
+    resources: {
+      requests: { cpu: cpuQuantity(cpu), memory: memoryQuantity(mem) },
+      limits: { cpu: cpuQuantity(cpuLimit), memory: memoryQuantity(memLimit) },
+    },
+    hpa,
+    nodePool: pool?.name ?? null,
+    nodeSelector: sortedRecord(Object.entries(pool?.labels ?? {})),
+    tolerations: (pool?.taints ?? []).map((t) => ({
+      key: t.key,
+      operator: "Equal",
+      value: t.value,
+      effect: t.effect,
+    })),
+    annotations: sortedRecord([
+      ...Object.entries(config.annotations),
+      [CLASS_ANNOTATION, klass],
+      [ID_ANNOTATION, id],
+    ]),
+  };
+}
