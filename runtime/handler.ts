@@ -1,0 +1,189 @@
+/** Serving one Handle request: admission, hop limit, path choice, faults, execution, telemetry. */
+import { status, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Path } from "../core/grammar";
+import type { ServiceRuntimeConfig } from "../core/types";
+import type { HandleRequest__Output } from "../proto/gen/slop/v1/HandleRequest";
+import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
+import { RpcError, statusName, toRpcError } from "./errors";
+import type { Executor, RequestScope } from "./executor";
+import { sampleError, sampleLatencyMs } from "./faults";
+import type { HealthState } from "./health";
+import type { Logger } from "./log";
+import type { ServiceMetrics } from "./metrics";
+import { FLAG_OP_TIMINGS, HANDLE_METHOD, SLOP_SERVICE_NAME } from "./proto";
+import type { ServiceTracing } from "./tracing";
+
+/** In-flight requests of one service, and who waits for it to become idle. */
+export interface Inflight {
+  count: number;
+  idle: (() => void)[];
+}
+
+export interface HandlerDeps {
+  readonly cfg: ServiceRuntimeConfig;
+  readonly paths: readonly Path[];
+  readonly canonical: readonly string[];
+  readonly health: HealthState;
+  readonly metrics: ServiceMetrics;
+  readonly tracing: ServiceTracing;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly executor: Executor;
+  readonly inflight: Inflight;
+}
+
+type Respond = (err: Partial<ServiceError> | null, res?: HandleResponse) => void;
+
+const LABELS = { grpc_method: HANDLE_METHOD, grpc_service: SLOP_SERVICE_NAME };
+
+/** Sleep `ms`, but no later than the deadline and not after cancellation. */
+function sleepWithin(ms: number, deadline: number, signal: AbortSignal): Promise<void> {
+  const wait = Math.min(ms, Math.max(0, deadline - Date.now()));
+  if (wait <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, wait);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function deadlineOf(call: ServerUnaryCall<HandleRequest__Output, HandleResponse>, defaultMs: number): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : Date.now() + defaultMs;
+}
+
+export async function handleRequest(
+  deps: HandlerDeps,
+  call: ServerUnaryCall<HandleRequest__Output, HandleResponse>,
+  respond: Respond,
+): Promise<void> {
+  const { cfg, metrics, inflight, logger } = deps;
+  const t0 = performance.now();
+  const finish = (code: status, err: RpcError | null, res?: HandleResponse): void => {
+    metrics.serverHandled.inc({ ...LABELS, grpc_code: statusName(code) });
+    metrics.serverHandling.observe(LABELS, (performance.now() - t0) / 1000);
+    if (err) respond({ code: err.code, details: err.message });
+    else respond(null, res);
+  };
+  // Admission: refused requests are answered at once and never counted as in flight.
+  if (deps.health.status() !== "SERVING") {
+    const e = new RpcError(status.UNAVAILABLE, `service ${cfg.id} is shutting down`);
+    return finish(e.code, e);
+  }
+  if (inflight.count >= cfg.maxInFlight) {
+    const e = new RpcError(
+      status.RESOURCE_EXHAUSTED,
+      `service ${cfg.id} has ${inflight.count} requests in flight (maxInFlight ${cfg.maxInFlight})`,
+    );
+    return finish(e.code, e);
+  }
+  inflight.count++;
+  metrics.inflight.inc();
+  const abort = new AbortController();
+  call.on("cancelled", () => abort.abort());
+  const req = call.request;
+  const parent = deps.tracing.extract(call.metadata);
+  const span = deps.tracing.tracer?.startSpan(
+    `${SLOP_SERVICE_NAME}/${HANDLE_METHOD}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "slop.service": cfg.id,
+        "slop.request_id": req.requestId,
+        "slop.hop": req.hop,
+        "rpc.system": "grpc",
+        "rpc.service": SLOP_SERVICE_NAME,
+        "rpc.method": HANDLE_METHOD,
+      },
+    },
+    parent,
+  );
+  const ctx = span ? trace.setSpan(parent, span) : parent;
+  const traceId = span?.spanContext().traceId ?? trace.getSpanContext(parent)?.traceId;
+  const startUnixMicros = Math.round((performance.timeOrigin + t0) * 1000);
+  let pathIndex = -1;
+  try {
+    if (req.hop > cfg.maxHops) {
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `hop ${req.hop} exceeds the hop limit ${cfg.maxHops} at ${cfg.id}`,
+      );
+    }
+    if (req.pathIndex !== undefined) {
+      if (req.pathIndex >= deps.paths.length) {
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          `path_index must be in 0..${deps.paths.length - 1} for service ${cfg.id} (got ${req.pathIndex})`,
+        );
+      }
+      pathIndex = req.pathIndex;
+    } else {
+      pathIndex = Math.min(deps.paths.length - 1, Math.floor(deps.random() * deps.paths.length));
+    }
+    span?.setAttribute("slop.pattern", deps.canonical[pathIndex]);
+    span?.setAttribute("slop.path_index", pathIndex);
+    const deadline = deadlineOf(call, cfg.requestTimeoutMs);
+    const latency = sampleLatencyMs(cfg.faults.latency, deps.random);
+    if (latency > 0) {
+      await sleepWithin(latency, deadline, abort.signal);
+      span?.setAttribute("slop.fault.latency_ms", latency);
+    }
+    const injected = sampleError(cfg.faults, deps.random);
+    if (injected) {
+      span?.setAttribute("slop.fault.error", true);
+      throw injected;
+    }
+    const scope: RequestScope = {
+      requestId: req.requestId,
+      hop: req.hop,
+      payload: req.payload,
+      flags: req.flags,
+      deadline,
+      signal: abort.signal,
+      start: t0,
+      timings: (req.flags & FLAG_OP_TIMINGS) !== 0 ? [] : null,
+      calls: 0,
+    };
+    await deps.executor.run(deps.paths[pathIndex], scope, ctx);
+    if (Date.now() > deadline) throw new RpcError(status.DEADLINE_EXCEEDED, `deadline exceeded in ${cfg.id}`);
+    finish(status.OK, null, {
+      serviceId: cfg.id,
+      serviceName: cfg.name,
+      path: deps.canonical[pathIndex],
+      pathIndex,
+      startUnixMicros,
+      durationMicros: Math.round((performance.now() - t0) * 1000),
+      calls: scope.calls,
+      ops: scope.timings ?? [],
+    });
+    logger.log("debug", "handled", {
+      request_id: req.requestId,
+      trace_id: traceId,
+      path_index: pathIndex,
+      code: "OK",
+    });
+  } catch (err) {
+    const e = toRpcError(err);
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+    span?.setAttribute("rpc.grpc.status_code", e.code);
+    finish(e.code, e);
+    logger.log("debug", "failed", {
+      request_id: req.requestId,
+      trace_id: traceId,
+      path_index: pathIndex,
+      code: statusName(e.code),
+      error: e.message,
+    });
+  } finally {
+    span?.end();
+    inflight.count--;
+    metrics.inflight.dec();
+    if (inflight.count === 0) for (const wake of inflight.idle.splice(0)) wake();
+  }
+}

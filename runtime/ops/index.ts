@@ -1,0 +1,41 @@
+import type { LocalOp } from "../../core/grammar";
+import type { OpCosts } from "../../core/types";
+import { burnCpu } from "./cpu";
+import { diskRoundTrip } from "./disk";
+import { syncedWrites } from "./io";
+import { touchMemory } from "./mem";
+import { netRoundTrip } from "./net";
+
+/** What local ops need from their service: costs, a writable directory and the echo port. */
+export interface LocalOpEnv {
+  readonly costs: OpCosts;
+  readonly dataDir: string;
+  readonly echoPort: number;
+}
+
+/** Run one local op with the service's cost for it. */
+export async function runLocalOp(op: LocalOp, env: LocalOpEnv): Promise<void> {
+  switch (op) {
+    case "cpu":
+      burnCpu(env.costs.cpuMs);
+      return;
+    case "mem":
+      touchMemory(env.costs.memMiB);
+      return;
+    case "disk":
+      await diskRoundTrip(env.dataDir, env.costs.diskKiB);
+      return;
+    case "io":
+      await syncedWrites(env.dataDir, env.costs.ioOps);
+      return;
+    case "net":
+      await netRoundTrip(env.echoPort, env.costs.netKiB);
+      return;
+    case "noop":
+      return;
+    default: {
+      const never: never = op;
+      throw new Error(`unknown local op ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { ParseError, callees, parse, type Path } from "../core/grammar";
+import type { ServiceRuntimeConfig } from "../core/types";
+
+/** A start-up configuration problem; `slop serve` prints it and exits 2. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+/**
+ * Parse every path of the service once. Fails on the first path that does not parse (naming the
+ * service, the path's index and text, and the position) or that calls a service with no address.
+ */
+export function parsePaths(cfg: ServiceRuntimeConfig): Path[] {
+  if (cfg.paths.length === 0)
+    throw new StartupError(`service ${cfg.id}: paths must list at least one path (got [])`);
+  return cfg.paths.map((src, i) => {
+    let p: Path;
+    try {
+      p = parse(src);
+    } catch (err) {
+      if (err instanceof ParseError) {
+        throw new StartupError(
+          `service ${cfg.id}: paths[${i}] "${src}" does not parse at position ${err.position}: expected ${err.expected} but found ${err.found}`,
+        );
+      }
+      throw err;
+    }
+    const missing = callees(p).filter((id) => !Object.prototype.hasOwnProperty.call(cfg.callees, id));
+    if (missing.length > 0) {
+      throw new StartupError(
+        `service ${cfg.id}: paths[${i}] "${src}" calls ${missing.join(", ")} but callees has no address for ${missing.length === 1 ? "it" : "them"} (known: ${Object.keys(cfg.callees).sort().join(", ") || "none"})`,
+      );
+    }
+    return p;
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * `startService`: one slop service (gRPC Handle + grpc.health.v1.Health + /metrics) from its
+ * ServiceRuntimeConfig. Several services can run in one process: each has its own Registry,
+ * TracerProvider, clients, data dir and echo server; nothing is registered globally.
+ */
+import { mkdtemp, mkdir, rm } from "fs/promises";
+import { tmpdir } from "os";
+import { join } from "path";
+import { Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
+import type { Path } from "../core/grammar";
+import { print } from "../core/grammar";
+import type { ServiceRuntimeConfig } from "../core/types";
+import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
+import type { SlopServiceHandlers } from "../proto/gen/slop/v1/SlopService";
+import { createCalleePool } from "./callees";
+import { createHealth } from "./health";
+import { createLogger, type LogLevel } from "./log";
+import { createMetrics, startMetricsServer } from "./metrics";
+import { startEchoServer } from "./ops/net";
+import { parsePaths, StartupError } from "./paths";
+import { SLOP_SERVICE_NAME, loadProtos } from "./proto";
+import { createTracing } from "./tracing";
+import { Executor } from "./executor";
+import { handleRequest, type HandlerDeps } from "./handler";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+
+export { StartupError } from "./paths";
+
+export interface ServeOptions {
+  /** Interface to listen on. @default "0.0.0.0" (tests use "127.0.0.1") */
+  readonly host?: string;
+  /** gRPC port; 0 = ephemeral. @default cfg.ports.grpc */
+  readonly grpcPort?: number;
+  /** Metrics port; 0 = ephemeral. @default cfg.ports.metrics */
+  readonly metricsPort?: number;
+  /** Directory for `disk`/`io` scratch files. @default a new temp dir, removed on shutdown */
+  readonly dataDir?: string;
+  /** Append OTLP/JSON lines of spans to this file. */
+  readonly traceFile?: string;
+  /** OTLP/gRPC endpoint. @default process.env.OTEL_EXPORTER_OTLP_ENDPOINT */
+  readonly otlpEndpoint?: string;
+  /** Fraction of root traces sampled. @default OTEL_TRACES_SAMPLER_ARG, else 1 */
+  readonly sampleRatio?: number;
+  /** Extra span exporters (tests, in-process collectors). */
+  readonly spanExporters?: readonly SpanExporter[];
+  /** Include Node process metrics in /metrics. @default true */
+  readonly processMetrics?: boolean;
+  /** @default "info" */
+  readonly logLevel?: LogLevel;
+  /** Where log lines go. @default one line to stdout */
+  readonly log?: (line: string) => void;
+  /** Random source for path choice, `?p` and faults. @default Math.random */
+  readonly random?: () => number;
+}
+
+export interface RunningService {
+  readonly id: string;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  /** host:port to dial (127.0.0.1 when listening on 0.0.0.0 or ::). */
+  readonly address: string;
+  /** NOT_SERVING, refuse new requests, drain in-flight ones up to graceMs, then close. Idempotent. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_GRACE_MS = 10_000;
+
+function sampleRatioFrom(opt: number | undefined, env: string | undefined): number {
+  if (opt !== undefined) return opt;
+  if (env === undefined || env === "") return 1;
+  const r = Number(env);
+  if (!(r >= 0 && r <= 1))
+    throw new StartupError(`OTEL_TRACES_SAMPLER_ARG must be a number in 0..1 (got "${env}")`);
+  return r;
+}
+
+function dialHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::" || host === "[::]") return "127.0.0.1";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+export async function startService(
+  cfg: ServiceRuntimeConfig,
+  opts: ServeOptions = {},
+): Promise<RunningService> {
+  const logger = createLogger(
+    cfg.id,
+    opts.logLevel ?? "info",
+    opts.log ?? ((l) => process.stdout.write(l + "\n")),
+  );
+  if (cfg.faults.failStartup) {
+    throw new StartupError(`service ${cfg.id}: start-up failure injected (faults.failStartup)`);
+  }
+  const paths: readonly Path[] = parsePaths(cfg);
+  const canonical = paths.map((p) => print(p));
+  const host = opts.host ?? "0.0.0.0";
+  const random = opts.random ?? Math.random;
+  const sampleRatio = sampleRatioFrom(opts.sampleRatio, process.env.OTEL_TRACES_SAMPLER_ARG);
+
+  // Resources, closed in reverse order on failure or shutdown.
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    let dataDir = opts.dataDir;
+    if (dataDir === undefined) {
+      const dir = await mkdtemp(join(tmpdir(), `slop-${cfg.id}-`));
+      closers.push(() => rm(dir, { recursive: true, force: true }));
+      dataDir = dir;
+    } else {
+      await mkdir(dataDir, { recursive: true });
+    }
+    const echo = await startEchoServer();
+    closers.push(() => echo.close());
+    const protos = loadProtos();
+    const metrics = createMetrics(cfg.id, opts.processMetrics ?? true);
+    const metricsServer = await startMetricsServer(
+      metrics.registry,
+      host,
+      opts.metricsPort ?? cfg.ports.metrics,
+    );
+    closers.push(() => metricsServer.close());
+    const tracing = createTracing({
+      serviceId: cfg.id,
+      serviceName: cfg.name,
+      namespace: cfg.namespace,
+      otlpEndpoint: opts.otlpEndpoint ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined),
+      traceFile: opts.traceFile,
+      sampleRatio,
+      exporters: opts.spanExporters,
+    });
+    closers.push(() => tracing.shutdown());
+    const callees = createCalleePool(protos, cfg.callees, metrics);
+    closers.push(() => callees.close());
+    const health = createHealth([SLOP_SERVICE_NAME], "NOT_SERVING");
+
+    const deps: HandlerDeps = {
+      cfg,
+      paths,
+      canonical,
+      health,
+      metrics,
+      tracing,
+      logger,
+      random,
+      executor: new Executor({
+        serviceId: cfg.id,
+        local: { costs: cfg.opCosts, dataDir, echoPort: echo.port },
+        callees,
+        metrics,
+        tracer: tracing.tracer,
+        inject: tracing.inject,
+        random,
+      }),
+      inflight: { count: 0, idle: [] },
+    };
+    const slopHandlers: SlopServiceHandlers = {
+      Handle: (call, callback) => {
+        handleRequest(deps, call, (err: Partial<ServiceError> | null, res?: HandleResponse) =>
+          err ? callback(err) : callback(null, res),
+        ).catch((err: unknown) => {
+          logger.log("error", "handler crashed", { error: String(err) });
+          callback({ code: status.INTERNAL, details: String(err) });
+        });
+      },
+    };
+
+    const server = new Server();
+    server.addService(protos.slop.slop.v1.SlopService.service, slopHandlers);
+    server.addService(protos.health.grpc.health.v1.Health.service, health.handlers);
+    const grpcPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${opts.grpcPort ?? cfg.ports.grpc}`,
+        ServerCredentials.createInsecure(),
+        (err, port) => (err ? reject(err) : resolve(port)),
+      ),
+    );
+    closers.push(() => {
+      server.forceShutdown();
+    });
+    health.set("SERVING");
+    const address = `${dialHost(host)}:${grpcPort}`;
+    logger.log("info", "serving", {
+      address,
+      grpc_port: grpcPort,
+      metrics_port: metricsServer.port,
+      paths: canonical.length,
+      tracing: tracing.tracer ? "on" : "off",
+      sample_ratio: sampleRatio,
+    });
+
+    let stopping: Promise<void> | null = null;
+    const shutdown = async (graceMs: number): Promise<void> => {
+      health.set("NOT_SERVING");
+      logger.log("info", "draining", { inflight: deps.inflight.count, grace_ms: graceMs });
+      if (deps.inflight.count > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, graceMs);
+          deps.inflight.idle.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      health.endWatches();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await closeAll();
+      logger.log("info", "stopped", { inflight: deps.inflight.count });
+    };
+    return {
+      id: cfg.id,
+      grpcPort,
+      metricsPort: metricsServer.port,
+      address,
+      shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= shutdown(graceMs)),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

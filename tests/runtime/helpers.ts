@@ -1,0 +1,61 @@
+import { status } from "@grpc/grpc-js";
+import { API_VERSION, MAX_HOPS, type ServiceRuntimeConfig } from "../../core/types";
+import { NO_FAULTS } from "../../core/runtime-config";
+import { startService, type RunningService, type ServeOptions } from "../../runtime/server";
+
+/** A runtime config for tests: tiny op costs, no callees, loopback ephemeral ports. */
+export function cfgOf(
+  id: string,
+  paths: readonly string[],
+  over: Partial<ServiceRuntimeConfig> = {},
+): ServiceRuntimeConfig {
+  return {
+    apiVersion: API_VERSION,
+    kind: "ServiceConfig",
+    id,
+    name: `svc-${id.toLowerCase()}`,
+    class: "stateless",
+    namespace: "test",
+    paths,
+    opCosts: { cpuMs: 5, memMiB: 1, diskKiB: 4, ioOps: 2, netKiB: 4 },
+    callees: {},
+    ports: { grpc: 0, metrics: 0 },
+    maxInFlight: 64,
+    requestTimeoutMs: 5000,
+    maxHops: MAX_HOPS,
+    faults: NO_FAULTS,
+    ...over,
+  };
+}
+
+/** Services started by a test, shut down by `stopAll` in afterEach. */
+export class Fleet {
+  private readonly running: RunningService[] = [];
+  readonly logs: string[] = [];
+
+  async start(cfg: ServiceRuntimeConfig, opts: ServeOptions = {}): Promise<RunningService> {
+    const svc = await startService(cfg, {
+      host: "127.0.0.1",
+      processMetrics: false,
+      log: (l) => this.logs.push(l),
+      ...opts,
+    });
+    this.running.push(svc);
+    return svc;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.running.splice(0).map((s) => s.shutdown(500)));
+  }
+}
+
+/** The grpc status code of a rejected call (throws if it did not reject). */
+export async function codeOf(p: Promise<unknown>): Promise<{ code: status; details: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code: status; details: string };
+    return { code: e.code, details: e.details };
+  }
+  throw new Error("expected the call to fail");
+}
