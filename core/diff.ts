@@ -3,6 +3,8 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { expand, objectKey } from "./expand";
+import type { KubeObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
 
 /** One changed value at a dotted path; `from`/`to` are absent when the value is absent on that side. */
@@ -72,9 +74,15 @@ export interface SystemDiff {
 
 /** How to turn a spec into keyed objects: `expand` and `objectKey` from core/expand in production. */
 export interface ResourceSource<O> {
-  readonly expand: (spec: SystemSpec) => readonly O[];
-  readonly key: (obj: O) => string;
+  expand(spec: SystemSpec): readonly O[];
+  key(obj: O): string;
 }
+
+/** The real objects: `expand(spec)` with default options, keyed by `objectKey`. */
+export const KUBE_RESOURCES: ResourceSource<KubeObject> = {
+  expand: (spec) => expand(spec),
+  key: objectKey,
+};
 
 /** Service fields compared per service (paths, class and calls are reported separately). */
 const SERVICE_FIELDS = [
@@ -101,7 +109,17 @@ export function isNoise(path: string): boolean {
   return NOISE_PATHS.some((re) => re.test(path));
 }
 
-export function diffSystems<O>(a: SystemSpec, b: SystemSpec, resources: ResourceSource<O>): SystemDiff {
+/**
+ * Everything that differs from `a` to `b`. The resource-level part compares the objects of
+ * `resources` (by default `expand()` keyed by `objectKey`), skipping noise (see `isNoise`).
+ */
+export function diffSystems(a: SystemSpec, b: SystemSpec): SystemDiff;
+export function diffSystems<O>(a: SystemSpec, b: SystemSpec, resources: ResourceSource<O>): SystemDiff;
+export function diffSystems(
+  a: SystemSpec,
+  b: SystemSpec,
+  resources: ResourceSource<unknown> = KUBE_RESOURCES,
+): SystemDiff {
   const config = diffValues(a.config, b.config);
   const services = diffServices(a.services, b.services);
   const edges = diffEdges(a.services, b.services);

@@ -1,12 +1,41 @@
+import { Option } from "commander";
 import type { Command } from "commander";
-import { UsageError } from "../errors";
+import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { DIFF_FORMATS, formatDiff } from "../../core/diff-format";
+import type { DiffFormat } from "../../core/diff-format";
+import { EXIT_DIFF, EXIT_OK } from "../errors";
+import { resolveDiffArgument } from "../input";
+import type { DiffBase } from "../input";
 
-/** `slop diff` — placeholder until its issue lands. */
-export function register(program: Command, _setExit: (code: number) => void): void {
+const EXAMPLES = `
+A and B are each a seed (anything that is not an existing file), a config file (YAML or JSON),
+or a spec file written by \`slop generate\` (JSON with kind: System). Seeds are generated with the
+--config/--services base; config and spec files are used as they are.
+
+Exit status: 0 identical, 1 different, 2 bad input.
+
+Examples:
+  $ slop diff 42 43                                # two seeds, default config
+  $ slop diff 42 42 --services 21 --config a.yaml  # same seed, base from a.yaml with 21 services
+  $ slop diff old.yaml new.yaml --format markdown > comment.md
+  $ slop diff system.json 42 --format json
+`;
+
+/** `slop diff A B`: the semantic diff of two systems (config, services, edges, Kubernetes objects). */
+export function register(program: Command, setExit: (code: number) => void): void {
   program
     .command("diff")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop diff is not implemented yet");
+    .description("compare two systems: config, services, call edges and Kubernetes objects")
+    .argument("<a>", "seed, config file or spec file")
+    .argument("<b>", "seed, config file or spec file")
+    .addOption(new Option("--format <format>", "output format").choices(DIFF_FORMATS).default("text"))
+    .option("--config <file>", "base config (YAML or JSON) for seed arguments")
+    .option("--services <n>", "number of services for seed arguments")
+    .addHelpText("after", EXAMPLES)
+    .action((a: string, b: string, opts: DiffBase & { readonly format: DiffFormat }) => {
+      const base: DiffBase = { config: opts.config, services: opts.services };
+      const diff = diffSystems(resolveDiffArgument(a, base), resolveDiffArgument(b, base));
+      process.stdout.write(formatDiff(diff, opts.format));
+      setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
     });
 }

@@ -1,12 +1,22 @@
+import { Option } from "commander";
 import type { Command } from "commander";
-import { UsageError } from "../errors";
+import { formatGraph, GRAPH_FORMATS } from "../../core/graph-format";
+import type { GraphFormat } from "../../core/graph-format";
+import { addGenerationOptions, loadSpec } from "../input";
+import type { GenerationOptions } from "../input";
 
-/** `slop graph` — placeholder until its issue lands. */
+const EXAMPLES = `
+Examples:
+  $ slop graph --seed 7 | dot -Tsvg > graph.svg
+  $ slop graph --format mermaid --services 10      # paste into a Markdown mermaid block
+`;
+
+/** `slop graph`: the call graph (gateway highlighted) as Graphviz DOT or Mermaid. */
 export function register(program: Command, _setExit: (code: number) => void): void {
-  program
-    .command("graph")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop graph is not implemented yet");
+  addGenerationOptions(program.command("graph").description("print the call graph of a generated system"))
+    .addOption(new Option("--format <format>", "output format").choices(GRAPH_FORMATS).default("dot"))
+    .addHelpText("after", EXAMPLES)
+    .action((opts: GenerationOptions & { readonly format: GraphFormat }) => {
+      process.stdout.write(formatGraph(loadSpec(opts), opts.format));
     });
 }

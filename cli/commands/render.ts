@@ -1,12 +1,85 @@
+import * as fs from "fs";
+import * as path from "path";
 import type { Command } from "commander";
+import { stringify } from "yaml";
+import { expand } from "../../core/expand";
+import type { KubeObject } from "../../core/expand";
 import { UsageError } from "../errors";
+import { addGenerationOptions, loadSpec, writeFileAtomic } from "../input";
+import type { GenerationOptions } from "../input";
 
-/** `slop render` — placeholder until its issue lands. */
+const EXAMPLES = `
+Examples:
+  $ slop render --seed 7 | kubectl apply -f -
+  $ slop render --services 50 --out manifests/     # one file per object: 00-namespace-slop.yaml, ...
+  $ slop render --otlp-endpoint http://otel-collector.observability:4317
+`;
+
+/** One object as YAML: no anchors/aliases for shared sub-objects, no line folding. */
+export function toYaml(obj: KubeObject): string {
+  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** Multi-document YAML, in expand() order. */
+export function renderDocuments(objects: readonly KubeObject[]): string {
+  return objects.map(toYaml).join("---\n");
+}
+
+/** `NN-<kind>-<name>.yaml` per object, NN zero-padded so the files sort in expand() order. */
+export function fileNames(objects: readonly KubeObject[]): string[] {
+  const width = Math.max(2, String(Math.max(0, objects.length - 1)).length);
+  return objects.map(
+    (o, i) => `${String(i).padStart(width, "0")}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`,
+  );
+}
+
+const RENDERED_FILE = /^\d+-[a-z]+-[a-z0-9.-]+\.yaml$/;
+
+/**
+ * Write one file per object under `dir`. Everything is serialised before the first write; files
+ * of an earlier render that are not part of this one are removed.
+ */
+function writeDir(dir: string, objects: readonly KubeObject[]): void {
+  const names = fileNames(objects);
+  const texts = objects.map(toYaml);
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`--out ${dir} exists and is not a directory`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const keep = new Set(names);
+  for (const f of fs.readdirSync(dir)) {
+    if (RENDERED_FILE.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
+  }
+  names.forEach((name, i) => writeFileAtomic(path.join(dir, name), texts[i] ?? ""));
+}
+
+function checkUrl(url: string | undefined): void {
+  if (url === undefined) return;
+  let ok = false;
+  try {
+    ok = ["http:", "https:"].includes(new URL(url).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new UsageError(
+      `--otlp-endpoint must be an http(s) URL such as http://otel-collector.observability:4317 (got ${JSON.stringify(url)})`,
+    );
+  }
+}
+
+/** `slop render`: the Kubernetes objects of a generated system as YAML. */
 export function register(program: Command, _setExit: (code: number) => void): void {
-  program
-    .command("render")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop render is not implemented yet");
+  addGenerationOptions(
+    program.command("render").description("render the Kubernetes objects of a generated system as YAML"),
+  )
+    .option("--out <dir>", "write one file per object under DIR instead of stdout")
+    .option("--otlp-endpoint <url>", "OTLP/gRPC collector endpoint for every service [default: tracing off]")
+    .addHelpText("after", EXAMPLES)
+    .action((opts: GenerationOptions & { readonly out?: string; readonly otlpEndpoint?: string }) => {
+      checkUrl(opts.otlpEndpoint);
+      const objects = expand(loadSpec(opts), { otlpEndpoint: opts.otlpEndpoint });
+      if (opts.out === undefined) process.stdout.write(renderDocuments(objects));
+      else writeDir(opts.out, objects);
     });
 }

@@ -1,0 +1,129 @@
+/**
+ * What the generating commands share: the generation flags, reading a config or spec file
+ * (YAML or JSON), flags -> config overrides, resolving a `slop diff` argument, and writing
+ * output files only once everything is known to be valid.
+ */
+import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { parseConfig } from "../core/config";
+import { generate } from "../core/spec";
+import { API_VERSION } from "../core/types";
+import type { SlopConfig, SystemSpec } from "../core/types";
+import { UsageError } from "./errors";
+
+/** Flags added by `addGenerationOptions`, as commander hands them over (strings). */
+export interface GenerationOptions {
+  readonly config?: string;
+  readonly seed?: string;
+  readonly services?: string;
+}
+
+/** `--config FILE`, `--seed N`, `--services N`: for generate, render, graph, run. */
+export function addGenerationOptions(cmd: Command): Command {
+  return cmd
+    .option("--config <file>", "config file (YAML or JSON); flags override its values")
+    .option("--seed <seed>", "seed (integer or string) [default: the config's, 42]")
+    .option("--services <n>", "number of services including the gateway [default: the config's, 20]");
+}
+
+/** Parse a YAML or JSON document (JSON is YAML); errors name the file. */
+export function readDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseYaml(text) as unknown;
+  } catch (err) {
+    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Flags as dotted config overrides; parseConfig validates them (and accepts numeric strings). */
+export function flagOverrides(opts: GenerationOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (opts.seed !== undefined) out.seed = opts.seed;
+  if (opts.services !== undefined) out.services = opts.services;
+  return out;
+}
+
+/** The validated config of `--config` (if any) with the flags on top. Throws ConfigError. */
+export function loadConfig(opts: GenerationOptions): SlopConfig {
+  const raw = opts.config === undefined ? {} : readDocument(opts.config);
+  return parseConfig(raw, flagOverrides(opts));
+}
+
+export function loadSpec(opts: GenerationOptions): SystemSpec {
+  return generate(loadConfig(opts));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/**
+ * A spec read from a file, checked enough that the diff cannot trip over it: kind, apiVersion,
+ * a valid config and services with ids, names, classes, calls and paths.
+ */
+export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
+  const bad = (key: string, value: unknown, allowed: string): UsageError =>
+    new UsageError(`${file}: ${key} must be ${allowed} (got ${JSON.stringify(value) ?? "nothing"})`);
+  if (raw.apiVersion !== API_VERSION) throw bad("apiVersion", raw.apiVersion, JSON.stringify(API_VERSION));
+  if (typeof raw.gateway !== "string") throw bad("gateway", raw.gateway, "a service id");
+  parseConfig(raw.config);
+  if (!Array.isArray(raw.services)) throw bad("services", raw.services, "an array of services");
+  raw.services.forEach((s: unknown, i) => {
+    if (!isRecord(s)) throw bad(`services[${i}]`, s, "an object");
+    for (const k of ["id", "name", "class"] as const) {
+      if (typeof s[k] !== "string") throw bad(`services[${i}].${k}`, s[k], "a string");
+    }
+    for (const k of ["calls", "paths"] as const) {
+      if (!isStringArray(s[k])) throw bad(`services[${i}].${k}`, s[k], "an array of strings");
+    }
+  });
+  return raw as unknown as SystemSpec;
+}
+
+/** The base a seed argument of `slop diff` is generated with. */
+export interface DiffBase {
+  readonly config?: string;
+  readonly services?: string;
+}
+
+/**
+ * A `slop diff` argument: a spec file (`kind: System`), a config file (YAML/JSON, generated
+ * as is), or else a seed, generated with the `--config`/`--services` base.
+ */
+export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(arg);
+  } catch {
+    stat = undefined;
+  }
+  if (stat === undefined) return loadSpec({ ...base, seed: arg });
+  if (!stat.isFile())
+    throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
+  const doc = readDocument(arg);
+  if (isRecord(doc) && doc.kind === "System") return checkSpec(doc, arg);
+  return generate(parseConfig(doc));
+}
+
+/** Write a file via a temporary sibling and a rename, so a reader never sees half of it. */
+export function writeFileAtomic(file: string, content: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new UsageError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
