@@ -49,6 +49,7 @@ const cost = (c: Partial<OpCostRanges>): OpCostRanges => ({
 });
 
 const klass = (c: Partial<ServiceClassConfig> & Pick<ServiceClassConfig, "share">): ServiceClassConfig => ({
+  share: c.share,
   opCost: cost({}),
   replicas: { min: 1, max: 3 },
   cpuRequestMillis: { min: 50, max: 250 },
