@@ -1,9 +1,15 @@
 import { ParseError, callees, parse, type Path } from "../core/grammar";
 import type { ServiceRuntimeConfig } from "../core/types";
 
-/** A start-up configuration problem; `slop serve` prints it and exits 2. */
+/**
+ * A start-up problem: a bad configuration (`slop serve` exits 2) or an injected start-up fault
+ * (`injected`, exits 1).
+ */
 export class StartupError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly injected = false,
+  ) {
     super(message);
     this.name = "StartupError";
   }

@@ -89,7 +89,7 @@ export async function startService(
     opts.log ?? ((l) => process.stdout.write(l + "\n")),
   );
   if (cfg.faults.failStartup) {
-    throw new StartupError(`service ${cfg.id}: start-up failure injected (faults.failStartup)`);
+    throw new StartupError(`service ${cfg.id}: start-up failure injected (faults.failStartup)`, true);
   }
   const paths: readonly Path[] = parsePaths(cfg);
   const canonical = paths.map((p) => print(p));

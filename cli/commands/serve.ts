@@ -1,12 +1,95 @@
 import type { Command } from "commander";
 import { UsageError } from "../errors";
+import { loadRuntimeConfig } from "../../runtime/config-file";
+import { isLogLevel } from "../../runtime/log";
+import { DEFAULT_GRACE_MS, StartupError, startService } from "../../runtime/server";
 
-/** `slop serve` — placeholder until its issue lands. */
-export function register(program: Command, _setExit: (code: number) => void): void {
+interface ServeFlags {
+  readonly config?: string;
+  readonly host?: string;
+  readonly grpcPort?: string;
+  readonly metricsPort?: string;
+  readonly dataDir?: string;
+  readonly traceFile?: string;
+  readonly logLevel?: string;
+  readonly graceMs?: string;
+}
+
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`${flag} must be an integer in 0..65535 (got "${value}")`);
+  }
+  return n;
+}
+
+/** `slop serve`: run one service from its runtime config until SIGTERM/SIGINT, then drain and exit 0. */
+export function register(program: Command, setExit: (code: number) => void): void {
   program
     .command("serve")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop serve is not implemented yet");
+    .description("run one generated service (gRPC Handle + health + /metrics) from its runtime config")
+    .option("--config <file>", "service.json (ServiceConfig); env SLOP_CONFIG")
+    .option("--host <host>", "interface to listen on (default 0.0.0.0)")
+    .option("--grpc-port <port>", "gRPC port, 0 = ephemeral (default: config ports.grpc; env SLOP_GRPC_PORT)")
+    .option("--metrics-port <port>", "metrics port (default: config ports.metrics; env SLOP_METRICS_PORT)")
+    .option("--data-dir <dir>", "scratch dir for disk/io ops (default: a temp dir; env SLOP_DATA_DIR)")
+    .option("--trace-file <file>", "append spans as OTLP/JSON lines (env SLOP_TRACE_FILE)")
+    .option("--log-level <level>", "debug | info | warn | error (default info; env SLOP_LOG_LEVEL)")
+    .option(
+      "--grace-ms <ms>",
+      `drain time on SIGTERM (default ${DEFAULT_GRACE_MS}; env SLOP_SHUTDOWN_GRACE_MS)`,
+    )
+    .addHelpText(
+      "after",
+      "\nFault knobs (env): SLOP_FAULT_ERROR_RATE, SLOP_FAULT_ERROR_CODE, SLOP_FAULT_LATENCY_MS,\n" +
+        "SLOP_FAULT_LATENCY_DIST (fixed|uniform|exponential), SLOP_FAULT_FAIL_STARTUP.\n" +
+        "Tracing (env): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER_ARG. See docs/runtime.md.",
+    )
+    .action(async (flags: ServeFlags) => {
+      const env = process.env;
+      const file = flags.config ?? env.SLOP_CONFIG;
+      if (file === undefined || file === "")
+        throw new UsageError("--config <file> (or env SLOP_CONFIG) is required");
+      const logLevel = flags.logLevel ?? env.SLOP_LOG_LEVEL ?? "info";
+      if (!isLogLevel(logLevel)) {
+        throw new UsageError(`--log-level must be debug, info, warn or error (got "${logLevel}")`);
+      }
+      const graceText = flags.graceMs ?? env.SLOP_SHUTDOWN_GRACE_MS;
+      const graceMs = graceText === undefined ? DEFAULT_GRACE_MS : Number(graceText);
+      if (!Number.isInteger(graceMs) || graceMs < 0) {
+        throw new UsageError(`--grace-ms must be a non-negative integer (got "${graceText}")`);
+      }
+      const cfg = loadRuntimeConfig(file, env);
+      let svc;
+      try {
+        svc = await startService(cfg, {
+          host: flags.host,
+          grpcPort: port("--grpc-port", flags.grpcPort),
+          metricsPort: port("--metrics-port", flags.metricsPort),
+          dataDir: flags.dataDir ?? (env.SLOP_DATA_DIR || undefined),
+          traceFile: flags.traceFile ?? (env.SLOP_TRACE_FILE || undefined),
+          logLevel,
+        });
+      } catch (err) {
+        if (err instanceof StartupError && err.injected) {
+          process.stderr.write(`slop serve: ${err.message}\n`);
+          setExit(1);
+          return;
+        }
+        if (err instanceof StartupError) throw new UsageError(err.message);
+        throw err;
+      }
+      const running = svc;
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off("SIGTERM", stop);
+          process.off("SIGINT", stop);
+          running.shutdown(graceMs).then(resolve, resolve);
+        };
+        process.on("SIGTERM", stop);
+        process.on("SIGINT", stop);
+      });
+      setExit(0);
     });
 }
