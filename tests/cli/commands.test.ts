@@ -1,0 +1,159 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+import { parseConfig } from "../../core/config";
+import { expand } from "../../core/expand";
+import { generate } from "../../core/spec";
+import type { SystemSpec } from "../../core/types";
+import { run } from "./run";
+
+/** Every YAML document of `text` as plain data; fails on any parse error. */
+function yamlDocuments(text: string): unknown[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return [];
+  return docs.map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as unknown;
+  });
+}
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slop-cli-"));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("--help", () => {
+  it.each(["generate", "render", "graph", "diff"])("slop %s --help exits 0 with examples", async (cmd) => {
+    const r = await run([cmd, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: slop ${cmd}`);
+    expect(r.stdout).toContain("Examples:");
+    expect(r.stdout).toContain(`$ slop ${cmd}`);
+  });
+});
+
+describe("bad input exits 2 and writes nothing", () => {
+  it.each([
+    [["generate", "--services", "-1"], "services"],
+    [["generate", "--services", "abc"], "services"],
+    [["render", "--services", "0"], "services"],
+    [["graph", "--services", "-1"], "services"],
+    [["graph", "--format", "svg"], "svg"],
+    [["render", "--otlp-endpoint", "not a url"], "--otlp-endpoint"],
+    [["generate", "--config", "/nonexistent/slop.yaml"], "/nonexistent/slop.yaml"],
+    [["generate", "--bogus"], "--bogus"],
+  ])("slop %j", async (argv, named) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(named);
+  });
+
+  it("a bad value in the config file names its key", async () => {
+    const file = path.join(tmp, "bad.yaml");
+    fs.writeFileSync(file, "services: 3\nattachment: -2\n");
+    const r = await run(["generate", "--config", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("attachment");
+  });
+
+  it("generate --out writes no file on error", async () => {
+    const out = path.join(tmp, "spec.json");
+    expect((await run(["generate", "--services", "-1", "--out", out])).code).toBe(2);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it("render --out writes no directory on error", async () => {
+    const dir = path.join(tmp, "manifests");
+    expect((await run(["render", "--services", "-1", "--out", dir])).code).toBe(2);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+describe("slop generate", () => {
+  it("prints the spec as canonical JSON, byte-identical across runs", async () => {
+    const a = await run(["generate", "--seed", "7", "--services", "12"]);
+    const b = await run(["generate", "--seed", "7", "--services", "12"]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const spec = JSON.parse(a.stdout) as SystemSpec;
+    expect(a.stdout).toBe(`${JSON.stringify(spec, null, 2)}\n`);
+    expect(spec.kind).toBe("System");
+    expect(spec.seed).toBe("7");
+    expect(spec.services).toHaveLength(12);
+  });
+
+  it("flags override the config file", async () => {
+    const file = path.join(tmp, "c.json");
+    fs.writeFileSync(file, JSON.stringify({ seed: 5, services: 4, namespace: "demo" }));
+    const spec = JSON.parse(
+      (await run(["generate", "--config", file, "--services", "6"])).stdout,
+    ) as SystemSpec;
+    expect(spec.services).toHaveLength(6);
+    expect(spec.seed).toBe("5");
+    expect(spec.config.namespace).toBe("demo");
+  });
+
+  it("--out writes the same bytes as stdout", async () => {
+    const out = path.join(tmp, "spec.json");
+    const r = await run(["generate", "--services", "5", "--out", out]);
+    expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(fs.readFileSync(out, "utf8")).toBe((await run(["generate", "--services", "5"])).stdout);
+    expect(fs.readdirSync(tmp)).toEqual(["spec.json"]);
+  });
+});
+
+describe("slop render", () => {
+  const spec = (): SystemSpec => generate(parseConfig({ seed: 9, services: 6 }));
+
+  it("prints YAML documents, one per expanded object, in order", async () => {
+    const r = await run(["render", "--seed", "9", "--services", "6"]);
+    expect(r.code).toBe(0);
+    expect(yamlDocuments(r.stdout)).toEqual(JSON.parse(JSON.stringify(expand(spec()))));
+    expect(r.stdout).not.toMatch(/[&*]a\d/); // no YAML anchors/aliases
+    expect((await run(["render", "--seed", "9", "--services", "6"])).stdout).toBe(r.stdout);
+  });
+
+  it("--otlp-endpoint reaches the containers", async () => {
+    const url = "http://collector.observability:4317";
+    const r = await run(["render", "--services", "2", "--otlp-endpoint", url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(url);
+    expect((await run(["render", "--services", "2"])).stdout).not.toContain(url);
+  });
+
+  it("--out DIR writes one file per object, named NN-kind-name.yaml, and prunes stale ones", async () => {
+    const dir = path.join(tmp, "m");
+    expect((await run(["render", "--seed", "9", "--services", "6", "--out", dir])).code).toBe(0);
+    const objects = expand(spec());
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toHaveLength(objects.length);
+    files.forEach((f, i) => {
+      const o = objects[i];
+      expect(f).toBe(`${String(i).padStart(2, "0")}-${o?.kind.toLowerCase()}-${o?.metadata.name}.yaml`);
+      expect(yamlDocuments(fs.readFileSync(path.join(dir, f), "utf8"))).toEqual([
+        JSON.parse(JSON.stringify(o)),
+      ]);
+    });
+    expect((await run(["render", "--seed", "9", "--services", "2", "--out", dir])).code).toBe(0);
+    const fewer = expand(generate(parseConfig({ seed: 9, services: 2 })));
+    expect(fs.readdirSync(dir)).toHaveLength(fewer.length);
+  });
+});
+
+describe("slop graph", () => {
+  it.each([
+    ["dot", /^digraph /, /"A" -> "/],
+    ["mermaid", /^flowchart LR\n/, /svc_A --> svc_/],
+  ])("--format %s", async (format, head, edge) => {
+    const r = await run(["graph", "--services", "5", "--format", format]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(head);
+    expect(r.stdout).toMatch(edge);
+    expect(r.stdout).toContain("A svc-a (gateway)");
+  });
+});

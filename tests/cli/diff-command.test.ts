@@ -1,0 +1,90 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { SystemDiff } from "../../core/diff";
+import { run } from "./run";
+
+let tmp: string;
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "slop-diff-"));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const write = (name: string, text: string): string => {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+describe("slop diff", () => {
+  it("exits 0 and says so for the same seed", async () => {
+    expect(await run(["diff", "42", "42", "--services", "8"])).toEqual({
+      code: 0,
+      stdout: "No differences.\n",
+      stderr: "",
+    });
+  });
+
+  it("exits 1 for different seeds and reports the seed change", async () => {
+    const r = await run(["diff", "42", "43", "--services", "8"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('~ seed: "42" -> "43"');
+  });
+
+  it.each(["text", "markdown", "json"])("--format %s exits 1 on a difference", async (format) => {
+    const r = await run(["diff", "1", "2", "--services", "5", "--format", format]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBeGreaterThan(0);
+  });
+
+  it("--format json is the SystemDiff, with one service added for N vs N+1", async () => {
+    const base = write("base.yaml", "services: 10\n");
+    const more = write("more.yaml", "services: 11\n");
+    const r = await run(["diff", base, more, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.stdout) as SystemDiff;
+    expect(d.summary.servicesAdded).toBe(1);
+    expect(d.services.added[0]?.id).toBe("K");
+    expect(d.config).toEqual([{ path: "services", from: 10, to: 11 }]);
+  });
+
+  it("generates seeds with the --config/--services base", async () => {
+    const cfg = write("c.yaml", "services: 6\nnamespace: demo\n");
+    const spec = path.join(tmp, "spec.json");
+    expect(
+      (await run(["generate", "--config", cfg, "--seed", "3", "--services", "7", "--out", spec])).code,
+    ).toBe(0);
+    expect((await run(["diff", spec, "3", "--config", cfg, "--services", "7"])).code).toBe(0);
+    const r = await run(["diff", spec, "3", "--config", cfg]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("~ services: 7 -> 6");
+  });
+
+  it("compares a spec file with a config file", async () => {
+    const spec = path.join(tmp, "spec.json");
+    await run(["generate", "--seed", "5", "--services", "4", "--out", spec]);
+    const cfg = write("c.json", JSON.stringify({ seed: "5", services: 4 }));
+    expect((await run(["diff", spec, cfg])).code).toBe(0);
+  });
+
+  it.each([
+    ["a directory", (): string[] => ["diff", tmp, "42"], "not a file"],
+    ["a bad config file", (): string[] => ["diff", write("bad.yaml", "services: -3\n"), "42"], "services"],
+    ["invalid YAML", (): string[] => ["diff", write("x.yaml", "a: [1,\n"), "42"], "x.yaml"],
+    [
+      "a broken spec file",
+      (): string[] => ["diff", write("s.json", JSON.stringify({ kind: "System", apiVersion: "v0" })), "42"],
+      "apiVersion",
+    ],
+    ["a bad --services", (): string[] => ["diff", "1", "2", "--services", "-1"], "services"],
+    ["a bad --format", (): string[] => ["diff", "1", "2", "--format", "html"], "html"],
+    ["a missing argument", (): string[] => ["diff", "1"], "missing required argument"],
+  ])("exits 2 on %s", async (_name, argv, named) => {
+    const r = await run(argv());
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(named);
+  });
+});

@@ -1,0 +1,59 @@
+/** The diff on generated systems: real generate() + expand(). */
+import { parseConfig } from "../../core/config";
+import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { formatMarkdown, MARKDOWN_LIMIT } from "../../core/diff-format";
+import { generate } from "../../core/spec";
+import type { SystemSpec } from "../../core/types";
+
+const spec = (seed: string, services: number): SystemSpec => generate(parseConfig({ seed, services }));
+
+describe("diffSystems on generated systems", () => {
+  it("is empty for the same seed and size", () => {
+    expect(isEmptyDiff(diffSystems(spec("42", 20), spec("42", 20)))).toBe(true);
+  });
+
+  it("is non-empty for seed 42 vs 43", () => {
+    const d = diffSystems(spec("42", 20), spec("43", 20));
+    expect(isEmptyDiff(d)).toBe(false);
+    expect(d.config).toContainEqual({ path: "seed", from: "42", to: "43" });
+    expect(d.summary.servicesChanged).toBeGreaterThan(0);
+    expect(d.summary.objectsChanged).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["42", 5],
+    ["42", 20],
+    ["7", 50],
+    ["1", 100],
+  ])("seed %s: N=%d vs N+1 adds exactly one service and changes only the gateway", (seed, n) => {
+    const d = diffSystems(spec(seed, n), spec(seed, n + 1));
+    expect(d.services.added).toHaveLength(1);
+    expect(d.services.removed).toEqual([]);
+    expect(d.services.changed.map((c) => c.id).filter((id) => id !== "A")).toEqual([]);
+    expect(d.config).toEqual([{ path: "services", from: n, to: n + 1 }]);
+    const added = d.services.added[0]?.name ?? "";
+    expect(d.resources.added.some((k) => k.endsWith(`/${added}`))).toBe(true);
+  });
+
+  it("a changed replica range shows up as spec.replicas on Deployments", () => {
+    const a = generate(parseConfig({ services: 20 }));
+    const b = generate(
+      parseConfig({ services: 20 }, { "classes.db.replicas.min": 3, "classes.db.replicas.max": 3 }),
+    );
+    const d = diffSystems(a, b);
+    const dbs = a.services.filter((s) => s.class === "db");
+    expect(dbs.length).toBeGreaterThan(0);
+    for (const s of dbs) {
+      const change = d.resources.changed.find((o) => o.key === `apps/v1/Deployment/slop/${s.name}`);
+      expect(change?.fields).toContainEqual({ path: "spec.replicas", from: s.replicas, to: 3 });
+    }
+  });
+
+  it("keeps a 1,000-service diff under the markdown limit", () => {
+    const d = diffSystems(spec("1", 1000), spec("2", 1000));
+    expect(d.summary.servicesChanged).toBeGreaterThan(900);
+    const md = formatMarkdown(d);
+    expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
+    expect(md).toContain("more");
+  });
+});
