@@ -24,7 +24,12 @@ export function protoFile(): string {
 
 /** The SlopService definition loaded from the proto (shared by client and test servers). */
 export function slopServiceDefinition(): grpc.ServiceDefinition {
-  const def = protoLoader.loadSync(protoFile(), { keepCase: false, longs: Number, defaults: true, oneofs: true });
+  const def = protoLoader.loadSync(protoFile(), {
+    keepCase: false,
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+  });
   const svc = def["slop.v1.SlopService"];
   if (!svc || !("Handle" in svc)) throw new Error("slop.v1.SlopService not found in the proto");
   return svc as grpc.ServiceDefinition;

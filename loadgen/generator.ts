@@ -84,7 +84,13 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   const maxInFlight = opts.maxInFlight ?? 10000;
   const deadlineMs = opts.deadlineMs ?? 5000;
   const durationMs = opts.durationMs === undefined ? undefined : opts.durationMs + warmupMs;
-  const times = schedule({ rate: opts.rate, arrival: opts.arrival, seed: opts.seed, durationMs, count: opts.count });
+  const times = schedule({
+    rate: opts.rate,
+    arrival: opts.arrival,
+    seed: opts.seed,
+    durationMs,
+    count: opts.count,
+  });
 
   const baselineStart = iso();
   const baseline = newHistogram();

@@ -54,7 +54,10 @@ export function cdf(h: Histogram, points = 100): readonly (readonly [number, num
   const out: [number, number][] = [];
   for (let i = 0; i <= points; i++) {
     // Denser towards the tail: quantiles 1 - 10^(-4 i / points) plus the linear ones below the median.
-    const q = i < points / 2 ? (i / (points / 2)) * 0.5 : 1 - 0.5 * Math.pow(10, (-3 * (i - points / 2)) / (points / 2));
+    const q =
+      i < points / 2
+        ? (i / (points / 2)) * 0.5
+        : 1 - 0.5 * Math.pow(10, (-3 * (i - points / 2)) / (points / 2));
     const p = Math.min(100, q * 100);
     out.push([h.getValueAtPercentile(p) / 1000, q]);
   }

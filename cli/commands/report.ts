@@ -1,12 +1,21 @@
+import { existsSync } from "fs";
+import { join } from "path";
 import type { Command } from "commander";
+import { writeReport } from "../../loadgen/report/html";
+import { readRuns, writeSummaries } from "../../loadgen/results";
 import { UsageError } from "../errors";
 
-/** `slop report` — placeholder until its issue lands. */
+/** `slop report DIR`: regenerate report.html (and the summaries) from a results directory's saved data. */
 export function register(program: Command, _setExit: (code: number) => void): void {
   program
     .command("report")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop report is not implemented yet");
+    .description("regenerate report.html from a results directory (written by slop load / slop run --local)")
+    .argument("<dir>", "results directory")
+    .action((dir: string) => {
+      if (!existsSync(join(dir, "metadata.json"))) {
+        throw new UsageError(`${dir} is not a results directory (no metadata.json in it)`);
+      }
+      writeSummaries(dir, readRuns(dir));
+      process.stdout.write(`${writeReport(dir)}\n`);
     });
 }

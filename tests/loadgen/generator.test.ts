@@ -12,7 +12,13 @@ describe("open-loop load generator", () => {
   it("achieves 1,000 rps within 2% against a trivial server, all OK", async () => {
     server = await startTestServer();
     const target = grpcTarget(server.address);
-    const r = await runLoad(target, { rate: 1000, arrival: "uniform", seed: "1", durationMs: 3000, warmupMs: 500 });
+    const r = await runLoad(target, {
+      rate: 1000,
+      arrival: "uniform",
+      seed: "1",
+      durationMs: 3000,
+      warmupMs: 500,
+    });
     target.close();
     expect(Math.abs(r.achievedRate - 1000) / 1000).toBeLessThan(0.02);
     expect(r.sent).toBe(r.scheduled);

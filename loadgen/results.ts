@@ -1,0 +1,249 @@
+/**
+ * The results directory: one folder per run (metadata, encoded HDR histograms, summary) and, at
+ * the top, the experiment's metadata, summary.csv / summary.json over all runs, and report.html.
+ *
+ *   DIR/metadata.json          experiment: provenance, kind, timestamps, sweep file
+ *   DIR/runs/<id>/metadata.json run: params, full config, load options, phase timestamps
+ *   DIR/runs/<id>/histograms.json HDR histograms, compressed base64 (latency, service, sendLag, baseline)
+ *   DIR/runs/<id>/summary.json
+ *   DIR/summary.csv, DIR/summary.json, DIR/report.html
+ */
+import { createHash } from "crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { join } from "path";
+import type { LoadOptions, LoadResult, PhaseTimes } from "./generator";
+import { decode, encode, summarise, type Histogram } from "./histogram";
+import type { Provenance } from "./metadata";
+
+export type ParamValue = string | number;
+
+export interface RunMetadata {
+  readonly id: string;
+  /** The parameter values of this grid point (rate, arrival, seed, services, ...). */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly commit: string | null;
+  readonly dirty: boolean | null;
+  /** sha256 (first 12 hex) of the canonical JSON of `config`, or "external". */
+  readonly configHash: string;
+  /** The full SlopConfig the system was generated from, or null for an external target. */
+  readonly config: unknown;
+  readonly target: string;
+  readonly load: Omit<LoadOptions, "onProgress">;
+  readonly phases: PhaseTimes & Readonly<Record<string, string>>;
+  /** Extra figures from the runner (start-up time, memory per service, trace file). */
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export interface RunSummary {
+  readonly id: string;
+  readonly rate: number;
+  readonly arrival: string;
+  readonly achievedRate: number;
+  readonly scheduled: number;
+  readonly sent: number;
+  readonly completed: number;
+  readonly ok: number;
+  readonly dropped: number;
+  readonly errors: number;
+  readonly successRate: number;
+  readonly stoppedEarly: boolean;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly serviceP50Ms: number;
+  readonly serviceP99Ms: number;
+  readonly sendLagP99Ms: number;
+  readonly baselineP50Ms: number;
+  readonly baselineP99Ms: number;
+  /** Latency percentile / the same percentile of the unloaded baseline (0 when unknown). */
+  readonly slowdownP50: number;
+  readonly slowdownP99: number;
+  readonly statusCounts: Readonly<Record<string, number>>;
+}
+
+export interface RunHistograms {
+  readonly latency: Histogram;
+  readonly service: Histogram;
+  readonly sendLag: Histogram;
+  readonly baseline: Histogram;
+}
+
+export interface StoredRun {
+  readonly metadata: RunMetadata;
+  readonly summary: RunSummary;
+  readonly histograms: RunHistograms;
+}
+
+export interface ExperimentMetadata {
+  readonly kind: "load" | "sweep" | "local";
+  readonly provenance: Provenance;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly argv: readonly string[];
+  readonly experiment: unknown;
+  readonly notes: readonly string[];
+}
+
+/** Canonical JSON (sorted keys) so equal configs hash equally. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+export function configHash(config: unknown): string {
+  if (config === null || config === undefined) return "external";
+  return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 12);
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+export function summariseRun(id: string, rate: number, arrival: string, r: LoadResult): RunSummary {
+  const l = summarise(r.latency);
+  const s = summarise(r.service);
+  const b = summarise(r.baseline);
+  return {
+    id,
+    rate,
+    arrival,
+    achievedRate: r.achievedRate,
+    scheduled: r.scheduled,
+    sent: r.sent,
+    completed: r.completed,
+    ok: r.ok,
+    dropped: r.dropped,
+    errors: r.completed - r.ok,
+    successRate: r.successRate,
+    stoppedEarly: r.stoppedEarly,
+    p50Ms: l.p50,
+    p90Ms: l.p90,
+    p99Ms: l.p99,
+    p999Ms: l["p99.9"],
+    serviceP50Ms: s.p50,
+    serviceP99Ms: s.p99,
+    sendLagP99Ms: summarise(r.sendLag).p99,
+    baselineP50Ms: b.p50,
+    baselineP99Ms: b.p99,
+    slowdownP50: ratio(l.p50, b.p50),
+    slowdownP99: ratio(l.p99, b.p99),
+    statusCounts: r.statusCounts,
+  };
+}
+
+const write = (file: string, v: unknown): void => writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
+
+export function writeExperiment(dir: string, meta: ExperimentMetadata): void {
+  mkdirSync(join(dir, "runs"), { recursive: true });
+  write(join(dir, "metadata.json"), meta);
+}
+
+export function writeRun(dir: string, metadata: RunMetadata, summary: RunSummary, h: RunHistograms): void {
+  const runDir = join(dir, "runs", metadata.id);
+  mkdirSync(runDir, { recursive: true });
+  write(join(runDir, "metadata.json"), metadata);
+  write(join(runDir, "summary.json"), summary);
+  write(join(runDir, "histograms.json"), {
+    unit: "microseconds",
+    encoding: "HdrHistogram compressed base64 (V2)",
+    latency: encode(h.latency),
+    service: encode(h.service),
+    sendLag: encode(h.sendLag),
+    baseline: encode(h.baseline),
+  });
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function readExperiment(dir: string): ExperimentMetadata {
+  return readJson(join(dir, "metadata.json")) as ExperimentMetadata;
+}
+
+/** Every run in `dir`, in id order. */
+export function readRuns(dir: string): StoredRun[] {
+  const runsDir = join(dir, "runs");
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .sort()
+    .filter((id) => existsSync(join(runsDir, id, "summary.json")))
+    .map((id) => {
+      const d = join(runsDir, id);
+      const h = readJson(join(d, "histograms.json")) as Record<string, string>;
+      const get = (k: string): Histogram => {
+        const s = h[k];
+        if (typeof s !== "string")
+          throw new Error(`${join(d, "histograms.json")}: ${k} must be an encoded histogram`);
+        return decode(s);
+      };
+      return {
+        metadata: readJson(join(d, "metadata.json")) as RunMetadata,
+        summary: readJson(join(d, "summary.json")) as RunSummary,
+        histograms: {
+          latency: get("latency"),
+          service: get("service"),
+          sendLag: get("sendLag"),
+          baseline: get("baseline"),
+        },
+      };
+    });
+}
+
+const CSV_COLUMNS = [
+  "id",
+  "commit",
+  "configHash",
+  "params",
+  "rate",
+  "arrival",
+  "achievedRate",
+  "sent",
+  "ok",
+  "errors",
+  "dropped",
+  "successRate",
+  "stoppedEarly",
+  "p50Ms",
+  "p90Ms",
+  "p99Ms",
+  "p999Ms",
+  "serviceP99Ms",
+  "sendLagP99Ms",
+  "baselineP50Ms",
+  "baselineP99Ms",
+  "slowdownP50",
+  "slowdownP99",
+] as const;
+
+function csvCell(v: unknown): string {
+  const s = typeof v === "number" ? String(Math.round(v * 1000) / 1000) : String(v ?? "");
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Rewrite DIR/summary.csv and DIR/summary.json from the stored runs. */
+export function writeSummaries(dir: string, runs: readonly StoredRun[]): void {
+  const rows = runs.map((r) => ({
+    ...r.summary,
+    commit: r.metadata.commit,
+    configHash: r.metadata.configHash,
+    params: Object.entries(r.metadata.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" "),
+  }));
+  write(join(dir, "summary.json"), rows);
+  const lines = [CSV_COLUMNS.join(",")];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(","));
+  writeFileSync(join(dir, "summary.csv"), `${lines.join("\n")}\n`);
+}

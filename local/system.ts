@@ -1,0 +1,206 @@
+/**
+ * A generated system running on 127.0.0.1: every service of the spec in a few worker processes
+ * (several services per process, so 50 services fit on a 2-core machine), ports allocated up
+ * front so each service's runtime config (the same `runtimeConfig()` the ConfigMaps hold, with
+ * loopback addresses) names its callees' ports. Start-up failure anywhere stops everything.
+ */
+import { fork, type ChildProcess } from "child_process";
+import { mkdirSync } from "fs";
+import { join } from "path";
+import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
+import type { FaultConfig, ServiceRuntimeConfig, SystemSpec } from "../core/types";
+import { waitServing } from "./health";
+import { freePorts } from "./ports";
+import type { FromWorker, ToWorker } from "./protocol";
+
+export interface LocalService {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+  readonly worker: number;
+}
+
+export interface LocalSystem {
+  readonly gateway: LocalService;
+  readonly services: readonly LocalService[];
+  readonly pids: readonly number[];
+  /** From the first fork to every service SERVING. */
+  readonly startupMs: number;
+  stop(graceMs?: number): Promise<void>;
+  /** Resident memory of every worker, summed, in bytes. */
+  rss(): Promise<number>;
+}
+
+export interface LocalSystemOptions {
+  /** Logs of the workers go to DIR/logs. */
+  readonly dir: string;
+  /** Worker processes. @default min(services, 4) */
+  readonly workers?: number;
+  readonly traceFile?: string;
+  /** Fault knobs per service id (e.g. failStartup for tests). */
+  readonly faults?: Readonly<Record<string, FaultConfig>>;
+  /** @default 30000 */
+  readonly readyTimeoutMs?: number;
+}
+
+export class LocalStartError extends Error {
+  constructor(
+    readonly serviceId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LocalStartError";
+  }
+}
+
+function workerEntry(): { file: string; execArgv: string[] } {
+  const ts = __filename.endsWith(".ts");
+  return { file: join(__dirname, ts ? "worker.ts" : "worker.js"), execArgv: ts ? ["--import", "tsx"] : [] };
+}
+
+interface Worker {
+  readonly index: number;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+function spawnWorker(index: number, dir: string): Worker {
+  const { file, execArgv } = workerEntry();
+  const child = fork(file, [], {
+    execArgv,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    cwd: process.cwd(),
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+  void dir;
+  return { index, child, exited };
+}
+
+async function stopWorkers(workers: readonly Worker[], graceMs: number): Promise<void> {
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.child.exitCode === null && w.child.signalCode === null && w.child.connected) {
+        w.child.send({ type: "stop", graceMs } satisfies ToWorker);
+      } else if (w.child.exitCode === null && w.child.signalCode === null) {
+        w.child.kill("SIGTERM");
+      }
+      const killer = setTimeout(() => w.child.kill("SIGKILL"), graceMs + 3000);
+      await w.exited;
+      clearTimeout(killer);
+    }),
+  );
+}
+
+export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
+  const n = spec.services.length;
+  const workerCount = Math.max(1, Math.min(n, opts.workers ?? 4));
+  const logs = join(opts.dir, "logs");
+  mkdirSync(logs, { recursive: true });
+  const ports = await freePorts(2 * n);
+  const portOf = new Map(
+    spec.services.map((s, i) => [
+      s.id,
+      { grpc: ports[2 * i] as number, metrics: ports[2 * i + 1] as number },
+    ]),
+  );
+  const configs: ServiceRuntimeConfig[] = spec.services.map((svc) =>
+    runtimeConfig(
+      spec,
+      svc,
+      (callee) => `127.0.0.1:${portOf.get(callee.id)?.grpc}`,
+      portOf.get(svc.id),
+      opts.faults?.[svc.id] ?? NO_FAULTS,
+    ),
+  );
+  const t0 = Date.now();
+  const workers: Worker[] = [];
+  const started = new Map<string, LocalService>();
+  try {
+    for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w, opts.dir));
+    await new Promise<void>((resolve, reject) => {
+      let failed = false;
+      const fail = (e: LocalStartError): void => {
+        if (failed) return;
+        failed = true;
+        reject(e);
+      };
+      workers.forEach((w) => {
+        const mine = configs.filter((_, i) => i % workerCount === w.index);
+        const names = mine.map((c) => c.id).join(", ");
+        w.child.on("message", (raw: unknown) => {
+          const m = raw as FromWorker;
+          if (m.type === "started") {
+            const svc = spec.services.find((s) => s.id === m.id);
+            started.set(m.id, {
+              id: m.id,
+              name: svc?.name ?? m.id,
+              address: `127.0.0.1:${m.grpcPort}`,
+              grpcPort: m.grpcPort,
+              metricsPort: m.metricsPort,
+              worker: w.index,
+            });
+            if (started.size === n) resolve();
+          } else if (m.type === "failed") {
+            fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+          }
+        });
+        w.child.once("exit", (code, signal) => {
+          if (started.size < n) {
+            fail(
+              new LocalStartError(
+                mine[0]?.id ?? "?",
+                `worker ${w.index} (services ${names}) exited during start-up (${signal ?? `code ${code}`})`,
+              ),
+            );
+          }
+        });
+        w.child.send({
+          type: "start",
+          configs: mine,
+          traceFile: opts.traceFile,
+          logFile: join(logs, `worker-${w.index}.log`),
+        } satisfies ToWorker);
+      });
+    });
+    const list = spec.services.map((s) => started.get(s.id) as LocalService);
+    await waitServing(list, opts.readyTimeoutMs ?? 30000);
+    const gateway = started.get(spec.gateway);
+    if (!gateway) throw new LocalStartError(spec.gateway, `gateway ${spec.gateway} did not start`);
+    const startupMs = Date.now() - t0;
+    let stopping: Promise<void> | null = null;
+    return {
+      gateway,
+      services: list,
+      pids: workers.map((w) => w.child.pid ?? -1),
+      startupMs,
+      stop: (graceMs = 2000) => (stopping ??= stopWorkers(workers, graceMs)),
+      rss: async () => {
+        const sizes = await Promise.all(
+          workers.map(
+            (w) =>
+              new Promise<number>((resolve) => {
+                const on = (raw: unknown): void => {
+                  const m = raw as FromWorker;
+                  if (m.type === "memory") {
+                    w.child.off("message", on);
+                    resolve(m.rss);
+                  }
+                };
+                w.child.on("message", on);
+                w.child.send({ type: "memory" } satisfies ToWorker);
+              }),
+          ),
+        );
+        return sizes.reduce((a, b) => a + b, 0);
+      },
+    };
+  } catch (err) {
+    await stopWorkers(workers, 500);
+    throw err;
+  }
+}

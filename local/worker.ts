@@ -1,0 +1,78 @@
+/**
+ * A worker process of the local runner: hosts several services in one Node process with
+ * `startService` (each has its own ports, metrics registry and tracer). Started with fork();
+ * stops its services when told, on SIGTERM, or when the runner goes away (IPC disconnect).
+ * SIGINT is left to the runner, which stops every worker in order.
+ */
+import { appendFileSync } from "fs";
+import { startService, type RunningService } from "../runtime/server";
+import type { FromWorker, ToWorker } from "./protocol";
+
+const running: RunningService[] = [];
+const state = { stopping: false, logFile: "" };
+
+function send(m: FromWorker): void {
+  if (process.connected) process.send?.(m);
+}
+
+async function stopAll(graceMs: number): Promise<void> {
+  if (state.stopping) return;
+  state.stopping = true;
+  await Promise.allSettled(running.map((s) => s.shutdown(graceMs)));
+  send({ type: "stopped" });
+  process.exit(0);
+}
+
+process.on("SIGINT", () => {
+  /* the runner stops us */
+});
+process.on("SIGTERM", () => void stopAll(1000));
+process.on("disconnect", () => void stopAll(500));
+
+process.on("message", (raw: unknown) => {
+  const m = raw as ToWorker;
+  switch (m.type) {
+    case "start": {
+      state.logFile = m.logFile;
+      const log = (line: string): void => appendFileSync(state.logFile, `${line}\n`);
+      void Promise.all(
+        m.configs.map(async (cfg) => {
+          const t0 = Date.now();
+          try {
+            const s = await startService(cfg, {
+              host: "127.0.0.1",
+              traceFile: m.traceFile,
+              processMetrics: false,
+              logLevel: "warn",
+              log,
+            });
+            running.push(s);
+            if (state.stopping) return void s.shutdown(0);
+            send({
+              type: "started",
+              id: cfg.id,
+              grpcPort: s.grpcPort,
+              metricsPort: s.metricsPort,
+              ms: Date.now() - t0,
+            });
+          } catch (err) {
+            send({ type: "failed", id: cfg.id, message: err instanceof Error ? err.message : String(err) });
+          }
+        }),
+      );
+      return;
+    }
+    case "stop":
+      void stopAll(m.graceMs);
+      return;
+    case "memory": {
+      const mem = process.memoryUsage();
+      send({ type: "memory", rss: mem.rss, heapUsed: mem.heapUsed });
+      return;
+    }
+    default: {
+      const never: never = m;
+      throw new Error(`unknown message ${JSON.stringify(never)}`);
+    }
+  }
+});
