@@ -1,4 +1,7 @@
-import { status } from "@grpc/grpc-js";
+import { createServer, type AddressInfo } from "net";
+import { credentials, status } from "@grpc/grpc-js";
+import type { HealthClient } from "../../proto/gen/grpc/health/v1/Health";
+import { loadProtos } from "../../runtime/proto";
 import { API_VERSION, MAX_HOPS, type ServiceRuntimeConfig } from "../../core/types";
 import { NO_FAULTS } from "../../core/runtime-config";
 import { startService, type RunningService, type ServeOptions } from "../../runtime/server";
@@ -58,4 +61,27 @@ export async function codeOf(p: Promise<unknown>): Promise<{ code: status; detai
     return { code: e.code, details: e.details };
   }
   throw new Error("expected the call to fail");
+}
+
+/** A grpc.health.v1.Health client for tests. */
+export function healthClient(address: string): HealthClient {
+  const protos = loadProtos();
+  return new protos.health.grpc.health.v1.Health(address, credentials.createInsecure());
+}
+
+export function checkHealth(client: HealthClient, service = ""): Promise<string> {
+  return new Promise((resolve, reject) =>
+    client.check({ service }, { deadline: Date.now() + 2000 }, (err, res) =>
+      err ? reject(err) : resolve(res?.status ?? "none"),
+    ),
+  );
+}
+
+/** An address on which nothing listens (a port bound and released). */
+export async function deadAddress(): Promise<string> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return `127.0.0.1:${port}`;
 }

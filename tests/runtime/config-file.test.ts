@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { ConfigError } from "../../core/config";
+import { applyEnv, loadRuntimeConfig, validateRuntimeConfig } from "../../runtime/config-file";
+import { cfgOf } from "./helpers";
+
+const base = cfgOf("B", ["C,cpu"], { callees: { C: "c.ns.svc.cluster.local:50051" } });
+
+describe("runtime config file", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "slop-cfg-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads back exactly what runtimeConfig() wrote", () => {
+    const file = join(dir, "service.json");
+    writeFileSync(file, JSON.stringify(base));
+    expect(loadRuntimeConfig(file, {})).toEqual(base);
+  });
+
+  it.each([
+    ["paths", [], "paths must be a non-empty list of path strings"],
+    ["maxInFlight", 0, "maxInFlight must be an integer in 1..1000000 (got 0)"],
+    ["kind", "System", 'kind must be "ServiceConfig"'],
+    ["callees", { C: "nope" }, 'callees.C must be "host:port" (got "nope")'],
+    ["class", "db2", "class must be gateway | stateless | cache | db"],
+  ])("rejects a bad %s naming the key and what is allowed", (key, value, message) => {
+    expect(() => validateRuntimeConfig({ ...base, [key]: value })).toThrow(message);
+  });
+
+  it("rejects a bad latency distribution", () => {
+    const faults = { ...base.faults, latency: { distribution: "normal", ms: 1 } };
+    expect(() => validateRuntimeConfig({ ...base, faults })).toThrow(
+      'faults.latency.distribution must be fixed | uniform | exponential (got "normal")',
+    );
+  });
+
+  it("names the file when it cannot be read", () => {
+    expect(() => loadRuntimeConfig(join(dir, "none.json"), {})).toThrow(ConfigError);
+    expect(() => loadRuntimeConfig(join(dir, "none.json"), {})).toThrow("none.json");
+  });
+
+  it("applies port and fault overrides from the environment", () => {
+    const cfg = applyEnv(base, {
+      SLOP_GRPC_PORT: "7000",
+      SLOP_METRICS_PORT: "0",
+      SLOP_FAULT_ERROR_RATE: "0.5",
+      SLOP_FAULT_ERROR_CODE: "8",
+      SLOP_FAULT_LATENCY_MS: "25",
+      SLOP_FAULT_LATENCY_DIST: "exponential",
+      SLOP_FAULT_FAIL_STARTUP: "true",
+    });
+    expect(cfg.ports).toEqual({ grpc: 7000, metrics: 0 });
+    expect(cfg.faults).toEqual({
+      errorRate: 0.5,
+      errorCode: 8,
+      latency: { distribution: "exponential", ms: 25 },
+      failStartup: true,
+    });
+    expect(applyEnv(base, { SLOP_FAULT_ERROR_RATE: "" })).toEqual(base);
+  });
+
+  it.each([
+    ["SLOP_FAULT_ERROR_RATE", "1.5", "SLOP_FAULT_ERROR_RATE must be a number in 0..1"],
+    ["SLOP_FAULT_ERROR_CODE", "0", "SLOP_FAULT_ERROR_CODE must be an integer in 1..16"],
+    ["SLOP_FAULT_LATENCY_DIST", "gauss", "SLOP_FAULT_LATENCY_DIST must be fixed | uniform | exponential"],
+    ["SLOP_FAULT_FAIL_STARTUP", "yes", "SLOP_FAULT_FAIL_STARTUP must be true, false, 1 or 0"],
+    ["SLOP_GRPC_PORT", "70000", "SLOP_GRPC_PORT must be an integer in 0..65535"],
+  ])("rejects %s=%p", (name, value, message) => {
+    expect(() => applyEnv(base, { [name]: value })).toThrow(message);
+  });
+});

@@ -1,0 +1,205 @@
+import { mkdtemp, readdir, rm } from "fs/promises";
+import { tmpdir } from "os";
+import { join } from "path";
+import { status } from "@grpc/grpc-js";
+import { NO_FAULTS } from "../../core/runtime-config";
+import { createClient, type SlopClient } from "../../runtime/client";
+import { StartupError, startService } from "../../runtime/server";
+import { FLAG_OP_TIMINGS } from "../../runtime/proto";
+import { Fleet, cfgOf, codeOf, deadAddress } from "./helpers";
+
+const fleet = new Fleet();
+const clients: SlopClient[] = [];
+function client(address: string): SlopClient {
+  const c = createClient(address);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  clients.splice(0).forEach((c) => c.close());
+  await fleet.stopAll();
+});
+
+const latency = (ms: number) => ({
+  faults: {
+    errorRate: 0,
+    errorCode: 14,
+    latency: { distribution: "fixed" as const, ms },
+    failStartup: false,
+  },
+});
+
+describe("local ops through Handle", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "slop-srv-"));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("runs each local op and reports its timing; cpu takes at least cpuMs", async () => {
+    const paths = ["cpu", "mem", "disk", "io", "net", "noop"];
+    const svc = await fleet.start(
+      cfgOf("A", paths, { opCosts: { cpuMs: 30, memMiB: 2, diskKiB: 8, ioOps: 3, netKiB: 16 } }),
+      {
+        dataDir: dir,
+      },
+    );
+    const c = client(svc.address);
+    for (const [i, op] of paths.entries()) {
+      const res = await c.handle({ requestId: `r${i}`, pathIndex: i, flags: FLAG_OP_TIMINGS }, 5000);
+      expect(res).toMatchObject({ serviceId: "A", serviceName: "svc-a", path: op, pathIndex: i, calls: 0 });
+      expect(res.ops.map((o) => [o.op, o.ok])).toEqual([[op, true]]);
+      if (op === "cpu") expect(res.ops[0].durationMicros).toBeGreaterThanOrEqual(30_000);
+    }
+    // disk and io clean up their scratch files in the data dir
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("disk fails with an error response (not a crash) when the data dir is gone", async () => {
+    const svc = await fleet.start(cfgOf("A", ["disk", "noop"]), { dataDir: dir });
+    await rm(dir, { recursive: true, force: true });
+    const c = client(svc.address);
+    const e = await codeOf(c.handle({ pathIndex: 0 }, 2000));
+    expect(e.code).toBe(status.INTERNAL);
+    expect(e.details).toContain(dir);
+    expect((await c.handle({ pathIndex: 1 }, 2000)).path).toBe("noop");
+  });
+
+  it("picks paths uniformly when no path_index is given", async () => {
+    const svc = await fleet.start(cfgOf("A", ["noop", "noop,noop", "noop,noop,noop"]));
+    const c = client(svc.address);
+    const seen = new Set<number>();
+    for (let i = 0; i < 60; i++) seen.add((await c.handle({}, 2000)).pathIndex);
+    expect([...seen].sort()).toEqual([0, 1, 2]);
+  });
+
+  it("answers INVALID_ARGUMENT for a path_index out of range", async () => {
+    const svc = await fleet.start(cfgOf("A", ["noop"]));
+    const e = await codeOf(client(svc.address).handle({ pathIndex: 3 }, 2000));
+    expect(e).toEqual({
+      code: status.INVALID_ARGUMENT,
+      details: "path_index must be in 0..0 for service A (got 3)",
+    });
+  });
+});
+
+describe("remote ops", () => {
+  it("runs { } concurrently and ( ) / , in order (100 ms callees)", async () => {
+    const b = await fleet.start(cfgOf("B", ["noop"], latency(100)));
+    const c = await fleet.start(cfgOf("C", ["noop"], latency(100)));
+    const a = await fleet.start(
+      cfgOf("A", ["{B,C}", "(B,C)", "B*2"], { callees: { B: b.address, C: c.address } }),
+    );
+    const ca = client(a.address);
+    const par = await ca.handle({ pathIndex: 0, flags: FLAG_OP_TIMINGS }, 5000);
+    const seq = await ca.handle({ pathIndex: 1, flags: FLAG_OP_TIMINGS }, 5000);
+    const rep = await ca.handle({ pathIndex: 2 }, 5000);
+    expect(par.calls).toBe(2);
+    expect(seq.calls).toBe(2);
+    expect(rep.calls).toBe(2);
+    expect(par.durationMicros).toBeLessThan(190_000);
+    expect(seq.durationMicros).toBeGreaterThanOrEqual(200_000);
+    // in the chain, C starts after B ended; in the group, both start together
+    const [pb, pc] = par.ops;
+    const [sb, sc] = seq.ops;
+    expect(Math.abs(pb.startOffsetMicros - pc.startOffsetMicros)).toBeLessThan(50_000);
+    expect(sc.startOffsetMicros).toBeGreaterThanOrEqual(sb.startOffsetMicros + sb.durationMicros);
+  });
+
+  it("carries a callee's error status up with the callee named; the caller keeps serving", async () => {
+    const c = await fleet.start(
+      cfgOf("C", ["noop"], {
+        faults: {
+          errorRate: 1,
+          errorCode: status.ABORTED,
+          latency: { distribution: "fixed", ms: 0 },
+          failStartup: false,
+        },
+      }),
+    );
+    const b = await fleet.start(cfgOf("B", ["C"], { callees: { C: c.address } }));
+    const a = await fleet.start(cfgOf("A", ["B", "noop"], { callees: { B: b.address } }));
+    const e = await codeOf(client(a.address).handle({ pathIndex: 0 }, 2000));
+    expect(e.code).toBe(status.ABORTED);
+    expect(e.details).toMatch(/^B: C: injected fault/);
+  });
+
+  it("a callee that is down gives UNAVAILABLE, and the service still serves", async () => {
+    const a = await fleet.start(cfgOf("A", ["D", "noop"], { callees: { D: await deadAddress() } }));
+    const c = client(a.address);
+    const e = await codeOf(c.handle({ pathIndex: 0 }, 3000));
+    expect(e.code).toBe(status.UNAVAILABLE);
+    expect(e.details).toMatch(/^D: /);
+    expect((await c.handle({ pathIndex: 1 }, 2000)).path).toBe("noop");
+  });
+
+  it("DEADLINE_EXCEEDED when the callee is slower than the caller's deadline", async () => {
+    const b = await fleet.start(cfgOf("B", ["noop"], latency(400)));
+    const a = await fleet.start(cfgOf("A", ["B"], { callees: { B: b.address } }));
+    const t0 = Date.now();
+    const e = await codeOf(client(a.address).handle({}, 150));
+    expect(e.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(Date.now() - t0).toBeLessThan(400);
+  });
+
+  it("rejects requests beyond the hop limit", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"], { maxHops: 3 }));
+    const c = client(a.address);
+    expect((await c.handle({ hop: 3 }, 2000)).serviceId).toBe("A");
+    const e = await codeOf(c.handle({ hop: 4 }, 2000));
+    expect(e).toEqual({ code: status.FAILED_PRECONDITION, details: "hop 4 exceeds the hop limit 3 at A" });
+  });
+
+  it("a self-loop ends at the hop limit instead of running forever", async () => {
+    // B calls "B", a second instance of itself: the hop count grows by one per call.
+    const b2 = await fleet.start(cfgOf("B", ["noop"], { maxHops: 2 }));
+    const b1 = await fleet.start(cfgOf("B", ["B"], { maxHops: 2, callees: { B: b2.address } }));
+    const e = await codeOf(client(b1.address).handle({ hop: 2 }, 2000));
+    expect(e.code).toBe(status.FAILED_PRECONDITION);
+    expect(e.details).toBe("B: hop 3 exceeds the hop limit 2 at B");
+  });
+});
+
+describe("start-up", () => {
+  it("a path that does not parse stops start-up naming service, path and position", async () => {
+    await expect(startService(cfgOf("Q", ["noop", "cpu,,B"]), { host: "127.0.0.1" })).rejects.toThrow(
+      new StartupError(
+        `service Q: paths[1] "cpu,,B" does not parse at position 4: expected a service id [A-Z]+, a local op (cpu|mem|disk|net|noop|io), '{' or '(' but found ','`,
+      ),
+    );
+  });
+
+  it("a path calling a service without an address stops start-up", async () => {
+    await expect(startService(cfgOf("Q", ["{B,C}"], { callees: { B: "127.0.0.1:1" } }))).rejects.toThrow(
+      'service Q: paths[0] "{B,C}" calls C but callees has no address for it (known: B)',
+    );
+  });
+
+  it("faults.failStartup makes start-up fail", async () => {
+    const cfg = cfgOf("Q", ["noop"], { faults: { ...NO_FAULTS, failStartup: true } });
+    await expect(startService(cfg, { host: "127.0.0.1" })).rejects.toMatchObject({ injected: true });
+  });
+});
+
+describe("faults", () => {
+  it.each([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED])("error rate 1.0 answers code %p", async (code) => {
+    const a = await fleet.start(
+      cfgOf("A", ["noop"], {
+        faults: {
+          errorRate: 1,
+          errorCode: code,
+          latency: { distribution: "fixed", ms: 0 },
+          failStartup: false,
+        },
+      }),
+    );
+    const c = client(a.address);
+    for (let i = 0; i < 5; i++) expect((await codeOf(c.handle({}, 2000))).code).toBe(code);
+  });
+
+  it("fixed latency delays every request by at least that much", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"], latency(120)));
+    const res = await client(a.address).handle({}, 2000);
+    expect(res.durationMicros).toBeGreaterThanOrEqual(120_000);
+  });
+});
