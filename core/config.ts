@@ -48,8 +48,11 @@ const cost = (c: Partial<OpCostRanges>): OpCostRanges => ({
   ...c,
 });
 
-const klass = (c: Partial<ServiceClassConfig> & Pick<ServiceClassConfig, "share">): ServiceClassConfig => ({
-  share: c.share,
+const klass = ({
+  share,
+  ...c
+}: Partial<ServiceClassConfig> & Pick<ServiceClassConfig, "share">): ServiceClassConfig => ({
+  share,
   opCost: cost({}),
   replicas: { min: 1, max: 3 },
   cpuRequestMillis: { min: 50, max: 250 },

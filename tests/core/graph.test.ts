@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { parseConfig } from "../../core/config";
+import { GATEWAY_INDEX, buildTopology } from "../../core/graph";
+
+const config = (services: number, seed: string, attachment = 2, shares?: [number, number, number]) =>
+  parseConfig(
+    shares
+      ? {
+          services,
+          seed,
+          attachment,
+          classes: { stateless: { share: shares[0] }, cache: { share: shares[1] }, db: { share: shares[2] } },
+        }
+      : { services, seed, attachment },
+  );
+
+const arbConfig = fc
+  .record({
+    services: fc.integer({ min: 1, max: 120 }),
+    seed: fc.string({ minLength: 1, maxLength: 6 }).filter((s) => s.trim() === s),
+    attachment: fc.integer({ min: 1, max: 10 }),
+    shares: fc.tuple(fc.nat(5), fc.nat(5), fc.nat(5)).filter(([a, b, c]) => a + b + c > 0),
+  })
+  .map((r) => config(r.services, r.seed, r.attachment, r.shares));
+
+describe("buildTopology", () => {
+  it("is a DAG with edges new -> old, the gateway only as a caller", () => {
+    fc.assert(
+      fc.property(arbConfig, (c) => {
+        const t = buildTopology(c);
+        const bad: string[] = [];
+        t.calls.forEach((callees, i) => {
+          if (new Set(callees).size !== callees.length) bad.push(`${i}: duplicate callees`);
+          if (callees.some((j, k) => k > 0 && callees[k - 1] > j)) bad.push(`${i}: callees not ascending`);
+          for (const j of callees) {
+            if (j === GATEWAY_INDEX) bad.push(`${i} calls the gateway`);
+            if (i !== GATEWAY_INDEX && j >= i) bad.push(`${i} -> ${j} is not new -> old`);
+          }
+          if ((t.classes[i] === "gateway") !== (i === GATEWAY_INDEX)) bad.push(`${i}: class ${t.classes[i]}`);
+        });
+        expect(bad).toEqual([]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("follows the class rules", () => {
+    fc.assert(
+      fc.property(arbConfig, (c) => {
+        const t = buildTopology(c);
+        t.calls.forEach((callees, i) => {
+          const klass = t.classes[i];
+          if (klass === "db") expect(callees).toEqual([]);
+          if (klass === "cache") {
+            const olderDb = t.classes.slice(1, i).includes("db");
+            expect(callees.length).toBe(olderDb ? 1 : 0);
+            for (const j of callees) expect(t.classes[j]).toBe("db");
+          }
+          if (klass === "stateless") expect(callees.length).toBe(Math.min(c.attachment, i - 1));
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("reaches every service from the gateway, which calls exactly the sources", () => {
+    fc.assert(
+      fc.property(arbConfig, (c) => {
+        const t = buildTopology(c);
+        const called = new Set<number>();
+        t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => called.add(j)));
+        const sources = [];
+        for (let i = 1; i < c.services; i++) if (!called.has(i)) sources.push(i);
+        expect(t.calls[GATEWAY_INDEX]).toEqual(sources);
+        const seen = new Set([GATEWAY_INDEX]);
+        const stack = [GATEWAY_INDEX];
+        while (stack.length)
+          for (const j of t.calls[stack.pop() as number]) if (!seen.has(j)) seen.add(j) && stack.push(j);
+        expect(seen.size).toBe(c.services);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("growing N -> N + 1 changes only the gateway and adds one service", () => {
+    fc.assert(
+      fc.property(arbConfig, (c) => {
+        const a = buildTopology(c);
+        const b = buildTopology({ ...c, services: c.services + 1 });
+        expect(b.classes.slice(0, c.services)).toEqual(a.classes);
+        expect(b.calls.slice(1, c.services)).toEqual(a.calls.slice(1));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("only draws classes with a positive share", () => {
+    const t = buildTopology(config(200, "x", 2, [1, 0, 0]));
+    expect(new Set(t.classes.slice(1))).toEqual(new Set(["stateless"]));
+  });
+
+  it("prefers services that already have callers (preferential attachment)", () => {
+    const t = buildTopology(config(3000, "pa", 2, [1, 0, 0]));
+    const indeg = new Array<number>(3000).fill(0);
+    t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => indeg[j]++));
+    const max = Math.max(...indeg);
+    // Uniform attachment would keep the largest in-degree near log(N); BA grows hubs ~ sqrt(N).
+    expect(max).toBeGreaterThan(40);
+  });
+});
