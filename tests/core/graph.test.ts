@@ -74,8 +74,14 @@ describe("buildTopology", () => {
         expect(t.calls[GATEWAY_INDEX]).toEqual(sources);
         const seen = new Set([GATEWAY_INDEX]);
         const stack = [GATEWAY_INDEX];
-        while (stack.length)
-          for (const j of t.calls[stack.pop() as number]) if (!seen.has(j)) seen.add(j) && stack.push(j);
+        for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+          for (const j of t.calls[next]) {
+            if (!seen.has(j)) {
+              seen.add(j);
+              stack.push(j);
+            }
+          }
+        }
         expect(seen.size).toBe(c.services);
       }),
       { numRuns: 100 },
