@@ -97,9 +97,12 @@ export interface DiffBase {
   readonly services?: string;
 }
 
+const LOOKS_LIKE_FILE = /[/\\]|\.(ya?ml|json)$/i;
+
 /**
  * A `slop diff` argument: a spec file (`kind: System`), a config file (YAML/JSON, generated
- * as is), or else a seed, generated with the `--config`/`--services` base.
+ * as is), or else a seed, generated with the `--config`/`--services` base. A missing file whose
+ * name looks like a path is an error, not a seed.
  */
 export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   let stat: fs.Stats | undefined;
@@ -108,7 +111,13 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   } catch {
     stat = undefined;
   }
-  if (stat === undefined) return loadSpec({ ...base, seed: arg });
+  if (stat === undefined) {
+    // A mistyped file name must not silently become a seed.
+    if (LOOKS_LIKE_FILE.test(arg)) {
+      throw new UsageError(`${arg}: no such file (a seed must not look like a path or a .yaml/.json file)`);
+    }
+    return loadSpec({ ...base, seed: arg });
+  }
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
   const doc = readDocument(arg);

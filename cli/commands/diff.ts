@@ -10,7 +10,8 @@ import type { DiffBase } from "../input";
 const EXAMPLES = `
 A and B are each a seed (anything that is not an existing file), a config file (YAML or JSON),
 or a spec file written by \`slop generate\` (JSON with kind: System). Seeds are generated with the
---config/--services base; config and spec files are used as they are.
+--config/--services base; config and spec files are used as they are. A missing file whose
+name looks like a path (contains / or ends in .yaml/.yml/.json) is an error, not a seed.
 
 Exit status: 0 identical, 1 different, 2 bad input.
 

@@ -78,6 +78,11 @@ describe("slop diff", () => {
       (): string[] => ["diff", write("s.json", JSON.stringify({ kind: "System", apiVersion: "v0" })), "42"],
       "apiVersion",
     ],
+    [
+      "a missing file that looks like one",
+      (): string[] => ["diff", "old.yaml", "42"],
+      "old.yaml: no such file",
+    ],
     ["a bad --services", (): string[] => ["diff", "1", "2", "--services", "-1"], "services"],
     ["a bad --format", (): string[] => ["diff", "1", "2", "--format", "html"], "html"],
     ["a missing argument", (): string[] => ["diff", "1"], "missing required argument"],
