@@ -53,6 +53,8 @@ export interface DeployConfig {
    * creates (DOCR or ECR): true when `slop:image` is unset on a cloud cluster.
    */
   readonly buildImage: boolean;
+  /** Name of the registry (DOCR) or repository (ECR) the stack creates when it builds. @default "k8s-slop" */
+  readonly registryName: string;
   /** Deploy a load-generator Job against the gateway. @default false */
   readonly loadGenerator: boolean;
   /** Requests per second of the load-generator Job. @default 50 */
@@ -72,6 +74,7 @@ export const DEPLOY_KEYS = [
   "subnetIds",
   "vpcCidr",
   "mesh",
+  "registryName",
   "prometheus",
   "grafana",
   "tracing",
@@ -125,14 +128,54 @@ export function decodeConfigValue(text: string): unknown {
   }
 }
 
-function oneOf<T extends string>(raw: Record<string, unknown>, key: string, allowed: readonly T[], def: T): T {
+/** Keys whose Pulumi config text is taken verbatim (a seed "1e3" or a version "1.30" is not a number). */
+export const STRING_KEYS: ReadonlySet<string> = new Set([
+  "seed",
+  "namespace",
+  "image",
+  "cluster",
+  "kubeconfig",
+  "kubeContext",
+  "region",
+  "k8sVersion",
+  "clusterName",
+  "vpcCidr",
+  "mesh",
+  "registryName",
+  "observabilityNamespace",
+]);
+
+/**
+ * The raw `slop:*` map from a config getter (`new pulumi.Config("slop").get`): every known key
+ * that is set, strings verbatim for STRING_KEYS, JSON-decoded otherwise.
+ */
+export function collectRaw(get: (key: string) => string | undefined): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of [...SLOP_KEYS, ...DEPLOY_KEYS]) {
+    const text = get(key);
+    if (text !== undefined) raw[key] = STRING_KEYS.has(key) ? text : decodeConfigValue(text);
+  }
+  return raw;
+}
+
+function oneOf<T extends string>(
+  raw: Record<string, unknown>,
+  key: string,
+  allowed: readonly T[],
+  def: T,
+): T {
   const v = raw[key];
   if (v === undefined || v === null) return def;
   if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
   throw new ConfigError(key, v, `one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
 }
 
-function optString(raw: Record<string, unknown>, key: string, pattern?: RegExp, what?: string): string | null {
+function optString(
+  raw: Record<string, unknown>,
+  key: string,
+  pattern?: RegExp,
+  what?: string,
+): string | null {
   const v = raw[key];
   if (v === undefined || v === null || v === "") return null;
   if (typeof v !== "string" || (pattern !== undefined && !pattern.test(v))) {
@@ -172,7 +215,8 @@ function stringList(raw: Record<string, unknown>, key: string, pattern: RegExp, 
 function cidr(raw: Record<string, unknown>, key: string, def: string): string {
   const v = raw[key] ?? def;
   const m = typeof v === "string" ? CIDR.exec(v) : null;
-  const ok = m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) >= 8 && Number(m[5]) <= 24;
+  const ok =
+    m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) >= 8 && Number(m[5]) <= 24;
   if (!ok) throw new ConfigError(key, v, "an IPv4 CIDR with a prefix length in 8..24, e.g. 10.0.0.0/16");
   return v as string;
 }
@@ -185,8 +229,14 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
   const r = raw as Record<string, unknown>;
   const cluster = oneOf(r, "cluster", CLUSTER_PROVIDERS, "kubeconfig");
   const cloud = cluster !== "kubeconfig";
-  const subnetIds = stringList(r, "subnetIds", /^subnet-[0-9a-f]{8,17}$/, 'an AWS subnet id ("subnet-0123abcd")');
-  if (subnetIds.length === 1) throw new ConfigError("subnetIds", subnetIds, "empty or at least two subnet ids");
+  const subnetIds = stringList(
+    r,
+    "subnetIds",
+    /^subnet-[0-9a-f]{8,17}$/,
+    'an AWS subnet id ("subnet-0123abcd")',
+  );
+  if (subnetIds.length === 1)
+    throw new ConfigError("subnetIds", subnetIds, "empty or at least two subnet ids");
   if (subnetIds.length > 0 && cluster !== "aws") {
     throw new ConfigError("subnetIds", subnetIds, 'empty unless cluster is "aws"');
   }
@@ -194,10 +244,15 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
   const kubeContext = optString(r, "kubeContext");
   if (cloud && (kubeconfig !== null || kubeContext !== null)) {
     const key = kubeconfig !== null ? "kubeconfig" : "kubeContext";
-    throw new ConfigError(key, r[key], `unset when cluster is "${cluster}" (the stack builds the kubeconfig)`);
+    throw new ConfigError(
+      key,
+      r[key],
+      `unset when cluster is "${cluster}" (the stack builds the kubeconfig)`,
+    );
   }
   const region = optString(r, "region", /^[a-z]{2}[a-z0-9-]{1,20}$/, 'a region name ("nyc3", "us-east-1")');
-  if (!cloud && region !== null) throw new ConfigError("region", region, 'unset when cluster is "kubeconfig"');
+  if (!cloud && region !== null)
+    throw new ConfigError("region", region, 'unset when cluster is "kubeconfig"');
   const image = r["image"];
   return {
     cluster,
@@ -218,6 +273,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
     },
     buildImage: cloud && (image === undefined || image === null || image === ""),
+    registryName: optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "k8s-slop",
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
@@ -235,7 +291,11 @@ export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void 
   for (const [cls, c] of Object.entries(config.classes).sort(([a], [b]) => a.localeCompare(b))) {
     if (c.nodePool !== null && !pools.has(c.nodePool)) {
       const names = [...pools.keys()].map((n) => `"${n}"`).join(", ");
-      throw new ConfigError(`classes.${cls}.nodePool`, c.nodePool, `null or one of the node pools (${names || "none"})`);
+      throw new ConfigError(
+        `classes.${cls}.nodePool`,
+        c.nodePool,
+        `null or one of the node pools (${names || "none"})`,
+      );
     }
   }
   if (deploy.cluster === "kubeconfig") return;
@@ -250,7 +310,11 @@ export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void 
     if (p.size.length === 0) throw new ConfigError(`nodePools[${i}].size`, p.size, "a machine size");
     p.taints.forEach((t, j) => {
       if (!TAINT_EFFECTS.includes(t.effect)) {
-        throw new ConfigError(`nodePools[${i}].taints[${j}].effect`, t.effect, "NoSchedule, PreferNoSchedule or NoExecute");
+        throw new ConfigError(
+          `nodePools[${i}].taints[${j}].effect`,
+          t.effect,
+          "NoSchedule, PreferNoSchedule or NoExecute",
+        );
       }
     });
   });

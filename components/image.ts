@@ -1,0 +1,99 @@
+/**
+ * `RuntimeImage`: builds the runtime image from the repo's Dockerfile with @pulumi/docker-build and
+ * pushes it to a registry the stack creates: DOCR (plus a read-only pull secret for the pods) or
+ * ECR (EKS nodes pull with their node role, no pull secret). `ref` is digest-pinned.
+ */
+import * as aws from "@pulumi/aws";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { loginFromDockerConfig } from "./registry-auth";
+
+export interface RuntimeImageArgs {
+  readonly registry: "digitalocean" | "aws";
+  readonly region: string;
+  /** Registry (DOCR) or repository (ECR) name. */
+  readonly registryName: string;
+  /** Image tag, never "latest". */
+  readonly tag: string;
+  /** Build context. @default the repository root */
+  readonly context?: string;
+}
+
+export class RuntimeImage extends pulumi.ComponentResource {
+  /** Digest-pinned reference of the pushed image. */
+  readonly ref: pulumi.Output<string>;
+  /** `.dockerconfigjson` to pull the image (secret), when the cluster needs one. */
+  readonly pullSecret: pulumi.Output<string> | undefined;
+
+  constructor(name: string, args: RuntimeImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8s-slop:index:RuntimeImage", name, {}, opts);
+    if (args.tag === "latest") throw new pulumi.ResourceError("image tag must not be \"latest\"", this);
+    const context = args.context ?? path.resolve(__dirname, "..");
+    let repository: pulumi.Output<string>;
+    let login: pulumi.Output<{ address: string; username: string; password: string }>;
+    switch (args.registry) {
+      case "digitalocean": {
+        const registry = new digitalocean.ContainerRegistry(
+          name,
+          { name: args.registryName, subscriptionTierSlug: "basic", region: args.region },
+          { parent: this },
+        );
+        const push = new digitalocean.ContainerRegistryDockerCredentials(
+          `${name}-push`,
+          { registryName: registry.name, write: true, expirySeconds: 3600 },
+          { parent: this },
+        );
+        const pull = new digitalocean.ContainerRegistryDockerCredentials(
+          `${name}-pull`,
+          { registryName: registry.name, write: false },
+          { parent: this },
+        );
+        repository = pulumi.interpolate`${registry.endpoint}/slop`;
+        login = pulumi.secret(
+          pulumi.all([push.dockerCredentials, registry.serverUrl]).apply(([json, server]) => loginFromDockerConfig(json, server)),
+        );
+        this.pullSecret = pulumi.secret(pull.dockerCredentials);
+        break;
+      }
+      case "aws": {
+        const repo = new aws.ecr.Repository(
+          name,
+          { name: args.registryName, region: args.region, forceDelete: true, imageScanningConfiguration: { scanOnPush: true } },
+          { parent: this },
+        );
+        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId, region: args.region }, { parent: this });
+        repository = repo.repositoryUrl;
+        login = pulumi.secret(
+          pulumi.all([token.proxyEndpoint, token.userName, token.password]).apply(([endpoint, username, password]) => ({
+            address: endpoint.replace(/^https?:\/\//, ""),
+            username,
+            password,
+          })),
+        );
+        this.pullSecret = undefined;
+        break;
+      }
+      default: {
+        const never: never = args.registry;
+        throw new pulumi.ResourceError(`registry must be digitalocean or aws (got ${String(never)})`, this);
+      }
+    }
+    const image = new dockerBuild.Image(
+      name,
+      {
+        context: { location: context },
+        dockerfile: { location: path.join(context, "Dockerfile") },
+        platforms: ["linux/amd64"],
+        push: true,
+        buildOnPreview: false,
+        tags: [pulumi.interpolate`${repository}:${args.tag}`],
+        registries: [{ address: login.address, username: login.username, password: login.password }],
+      },
+      { parent: this },
+    );
+    this.ref = image.ref;
+    this.registerOutputs({ ref: this.ref });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The optional load-generator Job (pure builder): `slop load` against the gateway, open loop, under
+ * the same restricted security profile and with requests and limits like every generated pod.
+ */
+import type { Job } from "kubernetes-types/batch/v1";
+
+export interface LoadJobInput {
+  readonly namespace: string;
+  readonly image: string;
+  /** host:port of the gateway. */
+  readonly target: string;
+  readonly rps: number;
+  readonly durationSeconds: number;
+  readonly imagePullSecrets: readonly string[];
+}
+
+export const LOADGEN_NAME = "slop-loadgen";
+
+export function loadGeneratorJob(input: LoadJobInput): Job & { metadata: { name: string; namespace: string } } {
+  const labels = {
+    "app.kubernetes.io/name": LOADGEN_NAME,
+    "app.kubernetes.io/part-of": "k8s-slop",
+    "app.kubernetes.io/component": "loadgen",
+    "app.kubernetes.io/managed-by": "k8s-slop",
+  };
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: LOADGEN_NAME, namespace: input.namespace, labels },
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "loadgen",
+              image: input.image,
+              args: ["load", "--target", input.target, "--rps", String(input.rps), "--duration", `${input.durationSeconds}s`],
+              resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * `Mesh`: `istio` (base + istiod, mesh-wide STRICT mTLS), `linkerd` (CRDs + control plane, trust
+ * anchor and issuer from @pulumi/tls; mTLS is on for every meshed pod) or `none`. Returns what
+ * expand() needs: namespace labels/annotations for sidecar injection and the control-plane
+ * namespaces pods must reach (extraEgressNamespaces).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { Mesh as MeshKind } from "../core/deploy-config";
+import { CHARTS, releaseChart } from "./charts";
+
+export interface MeshArgs {
+  /** @default "none" */
+  readonly mesh?: MeshKind;
+}
+
+export interface MeshIntegration {
+  readonly namespaceLabels: Readonly<Record<string, string>>;
+  readonly namespaceAnnotations: Readonly<Record<string, string>>;
+  readonly egressNamespaces: readonly string[];
+}
+
+export const ISTIO_NAMESPACE = "istio-system";
+export const LINKERD_NAMESPACE = "linkerd";
+/** Linkerd's identity issuer is rotated by `pulumi up` before it expires. */
+export const LINKERD_ISSUER_HOURS = 24 * 365;
+export const LINKERD_ANCHOR_HOURS = 24 * 365 * 10;
+
+/** Pure: what the generated system's namespace and NetworkPolicies need for each mesh. */
+export function meshIntegration(mesh: MeshKind): MeshIntegration {
+  switch (mesh) {
+    case "none":
+      return { namespaceLabels: {}, namespaceAnnotations: {}, egressNamespaces: [] };
+    case "istio":
+      return { namespaceLabels: { "istio-injection": "enabled" }, namespaceAnnotations: {}, egressNamespaces: [ISTIO_NAMESPACE] };
+    case "linkerd":
+      return {
+        namespaceLabels: {},
+        namespaceAnnotations: { "linkerd.io/inject": "enabled" },
+        egressNamespaces: [LINKERD_NAMESPACE],
+      };
+    default: {
+      const never: never = mesh;
+      throw new Error(`mesh must be none, istio or linkerd (got ${String(never)})`);
+    }
+  }
+}
+
+export class Mesh extends pulumi.ComponentResource {
+  readonly mesh: MeshKind;
+  readonly integration: MeshIntegration;
+  /** Resources the meshed workloads must wait for (the control plane). */
+  readonly ready: readonly pulumi.Resource[];
+
+  constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8s-slop:index:Mesh", name, {}, opts);
+    this.mesh = args.mesh ?? "none";
+    this.integration = meshIntegration(this.mesh);
+    switch (this.mesh) {
+      case "none":
+        this.ready = [];
+        break;
+      case "istio":
+        this.ready = this.istio(name);
+        break;
+      case "linkerd":
+        this.ready = this.linkerd(name);
+        break;
+      default: {
+        const never: never = this.mesh;
+        throw new pulumi.ResourceError(`slop:mesh must be none, istio or linkerd (got ${String(never)})`, this);
+      }
+    }
+    this.registerOutputs({ mesh: this.mesh, integration: this.integration });
+  }
+
+  private namespace(name: string, ns: string): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: ns } }, { parent: this });
+  }
+
+  private istio(name: string): pulumi.Resource[] {
+    const ns = this.namespace(name, ISTIO_NAMESPACE);
+    const base = new k8s.helm.v3.Release(
+      `${name}-istio-base`,
+      { name: "istio-base", namespace: ISTIO_NAMESPACE, ...releaseChart(CHARTS.istioBase), values: { defaultRevision: "default" } },
+      { parent: this, dependsOn: [ns] },
+    );
+    const istiod = new k8s.helm.v3.Release(
+      `${name}-istiod`,
+      {
+        name: "istiod",
+        namespace: ISTIO_NAMESPACE,
+        ...releaseChart(CHARTS.istiod),
+        values: { meshConfig: { enableAutoMtls: true } },
+      },
+      { parent: this, dependsOn: [base] },
+    );
+    const strict = new k8s.apiextensions.CustomResource(
+      `${name}-mtls`,
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "PeerAuthentication",
+        metadata: { name: "default", namespace: ISTIO_NAMESPACE },
+        spec: { mtls: { mode: "STRICT" } },
+      },
+      { parent: this, dependsOn: [istiod] },
+    );
+    return [istiod, strict];
+  }
+
+  private linkerd(name: string): pulumi.Resource[] {
+    const ns = this.namespace(name, LINKERD_NAMESPACE);
+    const anchorKey = new tls.PrivateKey(`${name}-trust-anchor`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const anchor = new tls.SelfSignedCert(
+      `${name}-trust-anchor`,
+      {
+        privateKeyPem: anchorKey.privateKeyPem,
+        isCaCertificate: true,
+        setSubjectKeyId: true,
+        validityPeriodHours: LINKERD_ANCHOR_HOURS,
+        allowedUses: ["cert_signing", "crl_signing"],
+        subject: { commonName: "root.linkerd.cluster.local" },
+      },
+      { parent: this },
+    );
+    const issuerKey = new tls.PrivateKey(`${name}-issuer`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const issuerCsr = new tls.CertRequest(
+      `${name}-issuer`,
+      { privateKeyPem: issuerKey.privateKeyPem, subject: { commonName: "identity.linkerd.cluster.local" } },
+      { parent: this },
+    );
+    const issuer = new tls.LocallySignedCert(
+      `${name}-issuer`,
+      {
+        certRequestPem: issuerCsr.certRequestPem,
+        caPrivateKeyPem: anchorKey.privateKeyPem,
+        caCertPem: anchor.certPem,
+        isCaCertificate: true,
+        setSubjectKeyId: true,
+        maxPathLength: 0,
+        validityPeriodHours: LINKERD_ISSUER_HOURS,
+        earlyRenewalHours: 24 * 30,
+        allowedUses: ["cert_signing", "crl_signing"],
+      },
+      { parent: this },
+    );
+    const crds = new k8s.helm.v3.Release(
+      `${name}-linkerd-crds`,
+      { name: "linkerd-crds", namespace: LINKERD_NAMESPACE, ...releaseChart(CHARTS.linkerdCrds) },
+      { parent: this, dependsOn: [ns] },
+    );
+    const controlPlane = new k8s.helm.v3.Release(
+      `${name}-linkerd-control-plane`,
+      {
+        name: "linkerd-control-plane",
+        namespace: LINKERD_NAMESPACE,
+        ...releaseChart(CHARTS.linkerdControlPlane),
+        values: {
+          identityTrustAnchorsPEM: anchor.certPem,
+          identity: {
+            issuer: { tls: { crtPEM: issuer.certPem, keyPEM: pulumi.secret(issuerKey.privateKeyPem) } },
+          },
+        },
+      },
+      { parent: this, dependsOn: [crds] },
+    );
+    return [controlPlane];
+  }
+}

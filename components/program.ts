@@ -1,0 +1,152 @@
+/**
+ * The whole stack as one function of the raw `slop:*` values: validate everything first (no
+ * resource is registered for a bad config), generate the system, then wire
+ * Cluster -> Mesh -> Observability -> (RuntimeImage) -> System. `index.ts` collects the raw
+ * values from Pulumi config and exports what this returns; tests call it directly under mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "../core/config";
+import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "../core/deploy-config";
+import { generate } from "../core/spec";
+import type { SlopConfig, SystemSpec } from "../core/types";
+import { Cluster } from "./cluster";
+import { systemDashboard } from "./dashboard";
+import { RuntimeImage } from "./image";
+import { Mesh } from "./mesh";
+import { Observability } from "./observability";
+import { imageTag } from "./registry-auth";
+import { DEFAULT_PULL_SECRET_NAME, System } from "./system";
+
+export interface ProgramSecrets {
+  /** `.dockerconfigjson` for pulling `slop:image` (slop:pullSecret). */
+  readonly pullSecret?: pulumi.Output<string>;
+  readonly grafanaAdminPassword?: pulumi.Output<string>;
+}
+
+export interface SystemSummary {
+  readonly seed: string;
+  readonly services: number;
+  readonly edges: number;
+  readonly paths: number;
+  readonly hpas: number;
+  readonly byClass: Readonly<Record<string, number>>;
+  readonly byPool: Readonly<Record<string, number>>;
+}
+
+export interface ProgramOutputs {
+  readonly cluster: Cluster;
+  readonly mesh: Mesh;
+  readonly observability: Observability;
+  readonly system: System;
+  readonly image: RuntimeImage | undefined;
+  readonly deploy: DeployConfig;
+  readonly config: SlopConfig;
+  readonly spec: SystemSpec;
+  readonly summary: SystemSummary;
+}
+
+/** Pure: counts that describe a generated system at a glance (stack output `summary`). */
+export function summarize(spec: SystemSpec): SystemSummary {
+  const count = (keys: readonly string[]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const k of [...keys].sort()) out[k] = (out[k] ?? 0) + 1;
+    return out;
+  };
+  return {
+    seed: spec.seed,
+    services: spec.services.length,
+    edges: spec.services.reduce((n, s) => n + s.calls.length, 0),
+    paths: spec.services.reduce((n, s) => n + s.paths.length, 0),
+    hpas: spec.services.filter((s) => s.hpa !== null).length,
+    byClass: count(spec.services.map((s) => s.class)),
+    byPool: count(spec.services.map((s) => s.nodePool ?? "(none)")),
+  };
+}
+
+/** The SlopConfig part of a raw `slop:*` map (parseConfig rejects keys it does not know). */
+export function slopPart(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of SLOP_KEYS) if (raw[k] !== undefined) out[k] = raw[k];
+  return out;
+}
+
+function withPullSecret(config: SlopConfig, name: string): SlopConfig {
+  return config.imagePullSecrets.includes(name)
+    ? config
+    : { ...config, imagePullSecrets: [...config.imagePullSecrets, name] };
+}
+
+export function program(raw: Readonly<Record<string, unknown>>, secrets: ProgramSecrets = {}): ProgramOutputs {
+  // Everything is validated before the first resource is registered.
+  const deploy = parseDeployConfig(raw);
+  let config = parseConfig(slopPart(raw));
+  checkDeployment(config, deploy);
+  const needsPullSecret = (deploy.buildImage && deploy.cluster === "digitalocean") || secrets.pullSecret !== undefined;
+  if (needsPullSecret) config = withPullSecret(config, DEFAULT_PULL_SECRET_NAME);
+  const spec = generate(config);
+
+  const cluster = new Cluster("cluster", {
+    provider: deploy.cluster,
+    kubeconfig: deploy.kubeconfig ?? undefined,
+    context: deploy.kubeContext ?? undefined,
+    region: deploy.region ?? undefined,
+    k8sVersion: deploy.k8sVersion ?? undefined,
+    clusterName: deploy.clusterName,
+    subnetIds: deploy.subnetIds,
+    vpcCidr: deploy.vpcCidr,
+    nodePools: config.nodePools,
+  });
+  const onCluster: pulumi.ComponentResourceOptions = { providers: [cluster.provider] };
+  const mesh = new Mesh("mesh", { mesh: deploy.mesh }, onCluster);
+  const o = deploy.observability;
+  const observability = new Observability(
+    "observability",
+    {
+      namespace: o.namespace,
+      systemNamespace: config.namespace,
+      prometheus: o.prometheus,
+      grafana: o.grafana,
+      tracing: o.tracing,
+      logs: o.logs,
+      metricsServer: o.metricsServer,
+      dashboardJson: JSON.stringify(systemDashboard(spec)),
+      grafanaAdminPassword: secrets.grafanaAdminPassword,
+    },
+    onCluster,
+  );
+
+  let image: RuntimeImage | undefined;
+  if (deploy.buildImage) {
+    if (deploy.cluster === "kubeconfig" || deploy.region === null) {
+      throw new Error("slop:image must be set when slop:cluster is kubeconfig (the stack only builds for cloud registries)");
+    }
+    image = new RuntimeImage("image", {
+      registry: deploy.cluster,
+      region: deploy.region,
+      registryName: deploy.registryName,
+      tag: imageTag(config.image) ?? "dev",
+    });
+  }
+
+  const system = new System(
+    "system",
+    {
+      spec,
+      expandOptions: {
+        otlpEndpoint: observability.otlpEndpoint,
+        observabilityNamespace: observability.namespace,
+        namespaceLabels: mesh.integration.namespaceLabels,
+        namespaceAnnotations: mesh.integration.namespaceAnnotations,
+        extraEgressNamespaces: mesh.integration.egressNamespaces,
+      },
+      image: image?.ref,
+      pullSecret: image?.pullSecret ?? secrets.pullSecret,
+      pullSecretName: DEFAULT_PULL_SECRET_NAME,
+      loadGenerator: deploy.loadGenerator,
+      loadRps: deploy.loadRps,
+      loadDurationSeconds: deploy.loadDurationSeconds,
+    },
+    { ...onCluster, dependsOn: [...mesh.ready, ...cluster.nodePools] },
+  );
+  return { cluster, mesh, observability, system, image, deploy, config, spec, summary: summarize(spec) };
+}

@@ -1,0 +1,176 @@
+/**
+ * `System`: the generated system on a cluster. expand(spec) gives plain Kubernetes objects; this
+ * component creates exactly one typed resource per object, parented and on the caller's provider.
+ * Logical names come from the component name, the service id and the kind, so they never change
+ * while the service exists. Deletion order: every object depends on the Namespace (deleted
+ * last), each Deployment on its ConfigMap / PVC / pull secret (deleted after it), and the
+ * Namespace on whatever the caller passes in `dependsOn` (cluster node pools, mesh control plane).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { expand, type ExpandOptions, type KubeObject } from "../core/expand";
+import { LABEL_SERVICE_ID } from "../core/k8s/labels";
+import type { SystemSpec } from "../core/types";
+import { GRPC_PORT } from "../core/types";
+import { loadGeneratorJob } from "./loadgen-job";
+
+export interface SystemArgs {
+  readonly spec: SystemSpec;
+  readonly expandOptions?: ExpandOptions;
+  /** Image of every container; unset = spec.config.image. Use for an image built by the stack. */
+  readonly image?: pulumi.Input<string>;
+  /**
+   * `.dockerconfigjson` (a Pulumi secret) for a pull Secret named `pullSecretName`; the name must
+   * be in spec.config.imagePullSecrets (the program adds it before generating).
+   */
+  readonly pullSecret?: pulumi.Input<string>;
+  /** @default "slop-registry" */
+  readonly pullSecretName?: string;
+  /** Run a load-generator Job against the gateway. @default false */
+  readonly loadGenerator?: boolean;
+  /** @default 50 */
+  readonly loadRps?: number;
+  /** @default 300 */
+  readonly loadDurationSeconds?: number;
+}
+
+export const DEFAULT_PULL_SECRET_NAME = "slop-registry";
+
+/** Logical (Pulumi) name of an expanded object: stable while the service exists. */
+export function logicalName(component: string, o: KubeObject): string {
+  const id = o.metadata.labels[LABEL_SERVICE_ID];
+  const kind = o.kind.toLowerCase();
+  return id === undefined ? `${component}-${kind}-${o.metadata.name}` : `${component}-${id}-${kind}`;
+}
+
+type Created = pulumi.CustomResource;
+
+export class System extends pulumi.ComponentResource {
+  readonly namespace: string;
+  readonly serviceCount: number;
+  /** In-cluster gRPC address of the gateway. */
+  readonly gatewayAddress: string;
+  /** Every created object by objectKey-like `kind/name`. */
+  readonly resources: ReadonlyMap<string, Created>;
+
+  constructor(name: string, args: SystemArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("k8s-slop:index:System", name, {}, opts);
+    const spec = args.spec;
+    const objects = expand(spec, args.expandOptions);
+    const ns = spec.config.namespace;
+    const byKey = new Map<string, Created>();
+    const key = (kind: string, objName: string): string => `${kind}/${objName}`;
+    const image = args.image;
+    const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(o: T) =>
+      image === undefined
+        ? o
+        : {
+            ...o,
+            spec: {
+              ...o.spec,
+              template: {
+                ...o.spec?.template,
+                spec: { ...o.spec?.template?.spec, containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })) },
+              },
+            },
+          };
+
+    let namespaceRes: k8s.core.v1.Namespace | undefined;
+    const inNs = (): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn: namespaceRes === undefined ? [] : [namespaceRes],
+    });
+
+    let pullSecret: k8s.core.v1.Secret | undefined;
+    for (const o of objects) {
+      const logical = logicalName(name, o);
+      let created: Created;
+      switch (o.kind) {
+        case "Namespace":
+          namespaceRes = new k8s.core.v1.Namespace(logical, o, { parent: this, dependsOn: opts?.dependsOn });
+          created = namespaceRes;
+          if (args.pullSecret !== undefined) {
+            const secretName = args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
+            pullSecret = new k8s.core.v1.Secret(
+              `${name}-secret-${secretName}`,
+              {
+                metadata: { name: secretName, namespace: ns },
+                type: "kubernetes.io/dockerconfigjson",
+                stringData: { ".dockerconfigjson": pulumi.secret(args.pullSecret) },
+              },
+              inNs(),
+            );
+          }
+          break;
+        case "ConfigMap":
+          created = new k8s.core.v1.ConfigMap(logical, o, inNs());
+          break;
+        case "PersistentVolumeClaim":
+          created = new k8s.core.v1.PersistentVolumeClaim(logical, o, inNs());
+          break;
+        case "Deployment": {
+          const deps: pulumi.Resource[] = [
+            ...(namespaceRes === undefined ? [] : [namespaceRes]),
+            ...(pullSecret === undefined ? [] : [pullSecret]),
+          ];
+          for (const v of o.spec?.template.spec?.volumes ?? []) {
+            const cm = v.configMap?.name === undefined ? undefined : byKey.get(key("ConfigMap", v.configMap.name));
+            const claim = v.persistentVolumeClaim?.claimName;
+            const pvc = claim === undefined ? undefined : byKey.get(key("PersistentVolumeClaim", claim));
+            if (cm !== undefined) deps.push(cm);
+            if (pvc !== undefined) deps.push(pvc);
+          }
+          created = new k8s.apps.v1.Deployment(logical, withImage(o) as k8s.apps.v1.DeploymentArgs, {
+            parent: this,
+            dependsOn: deps,
+          });
+          break;
+        }
+        case "Service":
+          created = new k8s.core.v1.Service(logical, o as k8s.core.v1.ServiceArgs, inNs());
+          break;
+        case "HorizontalPodAutoscaler":
+          created = new k8s.autoscaling.v2.HorizontalPodAutoscaler(logical, o as k8s.autoscaling.v2.HorizontalPodAutoscalerArgs, inNs());
+          break;
+        case "PodDisruptionBudget":
+          created = new k8s.policy.v1.PodDisruptionBudget(logical, o as k8s.policy.v1.PodDisruptionBudgetArgs, inNs());
+          break;
+        case "NetworkPolicy":
+          created = new k8s.networking.v1.NetworkPolicy(logical, o as k8s.networking.v1.NetworkPolicyArgs, inNs());
+          break;
+        default: {
+          const never: never = o;
+          throw new pulumi.ResourceError(`expand() returned an unknown kind ${JSON.stringify(never)}`, this);
+        }
+      }
+      byKey.set(key(o.kind, o.metadata.name), created);
+    }
+
+    const gateway = spec.services.find((s) => s.id === spec.gateway);
+    if (gateway === undefined) {
+      throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
+    }
+    this.gatewayAddress = `${gateway.name}.${ns}.svc.cluster.local:${GRPC_PORT}`;
+
+    if (args.loadGenerator ?? false) {
+      const job = loadGeneratorJob({
+        namespace: ns,
+        image: spec.config.image,
+        target: this.gatewayAddress,
+        rps: args.loadRps ?? 50,
+        durationSeconds: args.loadDurationSeconds ?? 300,
+        imagePullSecrets: spec.config.imagePullSecrets,
+      });
+      const gatewayDeployment = byKey.get(key("Deployment", gateway.name));
+      new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {
+        parent: this,
+        dependsOn: [...(namespaceRes === undefined ? [] : [namespaceRes]), ...(gatewayDeployment === undefined ? [] : [gatewayDeployment])],
+      });
+    }
+
+    this.namespace = ns;
+    this.serviceCount = spec.services.length;
+    this.resources = byKey;
+    this.registerOutputs({ namespace: ns, serviceCount: this.serviceCount, gatewayAddress: this.gatewayAddress });
+  }
+}
