@@ -276,6 +276,23 @@ function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Items by their `name`, when every item is an object with a unique string name; else null. */
+function byName(items: readonly unknown[]): Map<string, unknown> | null {
+  const out = new Map<string, unknown>();
+  for (const item of items) {
+    if (!isRecord(item) || typeof item.name !== "string" || out.has(item.name)) return null;
+    out.set(item.name, item);
+  }
+  return items.length > 0 ? out : null;
+}
+
+/** Same keys in the same order: index paths then read best (`containers[0]`). */
+function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
+  const ka = [...a.keys()];
+  const kb = [...b.keys()];
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
 const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** `a.b`, or `a["app.kubernetes.io/name"]` for keys that are not plain identifiers. */
@@ -285,13 +302,26 @@ export function joinKey(prefix: string, key: string): string {
 }
 
 /**
- * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items),
- * in key order. A value whose type differs (or that exists on one side only) is one change.
+ * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items,
+ * `[name="x"]` for items of a named list whose names changed), in key order. A value whose type differs (or that exists on one side only) is one change.
  */
 export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
   const out: FieldChange[] = [];
   const visit = (x: unknown, y: unknown, path: string): void => {
     if (Array.isArray(x) && Array.isArray(y)) {
+      const nx = byName(x);
+      const ny = byName(y);
+      if (nx !== null && ny !== null && !sameKeys(nx, ny)) {
+        // Named lists (containers, env, volumes) whose members changed: match items by name so
+        // one inserted variable is one change, not a cascade of shifted indexes.
+        for (const name of [...new Set([...nx.keys(), ...ny.keys()])].sort()) {
+          const p = `${path}[name=${JSON.stringify(name)}]`;
+          if (!ny.has(name)) out.push({ path: p, from: nx.get(name) });
+          else if (!nx.has(name)) out.push({ path: p, to: ny.get(name) });
+          else visit(nx.get(name), ny.get(name), p);
+        }
+        return;
+      }
       const n = Math.max(x.length, y.length);
       for (let i = 0; i < n; i++) {
         const p = `${path}[${i}]`;

@@ -150,6 +150,38 @@ describe("diffValues", () => {
     ["type change", { a: [1] }, { a: { x: 1 } }, [{ path: "a", from: [1], to: { x: 1 } }]],
     ["null vs object", { h: null }, { h: { x: 1 } }, [{ path: "h", from: null, to: { x: 1 } }]],
     [
+      "named list, same names: index paths",
+      { env: [{ name: "A", value: "1" }] },
+      { env: [{ name: "A", value: "2" }] },
+      [{ path: "env[0].value", from: "1", to: "2" }],
+    ],
+    [
+      "named list, one item inserted: matched by name",
+      {
+        env: [
+          { name: "A", value: "1" },
+          { name: "C", value: "3" },
+        ],
+      },
+      {
+        env: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+          { name: "C", value: "4" },
+        ],
+      },
+      [
+        { path: 'env[name="B"]', to: { name: "B", value: "2" } },
+        { path: 'env[name="C"].value', from: "3", to: "4" },
+      ],
+    ],
+    [
+      "duplicate names: index paths",
+      { v: [{ name: "A" }, { name: "A" }] },
+      { v: [{ name: "A" }] },
+      [{ path: "v[1]", from: { name: "A" } }],
+    ],
+    [
       "dotted label key",
       { labels: { "app.kubernetes.io/name": "a" } },
       { labels: { "app.kubernetes.io/name": "b" } },
