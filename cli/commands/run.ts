@@ -1,12 +1,161 @@
 import type { Command } from "commander";
+import { ConfigError } from "../../core/config";
+import { generate } from "../../core/spec";
+import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
+import { Interrupted, runLocal, startSystem } from "../../local/run";
+import { LocalStartError } from "../../local/system";
 import { UsageError } from "../errors";
+import { addGenerationOptions, loadConfig, type GenerationOptions } from "../input";
 
-/** `slop run` — placeholder until its issue lands. */
-export function register(program: Command, _setExit: (code: number) => void): void {
-  program
-    .command("run")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop run is not implemented yet");
+/** Services of `slop run --local` / `slop up --local` when neither --services nor --config says. */
+export const LOCAL_DEFAULT_SERVICES = 8;
+
+interface LocalFlags extends GenerationOptions {
+  readonly local?: boolean;
+  readonly rps?: string;
+  readonly duration?: string;
+  readonly warmup?: string;
+  readonly arrival?: string;
+  readonly out?: string;
+  readonly workers?: string;
+  readonly maxInFlight?: string;
+  readonly deadline?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 20 rps Poisson for 15 s
+  $ slop run --local --seed 7 --services 20 --rps 50 --duration 60 --arrival uniform
+  $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
+`;
+
+/** Resolves with the signal name on the first SIGINT/SIGTERM; `dispose` removes the handlers. */
+function signals(): { interrupted: Promise<string>; dispose: () => void } {
+  let dispose = (): void => undefined;
+  const interrupted = new Promise<string>((resolve) => {
+    const onInt = (): void => resolve("SIGINT");
+    const onTerm = (): void => resolve("SIGTERM");
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    dispose = () => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    };
+  });
+  return { interrupted, dispose };
+}
+
+function requireLocal(cmd: string, flags: LocalFlags): void {
+  if (!flags.local) {
+    throw new UsageError(`slop ${cmd} needs --local (clusters are deployed with Pulumi: see the README)`);
+  }
+}
+
+function config(flags: LocalFlags): ReturnType<typeof loadConfig> {
+  const services =
+    flags.services ?? (flags.config === undefined ? String(LOCAL_DEFAULT_SERVICES) : undefined);
+  return loadConfig({ ...flags, services });
+}
+
+function asUsage(err: unknown): never {
+  if (err instanceof FlagError || err instanceof LocalStartError) throw new UsageError(err.message);
+  throw err;
+}
+
+/** `slop run --local` and `slop up --local`. */
+export function register(program: Command, setExit: (code: number) => void): void {
+  addGenerationOptions(
+    program.command("run").description("run a generated system on 127.0.0.1 and load-test it (--local)"),
+  )
+    .option("--local", "run every service as local processes on 127.0.0.1")
+    .option("--rps <r>", "target request rate at the gateway [default: 20]")
+    .option("--duration <s>", "measured seconds of load [default: 15]")
+    .option("--warmup <s>", "warm-up seconds, not recorded [default: 3]")
+    .option("--arrival <kind>", "uniform or poisson [default: poisson]")
+    .option("--max-in-flight <n>", "outstanding requests before drops [default: 1000]")
+    .option("--deadline <ms>", "per-request deadline [default: the config's requestTimeoutMs]")
+    .option("--workers <n>", "worker processes hosting the services [default: min(services, 4)]")
+    .option("--out <dir>", "results directory [default: results/<timestamp>-seed<seed>]")
+    .addHelpText("after", EXAMPLES)
+    .action(async (flags: LocalFlags) => {
+      requireLocal("run", flags);
+      const sig = signals();
+      try {
+        const cfg = config(flags);
+        const load = {
+          rate: numberFlag("--rps", flags.rps, 20, 0.001, 1e6),
+          arrival: arrivalFlag(flags.arrival, "poisson"),
+          durationMs: numberFlag("--duration", flags.duration, 15, 0.1, 86400) * 1000,
+          warmupMs: numberFlag("--warmup", flags.warmup, 3, 0, 3600) * 1000,
+          maxInFlight: numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6),
+          deadlineMs: numberFlag("--deadline", flags.deadline, cfg.requestTimeoutMs, 1, 600000),
+        };
+        const workers =
+          flags.workers === undefined ? undefined : numberFlag("--workers", flags.workers, 4, 1, 256);
+        await runLocal({
+          config: cfg,
+          dir: flags.out ?? defaultResultsDir(`seed${cfg.seed}`),
+          load,
+          workers,
+          argv: process.argv.slice(2),
+          interrupted: sig.interrupted,
+        });
+      } catch (err) {
+        if (err instanceof Interrupted) {
+          process.stderr.write(`slop: ${err.message}\n`);
+          setExit(130);
+          return;
+        }
+        if (err instanceof ConfigError) throw err;
+        asUsage(err);
+      } finally {
+        sig.dispose();
+      }
+    });
+
+  addGenerationOptions(
+    program.command("up").description("start a generated system on 127.0.0.1 and keep it running (--local)"),
+  )
+    .option("--local", "run every service as local processes on 127.0.0.1")
+    .option("--workers <n>", "worker processes hosting the services [default: min(services, 4)]")
+    .option(
+      "--out <dir>",
+      "directory for logs, traces and Prometheus data [default: results/<timestamp>-up-seed<seed>]",
+    )
+    .action(async (flags: LocalFlags) => {
+      requireLocal("up", flags);
+      const sig = signals();
+      try {
+        const cfg = config(flags);
+        const spec = generate(cfg);
+        const dir = flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`);
+        const workers =
+          flags.workers === undefined ? undefined : numberFlag("--workers", flags.workers, 4, 1, 256);
+        const startP = startSystem(spec, dir, { workers });
+        const first = await Promise.race([startP, sig.interrupted]);
+        if (typeof first === "string") {
+          await startP.then((s) => s.stop()).catch(() => undefined);
+          process.stderr.write(`slop: interrupted by ${first}; every started process was stopped\n`);
+          setExit(130);
+          return;
+        }
+        const sut = first;
+        const lines = sut.local.services.map(
+          (s) =>
+            `${s.id.padEnd(4)} ${s.name.padEnd(24)} grpc ${s.address}  metrics http://127.0.0.1:${s.metricsPort}/metrics`,
+        );
+        process.stdout.write(
+          `${lines.join("\n")}\ngateway ${spec.gateway}: ${sut.address}\n` +
+            `${sut.prometheus ? `prometheus: ${sut.prometheus.url}\n` : ""}logs and traces: ${dir}\nCtrl-C to stop.\n`,
+        );
+        const s = await sig.interrupted;
+        await sut.stop();
+        process.stderr.write(`slop: ${s}: stopped ${spec.services.length} services\n`);
+      } catch (err) {
+        if (err instanceof ConfigError) throw err;
+        asUsage(err);
+      } finally {
+        sig.dispose();
+      }
     });
 }
