@@ -204,6 +204,12 @@ export async function startService(
         });
       }
       health.endWatches();
+      if (deps.inflight.count > 0) {
+        logger.log("warn", "grace period over, cancelling in-flight requests", {
+          inflight: deps.inflight.count,
+        });
+        server.forceShutdown();
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -85,3 +85,19 @@ export async function deadAddress(): Promise<string> {
   await new Promise<void>((r) => srv.close(() => r()));
   return `127.0.0.1:${port}`;
 }
+
+/** The value of the one sample of `name` whose labels are exactly `labels` (Prometheus text format). */
+export function sampleValue(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).sort();
+  const hits = text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .filter((l) => {
+      const body = /\{(.*)\}/.exec(l)?.[1] ?? "";
+      const got = [...body.matchAll(/([a-zA-Z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]).sort();
+      return JSON.stringify(got) === JSON.stringify(want);
+    });
+  if (hits.length !== 1)
+    throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${hits.length}`);
+  return Number(hits[0].split(" ").pop());
+}

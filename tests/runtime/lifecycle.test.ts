@@ -1,0 +1,164 @@
+import { mkdtemp, readFile, rm } from "fs/promises";
+import { tmpdir } from "os";
+import { join } from "path";
+import { status, type ClientReadableStream } from "@grpc/grpc-js";
+import type { HealthCheckResponse__Output } from "../../proto/gen/grpc/health/v1/HealthCheckResponse";
+import { createClient, type SlopClient } from "../../runtime/client";
+import { Fleet, cfgOf, checkHealth, codeOf, healthClient, sampleValue } from "./helpers";
+
+const fleet = new Fleet();
+const clients: { close(): void }[] = [];
+function client(address: string): SlopClient {
+  const c = createClient(address);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  clients.splice(0).forEach((c) => c.close());
+  await fleet.stopAll();
+});
+
+const latency = (ms: number) => ({
+  faults: {
+    errorRate: 0,
+    errorCode: 14,
+    latency: { distribution: "fixed" as const, ms },
+    failStartup: false,
+  },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("admission and lifecycle", () => {
+  it("answers RESOURCE_EXHAUSTED above maxInFlight", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"], { maxInFlight: 2, ...latency(300) }));
+    const c = client(a.address);
+    const first = [c.handle({ requestId: "1" }, 3000), c.handle({ requestId: "2" }, 3000)];
+    await sleep(100);
+    const e = await codeOf(c.handle({ requestId: "3" }, 3000));
+    expect(e).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      details: "service A has 2 requests in flight (maxInFlight 2)",
+    });
+    expect((await Promise.all(first)).map((r) => r.serviceId)).toEqual(["A", "A"]);
+    // capacity is released when requests complete
+    expect((await c.handle({}, 3000)).serviceId).toBe("A");
+  });
+
+  it("on shutdown: NOT_SERVING, new requests refused, in-flight request completes", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"], latency(300)));
+    const c = client(a.address);
+    const h = healthClient(a.address);
+    clients.push(h);
+    expect(await checkHealth(h)).toBe("SERVING");
+    expect(await checkHealth(h, "slop.v1.SlopService")).toBe("SERVING");
+    const inflight = c.handle({ requestId: "slow" }, 3000);
+    await sleep(50);
+    const stopped = a.shutdown(3000);
+    await sleep(20);
+    expect(await checkHealth(h)).toBe("NOT_SERVING");
+    const refused = await codeOf(c.handle({ requestId: "late" }, 1000));
+    expect(refused.code).toBe(status.UNAVAILABLE);
+    expect((await inflight).serviceId).toBe("A");
+    await stopped;
+  });
+
+  it("shutdown gives up waiting after the grace period", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"], latency(2000)));
+    const c = client(a.address);
+    const inflight = codeOf(c.handle({}, 5000));
+    await sleep(50);
+    const t0 = Date.now();
+    await a.shutdown(100);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    // grpc-js reports a call cut by the server's forced shutdown as CANCELLED
+    expect((await inflight).code).toBe(status.CANCELLED);
+  });
+
+  it("Health: NOT_FOUND for unknown services; Watch streams SERVING then NOT_SERVING, then ends", async () => {
+    const a = await fleet.start(cfgOf("A", ["noop"]));
+    const h = healthClient(a.address);
+    clients.push(h);
+    await expect(checkHealth(h, "nope")).rejects.toMatchObject({ code: status.NOT_FOUND });
+    const seen: string[] = [];
+    const stream: ClientReadableStream<HealthCheckResponse__Output> = h.watch({ service: "" });
+    const ended = new Promise<void>((resolve) => {
+      stream.on("data", (m: HealthCheckResponse__Output) => seen.push(m.status));
+      stream.on("end", () => resolve());
+      stream.on("error", () => resolve());
+    });
+    await sleep(100);
+    expect(seen).toEqual(["SERVING"]);
+    await a.shutdown(500);
+    await ended;
+    expect(seen).toEqual(["SERVING", "NOT_SERVING"]);
+  });
+});
+
+describe("observability", () => {
+  it("exposes the metric families on /metrics with the counts of what happened", async () => {
+    const b = await fleet.start(cfgOf("B", ["noop"]));
+    const a = await fleet.start(cfgOf("A", ["B,noop", "cpu"], { callees: { B: b.address } }));
+    const c = client(a.address);
+    await c.handle({ pathIndex: 0 }, 2000);
+    await c.handle({ pathIndex: 0 }, 2000);
+    await codeOf(c.handle({ pathIndex: 9 }, 2000));
+    const res = await fetch(`http://127.0.0.1:${a.metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const value = (name: string, labels: Record<string, string> = {}): number =>
+      sampleValue(text, name, { slop_service: "A", ...labels });
+    const rpc = { grpc_method: "Handle", grpc_service: "slop.v1.SlopService" };
+    expect(value("grpc_server_handled_total", { ...rpc, grpc_code: "OK" })).toBe(2);
+    expect(value("grpc_server_handled_total", { ...rpc, grpc_code: "INVALID_ARGUMENT" })).toBe(1);
+    expect(value("grpc_server_handling_seconds_bucket", { ...rpc, le: "0.0005" })).toBeGreaterThanOrEqual(0);
+    expect(value("grpc_server_handling_seconds_count", rpc)).toBe(3);
+    expect(value("grpc_client_handled_total", { ...rpc, callee: "B", grpc_code: "OK" })).toBe(2);
+    expect(value("grpc_client_handling_seconds_count", { ...rpc, callee: "B" })).toBe(2);
+    expect(value("slop_op_duration_seconds_count", { op: "noop" })).toBe(2);
+    expect(value("slop_op_duration_seconds_count", { op: "call" })).toBe(2);
+    expect(value("slop_inflight_requests")).toBe(0);
+    expect((await fetch(`http://127.0.0.1:${a.metricsPort}/other`)).status).toBe(404);
+  });
+
+  it("one trace across a three-service chain (file exporter), with op child spans", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "slop-trace-"));
+    try {
+      const traceFile = join(dir, "spans.jsonl");
+      const c = await fleet.start(cfgOf("C", ["noop"]), { traceFile });
+      const b = await fleet.start(cfgOf("B", ["C"], { callees: { C: c.address } }), { traceFile });
+      const a = await fleet.start(cfgOf("A", ["B,mem"], { callees: { B: b.address } }), { traceFile });
+      await client(a.address).handle({ requestId: "traced" }, 3000);
+      await fleet.stopAll(); // flushes the exporters
+      interface Span {
+        traceId: string;
+        spanId: string;
+        parentSpanId: string;
+        name: string;
+        attributes: { key: string; value: { stringValue?: string } }[];
+      }
+      const spans: Span[] = (await readFile(traceFile, "utf8"))
+        .trim()
+        .split("\n")
+        .flatMap((l) => JSON.parse(l).resourceSpans)
+        .flatMap((rs: { scopeSpans: { spans: Span[] }[] }) => rs.scopeSpans.flatMap((s) => s.spans));
+      const attr = (s: Span, k: string) => s.attributes.find((a) => a.key === k)?.value.stringValue;
+      const servers = spans.filter((s) => s.name === "slop.v1.SlopService/Handle");
+      expect(servers.map((s) => attr(s, "slop.service")).sort()).toEqual(["A", "B", "C"]);
+      expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+      expect(servers.map((s) => [attr(s, "slop.service"), attr(s, "slop.pattern")]).sort()).toEqual([
+        ["A", "B,mem"],
+        ["B", "C"],
+        ["C", "noop"],
+      ]);
+      // B's server span is a child of A's "call B" span, which is a child of A's server span
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      const bServer = servers.find((s) => attr(s, "slop.service") === "B");
+      const callB = byId.get(bServer?.parentSpanId ?? "");
+      expect(callB?.name).toBe("call B");
+      expect(byId.get(callB?.parentSpanId ?? "")?.name).toBe("slop.v1.SlopService/Handle");
+      expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(["op mem", "op noop", "call C"]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
