@@ -1,0 +1,100 @@
+import { spawn } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { createClient } from "../../runtime/client";
+import { cfgOf } from "./helpers";
+
+const CLI = join(__dirname, "fixtures", "slop-cli.ts");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawn `slop` with args; `onLine` sees stdout lines and may return a signal to send. */
+function slop(
+  args: string[],
+  env: Record<string, string>,
+  onLine: (line: string) => Promise<NodeJS.Signals | null>,
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Run = { code: null, stdout: "", stderr: "" };
+    let partial = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out.stdout += b.toString();
+      const lines = (partial + b.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const l of lines) onLine(l).then((sig) => sig && child.kill(sig), reject);
+    });
+    child.stderr.on("data", (b: Buffer) => (out.stderr += b.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ ...out, code }));
+  });
+}
+
+describe("slop serve", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "slop-cli-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("serves from --config, then drains and exits 0 on SIGTERM", async () => {
+    const file = join(dir, "service.json");
+    writeFileSync(file, JSON.stringify(cfgOf("A", ["noop"])));
+    const answers: string[] = [];
+    const run = await slop(
+      ["serve", "--config", file, "--host", "127.0.0.1", "--grpc-port", "0", "--metrics-port", "0"],
+      { SLOP_FAULT_LATENCY_MS: "1" },
+      async (line) => {
+        const ev = JSON.parse(line) as { msg: string; address?: string };
+        if (ev.msg !== "serving" || !ev.address) return null;
+        const c = createClient(ev.address);
+        try {
+          answers.push((await c.handle({ requestId: "cli" }, 3000)).serviceId);
+        } finally {
+          c.close();
+        }
+        return "SIGTERM";
+      },
+    );
+    expect(run.stderr).toBe("");
+    expect(answers).toEqual(["A"]);
+    expect(
+      run.stdout
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ).toEqual(["serving", "draining", "stopped"]);
+    expect(run.code).toBe(0);
+  });
+
+  it("exits 2 naming the service, path and position when a path does not parse", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify(cfgOf("Q", ["noop", "{cpu"])));
+    const run = await slop(["serve", "--config", file, "--host", "127.0.0.1"], {}, async () => "SIGKILL");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('service Q: paths[1] "{cpu" does not parse at position 4');
+  });
+
+  it("exits 1 when a start-up failure is injected, and 2 without a config", async () => {
+    const file = join(dir, "ok.json");
+    writeFileSync(file, JSON.stringify(cfgOf("A", ["noop"])));
+    const failed = await slop(
+      ["serve", "--config", file],
+      { SLOP_FAULT_FAIL_STARTUP: "1" },
+      async () => "SIGKILL",
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("start-up failure injected");
+    const noConfig = await slop(["serve"], { SLOP_CONFIG: "" }, async () => "SIGKILL");
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toContain("--config <file> (or env SLOP_CONFIG) is required");
+  });
+});
