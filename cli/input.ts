@@ -9,6 +9,7 @@ import * as path from "path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { parseConfig } from "../core/config";
+import { expand } from "../core/expand";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
@@ -66,11 +67,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+const SERVICE_ID = /^[A-Z]+$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 /**
  * A spec read from a file, checked enough that the diff cannot trip over it: kind, apiVersion,
- * a valid config and services with ids, names, classes, calls and paths.
+ * a valid config, services with unique ids, names, classes, calls to known ids and paths, a
+ * known gateway, and expand() must accept it.
  */
 export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
   const bad = (key: string, value: unknown, allowed: string): UsageError =>
@@ -88,7 +93,30 @@ export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpe
       if (!isStringArray(s[k])) throw bad(`services[${i}].${k}`, s[k], "an array of strings");
     }
   });
-  return raw as unknown as SystemSpec;
+  const ids = new Set<string>();
+  const names = new Set<string>();
+  raw.services.forEach((s: Record<string, unknown>, i) => {
+    const id = s.id as string;
+    const name = s.name as string;
+    if (!SERVICE_ID.test(id) || ids.has(id)) throw bad(`services[${i}].id`, id, "a unique id of A-Z letters");
+    if (!DNS_LABEL.test(name) || names.has(name))
+      throw bad(`services[${i}].name`, name, "a unique DNS label");
+    ids.add(id);
+    names.add(name);
+  });
+  if (!ids.has(raw.gateway)) throw bad("gateway", raw.gateway, "the id of one of the services");
+  raw.services.forEach((s: Record<string, unknown>, i) => {
+    for (const c of s.calls as string[]) {
+      if (!ids.has(c)) throw bad(`services[${i}].calls`, c, "ids of services in the spec");
+    }
+  });
+  const spec = raw as unknown as SystemSpec;
+  try {
+    expand(spec);
+  } catch (err) {
+    throw new UsageError(`${file}: not a valid spec: ${(err as Error).message}`);
+  }
+  return spec;
 }
 
 /** The base a seed argument of `slop diff` is generated with. */

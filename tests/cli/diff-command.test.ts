@@ -1,7 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseConfig } from "../../core/config";
 import type { SystemDiff } from "../../core/diff";
+import { generate } from "../../core/spec";
 import { run } from "./run";
 
 let tmp: string;
@@ -82,6 +84,36 @@ describe("slop diff", () => {
       "a missing file that looks like one",
       (): string[] => ["diff", "old.yaml", "42"],
       "old.yaml: no such file",
+    ],
+    [
+      "a spec file calling an unknown service",
+      (): string[] => {
+        const spec = generate(parseConfig({ services: 3 }));
+        const broken = {
+          ...spec,
+          services: spec.services.map((s, i) => (i === 1 ? { ...s, calls: ["ZZ"] } : s)),
+        };
+        return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
+      },
+      'services[1].calls must be ids of services in the spec (got "ZZ")',
+    ],
+    [
+      "a spec file with a name that is not a DNS label",
+      (): string[] => {
+        const spec = generate(parseConfig({ services: 3 }));
+        const broken = { ...spec, services: spec.services.map((s) => ({ ...s, name: "Not A Label" })) };
+        return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
+      },
+      'services[0].name must be a unique DNS label (got "Not A Label")',
+    ],
+    [
+      "a spec file expand() rejects (an unparsable path)",
+      (): string[] => {
+        const spec = generate(parseConfig({ services: 3 }));
+        const broken = { ...spec, services: spec.services.map((s) => ({ ...s, paths: ["((("] })) };
+        return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
+      },
+      "broken.json: not a valid spec: ",
     ],
     ["a bad --services", (): string[] => ["diff", "1", "2", "--services", "-1"], "services"],
     ["a bad --format", (): string[] => ["diff", "1", "2", "--format", "html"], "html"],
