@@ -45,10 +45,16 @@ function writeDir(dir: string, objects: readonly KubeObject[]): void {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new UsageError(`--out ${dir} exists and is not a directory`);
   }
-  fs.mkdirSync(dir, { recursive: true });
   const keep = new Set(names);
-  for (const f of fs.readdirSync(dir)) {
-    if (RENDERED_FILE.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of fs.readdirSync(dir)) {
+      if (RENDERED_FILE.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
+    }
+  } catch (err) {
+    throw new UsageError(
+      `cannot write to --out ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   names.forEach((name, i) => writeFileAtomic(path.join(dir, name), texts[i] ?? ""));
 }

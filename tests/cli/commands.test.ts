@@ -67,6 +67,23 @@ describe("bad input exits 2 and writes nothing", () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
+  it("generate --out into a missing directory names the file", async () => {
+    const out = path.join(tmp, "missing", "spec.json");
+    const r = await run(["generate", "--services", "3", "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot write ${out}`);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it("render --out onto a file is refused", async () => {
+    const file = path.join(tmp, "f");
+    fs.writeFileSync(file, "keep");
+    const r = await run(["render", "--services", "2", "--out", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("is not a directory");
+    expect(fs.readFileSync(file, "utf8")).toBe("keep");
+  });
+
   it("render --out writes no directory on error", async () => {
     const dir = path.join(tmp, "manifests");
     expect((await run(["render", "--services", "-1", "--out", dir])).code).toBe(2);
