@@ -42,6 +42,13 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       return { ...inputs, registryId: "123456789012", repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}` };
     case "docker-build:index:Image":
       return { ...inputs, ref: `${String((inputs.tags as string[] | undefined)?.[0])}@sha256:${"ab".repeat(32)}` };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: `KEY(${name})` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `CERT(${name})` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `CSR(${name})` };
     default:
       return inputs;
   }

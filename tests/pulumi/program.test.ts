@@ -136,8 +136,10 @@ describe("program on an existing cluster (kubeconfig)", () => {
     // The issuer key makes the values a secret; the key itself never travels in plain text.
     expect(isSecretInput(cp?.inputs.values)).toBe(true);
     const values = plain(cp?.inputs.values) as { identity: { issuer: { tls: { keyPEM: string } } }; identityTrustAnchorsPEM: string };
-    expect(values.identity.issuer.tls.keyPEM).toBeDefined();
-    expect(values.identityTrustAnchorsPEM).toBeDefined();
+    expect(values.identity.issuer.tls).toEqual({ crtPEM: "CERT(mesh-issuer)", keyPEM: "KEY(mesh-issuer)" });
+    expect(values.identityTrustAnchorsPEM).toBe("CERT(mesh-trust-anchor)");
+    const issuer = ofType(rec, "tls:index/locallySignedCert:LocallySignedCert")[0];
+    expect(plain(issuer.inputs.caCertPem)).toBe("CERT(mesh-trust-anchor)");
     const ns = ofType(rec, K.namespace).find((n) => meta(n).name === "slop");
     expect((ns?.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["linkerd.io/inject"]).toBe("enabled");
   });
