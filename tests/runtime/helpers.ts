@@ -101,3 +101,19 @@ export function sampleValue(text: string, name: string, labels: Record<string, s
     throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${hits.length}`);
   return Number(hits[0].split(" ").pop());
 }
+
+/** Poll a service's /metrics until `slop_inflight_requests` is `n` (requests really arrived). */
+export async function waitInflight(
+  metricsPort: number,
+  serviceId: string,
+  n: number,
+  timeoutMs = 5000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    if (sampleValue(text, "slop_inflight_requests", { slop_service: serviceId }) === n) return;
+    if (Date.now() > end) throw new Error(`service ${serviceId} never had ${n} requests in flight`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -4,7 +4,7 @@ import { join } from "path";
 import { status, type ClientReadableStream } from "@grpc/grpc-js";
 import type { HealthCheckResponse__Output } from "../../proto/gen/grpc/health/v1/HealthCheckResponse";
 import { createClient, type SlopClient } from "../../runtime/client";
-import { Fleet, cfgOf, checkHealth, codeOf, healthClient, sampleValue } from "./helpers";
+import { Fleet, cfgOf, checkHealth, codeOf, healthClient, sampleValue, waitInflight } from "./helpers";
 
 const fleet = new Fleet();
 const clients: { close(): void }[] = [];
@@ -26,14 +26,13 @@ const latency = (ms: number) => ({
     failStartup: false,
   },
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("admission and lifecycle", () => {
   it("answers RESOURCE_EXHAUSTED above maxInFlight", async () => {
     const a = await fleet.start(cfgOf("A", ["noop"], { maxInFlight: 2, ...latency(300) }));
     const c = client(a.address);
     const first = [c.handle({ requestId: "1" }, 3000), c.handle({ requestId: "2" }, 3000)];
-    await sleep(100);
+    await waitInflight(a.metricsPort, "A", 2);
     const e = await codeOf(c.handle({ requestId: "3" }, 3000));
     expect(e).toEqual({
       code: status.RESOURCE_EXHAUSTED,
@@ -52,9 +51,8 @@ describe("admission and lifecycle", () => {
     expect(await checkHealth(h)).toBe("SERVING");
     expect(await checkHealth(h, "slop.v1.SlopService")).toBe("SERVING");
     const inflight = c.handle({ requestId: "slow" }, 3000);
-    await sleep(50);
+    await waitInflight(a.metricsPort, "A", 1);
     const stopped = a.shutdown(3000);
-    await sleep(20);
     expect(await checkHealth(h)).toBe("NOT_SERVING");
     const refused = await codeOf(c.handle({ requestId: "late" }, 1000));
     expect(refused.code).toBe(status.UNAVAILABLE);
@@ -66,7 +64,7 @@ describe("admission and lifecycle", () => {
     const a = await fleet.start(cfgOf("A", ["noop"], latency(2000)));
     const c = client(a.address);
     const inflight = codeOf(c.handle({}, 5000));
-    await sleep(50);
+    await waitInflight(a.metricsPort, "A", 1);
     const t0 = Date.now();
     await a.shutdown(100);
     expect(Date.now() - t0).toBeLessThan(1000);
@@ -81,12 +79,13 @@ describe("admission and lifecycle", () => {
     await expect(checkHealth(h, "nope")).rejects.toMatchObject({ code: status.NOT_FOUND });
     const seen: string[] = [];
     const stream: ClientReadableStream<HealthCheckResponse__Output> = h.watch({ service: "" });
+    const first = new Promise<void>((resolve) => stream.once("data", () => resolve()));
     const ended = new Promise<void>((resolve) => {
       stream.on("data", (m: HealthCheckResponse__Output) => seen.push(m.status));
       stream.on("end", () => resolve());
       stream.on("error", () => resolve());
     });
-    await sleep(100);
+    await first;
     expect(seen).toEqual(["SERVING"]);
     await a.shutdown(500);
     await ended;

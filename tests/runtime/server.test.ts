@@ -84,9 +84,9 @@ describe("local ops through Handle", () => {
 });
 
 describe("remote ops", () => {
-  it("runs { } concurrently and ( ) / , in order (100 ms callees)", async () => {
-    const b = await fleet.start(cfgOf("B", ["noop"], latency(100)));
-    const c = await fleet.start(cfgOf("C", ["noop"], latency(100)));
+  it("runs { } concurrently and ( ) / , in order (250 ms callees)", async () => {
+    const b = await fleet.start(cfgOf("B", ["noop"], latency(250)));
+    const c = await fleet.start(cfgOf("C", ["noop"], latency(250)));
     const a = await fleet.start(
       cfgOf("A", ["{B,C}", "(B,C)", "B*2"], { callees: { B: b.address, C: c.address } }),
     );
@@ -97,12 +97,12 @@ describe("remote ops", () => {
     expect(par.calls).toBe(2);
     expect(seq.calls).toBe(2);
     expect(rep.calls).toBe(2);
-    expect(par.durationMicros).toBeLessThan(190_000);
-    expect(seq.durationMicros).toBeGreaterThanOrEqual(200_000);
+    expect(par.durationMicros).toBeLessThan(450_000);
+    expect(seq.durationMicros).toBeGreaterThanOrEqual(500_000);
     // in the chain, C starts after B ended; in the group, both start together
     const [pb, pc] = par.ops;
     const [sb, sc] = seq.ops;
-    expect(Math.abs(pb.startOffsetMicros - pc.startOffsetMicros)).toBeLessThan(50_000);
+    expect(Math.abs(pb.startOffsetMicros - pc.startOffsetMicros)).toBeLessThan(200_000);
     expect(sc.startOffsetMicros).toBeGreaterThanOrEqual(sb.startOffsetMicros + sb.durationMicros);
   });
 
@@ -134,12 +134,12 @@ describe("remote ops", () => {
   });
 
   it("DEADLINE_EXCEEDED when the callee is slower than the caller's deadline", async () => {
-    const b = await fleet.start(cfgOf("B", ["noop"], latency(400)));
+    const b = await fleet.start(cfgOf("B", ["noop"], latency(3000)));
     const a = await fleet.start(cfgOf("A", ["B"], { callees: { B: b.address } }));
     const t0 = Date.now();
     const e = await codeOf(client(a.address).handle({}, 150));
     expect(e.code).toBe(status.DEADLINE_EXCEEDED);
-    expect(Date.now() - t0).toBeLessThan(400);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it("rejects requests beyond the hop limit", async () => {
