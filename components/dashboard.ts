@@ -32,7 +32,6 @@ export function dashboardQueries(spec: SystemSpec): Record<"rate" | "errors" | "
 
 export function systemDashboard(spec: SystemSpec): Record<string, unknown> {
   const q = dashboardQueries(spec);
-  const hpas = spec.services.filter((s) => s.hpa !== null).length;
   const panel = (id: number, title: string, expr: string, legend: string, unit: string, x: number, y: number): Panel => ({
     id,
     type: "timeseries",
@@ -44,7 +43,7 @@ export function systemDashboard(spec: SystemSpec): Record<string, unknown> {
   });
   return {
     uid: `slop-${spec.config.namespace}`.slice(0, 40),
-    title: `k8s-slop: ${spec.config.namespace} (seed ${spec.seed}, ${spec.services.length} services, ${hpas} HPAs)`,
+    title: `k8s-slop: ${spec.config.namespace} (seed ${spec.seed})`,
     tags: ["k8s-slop"],
     timezone: "utc",
     schemaVersion: 39,
