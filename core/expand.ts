@@ -86,14 +86,15 @@ function contexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
   const byId = new Map(spec.services.map((s) => [s.id, s]));
   const callers = callersById(spec);
   return spec.services.map((svc) => {
-    const configJson = serviceConfigJson(spec, svc);
+    const callees = svc.calls.map((id) => byId.get(id)).filter((s): s is ServiceSpec => s !== undefined);
+    const configJson = serviceConfigJson(spec, svc, callees);
     return {
       spec,
       svc,
       namespace: spec.config.namespace,
       opts,
       callers: callers.get(svc.id) ?? [],
-      callees: svc.calls.map((id) => byId.get(id)).filter((s): s is ServiceSpec => s !== undefined),
+      callees,
       data: dataVolume(svc),
       configJson,
       configHash: configHash(configJson),
