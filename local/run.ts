@@ -3,7 +3,7 @@
  * start Prometheus, drive open-loop load at the gateway, store the results and the report, and
  * stop every process. Ctrl-C / SIGTERM at any point stops everything that was started.
  */
-import { mkdirSync } from "fs";
+import { mkdirSync, writeFileSync } from "fs";
 import { join, relative } from "path";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { generate } from "../core/spec";
@@ -67,14 +67,25 @@ export async function startSystem(
   say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
   const local = await startLocalSystem(spec, { dir, workers: opts.workers, traceFile, faults: opts.faults });
   const ready = iso();
-  const rss = await local.rss();
-  const prom = await startPrometheus(dir, local.services).catch(
-    (e: Error) => `prometheus failed to start: ${e.message}`,
-  );
+  let rss: number;
+  let prom: RunningPrometheus | string;
+  try {
+    rss = await local.rss();
+    prom = await startPrometheus(dir, local.services).catch(
+      (e: Error) => `prometheus failed to start: ${e.message}`,
+    );
+  } catch (err) {
+    await local.stop();
+    throw err;
+  }
   const prometheus = typeof prom === "string" ? null : prom;
+  writeFileSync(
+    join(dir, opts.runId === undefined ? "system.json" : `system-${opts.runId}.json`),
+    `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
+  );
   say(
     verbose,
-    `${spec.services.length} services SERVING in ${local.startupMs} ms, ${(rss / 2 ** 20 / spec.services.length).toFixed(1)} MiB RSS per service, ${local.pids.length} worker processes; gateway ${spec.gateway} at ${local.gateway.address}`,
+    `${spec.services.length} services SERVING in ${local.startupMs} ms, ${(rss / 2 ** 20 / spec.services.length).toFixed(1)} MiB RSS per service, ${local.pids.length} worker processes (pids ${local.pids.join(" ")}); gateway ${spec.gateway} at ${local.gateway.address}`,
   );
   say(
     verbose,

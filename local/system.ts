@@ -66,7 +66,7 @@ interface Worker {
   readonly exited: Promise<void>;
 }
 
-function spawnWorker(index: number, dir: string): Worker {
+function spawnWorker(index: number): Worker {
   const { file, execArgv } = workerEntry();
   const child = fork(file, [], {
     execArgv,
@@ -77,7 +77,6 @@ function spawnWorker(index: number, dir: string): Worker {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
   });
-  void dir;
   return { index, child, exited };
 }
 
@@ -121,7 +120,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
   const workers: Worker[] = [];
   const started = new Map<string, LocalService>();
   try {
-    for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w, opts.dir));
+    for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w));
     await new Promise<void>((resolve, reject) => {
       let failed = false;
       const fail = (e: LocalStartError): void => {
@@ -192,7 +191,8 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
                   }
                 };
                 w.child.on("message", on);
-                w.child.send({ type: "memory" } satisfies ToWorker);
+                if (w.child.connected) w.child.send({ type: "memory" } satisfies ToWorker);
+                else resolve(0);
               }),
           ),
         );

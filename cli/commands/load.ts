@@ -1,12 +1,181 @@
+import { readFileSync } from "fs";
 import type { Command } from "commander";
+import { ConfigError } from "../../core/config";
+import { generate } from "../../core/spec";
+import { grpcTarget } from "../../loadgen/client";
+import { measureAndStore, summaryText } from "../../loadgen/experiment";
+import { provenance } from "../../loadgen/metadata";
+import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
+import { stderrProgress } from "../../loadgen/progress";
+import { writeReport } from "../../loadgen/report/html";
+import { readRuns, writeExperiment, writeSummaries, type ExperimentMetadata } from "../../loadgen/results";
+import { parseSweep, SweepError, type Sweep } from "../../loadgen/sweep";
+import { runSweep, type SystemProvider } from "../../loadgen/sweep-run";
+import { startSystem } from "../../local/run";
+import { LocalStartError } from "../../local/system";
 import { UsageError } from "../errors";
 
-/** `slop load` — placeholder until its issue lands. */
-export function register(program: Command, _setExit: (code: number) => void): void {
+interface LoadFlags {
+  readonly target?: string;
+  readonly sweep?: string;
+  readonly rps?: string;
+  readonly duration?: string;
+  readonly requests?: string;
+  readonly warmup?: string;
+  readonly arrival?: string;
+  readonly seed?: string;
+  readonly maxInFlight?: string;
+  readonly deadline?: string;
+  readonly baseline?: string;
+  readonly out?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ slop load --target 127.0.0.1:50051 --rps 500 --duration 30 --arrival poisson
+  $ slop load --target 127.0.0.1:50051 --rps 1000 --requests 20000 --arrival uniform --out results/r1
+  $ slop load --sweep examples/sweep.yaml            # starts each system of the grid locally
+  $ slop report results/r1                           # regenerate report.html
+`;
+
+const iso = (): string => new Date().toISOString();
+
+function readSweep(file: string): Sweep {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parseSweep(text);
+  } catch (err) {
+    if (err instanceof SweepError || err instanceof ConfigError)
+      throw new UsageError(`${file}: ${err.message}`);
+    throw new UsageError(`${file} is not a valid sweep: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+function checkTarget(t: string): string {
+  if (!/^[^\s:]+:\d{1,5}$/.test(t))
+    throw new UsageError(`--target must be host:port (got ${JSON.stringify(t)})`);
+  return t;
+}
+
+/** `slop load`: open-loop load against one target, or a sweep (grid) of systems and rates. */
+export function register(program: Command, setExit: (code: number) => void): void {
   program
     .command("load")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new UsageError("slop load is not implemented yet");
+    .description("open-loop load test of a gateway (--target) or a sweep of generated systems (--sweep)")
+    .option("--target <host:port>", "address of the entry service")
+    .option("--sweep <file>", "experiment YAML (base config, load settings, parameter grid)")
+    .option("--rps <r>", "target request rate [default: 100]")
+    .option("--duration <s>", "measured seconds [default: 10]")
+    .option("--requests <n>", "stop after N measured requests instead of a duration")
+    .option("--warmup <s>", "warm-up seconds, not recorded [default: 2]")
+    .option("--arrival <kind>", "uniform or poisson [default: poisson]")
+    .option("--seed <seed>", "seed of the Poisson arrivals [default: 42]")
+    .option("--max-in-flight <n>", "outstanding requests before drops [default: 1000]")
+    .option("--deadline <ms>", "per-request deadline [default: 5000]")
+    .option("--baseline <n>", "sequential unloaded requests before the run [default: 20]")
+    .option("--out <dir>", "results directory [default: results/<timestamp>-load]")
+    .addHelpText("after", EXAMPLES)
+    .action(async (flags: LoadFlags) => {
+      try {
+        if (flags.sweep !== undefined) return await sweepCommand(flags, setExit);
+        if (flags.target === undefined)
+          throw new UsageError("slop load needs --target host:port or --sweep FILE");
+        const target = checkTarget(flags.target);
+        const rate = numberFlag("--rps", flags.rps, 100, 0.001, 1e6);
+        const warmupMs = numberFlag("--warmup", flags.warmup, 2, 0, 3600) * 1000;
+        const requests =
+          flags.requests === undefined ? undefined : numberFlag("--requests", flags.requests, 0, 1, 1e9);
+        const durationMs =
+          requests === undefined
+            ? numberFlag("--duration", flags.duration, 10, 0.1, 86400) * 1000
+            : undefined;
+        const arrival = arrivalFlag(flags.arrival, "poisson");
+        const seed = flags.seed ?? "42";
+        const dir = flags.out ?? defaultResultsDir("load");
+        const meta: ExperimentMetadata = {
+          kind: "load",
+          provenance: provenance(),
+          startedAt: iso(),
+          endedAt: null,
+          argv: process.argv.slice(2),
+          experiment: { target },
+          notes: [
+            `External target ${target}: the system's config is unknown to slop load (config "external").`,
+          ],
+        };
+        writeExperiment(dir, meta);
+        const client = grpcTarget(target);
+        try {
+          const { summary } = await measureAndStore({
+            dir,
+            id: "001",
+            target: client,
+            targetName: target,
+            load: {
+              rate,
+              arrival,
+              seed,
+              durationMs,
+              // --requests counts measured requests: the warm-up ones come on top.
+              count: requests === undefined ? undefined : requests + Math.ceil((warmupMs / 1000) * rate),
+              warmupMs,
+              maxInFlight: numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6),
+              deadlineMs: numberFlag("--deadline", flags.deadline, 5000, 1, 600000),
+              baselineRequests: numberFlag("--baseline", flags.baseline, 20, 0, 1e5),
+              onProgress: stderrProgress("[load]"),
+            },
+            params: { arrival, rate, seed },
+            config: null,
+          });
+          writeExperiment(dir, { ...meta, endedAt: iso() });
+          writeSummaries(dir, readRuns(dir));
+          process.stdout.write(`${summaryText(summary)}\nresults: ${dir}\nreport:  ${writeReport(dir)}\n`);
+        } finally {
+          client.close();
+        }
+      } catch (err) {
+        if (err instanceof FlagError || err instanceof LocalStartError) throw new UsageError(err.message);
+        throw err;
+      }
     });
+}
+
+async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void): Promise<void> {
+  const file = flags.sweep as string;
+  const sweep = readSweep(file);
+  const dir = flags.out ?? defaultResultsDir(`sweep-${sweep.name}`);
+  const meta: ExperimentMetadata = {
+    kind: "sweep",
+    provenance: provenance(),
+    startedAt: iso(),
+    endedAt: null,
+    argv: process.argv.slice(2),
+    experiment: { file, sweep },
+    notes:
+      flags.target === undefined
+        ? []
+        : [`External target ${flags.target}: system parameters are recorded, not applied.`],
+  };
+  writeExperiment(dir, meta);
+  const external = flags.target === undefined ? undefined : checkTarget(flags.target);
+  const provide: SystemProvider = async (config, point, d) =>
+    external === undefined
+      ? startSystem(generate(config), d, {
+          verbose: true,
+          runId: Object.entries(point)
+            .map(([k, v]) => `${k}-${v}`)
+            .join("_"),
+        })
+      : { address: external, config: null, extra: {}, phases: {}, stop: async () => undefined };
+  const out = await runSweep(dir, sweep, provide);
+  writeExperiment(dir, { ...meta, endedAt: iso() });
+  writeSummaries(dir, readRuns(dir));
+  process.stdout.write(
+    `${out.summaries.length} runs${out.skipped ? `, ${out.skipped} skipped after success fell below ${sweep.load.minSuccess}` : ""}\nresults: ${dir}\nreport:  ${writeReport(dir)}\n`,
+  );
 }

@@ -61,19 +61,24 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 
 function traceSection(dir: string, runs: readonly StoredRun[]): string {
   const parts: string[] = [];
+  // Runs of one system share its trace file: summarise each file once, naming its runs.
+  const byFile = new Map<string, string[]>();
   for (const r of runs) {
     const file = r.metadata.extra["traceFile"];
-    if (typeof file !== "string") continue;
+    if (typeof file === "string") byFile.set(file, [...(byFile.get(file) ?? []), r.metadata.id]);
+  }
+  for (const [file, ids] of byFile) {
+    const label = ids.length === 1 ? `Run ${ids[0]}` : `Runs ${ids.join(", ")}`;
     const path = isAbsolute(file) ? file : join(dir, file);
     if (!existsSync(path)) {
-      parts.push(`<p>Run ${escapeXml(r.metadata.id)}: trace file ${escapeXml(file)} not found.</p>`);
+      parts.push(`<p>${escapeXml(label)}: trace file ${escapeXml(file)} not found.</p>`);
       continue;
     }
     const t: TraceSummary = summariseTraces(readSpans(path));
     const shareRows = (xs: TraceSummary["byService"]): string[][] =>
       xs.slice(0, 10).map((x) => [escapeXml(x.key), num(x.ms, 1), `${num(x.share * 100, 1)}%`]);
     parts.push(
-      `<h3>Run ${escapeXml(r.metadata.id)}: ${t.traces} traces, ${t.spans} spans, mean critical path ${num(t.meanCriticalMs)} ms</h3>`,
+      `<h3>${escapeXml(label)} (${escapeXml(file)}): ${t.traces} traces, ${t.spans} spans, mean critical path ${num(t.meanCriticalMs)} ms</h3>`,
       `<div class="row"><div><h4>Services on the critical path</h4>${table(["service", "ms", "share"], shareRows(t.byService))}</div>`,
       `<div><h4>Ops on the critical path</h4>${table(["service op", "ms", "share"], shareRows(t.byOp))}</div></div>`,
       `<h4>Slowest traces</h4>${table(

@@ -39,3 +39,25 @@ export async function startTestServer(
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }
+
+/** `startTestServer()` in a child process (tsx); `calls` is not available there. */
+export async function startTestServerProcess(): Promise<TestServer> {
+  const { fork } = await import("child_process");
+  const child = fork(require.resolve("./server-process.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once("message", (m) => resolve(String(m)));
+    child.once("exit", (c) => reject(new Error(`test server process exited with ${c}`)));
+  });
+  return {
+    address,
+    calls: () => Number.NaN,
+    close: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill();
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { grpcTarget } from "../../loadgen/client";
+import { measureAndStore } from "../../loadgen/experiment";
+import { provenance } from "../../loadgen/metadata";
+import { renderReport, writeReport, groupSeries } from "../../loadgen/report/html";
+import {
+  canonicalJson,
+  configHash,
+  readExperiment,
+  readRuns,
+  writeExperiment,
+  writeSummaries,
+} from "../../loadgen/results";
+import { startTestServer, type TestServer } from "./server";
+
+describe("results directory and report", () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startTestServer(
+      () => 1,
+      (n) => (n % 20 === 7 ? 14 : 0),
+    );
+    dir = mkdtempSync(join(tmpdir(), "slop-results-"));
+    writeExperiment(dir, {
+      kind: "load",
+      provenance: provenance(),
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      argv: [],
+      experiment: {},
+      notes: [],
+    });
+    const target = grpcTarget(server.address);
+    for (const [id, rate] of [
+      ["001", 50],
+      ["002", 100],
+    ] as const) {
+      await measureAndStore({
+        dir,
+        id,
+        target,
+        targetName: server.address,
+        load: { rate, arrival: "poisson", seed: "7", count: 60, baselineRequests: 5 },
+        params: { arrival: "poisson", rate, services: 3 },
+        config: { services: 3 },
+      });
+    }
+    target.close();
+    writeSummaries(dir, readRuns(dir));
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stores metadata, decodable histograms and summaries per run", () => {
+    const runs = readRuns(dir);
+    expect(runs.map((r) => r.metadata.id)).toEqual(["001", "002"]);
+    const r = runs[0]!;
+    expect(r.histograms.latency.totalCount).toBe(r.summary.ok);
+    expect(r.histograms.baseline.totalCount).toBe(5);
+    expect(r.summary.statusCounts["14"]).toBeGreaterThan(0);
+    expect(r.summary.ok + r.summary.errors).toBe(60);
+    expect(r.metadata.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(r.metadata.configHash).toBe(configHash({ services: 3 }));
+    expect(r.metadata.phases.loadStart <= r.metadata.phases.drainEnd).toBe(true);
+    expect(readExperiment(dir).provenance.machine.cpus).toBeGreaterThan(0);
+  });
+
+  it("writes summary.csv with a header and one row per run, and summary.json", () => {
+    const csv = readFileSync(join(dir, "summary.csv"), "utf8").trim().split("\n");
+    expect(csv).toHaveLength(3);
+    const head = csv[0]!.split(",");
+    const row = csv[2]!.split(",");
+    expect(row[head.indexOf("rate")]).toBe("100");
+    expect(row[head.indexOf("id")]).toBe("002");
+    const json = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { rate: number }[];
+    expect(json.map((x) => x.rate)).toEqual([50, 100]);
+  });
+
+  it("report.html is self-contained, draws the four plots and names commit and config", () => {
+    const html = readFileSync(writeReport(dir), "utf8");
+    expect(html.match(/<svg /g)).toHaveLength(4);
+    for (const t of [
+      "Latency percentiles vs rate",
+      "Latency CDF",
+      "Success rate vs rate",
+      "E2E slowdown vs rate",
+    ]) {
+      expect(html).toContain(t);
+    }
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    const commit = readRuns(dir)[0]!.metadata.commit!;
+    expect(html).toContain(commit.slice(0, 10));
+    expect(html).toContain(configHash({ services: 3 }));
+    expect(html).not.toContain('class="warn"');
+  });
+
+  it("splits series by commit and config and warns when a directory mixes them", () => {
+    const runs = readRuns(dir);
+    const other = {
+      ...runs[1]!,
+      metadata: { ...runs[1]!.metadata, id: "003", commit: "f".repeat(40), configHash: "abc" },
+    };
+    const series = groupSeries([...runs, other]);
+    expect(series).toHaveLength(2);
+    expect(series.map((s) => s.runs.length).sort()).toEqual([1, 2]);
+    const html = renderReport(dir, readExperiment(dir), [...runs, other]);
+    expect(html).toContain('class="warn"');
+    expect(html).toContain("ffffffffff");
+  });
+
+  it("slop report regenerates report.html from the saved data alone", async () => {
+    const { main } = await import("../../cli/main");
+    writeFileSync(join(dir, "report.html"), "stale");
+    const out = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const code = await main(["report", dir]);
+    out.mockRestore();
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("<svg");
+    const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+    expect(await main(["report", join(dir, "nope")])).toBe(2);
+    err.mockRestore();
+  });
+
+  it.each([
+    [{ b: 1, a: [2, { d: 1, c: 2 }] }, '{"a":[2,{"c":2,"d":1}],"b":1}'],
+    [null, "null"],
+  ])("canonicalJson(%j)", (v, s) => {
+    expect(canonicalJson(v)).toBe(s);
+  });
+});
