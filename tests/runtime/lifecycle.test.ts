@@ -119,6 +119,26 @@ describe("observability", () => {
     expect((await fetch(`http://127.0.0.1:${a.metricsPort}/other`)).status).toBe(404);
   });
 
+  it("a service with tracing off still passes the trace context on", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "slop-trace-"));
+    try {
+      const traceFile = join(dir, "spans.jsonl");
+      const c = await fleet.start(cfgOf("C", ["noop"]), { traceFile });
+      const b = await fleet.start(cfgOf("B", ["C"], { callees: { C: c.address } }));
+      const a = await fleet.start(cfgOf("A", ["B"], { callees: { B: b.address } }), { traceFile });
+      await client(a.address).handle({}, 3000);
+      await fleet.stopAll();
+      const traceIds = (await readFile(traceFile, "utf8"))
+        .trim()
+        .split("\n")
+        .flatMap((l) => [...l.matchAll(/"traceId":"([0-9a-f]{32})"/g)].map((m) => m[1]));
+      expect(traceIds.length).toBeGreaterThanOrEqual(4); // A: server + call B; C: server + op noop
+      expect(new Set(traceIds).size).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("one trace across a three-service chain (file exporter), with op child spans", async () => {
     const dir = await mkdtemp(join(tmpdir(), "slop-trace-"));
     try {

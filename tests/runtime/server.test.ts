@@ -6,7 +6,7 @@ import { NO_FAULTS } from "../../core/runtime-config";
 import { createClient, type SlopClient } from "../../runtime/client";
 import { StartupError, startService } from "../../runtime/server";
 import { FLAG_OP_TIMINGS } from "../../runtime/proto";
-import { Fleet, cfgOf, codeOf, deadAddress } from "./helpers";
+import { Fleet, cfgOf, codeOf, deadAddress, waitInflight } from "./helpers";
 
 const fleet = new Fleet();
 const clients: SlopClient[] = [];
@@ -140,6 +140,8 @@ describe("remote ops", () => {
     const e = await codeOf(client(a.address).handle({}, 150));
     expect(e.code).toBe(status.DEADLINE_EXCEEDED);
     expect(Date.now() - t0).toBeLessThan(2000);
+    // B got A's deadline: it stops long before its 3 s latency would end
+    await waitInflight(b.metricsPort, "B", 0, 1000);
   });
 
   it("rejects requests beyond the hop limit", async () => {
