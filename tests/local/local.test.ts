@@ -1,0 +1,121 @@
+import { spawn } from "child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { parseConfig } from "../../core/config";
+import { NO_FAULTS } from "../../core/runtime-config";
+import { generate } from "../../core/spec";
+import { readExperiment, readRuns } from "../../loadgen/results";
+import { runLocal } from "../../local/run";
+import { LocalStartError, startLocalSystem } from "../../local/system";
+import { isListening } from "../../local/ports";
+import { alive, children, eventually } from "./helpers";
+
+interface SystemFile {
+  readonly pids: number[];
+  readonly prometheus: { pid: number } | null;
+  readonly services: { id: string; grpcPort: number; metricsPort: number }[];
+}
+
+describe("slop run --local", () => {
+  const dirs: string[] = [];
+  const tmp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), "slop-local-"));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it("starts a 6-service system, drives modest load with full success and writes a parseable results dir", async () => {
+    const dir = tmp();
+    const config = parseConfig({}, { seed: "42", services: 6 });
+    const summary = await runLocal({
+      config,
+      dir,
+      load: {
+        rate: 5,
+        arrival: "poisson",
+        durationMs: 2000,
+        warmupMs: 500,
+        deadlineMs: 10000,
+        baselineRequests: 5,
+      },
+      verbose: false,
+    });
+    expect(summary.successRate).toBe(1);
+    expect(summary.ok).toBeGreaterThan(0);
+    const [run] = readRuns(dir);
+    expect(run!.metadata.params).toEqual({ seed: "42", services: 6, arrival: "poisson", rate: 5 });
+    expect(run!.metadata.extra["services"]).toBe(6);
+    expect(run!.metadata.config).toEqual(config);
+    expect(readExperiment(dir).endedAt).not.toBeNull();
+    const system = JSON.parse(readFileSync(join(dir, "system.json"), "utf8")) as SystemFile;
+    expect(system.services.map((s) => s.id)).toEqual(generate(config).services.map((s) => s.id));
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html.match(/<svg /g)).toHaveLength(4);
+    expect(html).toContain("Traces: critical paths");
+    expect(html).toContain("Local system");
+    expect(existsSync(join(dir, "summary.csv"))).toBe(true);
+    // Everything was stopped.
+    for (const pid of system.pids) expect(alive(pid)).toBe(false);
+    for (const s of system.services) expect(await isListening(s.grpcPort)).toBe(false);
+  });
+
+  it("SIGINT during load stops every process and frees every port", async () => {
+    const dir = tmp();
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(__dirname, "cli-entry.ts"),
+        "run",
+        "--local",
+        "--services",
+        "4",
+        "--rps",
+        "5",
+        "--duration",
+        "60",
+        "--out",
+        dir,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    expect(await eventually(() => err.includes("load: "), 60000)).toBe(true);
+    const system = JSON.parse(readFileSync(join(dir, "system.json"), "utf8")) as SystemFile;
+    const pids = [...system.pids, ...(system.prometheus ? [system.prometheus.pid] : [])];
+    expect(pids.every(alive)).toBe(true);
+    expect(await isListening(system.services[0]!.grpcPort)).toBe(true);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(err).toMatch(/interrupted by SIGINT/);
+    expect(await eventually(() => pids.every((p) => !alive(p)), 5000)).toBe(true);
+    for (const s of system.services) {
+      expect(await isListening(s.grpcPort)).toBe(false);
+      expect(await isListening(s.metricsPort)).toBe(false);
+    }
+  });
+
+  it("a service that fails to start gives an error naming it and a clean teardown", async () => {
+    const spec = generate(parseConfig({}, { seed: "42", services: 6 }));
+    const bad = spec.services[3]!.id;
+    const before = children(process.pid);
+    const err = await startLocalSystem(spec, {
+      dir: tmp(),
+      faults: { [bad]: { ...NO_FAULTS, failStartup: true } },
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(LocalStartError);
+    expect((err as LocalStartError).serviceId).toBe(bad);
+    expect((err as Error).message).toMatch(new RegExp(`service ${bad} failed to start: .*failStartup`));
+    expect(
+      await eventually(() => children(process.pid).filter((p) => !before.includes(p)).length === 0, 5000),
+    ).toBe(true);
+  });
+});
