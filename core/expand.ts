@@ -7,6 +7,7 @@
  * Each builder lives in `core/k8s/<kind>.ts`; this file resolves options and the call graph once
  * and loops.
  */
+import { assertDnsLabel } from "./names";
 import type { ServiceSpec, SystemSpec } from "./types";
 import { canonical } from "./k8s/canonical";
 import { configHash, configMap, serviceConfigJson } from "./k8s/config-map";
@@ -116,8 +117,23 @@ export function expandService(ctx: ServiceContext): KubeObject[] {
   return out.filter((o): o is KubeObject => o !== null).map(canonical);
 }
 
+/** Names that become Kubernetes object names or label values must already be DNS labels. */
+function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
+  assertDnsLabel("config.namespace", spec.config.namespace);
+  assertDnsLabel("observabilityNamespace", opts.observabilityNamespace);
+  opts.extraEgressNamespaces.forEach((ns) => assertDnsLabel("extraEgressNamespaces[]", ns));
+  const seen = new Set<string>();
+  for (const s of spec.services) {
+    assertDnsLabel(`services[${s.id}].name`, s.name);
+    if (seen.has(s.name))
+      throw new Error(`services[${s.id}].name must be unique (got ${JSON.stringify(s.name)} twice)`);
+    seen.add(s.name);
+  }
+}
+
 export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
   const resolved = resolveOptions(opts);
+  checkNames(spec, resolved);
   const out: KubeObject[] = [canonical(namespace(spec.config.namespace, resolved))];
   for (const ctx of contexts(spec, resolved)) out.push(...expandService(ctx));
   return out;

@@ -15,6 +15,16 @@ export function isDnsLabel(s: string): boolean {
   return s.length <= DNS_LABEL_MAX && DNS_LABEL.test(s);
 }
 
+/** Throws unless `value` is a DNS label, naming the field: `services[B].name must be ...`. */
+export function assertDnsLabel(field: string, value: string): void {
+  if (!isDnsLabel(value)) {
+    throw new Error(
+      `${field} must be a DNS label (lower-case a-z, 0-9 and '-', alphanumeric at both ends, ` +
+        `at most ${DNS_LABEL_MAX} characters) (got ${JSON.stringify(value)})`,
+    );
+  }
+}
+
 /** First 8 hex digits of sha256 over the parts joined with '/'. */
 export function shortHash(parts: readonly string[]): string {
   return createHash("sha256").update(parts.join("/")).digest("hex").slice(0, HASH_LEN);

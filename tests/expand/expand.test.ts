@@ -4,7 +4,7 @@ import { serviceConfigJson } from "../../core/k8s/config-map";
 import { isDnsLabel } from "../../core/names";
 import { runtimeConfig } from "../../core/runtime-config";
 import { GRPC_PORT, METRICS_PORT } from "../../core/types";
-import type { ServiceSpec } from "../../core/types";
+import type { ServiceSpec, SystemSpec } from "../../core/types";
 import { buildSpec, sampleSpec } from "./fixtures";
 import { find, ofKind, writesData } from "./helpers";
 import { validateAll, validateObject } from "./validate";
@@ -364,7 +364,37 @@ describe("expand: Service, HPA, PDB", () => {
   });
 });
 
-describe("expand: input errors", () => {
+describe("expand: names", () => {
+  const withName = (id: string, name: string): SystemSpec => ({
+    ...spec,
+    services: spec.services.map((s) => (s.id === id ? { ...s, name } : s)),
+  });
+
+  it("shortens a derived name past 63 characters with a stable hash, keeping every name a DNS label", () => {
+    const long = "svc-" + "d".repeat(59);
+    const objs = expand(withName("D", long));
+    const [claim] = ofKind(objs, "PersistentVolumeClaim");
+    expect(claim.metadata.name).toHaveLength(63);
+    expect(claim.metadata.name).toMatch(/^svc-d+-[0-9a-f]{8}$/);
+    expect(find(objs, "Deployment", long).spec?.template.spec?.volumes).toContainEqual({
+      name: "data",
+      persistentVolumeClaim: { claimName: claim.metadata.name },
+    });
+    for (const o of objs) expect(isDnsLabel(o.metadata.name)).toBe(true);
+    validateAll(objs);
+  });
+
+  it.each([
+    ["services[B].name", withName("B", "Svc_B"), undefined],
+    ["services[B].name", withName("B", "x".repeat(64)), undefined],
+    ["services[C].name must be unique", withName("C", "svc-b"), undefined],
+    ["config.namespace", sampleSpec({ namespace: "My NS" }), undefined],
+    ["observabilityNamespace", spec, { observabilityNamespace: "-obs" }],
+    ["extraEgressNamespaces[]", spec, { extraEgressNamespaces: ["istio_system"] }],
+  ])("rejects a bad %s, naming the field and the value", (field, s, opts) => {
+    expect(() => expand(s, opts)).toThrow(field);
+  });
+
   it("names the service and the unknown callee", () => {
     const bad = buildSpec([{ id: "A", calls: ["B"] }]);
     expect(() => expand(bad)).toThrow(/A.*calls.*B/);

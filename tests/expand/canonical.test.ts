@@ -1,0 +1,50 @@
+import { canonical } from "../../core/k8s/canonical";
+import fc from "fast-check";
+
+describe("canonical", () => {
+  it.each([
+    [{ b: 1, a: 2 }, '{"a":2,"b":1}'],
+    [{ z: { y: 1, x: [{ d: 1, c: 2 }] }, a: undefined }, '{"z":{"x":[{"c":2,"d":1}],"y":1}}'],
+    [[3, { b: null, a: "s" }], '[3,{"a":"s","b":null}]'],
+  ])("sorts keys at every level and drops undefined: %j", (input, json) => {
+    const out = canonical(input);
+    expect(JSON.stringify(out)).toBe(json);
+    expect(Object.keys(out)).toEqual(Object.keys(JSON.parse(json)));
+  });
+
+  it("returns an already-canonical value as the same reference", () => {
+    const v = { a: [1, { b: 2, c: 3 }], d: "x" };
+    expect(canonical(v)).toBe(v);
+  });
+
+  it("does not modify its input", () => {
+    const v = { b: { d: 1, c: 2 }, a: undefined };
+    canonical(v);
+    expect(Object.keys(v)).toEqual(["b", "a"]);
+    expect(Object.keys(v.b)).toEqual(["d", "c"]);
+  });
+
+  // JavaScript always lists integer-like keys ("0", "17") first, so those cannot be ordered.
+  const noIndexKeys = (x: unknown): boolean =>
+    Array.isArray(x)
+      ? x.every(noIndexKeys)
+      : x === null || typeof x !== "object"
+        ? true
+        : Object.keys(x).every((k) => !/^(0|[1-9][0-9]*)$/.test(k)) && Object.values(x).every(noIndexKeys);
+
+  it("preserves the JSON value and yields sorted keys for any JSON without integer-like keys", () => {
+    const sorted = (x: unknown): boolean =>
+      Array.isArray(x)
+        ? x.every(sorted)
+        : x === null || typeof x !== "object"
+          ? true
+          : Object.keys(x).join("\0") === Object.keys(x).sort().join("\0") && Object.values(x).every(sorted);
+    fc.assert(
+      fc.property(fc.jsonValue().filter(noIndexKeys), (j) => {
+        const out = canonical(j);
+        expect(out).toEqual(j);
+        expect(sorted(out)).toBe(true);
+      }),
+    );
+  });
+});
