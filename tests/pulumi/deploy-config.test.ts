@@ -1,0 +1,83 @@
+import { ConfigError, DEFAULT_CONFIG } from "../../core/config";
+import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../core/deploy-config";
+
+const err = (f: () => unknown): ConfigError => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("did not throw");
+};
+
+describe("parseDeployConfig", () => {
+  it("defaults to an existing cluster, no mesh, every observability part but metrics-server", () => {
+    const d = parseDeployConfig({});
+    expect(d).toMatchObject({ cluster: "kubeconfig", region: null, mesh: "none", buildImage: false, loadGenerator: false });
+    expect(d.observability).toEqual({ prometheus: true, grafana: true, tracing: true, logs: true, metricsServer: false, namespace: "observability" });
+  });
+
+  it.each([
+    ["digitalocean", "nyc3"],
+    ["aws", "us-east-1"],
+  ])("%s: default region %s, metrics-server on, builds the image when slop:image is unset", (cluster, region) => {
+    const d = parseDeployConfig({ cluster });
+    expect(d.region).toBe(region);
+    expect(d.observability.metricsServer).toBe(true);
+    expect(d.buildImage).toBe(true);
+    expect(parseDeployConfig({ cluster, image: "r/x:1" }).buildImage).toBe(false);
+  });
+
+  it.each<[Record<string, unknown>, string, string]>([
+    [{ cluster: "gke" }, "cluster", '"kubeconfig", "digitalocean", "aws"'],
+    [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
+    [{ prometheus: "yes" }, "prometheus", "boolean"],
+    [{ k8sVersion: "latest" }, "k8sVersion", "version prefix"],
+    [{ cluster: "aws", subnetIds: ["subnet-0123abcd"] }, "subnetIds", "at least two"],
+    [{ cluster: "aws", subnetIds: ["nope", "subnet-0123abcd"] }, "subnetIds[0]", "subnet id"],
+    [{ subnetIds: ["subnet-0123abcd", "subnet-0123abce"] }, "subnetIds", "aws"],
+    [{ cluster: "aws", kubeconfig: "/x" }, "kubeconfig", "unset"],
+    [{ region: "nyc3" }, "region", "unset"],
+    [{ vpcCidr: "10.0.0.0/30" }, "vpcCidr", "8..24"],
+    [{ loadRps: 0 }, "loadRps", "1..100000"],
+    [{ clusterName: "Bad_Name" }, "clusterName", "DNS label"],
+  ])("%j fails on %s", (raw, key, allowed) => {
+    const e = err(() => parseDeployConfig(raw));
+    expect(e.key).toBe(key);
+    expect(e.message).toContain(allowed);
+  });
+});
+
+describe("checkDeployment", () => {
+  const kube = parseDeployConfig({});
+  const doks = parseDeployConfig({ cluster: "digitalocean" });
+  it("accepts the defaults everywhere", () => {
+    expect(() => checkDeployment(DEFAULT_CONFIG, kube)).not.toThrow();
+    expect(() => checkDeployment(DEFAULT_CONFIG, doks)).not.toThrow();
+  });
+  it("rejects a class pinned to a pool nobody creates (its taint no pool carries)", () => {
+    const config = { ...DEFAULT_CONFIG, nodePools: DEFAULT_CONFIG.nodePools.filter((p) => p.name !== "data") };
+    const e = err(() => checkDeployment(config, kube));
+    expect(e.key).toBe("classes.db.nodePool");
+    expect(e.message).toContain('"general"');
+  });
+  it("rejects pools a cloud cannot create", () => {
+    const config = { ...DEFAULT_CONFIG, nodePools: [{ ...DEFAULT_CONFIG.nodePools[0], nodes: 0 }, DEFAULT_CONFIG.nodePools[1]] };
+    expect(() => checkDeployment(config, kube)).not.toThrow();
+    expect(err(() => checkDeployment(config, doks)).key).toBe("nodePools[0].nodes");
+  });
+});
+
+describe("collectRaw", () => {
+  it("decodes structured values and keeps string keys verbatim", () => {
+    const cfg: Record<string, string> = { seed: "1e3", services: "12", k8sVersion: "1.30", prometheus: "false", classes: '{"db":{"nodePool":null}}' };
+    expect(collectRaw((k) => cfg[k])).toEqual({ seed: "1e3", services: 12, k8sVersion: "1.30", prometheus: false, classes: { db: { nodePool: null } } });
+  });
+  it("ignores keys it does not know", () => expect(collectRaw((k) => (k === "unknown" ? "1" : undefined))).toEqual({}));
+  it.each([
+    ["[1,2]", [1, 2]],
+    ["not json", "not json"],
+    ["true", true],
+  ])("decodeConfigValue(%j)", (text, value) => expect(decodeConfigValue(text)).toEqual(value));
+});
