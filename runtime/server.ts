@@ -66,17 +66,25 @@ export interface RunningService {
 export const DEFAULT_GRACE_MS = 10_000;
 
 function sampleRatioFrom(opt: number | undefined, env: string | undefined): number {
-  if (opt !== undefined) return opt;
-  if (env === undefined || env === "") return 1;
-  const r = Number(env);
-  if (!(r >= 0 && r <= 1))
-    throw new StartupError(`OTEL_TRACES_SAMPLER_ARG must be a number in 0..1 (got "${env}")`);
-  return r;
+  const [r, from] =
+    opt !== undefined ? [opt, "sampleRatio"] : [nonEmpty(env) ?? "1", "OTEL_TRACES_SAMPLER_ARG"];
+  const n = Number(r);
+  if (!(n >= 0 && n <= 1)) throw new StartupError(`${from} must be a number in 0..1 (got "${r}")`);
+  return n;
 }
 
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === "" ? undefined : s;
+}
+
+/** "host:port", with IPv6 hosts in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Where clients dial a server listening on `host`: loopback for the wildcard addresses. */
 function dialHost(host: string): string {
-  if (host === "0.0.0.0" || host === "::" || host === "[::]") return "127.0.0.1";
-  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return host === "0.0.0.0" || host === "::" || host === "[::]" ? "127.0.0.1" : host;
 }
 
 export async function startService(
@@ -125,7 +133,7 @@ export async function startService(
       serviceId: cfg.id,
       serviceName: cfg.name,
       namespace: cfg.namespace,
-      otlpEndpoint: opts.otlpEndpoint ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined),
+      otlpEndpoint: opts.otlpEndpoint ?? nonEmpty(process.env.OTEL_EXPORTER_OTLP_ENDPOINT),
       traceFile: opts.traceFile,
       sampleRatio,
       exporters: opts.spanExporters,
@@ -171,7 +179,7 @@ export async function startService(
     server.addService(protos.health.grpc.health.v1.Health.service, health.handlers);
     const grpcPort = await new Promise<number>((resolve, reject) =>
       server.bindAsync(
-        `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${opts.grpcPort ?? cfg.ports.grpc}`,
+        hostPort(host, opts.grpcPort ?? cfg.ports.grpc),
         ServerCredentials.createInsecure(),
         (err, port) => (err ? reject(err) : resolve(port)),
       ),
@@ -180,7 +188,7 @@ export async function startService(
       server.forceShutdown();
     });
     health.set("SERVING");
-    const address = `${dialHost(host)}:${grpcPort}`;
+    const address = hostPort(dialHost(host), grpcPort);
     logger.log("info", "serving", {
       address,
       grpc_port: grpcPort,

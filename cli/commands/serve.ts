@@ -15,6 +15,10 @@ interface ServeFlags {
   readonly graceMs?: string;
 }
 
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === "" ? undefined : s;
+}
+
 function port(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -67,8 +71,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
           host: flags.host,
           grpcPort: port("--grpc-port", flags.grpcPort),
           metricsPort: port("--metrics-port", flags.metricsPort),
-          dataDir: flags.dataDir ?? (env.SLOP_DATA_DIR || undefined),
-          traceFile: flags.traceFile ?? (env.SLOP_TRACE_FILE || undefined),
+          dataDir: flags.dataDir ?? nonEmpty(env.SLOP_DATA_DIR),
+          traceFile: flags.traceFile ?? nonEmpty(env.SLOP_TRACE_FILE),
           logLevel,
         });
       } catch (err) {
