@@ -174,11 +174,10 @@ function podSpec(ctx: ServiceContext): PodSpec {
 
 export function deployment(ctx: ServiceContext): Deployment {
   const { svc } = ctx;
-  const labels = serviceLabels(svc);
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: svc.name, namespace: ctx.namespace, labels },
+    metadata: { name: svc.name, namespace: ctx.namespace, labels: serviceLabels(svc) },
     spec: {
       replicas: svc.hpa === null ? svc.replicas : undefined,
       revisionHistoryLimit: 3,
@@ -189,7 +188,8 @@ export function deployment(ctx: ServiceContext): Deployment {
           ? { type: "Recreate" }
           : { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
       template: {
-        metadata: { labels, annotations: podAnnotations(ctx) },
+        // Fresh label objects: no two places in the output share a reference.
+        metadata: { labels: serviceLabels(svc), annotations: podAnnotations(ctx) },
         spec: podSpec(ctx),
       },
     },

@@ -78,6 +78,20 @@ describe("expand: order, identity, labels", () => {
     expect(objects.every(sortedKeys)).toBe(true);
   });
 
+  it("shares no object or array between two places of the output (safe to mutate one object)", () => {
+    const seen = new Set<object>();
+    const walk = (v: unknown): void => {
+      if (v === null || typeof v !== "object") return;
+      expect(seen.has(v)).toBe(false);
+      seen.add(v);
+      Object.values(v).forEach(walk);
+    };
+    expand(sampleSpec({ imagePullSecrets: ["regcred"] }), {
+      extraEgressNamespaces: ["istio-system"],
+    }).forEach(walk);
+    expect(seen.size).toBeGreaterThan(objects.length * 10);
+  });
+
   it("puts the recommended labels and the service id on every per-service object", () => {
     for (const o of objects.slice(1)) {
       const svc = spec.services.find((s) => s.id === o.metadata.labels["slop.dev/service-id"]) as ServiceSpec;
