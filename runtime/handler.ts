@@ -37,17 +37,27 @@ type Respond = (err: Partial<ServiceError> | null, res?: HandleResponse) => void
 
 const LABELS = { grpc_method: HANDLE_METHOD, grpc_service: SLOP_SERVICE_NAME };
 
-/** Sleep `ms`, but no later than the deadline and not after cancellation. */
+/**
+ * Sleep `ms` (measured with performance.now(): timers may fire a little early), but no later than
+ * the deadline and not after cancellation.
+ */
 function sleepWithin(ms: number, deadline: number, signal: AbortSignal): Promise<void> {
   const wait = Math.min(ms, Math.max(0, deadline - Date.now()));
   if (wait <= 0 || signal.aborted) return Promise.resolve();
+  const until = performance.now() + wait;
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout;
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(done, wait);
+    const tick = (): void => {
+      const left = until - performance.now();
+      if (left > 0) timer = setTimeout(tick, Math.ceil(left));
+      else done();
+    };
+    timer = setTimeout(tick, wait);
     signal.addEventListener("abort", done, { once: true });
   });
 }
