@@ -35,6 +35,8 @@ export interface LoadOptions {
 export interface Progress {
   readonly elapsedMs: number;
   readonly sent: number;
+  /** Sends per second in the last window (warm-up included). */
+  readonly sendRate: number;
   /** Completions per second in the last window. */
   readonly achievedRate: number;
   readonly p99Ms: number;
@@ -115,6 +117,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   let winOk = 0;
   let winDone = 0;
   let winDropped = 0;
+  let winSent = 0;
   let lastProgress = 0;
   let firstMeasured = -1;
   let lastMeasuredSend = 0;
@@ -135,6 +138,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
       return;
     }
     inFlight++;
+    winSent++;
     if (measured) {
       sent++;
       recordMs(sendLag, now - intended);
@@ -168,6 +172,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
       opts.onProgress({
         elapsedMs: now,
         sent,
+        sendRate: (winSent * 1000) / windowMs,
         achievedRate: (winDone * 1000) / windowMs,
         p99Ms: window.totalCount === 0 ? 0 : window.getValueAtPercentile(99) / 1000,
         errors: completed - ok,
@@ -182,6 +187,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     winOk = 0;
     winDone = 0;
     winDropped = 0;
+    winSent = 0;
   };
 
   await new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ import type { FaultConfig, ServiceRuntimeConfig, SystemSpec } from "../core/type
 import { waitServing } from "./health";
 import { freePorts } from "./ports";
 import type { FromWorker, ToWorker } from "./protocol";
+import { WORKER_FILE } from "./worker";
 
 export interface LocalService {
   readonly id: string;
@@ -56,8 +57,8 @@ export class LocalStartError extends Error {
 }
 
 function workerEntry(): { file: string; execArgv: string[] } {
-  const ts = __filename.endsWith(".ts");
-  return { file: join(__dirname, ts ? "worker.ts" : "worker.js"), execArgv: ts ? ["--import", "tsx"] : [] };
+  // Under tsx/jest the worker is TypeScript; compiled, it is dist/local/worker.js.
+  return { file: WORKER_FILE, execArgv: WORKER_FILE.endsWith(".ts") ? ["--import", "tsx"] : [] };
 }
 
 interface Worker {

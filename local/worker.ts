@@ -8,71 +8,75 @@ import { appendFileSync } from "fs";
 import { startService, type RunningService } from "../runtime/server";
 import type { FromWorker, ToWorker } from "./protocol";
 
-const running: RunningService[] = [];
-const state = { stopping: false, logFile: "" };
+/** This file, as the runner must fork it (.ts under tsx, .js when compiled). */
+export const WORKER_FILE = __filename;
 
-function send(m: FromWorker): void {
-  if (process.connected) process.send?.(m);
+export function workerMain(): void {
+  const running: RunningService[] = [];
+  const state = { stopping: false };
+  const send = (m: FromWorker): void => {
+    if (process.connected) process.send?.(m);
+  };
+  const stopAll = async (graceMs: number): Promise<void> => {
+    if (state.stopping) return;
+    state.stopping = true;
+    await Promise.allSettled(running.map((s) => s.shutdown(graceMs)));
+    send({ type: "stopped" });
+    process.exit(0);
+  };
+
+  process.on("SIGINT", () => {
+    /* the runner stops us */
+  });
+  process.on("SIGTERM", () => void stopAll(1000));
+  process.on("disconnect", () => void stopAll(500));
+
+  process.on("message", (raw: unknown) => {
+    const m = raw as ToWorker;
+    switch (m.type) {
+      case "start": {
+        const log = (line: string): void => appendFileSync(m.logFile, `${line}\n`);
+        void Promise.all(
+          m.configs.map(async (cfg) => {
+            const t0 = Date.now();
+            try {
+              const s = await startService(cfg, {
+                host: "127.0.0.1",
+                traceFile: m.traceFile,
+                processMetrics: false,
+                logLevel: "warn",
+                log,
+              });
+              running.push(s);
+              if (state.stopping) return void s.shutdown(0);
+              send({
+                type: "started",
+                id: cfg.id,
+                grpcPort: s.grpcPort,
+                metricsPort: s.metricsPort,
+                ms: Date.now() - t0,
+              });
+            } catch (err) {
+              send({ type: "failed", id: cfg.id, message: err instanceof Error ? err.message : String(err) });
+            }
+          }),
+        );
+        return;
+      }
+      case "stop":
+        void stopAll(m.graceMs);
+        return;
+      case "memory": {
+        const mem = process.memoryUsage();
+        send({ type: "memory", rss: mem.rss, heapUsed: mem.heapUsed });
+        return;
+      }
+      default: {
+        const never: never = m;
+        throw new Error(`unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  });
 }
 
-async function stopAll(graceMs: number): Promise<void> {
-  if (state.stopping) return;
-  state.stopping = true;
-  await Promise.allSettled(running.map((s) => s.shutdown(graceMs)));
-  send({ type: "stopped" });
-  process.exit(0);
-}
-
-process.on("SIGINT", () => {
-  /* the runner stops us */
-});
-process.on("SIGTERM", () => void stopAll(1000));
-process.on("disconnect", () => void stopAll(500));
-
-process.on("message", (raw: unknown) => {
-  const m = raw as ToWorker;
-  switch (m.type) {
-    case "start": {
-      state.logFile = m.logFile;
-      const log = (line: string): void => appendFileSync(state.logFile, `${line}\n`);
-      void Promise.all(
-        m.configs.map(async (cfg) => {
-          const t0 = Date.now();
-          try {
-            const s = await startService(cfg, {
-              host: "127.0.0.1",
-              traceFile: m.traceFile,
-              processMetrics: false,
-              logLevel: "warn",
-              log,
-            });
-            running.push(s);
-            if (state.stopping) return void s.shutdown(0);
-            send({
-              type: "started",
-              id: cfg.id,
-              grpcPort: s.grpcPort,
-              metricsPort: s.metricsPort,
-              ms: Date.now() - t0,
-            });
-          } catch (err) {
-            send({ type: "failed", id: cfg.id, message: err instanceof Error ? err.message : String(err) });
-          }
-        }),
-      );
-      return;
-    }
-    case "stop":
-      void stopAll(m.graceMs);
-      return;
-    case "memory": {
-      const mem = process.memoryUsage();
-      send({ type: "memory", rss: mem.rss, heapUsed: mem.heapUsed });
-      return;
-    }
-    default: {
-      const never: never = m;
-      throw new Error(`unknown message ${JSON.stringify(never)}`);
-    }
-  }
-});
+if (require.main === module) workerMain();

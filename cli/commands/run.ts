@@ -24,7 +24,7 @@ interface LocalFlags extends GenerationOptions {
 
 const EXAMPLES = `
 Examples:
-  $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 20 rps Poisson for 15 s
+  $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 5 rps Poisson for 15 s
   $ slop run --local --seed 7 --services 20 --rps 50 --duration 60 --arrival uniform
   $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
 `;
@@ -68,7 +68,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     program.command("run").description("run a generated system on 127.0.0.1 and load-test it (--local)"),
   )
     .option("--local", "run every service as local processes on 127.0.0.1")
-    .option("--rps <r>", "target request rate at the gateway [default: 20]")
+    .option("--rps <r>", "target request rate at the gateway [default: 5]")
     .option("--duration <s>", "measured seconds of load [default: 15]")
     .option("--warmup <s>", "warm-up seconds, not recorded [default: 3]")
     .option("--arrival <kind>", "uniform or poisson [default: poisson]")
@@ -83,7 +83,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       try {
         const cfg = config(flags);
         const load = {
-          rate: numberFlag("--rps", flags.rps, 20, 0.001, 1e6),
+          rate: numberFlag("--rps", flags.rps, 5, 0.001, 1e6),
           arrival: arrivalFlag(flags.arrival, "poisson"),
           durationMs: numberFlag("--duration", flags.duration, 15, 0.1, 86400) * 1000,
           warmupMs: numberFlag("--warmup", flags.warmup, 3, 0, 3600) * 1000,
