@@ -6,7 +6,7 @@ import { NO_FAULTS } from "../../core/runtime-config";
 import { createClient, type SlopClient } from "../../runtime/client";
 import { StartupError, startService } from "../../runtime/server";
 import { FLAG_OP_TIMINGS } from "../../runtime/proto";
-import { Fleet, cfgOf, codeOf, deadAddress, waitInflight } from "./helpers";
+import { Fleet, cfgOf, codeOf, deadAddress, sampleValue, waitInflight } from "./helpers";
 
 const fleet = new Fleet();
 const clients: SlopClient[] = [];
@@ -104,6 +104,43 @@ describe("remote ops", () => {
     const [sb, sc] = seq.ops;
     expect(Math.abs(pb.startOffsetMicros - pc.startOffsetMicros)).toBeLessThan(200_000);
     expect(sc.startOffsetMicros).toBeGreaterThanOrEqual(sb.startOffsetMicros + sb.durationMicros);
+  });
+
+  it("a sequence stops at the first failure; a parallel group still runs every item", async () => {
+    const b = await fleet.start(cfgOf("B", ["noop"]));
+    const a = await fleet.start(
+      cfgOf("A", ["D,B", "{D,B}"], { callees: { B: b.address, D: await deadAddress() } }),
+    );
+    const c = client(a.address);
+    const calledB = async (): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${a.metricsPort}/metrics`)).text();
+      return text.includes('callee="B"')
+        ? sampleValue(text, "grpc_client_handled_total", {
+            slop_service: "A",
+            grpc_method: "Handle",
+            grpc_service: "slop.v1.SlopService",
+            callee: "B",
+            grpc_code: "OK",
+          })
+        : 0;
+    };
+    expect((await codeOf(c.handle({ pathIndex: 0 }, 3000))).code).toBe(status.UNAVAILABLE);
+    expect(await calledB()).toBe(0);
+    expect((await codeOf(c.handle({ pathIndex: 1 }, 3000))).code).toBe(status.UNAVAILABLE);
+    expect(await calledB()).toBe(1);
+  });
+
+  it.each([
+    [0.1, 1],
+    [0.9, 0],
+  ])("B?0.5 with random %p makes %p calls; B*3 makes 3", async (r, calls) => {
+    const b = await fleet.start(cfgOf("B", ["noop"]));
+    const a = await fleet.start(cfgOf("A", ["B?0.5", "B*3"], { callees: { B: b.address } }), {
+      random: () => r,
+    });
+    const c = client(a.address);
+    expect((await c.handle({ pathIndex: 0 }, 3000)).calls).toBe(calls);
+    expect((await c.handle({ pathIndex: 1 }, 3000)).calls).toBe(3);
   });
 
   it("carries a callee's error status up with the callee named; the caller keeps serving", async () => {
