@@ -57,9 +57,22 @@ export interface ExpandOptions {
 
 export const DEFAULT_OBSERVABILITY_NAMESPACE = "observability";
 
+function checkOtlpEndpoint(url: string): string {
+  let protocol = "";
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = "";
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new Error(`otlpEndpoint must be an http:// or https:// URL (got ${JSON.stringify(url)})`);
+  }
+  return url;
+}
+
 export function resolveOptions(opts: ExpandOptions = {}): ResolvedOptions {
   return {
-    otlpEndpoint: opts.otlpEndpoint ?? null,
+    otlpEndpoint: opts.otlpEndpoint === undefined ? null : checkOtlpEndpoint(opts.otlpEndpoint),
     observabilityNamespace: opts.observabilityNamespace ?? DEFAULT_OBSERVABILITY_NAMESPACE,
     namespaceLabels: opts.namespaceLabels ?? {},
     namespaceAnnotations: opts.namespaceAnnotations ?? {},

@@ -405,6 +405,8 @@ describe("expand: names", () => {
     ["config.namespace", sampleSpec({ namespace: "My NS" }), undefined],
     ["observabilityNamespace", spec, { observabilityNamespace: "-obs" }],
     ["extraEgressNamespaces[]", spec, { extraEgressNamespaces: ["istio_system"] }],
+    ["otlpEndpoint", spec, { otlpEndpoint: "" }],
+    ["otlpEndpoint", spec, { otlpEndpoint: "otel:4317" }],
   ])("rejects a bad %s, naming the field and the value", (field, s, opts) => {
     expect(() => expand(s, opts)).toThrow(field);
   });
