@@ -319,3 +319,26 @@ export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void 
     });
   });
 }
+
+/**
+ * The raw `slop:*` map of a stack from its files, as Pulumi would assemble it: the project's
+ * `config:` values (`{ value }` declarations or plain values) overridden by the stack file's
+ * `config:`. Used outside Pulumi (CI's `slop diff` of base vs head config). Pure: callers parse YAML.
+ */
+export function stackRawConfig(
+  projectConfig: Readonly<Record<string, unknown>>,
+  stackConfig: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const add = (config: Readonly<Record<string, unknown>>, declared: boolean) => {
+    for (const [k, v] of Object.entries(config)) {
+      if (!k.startsWith("slop:")) continue;
+      const isDecl = declared && typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
+      const value = isDecl ? (v as { value?: unknown }).value : v;
+      if (value !== undefined) out[k.slice("slop:".length)] = value;
+    }
+  };
+  add(projectConfig, true);
+  add(stackConfig, false);
+  return out;
+}

@@ -81,3 +81,16 @@ describe("collectRaw", () => {
     ["true", true],
   ])("decodeConfigValue(%j)", (text, value) => expect(decodeConfigValue(text)).toEqual(value));
 });
+
+describe("stackRawConfig", () => {
+  it("layers the stack's values over the project's declarations, slop: keys only", async () => {
+    const { stackRawConfig } = await import("../../core/deploy-config");
+    const project = {
+      "slop:services": { description: "n", value: 20 },
+      "slop:image": { description: "no value" },
+      "slop:mesh": "none",
+      "aws:region": "x",
+    };
+    expect(stackRawConfig(project, { "slop:services": 8, "slop:seed": "43" })).toEqual({ services: 8, mesh: "none", seed: "43" });
+  });
+});
