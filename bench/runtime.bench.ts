@@ -180,7 +180,7 @@ async function bench(): Promise<void> {
     }
     const echoMax = max.get("echo") ?? 1000;
     const RATES = FIXED_RATES ?? [0.25, 0.5].map((f) => Math.max(50, Math.round((f * echoMax) / 50) * 50));
-    const fixed = new Map<string, { p50: number; p99: number }>();
+    const fixed = new Map<string, { rps: number; p50: number; p99: number }>();
     for (const rate of RATES) {
       process.stdout.write(`\n-- open loop at ${rate}/s\n`);
       for (const t of TARGETS) {
@@ -194,11 +194,12 @@ async function bench(): Promise<void> {
       `max throughput noop/echo: ${ratio(max.get("noop") ?? 0, max.get("echo") ?? 1)} (target >= 0.75)\n`,
     );
     for (const rate of RATES) {
-      const g = (t: Target) => fixed.get(`${t}@${rate}`) ?? { p50: NaN, p99: NaN };
+      const g = (t: Target) => fixed.get(`${t}@${rate}`) ?? { rps: NaN, p50: NaN, p99: NaN };
+      const overloaded = g("chain").rps < 0.95 * rate ? " (chain overloaded at this rate)" : "";
       process.stdout.write(
         `@${rate}/s: p50 noop/echo ${ratio(g("noop").p50, g("echo").p50)} (target <= 1.3), ` +
           `p99 noop/echo ${ratio(g("noop").p99, g("echo").p99)}, ` +
-          `per-hop added p50 ${((g("chain").p50 - g("noop").p50) / 2).toFixed(3)} ms, ` +
+          `per-hop added p50 ${((g("chain").p50 - g("noop").p50) / 2).toFixed(3)} ms${overloaded}, ` +
           `tracing on/off p50 ${ratio(g("noop+tracing").p50, g("noop").p50)} p99 ${ratio(g("noop+tracing").p99, g("noop").p99)}\n`,
       );
     }
