@@ -119,6 +119,35 @@ describe("observability", () => {
     expect((await fetch(`http://127.0.0.1:${a.metricsPort}/other`)).status).toBe(404);
   });
 
+  it("logs JSON lines; per-request lines (with trace id) only at debug", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "slop-log-"));
+    try {
+      const quiet: string[] = [];
+      const chatty: string[] = [];
+      const q = await fleet.start(cfgOf("Q", ["noop"]), { log: (l) => quiet.push(l) });
+      const d = await fleet.start(cfgOf("D", ["noop"]), {
+        log: (l) => chatty.push(l),
+        logLevel: "debug",
+        traceFile: join(dir, "spans.jsonl"),
+      });
+      await client(q.address).handle({ requestId: "q1" }, 2000);
+      await client(d.address).handle({ requestId: "d1" }, 2000);
+      const msgs = (lines: string[]) => lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(msgs(quiet)).toEqual(["serving"]);
+      expect(msgs(chatty)).toEqual(["serving", "handled"]);
+      expect(JSON.parse(chatty[1])).toMatchObject({
+        level: "debug",
+        service: "D",
+        request_id: "d1",
+        code: "OK",
+        trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
+    } finally {
+      await fleet.stopAll();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a service with tracing off still passes the trace context on", async () => {
     const dir = await mkdtemp(join(tmpdir(), "slop-trace-"));
     try {
