@@ -25,4 +25,5 @@ export const clusterProvider = out.deploy.cluster;
 export const mesh = out.deploy.mesh;
 export const image = out.image?.ref ?? out.config.image;
 export const summary = out.summary;
-export const kubeconfig = out.cluster.kubeconfig === undefined ? undefined : pulumi.secret(out.cluster.kubeconfig);
+export const kubeconfig =
+  out.cluster.kubeconfig === undefined ? undefined : pulumi.secret(out.cluster.kubeconfig);

@@ -28,7 +28,11 @@ export const CHARTS = {
     repo: "https://kubernetes-sigs.github.io/metrics-server",
     version: "3.13.0",
   },
-  istioBase: { chart: "base", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.0" },
+  istioBase: {
+    chart: "base",
+    repo: "https://istio-release.storage.googleapis.com/charts",
+    version: "1.30.0",
+  },
   istiod: { chart: "istiod", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.0" },
   linkerdCrds: { chart: "linkerd-crds", repo: "https://helm.linkerd.io/edge", version: "2025.11.1" },
   linkerdControlPlane: {

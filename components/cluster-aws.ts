@@ -77,7 +77,11 @@ function role(
   const r = new aws.iam.Role(name, { assumeRolePolicy: assumeRole(service) }, { parent });
   const attachments = policies.map(
     (policyArn) =>
-      new aws.iam.RolePolicyAttachment(`${name}-${policyArn.split("/").pop() ?? policyArn}`, { role: r.name, policyArn }, { parent }),
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${policyArn.split("/").pop() ?? policyArn}`,
+        { role: r.name, policyArn },
+        { parent },
+      ),
   );
   return { role: r, attachments };
 }
@@ -95,7 +99,10 @@ export function createAwsCluster(parent: pulumi.Resource, name: string, args: Aw
       roleArn: clusterRole.role.arn,
       version: args.k8sVersion,
       vpcConfig: { subnetIds, endpointPublicAccess: true },
-      accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+      accessConfig: {
+        authenticationMode: "API_AND_CONFIG_MAP",
+        bootstrapClusterCreatorAdminPermissions: true,
+      },
       tags: { "k8s-slop": "true" },
     },
     { parent, dependsOn: clusterRole.attachments },

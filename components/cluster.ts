@@ -76,7 +76,10 @@ export class Cluster extends pulumi.ComponentResource {
           });
         default: {
           const never: never = provider;
-          throw new pulumi.ResourceError(`cluster provider must be kubeconfig, digitalocean or aws (got ${String(never)})`, this);
+          throw new pulumi.ResourceError(
+            `cluster provider must be kubeconfig, digitalocean or aws (got ${String(never)})`,
+            this,
+          );
         }
       }
     })();
@@ -86,8 +89,16 @@ export class Cluster extends pulumi.ComponentResource {
     this.nodePools = cloud?.nodePools ?? [];
     this.provider =
       cloud === undefined
-        ? new k8s.Provider(`${name}-k8s`, { kubeconfig: args.kubeconfig, context: args.context }, { parent: this })
-        : new k8s.Provider(`${name}-k8s`, { kubeconfig: cloud.kubeconfig }, { parent: this, dependsOn: [...cloud.ready] });
+        ? new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: args.kubeconfig, context: args.context },
+            { parent: this },
+          )
+        : new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: cloud.kubeconfig },
+            { parent: this, dependsOn: [...cloud.ready] },
+          );
     this.registerOutputs({ kubeconfig: this.kubeconfig, providerName: provider });
   }
 

@@ -11,8 +11,15 @@ interface Panel {
   readonly title: string;
   readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
   readonly datasource: { readonly type: "prometheus"; readonly uid: string };
-  readonly fieldConfig: { readonly defaults: { readonly unit: string }; readonly overrides: readonly never[] };
-  readonly targets: readonly { readonly refId: string; readonly expr: string; readonly legendFormat: string }[];
+  readonly fieldConfig: {
+    readonly defaults: { readonly unit: string };
+    readonly overrides: readonly never[];
+  };
+  readonly targets: readonly {
+    readonly refId: string;
+    readonly expr: string;
+    readonly legendFormat: string;
+  }[];
 }
 
 export const PROMETHEUS_UID = "prometheus";
@@ -32,7 +39,15 @@ export function dashboardQueries(spec: SystemSpec): Record<"rate" | "errors" | "
 
 export function systemDashboard(spec: SystemSpec): Record<string, unknown> {
   const q = dashboardQueries(spec);
-  const panel = (id: number, title: string, expr: string, legend: string, unit: string, x: number, y: number): Panel => ({
+  const panel = (
+    id: number,
+    title: string,
+    expr: string,
+    legend: string,
+    unit: string,
+    x: number,
+    y: number,
+  ): Panel => ({
     id,
     type: "timeseries",
     title,

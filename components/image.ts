@@ -29,7 +29,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: RuntimeImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:RuntimeImage", name, {}, opts);
-    if (args.tag === "latest") throw new pulumi.ResourceError("image tag must not be \"latest\"", this);
+    if (args.tag === "latest") throw new pulumi.ResourceError('image tag must not be "latest"', this);
     const context = args.context ?? path.resolve(__dirname, "..");
     let repository: pulumi.Output<string>;
     let login: pulumi.Output<{ address: string; username: string; password: string }>;
@@ -52,7 +52,9 @@ export class RuntimeImage extends pulumi.ComponentResource {
         );
         repository = pulumi.interpolate`${registry.endpoint}/slop`;
         login = pulumi.secret(
-          pulumi.all([push.dockerCredentials, registry.serverUrl]).apply(([json, server]) => loginFromDockerConfig(json, server)),
+          pulumi
+            .all([push.dockerCredentials, registry.serverUrl])
+            .apply(([json, server]) => loginFromDockerConfig(json, server)),
         );
         this.pullSecret = pulumi.secret(pull.dockerCredentials);
         break;
@@ -60,17 +62,27 @@ export class RuntimeImage extends pulumi.ComponentResource {
       case "aws": {
         const repo = new aws.ecr.Repository(
           name,
-          { name: args.registryName, region: args.region, forceDelete: true, imageScanningConfiguration: { scanOnPush: true } },
+          {
+            name: args.registryName,
+            region: args.region,
+            forceDelete: true,
+            imageScanningConfiguration: { scanOnPush: true },
+          },
           { parent: this },
         );
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId, region: args.region }, { parent: this });
+        const token = aws.ecr.getAuthorizationTokenOutput(
+          { registryId: repo.registryId, region: args.region },
+          { parent: this },
+        );
         repository = repo.repositoryUrl;
         login = pulumi.secret(
-          pulumi.all([token.proxyEndpoint, token.userName, token.password]).apply(([endpoint, username, password]) => ({
-            address: endpoint.replace(/^https?:\/\//, ""),
-            username,
-            password,
-          })),
+          pulumi
+            .all([token.proxyEndpoint, token.userName, token.password])
+            .apply(([endpoint, username, password]) => ({
+              address: endpoint.replace(/^https?:\/\//, ""),
+              username,
+              password,
+            })),
         );
         this.pullSecret = undefined;
         break;

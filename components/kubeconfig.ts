@@ -18,7 +18,10 @@ export function eksKubeconfig(input: EksKubeconfigInput): string {
     apiVersion: "v1",
     kind: "Config",
     clusters: [
-      { name: input.clusterName, cluster: { server: input.endpoint, "certificate-authority-data": input.caData } },
+      {
+        name: input.clusterName,
+        cluster: { server: input.endpoint, "certificate-authority-data": input.caData },
+      },
     ],
     contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
     "current-context": input.clusterName,

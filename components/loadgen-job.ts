@@ -16,7 +16,9 @@ export interface LoadJobInput {
 
 export const LOADGEN_NAME = "slop-loadgen";
 
-export function loadGeneratorJob(input: LoadJobInput): Job & { metadata: { name: string; namespace: string } } {
+export function loadGeneratorJob(
+  input: LoadJobInput,
+): Job & { metadata: { name: string; namespace: string } } {
   const labels = {
     "app.kubernetes.io/name": LOADGEN_NAME,
     "app.kubernetes.io/part-of": "k8s-slop",
@@ -35,14 +37,32 @@ export function loadGeneratorJob(input: LoadJobInput): Job & { metadata: { name:
         spec: {
           restartPolicy: "Never",
           automountServiceAccountToken: false,
-          ...(input.imagePullSecrets.length > 0 ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) } : {}),
-          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+          ...(input.imagePullSecrets.length > 0
+            ? { imagePullSecrets: input.imagePullSecrets.map((name) => ({ name })) }
+            : {}),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            runAsGroup: 10001,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
           containers: [
             {
               name: "loadgen",
               image: input.image,
-              args: ["load", "--target", input.target, "--rps", String(input.rps), "--duration", `${input.durationSeconds}s`],
-              resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+              args: [
+                "load",
+                "--target",
+                input.target,
+                "--rps",
+                String(input.rps),
+                "--duration",
+                `${input.durationSeconds}s`,
+              ],
+              resources: {
+                requests: { cpu: "250m", memory: "128Mi" },
+                limits: { cpu: "1", memory: "512Mi" },
+              },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -33,7 +33,11 @@ export function meshIntegration(mesh: MeshKind): MeshIntegration {
     case "none":
       return { namespaceLabels: {}, namespaceAnnotations: {}, egressNamespaces: [] };
     case "istio":
-      return { namespaceLabels: { "istio-injection": "enabled" }, namespaceAnnotations: {}, egressNamespaces: [ISTIO_NAMESPACE] };
+      return {
+        namespaceLabels: { "istio-injection": "enabled" },
+        namespaceAnnotations: {},
+        egressNamespaces: [ISTIO_NAMESPACE],
+      };
     case "linkerd":
       return {
         namespaceLabels: {},
@@ -69,7 +73,10 @@ export class Mesh extends pulumi.ComponentResource {
         break;
       default: {
         const never: never = this.mesh;
-        throw new pulumi.ResourceError(`slop:mesh must be none, istio or linkerd (got ${String(never)})`, this);
+        throw new pulumi.ResourceError(
+          `slop:mesh must be none, istio or linkerd (got ${String(never)})`,
+          this,
+        );
       }
     }
     this.registerOutputs({ mesh: this.mesh, integration: this.integration });
@@ -83,7 +90,12 @@ export class Mesh extends pulumi.ComponentResource {
     const ns = this.namespace(name, ISTIO_NAMESPACE);
     const base = new k8s.helm.v3.Release(
       `${name}-istio-base`,
-      { name: "istio-base", namespace: ISTIO_NAMESPACE, ...releaseChart(CHARTS.istioBase), values: { defaultRevision: "default" } },
+      {
+        name: "istio-base",
+        namespace: ISTIO_NAMESPACE,
+        ...releaseChart(CHARTS.istioBase),
+        values: { defaultRevision: "default" },
+      },
       { parent: this, dependsOn: [ns] },
     );
     const istiod = new k8s.helm.v3.Release(
@@ -111,7 +123,11 @@ export class Mesh extends pulumi.ComponentResource {
 
   private linkerd(name: string): pulumi.Resource[] {
     const ns = this.namespace(name, LINKERD_NAMESPACE);
-    const anchorKey = new tls.PrivateKey(`${name}-trust-anchor`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const anchorKey = new tls.PrivateKey(
+      `${name}-trust-anchor`,
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      { parent: this },
+    );
     const anchor = new tls.SelfSignedCert(
       `${name}-trust-anchor`,
       {
@@ -124,7 +140,11 @@ export class Mesh extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const issuerKey = new tls.PrivateKey(`${name}-issuer`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    const issuerKey = new tls.PrivateKey(
+      `${name}-issuer`,
+      { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      { parent: this },
+    );
     const issuerCsr = new tls.CertRequest(
       `${name}-issuer`,
       { privateKeyPem: issuerKey.privateKeyPem, subject: { commonName: "identity.linkerd.cluster.local" } },

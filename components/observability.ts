@@ -76,12 +76,22 @@ export class Observability extends pulumi.ComponentResource {
     const namespace = anyPart
       ? new k8s.core.v1.Namespace(
           `${name}-namespace`,
-          { metadata: { name: ns, labels: { [LABEL_PART_OF]: PART_OF, "app.kubernetes.io/managed-by": "pulumi" } } },
+          {
+            metadata: {
+              name: ns,
+              labels: { [LABEL_PART_OF]: PART_OF, "app.kubernetes.io/managed-by": "pulumi" },
+            },
+          },
           { parent: this },
         )
       : undefined;
     const releases: k8s.helm.v3.Release[] = [];
-    const release = (part: string, chart: (typeof CHARTS)[keyof typeof CHARTS], values: pulumi.Inputs, ns2 = ns) => {
+    const release = (
+      part: string,
+      chart: (typeof CHARTS)[keyof typeof CHARTS],
+      values: pulumi.Inputs,
+      ns2 = ns,
+    ) => {
       const r = new k8s.helm.v3.Release(
         `${name}-${part}`,
         {
@@ -158,8 +168,15 @@ export class Observability extends pulumi.ComponentResource {
               },
             },
           },
-          exporters: { "otlp/jaeger": { endpoint: `${NAMES.jaeger}.${ns}.svc.cluster.local:${OTLP_GRPC_PORT}`, tls: { insecure: true } } },
-          service: { pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["otlp/jaeger"] } } },
+          exporters: {
+            "otlp/jaeger": {
+              endpoint: `${NAMES.jaeger}.${ns}.svc.cluster.local:${OTLP_GRPC_PORT}`,
+              tls: { insecure: true },
+            },
+          },
+          service: {
+            pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["otlp/jaeger"] } },
+          },
         },
       });
     }
@@ -197,22 +214,42 @@ export class Observability extends pulumi.ComponentResource {
     if (on.grafana) {
       const datasources = [
         ...(on.prometheus
-          ? [{ name: "Prometheus", uid: PROMETHEUS_UID, type: "prometheus", url: svc(NAMES.prometheusService, PROMETHEUS_PORT), isDefault: true }]
+          ? [
+              {
+                name: "Prometheus",
+                uid: PROMETHEUS_UID,
+                type: "prometheus",
+                url: svc(NAMES.prometheusService, PROMETHEUS_PORT),
+                isDefault: true,
+              },
+            ]
           : []),
         ...(on.logs ? [{ name: "Loki", uid: "loki", type: "loki", url: svc(NAMES.loki, 3100) }] : []),
-        ...(on.tracing ? [{ name: "Jaeger", uid: "jaeger", type: "jaeger", url: svc(NAMES.jaeger, JAEGER_UI_PORT) }] : []),
+        ...(on.tracing
+          ? [{ name: "Jaeger", uid: "jaeger", type: "jaeger", url: svc(NAMES.jaeger, JAEGER_UI_PORT) }]
+          : []),
       ];
       release(NAMES.grafana, CHARTS.grafana, {
         fullnameOverride: NAMES.grafana,
-        ...(args.grafanaAdminPassword === undefined ? {} : { adminPassword: pulumi.secret(args.grafanaAdminPassword) }),
+        ...(args.grafanaAdminPassword === undefined
+          ? {}
+          : { adminPassword: pulumi.secret(args.grafanaAdminPassword) }),
         datasources: { "datasources.yaml": { apiVersion: 1, datasources } },
         dashboardProviders: {
           "dashboardproviders.yaml": {
             apiVersion: 1,
-            providers: [{ name: "k8s-slop", folder: "k8s-slop", type: "file", options: { path: "/var/lib/grafana/dashboards/k8s-slop" } }],
+            providers: [
+              {
+                name: "k8s-slop",
+                folder: "k8s-slop",
+                type: "file",
+                options: { path: "/var/lib/grafana/dashboards/k8s-slop" },
+              },
+            ],
           },
         },
-        dashboards: args.dashboardJson === undefined ? {} : { "k8s-slop": { system: { json: args.dashboardJson } } },
+        dashboards:
+          args.dashboardJson === undefined ? {} : { "k8s-slop": { system: { json: args.dashboardJson } } },
       });
     }
 
@@ -221,8 +258,10 @@ export class Observability extends pulumi.ComponentResource {
     this.releases = releases;
     const pf: Record<string, string> = {};
     if (on.grafana) pf.grafana = `kubectl -n ${ns} port-forward svc/${NAMES.grafana} 3000:${GRAFANA_PORT}`;
-    if (on.tracing) pf.jaeger = `kubectl -n ${ns} port-forward svc/${NAMES.jaeger} ${JAEGER_UI_PORT}:${JAEGER_UI_PORT}`;
-    if (on.prometheus) pf.prometheus = `kubectl -n ${ns} port-forward svc/${NAMES.prometheusService} ${PROMETHEUS_PORT}:${PROMETHEUS_PORT}`;
+    if (on.tracing)
+      pf.jaeger = `kubectl -n ${ns} port-forward svc/${NAMES.jaeger} ${JAEGER_UI_PORT}:${JAEGER_UI_PORT}`;
+    if (on.prometheus)
+      pf.prometheus = `kubectl -n ${ns} port-forward svc/${NAMES.prometheusService} ${PROMETHEUS_PORT}:${PROMETHEUS_PORT}`;
     this.portForward = pf;
     this.registerOutputs({ namespace: ns, otlpEndpoint: this.otlpEndpoint, portForward: pf });
   }

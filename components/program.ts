@@ -76,12 +76,16 @@ function withPullSecret(config: SlopConfig, name: string): SlopConfig {
     : { ...config, imagePullSecrets: [...config.imagePullSecrets, name] };
 }
 
-export function program(raw: Readonly<Record<string, unknown>>, secrets: ProgramSecrets = {}): ProgramOutputs {
+export function program(
+  raw: Readonly<Record<string, unknown>>,
+  secrets: ProgramSecrets = {},
+): ProgramOutputs {
   // Everything is validated before the first resource is registered.
   const deploy = parseDeployConfig(raw);
   let config = parseConfig(slopPart(raw));
   checkDeployment(config, deploy);
-  const needsPullSecret = (deploy.buildImage && deploy.cluster === "digitalocean") || secrets.pullSecret !== undefined;
+  const needsPullSecret =
+    (deploy.buildImage && deploy.cluster === "digitalocean") || secrets.pullSecret !== undefined;
   if (needsPullSecret) config = withPullSecret(config, DEFAULT_PULL_SECRET_NAME);
   const spec = generate(config);
 
@@ -118,7 +122,9 @@ export function program(raw: Readonly<Record<string, unknown>>, secrets: Program
   let image: RuntimeImage | undefined;
   if (deploy.buildImage) {
     if (deploy.cluster === "kubeconfig" || deploy.region === null) {
-      throw new Error("slop:image must be set when slop:cluster is kubeconfig (the stack only builds for cloud registries)");
+      throw new Error(
+        "slop:image must be set when slop:cluster is kubeconfig (the stack only builds for cloud registries)",
+      );
     }
     image = new RuntimeImage("image", {
       registry: deploy.cluster,

@@ -8,10 +8,14 @@ export interface RegistryLogin {
 
 /** The login for `server` in a `.dockerconfigjson` document (auths.<server>.auth = base64 user:pass). */
 export function loginFromDockerConfig(json: string, server: string): RegistryLogin {
-  const doc = JSON.parse(json) as { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+  const doc = JSON.parse(json) as {
+    auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+  };
   const entry = doc.auths?.[server];
   if (entry === undefined) {
-    throw new Error(`docker config has no credentials for ${server} (has: ${Object.keys(doc.auths ?? {}).join(", ")})`);
+    throw new Error(
+      `docker config has no credentials for ${server} (has: ${Object.keys(doc.auths ?? {}).join(", ")})`,
+    );
   }
   if (entry.username !== undefined && entry.password !== undefined) {
     return { address: server, username: entry.username, password: entry.password };
@@ -25,7 +29,9 @@ export function loginFromDockerConfig(json: string, server: string): RegistryLog
 /** A `.dockerconfigjson` for one registry login. */
 export function dockerConfigJson(login: RegistryLogin): string {
   const auth = Buffer.from(`${login.username}:${login.password}`, "utf8").toString("base64");
-  return JSON.stringify({ auths: { [login.address]: { username: login.username, password: login.password, auth } } });
+  return JSON.stringify({
+    auths: { [login.address]: { username: login.username, password: login.password, auth } },
+  });
 }
 
 /** The tag of an image reference (`repo:tag`, `repo:tag@sha256:..`), or undefined. */

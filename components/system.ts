@@ -61,7 +61,9 @@ export class System extends pulumi.ComponentResource {
     const byKey = new Map<string, Created>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
     const image = args.image;
-    const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(o: T) =>
+    const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(
+      o: T,
+    ) =>
       image === undefined
         ? o
         : {
@@ -70,7 +72,10 @@ export class System extends pulumi.ComponentResource {
               ...o.spec,
               template: {
                 ...o.spec?.template,
-                spec: { ...o.spec?.template?.spec, containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })) },
+                spec: {
+                  ...o.spec?.template?.spec,
+                  containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })),
+                },
               },
             },
           };
@@ -114,7 +119,8 @@ export class System extends pulumi.ComponentResource {
             ...(pullSecret === undefined ? [] : [pullSecret]),
           ];
           for (const v of o.spec?.template.spec?.volumes ?? []) {
-            const cm = v.configMap?.name === undefined ? undefined : byKey.get(key("ConfigMap", v.configMap.name));
+            const cm =
+              v.configMap?.name === undefined ? undefined : byKey.get(key("ConfigMap", v.configMap.name));
             const claim = v.persistentVolumeClaim?.claimName;
             const pvc = claim === undefined ? undefined : byKey.get(key("PersistentVolumeClaim", claim));
             if (cm !== undefined) deps.push(cm);
@@ -130,13 +136,25 @@ export class System extends pulumi.ComponentResource {
           created = new k8s.core.v1.Service(logical, o as k8s.core.v1.ServiceArgs, inNs());
           break;
         case "HorizontalPodAutoscaler":
-          created = new k8s.autoscaling.v2.HorizontalPodAutoscaler(logical, o as k8s.autoscaling.v2.HorizontalPodAutoscalerArgs, inNs());
+          created = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            logical,
+            o as k8s.autoscaling.v2.HorizontalPodAutoscalerArgs,
+            inNs(),
+          );
           break;
         case "PodDisruptionBudget":
-          created = new k8s.policy.v1.PodDisruptionBudget(logical, o as k8s.policy.v1.PodDisruptionBudgetArgs, inNs());
+          created = new k8s.policy.v1.PodDisruptionBudget(
+            logical,
+            o as k8s.policy.v1.PodDisruptionBudgetArgs,
+            inNs(),
+          );
           break;
         case "NetworkPolicy":
-          created = new k8s.networking.v1.NetworkPolicy(logical, o as k8s.networking.v1.NetworkPolicyArgs, inNs());
+          created = new k8s.networking.v1.NetworkPolicy(
+            logical,
+            o as k8s.networking.v1.NetworkPolicyArgs,
+            inNs(),
+          );
           break;
         default: {
           const never: never = o;
@@ -164,13 +182,20 @@ export class System extends pulumi.ComponentResource {
       const gatewayDeployment = byKey.get(key("Deployment", gateway.name));
       new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {
         parent: this,
-        dependsOn: [...(namespaceRes === undefined ? [] : [namespaceRes]), ...(gatewayDeployment === undefined ? [] : [gatewayDeployment])],
+        dependsOn: [
+          ...(namespaceRes === undefined ? [] : [namespaceRes]),
+          ...(gatewayDeployment === undefined ? [] : [gatewayDeployment]),
+        ],
       });
     }
 
     this.namespace = ns;
     this.serviceCount = spec.services.length;
     this.resources = byKey;
-    this.registerOutputs({ namespace: ns, serviceCount: this.serviceCount, gatewayAddress: this.gatewayAddress });
+    this.registerOutputs({
+      namespace: ns,
+      serviceCount: this.serviceCount,
+      gatewayAddress: this.gatewayAddress,
+    });
   }
 }

@@ -273,7 +273,8 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
     },
     buildImage: cloud && (image === undefined || image === null || image === ""),
-    registryName: optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "k8s-slop",
+    registryName:
+      optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "k8s-slop",
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
@@ -333,7 +334,8 @@ export function stackRawConfig(
   const add = (config: Readonly<Record<string, unknown>>, declared: boolean) => {
     for (const [k, v] of Object.entries(config)) {
       if (!k.startsWith("slop:")) continue;
-      const isDecl = declared && typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
+      const isDecl =
+        declared && typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
       const value = isDecl ? (v as { value?: unknown }).value : v;
       if (value !== undefined) out[k.slice("slop:".length)] = value;
     }

@@ -17,7 +17,10 @@ function scalesOnCpu(hpa: HorizontalPodAutoscaler): boolean {
   return metrics.length === 0 || metrics.some((m) => m.type === "Resource" && m.resource?.name === "cpu");
 }
 
-export function hpaTargetsHaveCpuRequest(hpas: readonly HorizontalPodAutoscaler[], workloads: readonly Workload[]): string[] {
+export function hpaTargetsHaveCpuRequest(
+  hpas: readonly HorizontalPodAutoscaler[],
+  workloads: readonly Workload[],
+): string[] {
   const out: string[] = [];
   for (const hpa of hpas) {
     if (!scalesOnCpu(hpa)) continue;
@@ -30,7 +33,8 @@ export function hpaTargetsHaveCpuRequest(hpas: readonly HorizontalPodAutoscaler[
       continue;
     }
     for (const c of target.pod.containers ?? []) {
-      if (c.resources?.requests?.cpu === undefined) out.push(`${who}: container "${c.name}" of ${target.name} has no cpu request`);
+      if (c.resources?.requests?.cpu === undefined)
+        out.push(`${who}: container "${c.name}" of ${target.name} has no cpu request`);
     }
   }
   return out;

@@ -20,7 +20,10 @@ export function noLatestTag(pod: PodSpec): string[] {
     }
     if (image.includes("@sha256:")) continue;
     const tag = tagOf(image);
-    if (tag === "" || tag === "latest") out.push(`container "${c.name}" image "${image}" floats (tag ${tag || "none"}; pin a version or digest)`);
+    if (tag === "" || tag === "latest")
+      out.push(
+        `container "${c.name}" image "${image}" floats (tag ${tag || "none"}; pin a version or digest)`,
+      );
   }
   return out;
 }

@@ -13,7 +13,11 @@ import { podSpecOf, workloadKind } from "./workload";
 
 const HPA_TYPE = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 
-function workloadPolicy(name: string, description: string, check: (pod: PodSpec) => string[]): ResourceValidationPolicy {
+function workloadPolicy(
+  name: string,
+  description: string,
+  check: (pod: PodSpec) => string[],
+): ResourceValidationPolicy {
   return {
     name,
     description,
@@ -51,9 +55,17 @@ export const hpaCpuRequestPolicy: StackValidationPolicy = {
 };
 
 export const POLICIES: (ResourceValidationPolicy | StackValidationPolicy)[] = [
-  workloadPolicy("requests-and-limits", "Every container has cpu and memory requests and limits.", requestsAndLimits),
+  workloadPolicy(
+    "requests-and-limits",
+    "Every container has cpu and memory requests and limits.",
+    requestsAndLimits,
+  ),
   workloadPolicy("limits-at-least-requests", "Every limit is at least its request.", limitsAtLeastRequests),
-  workloadPolicy("restricted-security-context", "Pods meet the restricted Pod Security Standard.", restrictedSecurityContext),
+  workloadPolicy(
+    "restricted-security-context",
+    "Pods meet the restricted Pod Security Standard.",
+    restrictedSecurityContext,
+  ),
   workloadPolicy("no-latest-tag", "Images are pinned to a version tag or digest, never latest.", noLatestTag),
   hpaCpuRequestPolicy,
 ];

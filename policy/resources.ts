@@ -13,7 +13,8 @@ export function requestsAndLimits(pod: PodSpec): string[] {
       for (const r of RESOURCES) {
         const q = c.resources?.[side]?.[r];
         if (q === undefined) out.push(`container "${c.name}" has no ${r} ${side.slice(0, -1)}`);
-        else if (parseQuantity(q) === undefined) out.push(`container "${c.name}" ${r} ${side.slice(0, -1)} "${q}" is not a quantity`);
+        else if (parseQuantity(q) === undefined)
+          out.push(`container "${c.name}" ${r} ${side.slice(0, -1)} "${q}" is not a quantity`);
       }
     }
   }

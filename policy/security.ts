@@ -14,14 +14,17 @@ export function restrictedSecurityContext(pod: PodSpec): string[] {
   if (pod.hostNetwork === true) out.push("pod uses hostNetwork");
   if (pod.hostPID === true) out.push("pod uses hostPID");
   if (pod.hostIPC === true) out.push("pod uses hostIPC");
-  for (const v of pod.volumes ?? []) if (v.hostPath !== undefined) out.push(`volume "${v.name}" is a hostPath`);
+  for (const v of pod.volumes ?? [])
+    if (v.hostPath !== undefined) out.push(`volume "${v.name}" is a hostPath`);
   if (podCtx.runAsUser === 0) out.push("pod runs as user 0");
   for (const c of allContainers(pod)) {
     const ctx = c.securityContext ?? {};
     const who = `container "${c.name}"`;
-    if ((ctx.runAsNonRoot ?? podCtx.runAsNonRoot) !== true) out.push(`${who} does not set runAsNonRoot: true`);
+    if ((ctx.runAsNonRoot ?? podCtx.runAsNonRoot) !== true)
+      out.push(`${who} does not set runAsNonRoot: true`);
     if ((ctx.runAsUser ?? podCtx.runAsUser) === 0) out.push(`${who} runs as user 0`);
-    if (ctx.allowPrivilegeEscalation !== false) out.push(`${who} does not set allowPrivilegeEscalation: false`);
+    if (ctx.allowPrivilegeEscalation !== false)
+      out.push(`${who} does not set allowPrivilegeEscalation: false`);
     if (ctx.privileged === true) out.push(`${who} is privileged`);
     if (!(ctx.capabilities?.drop ?? []).includes("ALL")) out.push(`${who} does not drop ALL capabilities`);
     const added = (ctx.capabilities?.add ?? []).filter((cap) => cap !== "NET_BIND_SERVICE");
@@ -30,7 +33,8 @@ export function restrictedSecurityContext(pod: PodSpec): string[] {
     if (seccomp === undefined || !SECCOMP_OK.includes(seccomp)) {
       out.push(`${who} has seccomp profile ${seccomp ?? "unset"} (allowed: ${SECCOMP_OK.join(", ")})`);
     }
-    for (const p of c.ports ?? []) if (p.hostPort !== undefined && p.hostPort !== 0) out.push(`${who} uses hostPort ${p.hostPort}`);
+    for (const p of c.ports ?? [])
+      if (p.hostPort !== undefined && p.hostPort !== 0) out.push(`${who} uses hostPort ${p.hostPort}`);
   }
   return out;
 }

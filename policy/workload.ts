@@ -17,7 +17,8 @@ export function workloadKind(type: string): string | undefined {
 }
 
 type Props = Record<string, unknown>;
-const obj = (v: unknown): Props | undefined => (typeof v === "object" && v !== null ? (v as Props) : undefined);
+const obj = (v: unknown): Props | undefined =>
+  typeof v === "object" && v !== null ? (v as Props) : undefined;
 
 /** The pod spec of a workload's properties (`kind` as in Kubernetes), or undefined. */
 export function podSpecOf(kind: string, props: unknown): PodSpec | undefined {
@@ -41,5 +42,9 @@ export function podSpecOf(kind: string, props: unknown): PodSpec | undefined {
 
 /** Every container of a pod: init, regular and ephemeral. */
 export function allContainers(pod: PodSpec): readonly Container[] {
-  return [...(pod.initContainers ?? []), ...(pod.containers ?? []), ...((pod.ephemeralContainers ?? []) as Container[])];
+  return [
+    ...(pod.initContainers ?? []),
+    ...(pod.containers ?? []),
+    ...((pod.ephemeralContainers ?? []) as Container[]),
+  ];
 }

@@ -1,4 +1,9 @@
-import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { POLICIES } from "../../policy/pack";
 
 const deployment = (image: string, cpu?: string) => ({
@@ -11,7 +16,10 @@ const deployment = (image: string, cpu?: string) => ({
           {
             name: "app",
             image,
-            resources: { requests: { memory: "1Mi", ...(cpu === undefined ? {} : { cpu }) }, limits: { cpu: "1", memory: "2Mi" } },
+            resources: {
+              requests: { memory: "1Mi", ...(cpu === undefined ? {} : { cpu }) },
+              limits: { cpu: "1", memory: "2Mi" },
+            },
             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
           },
         ],
@@ -22,7 +30,10 @@ const deployment = (image: string, cpu?: string) => ({
 
 function runResource(policy: ResourceValidationPolicy, type: string, props: unknown): string[] {
   const out: string[] = [];
-  void policy.validateResource?.({ type, props } as unknown as ResourceValidationArgs, (m: string) => out.push(m));
+  const v = policy.validateResource;
+  for (const f of v === undefined ? [] : Array.isArray(v) ? v : [v]) {
+    void f({ type, props } as unknown as ResourceValidationArgs, (m: string) => out.push(m));
+  }
   return out;
 }
 
@@ -33,14 +44,19 @@ it("wires every workload policy to Deployments and ignores other kinds", () => {
   expect(runResource(latest, "kubernetes:apps/v1:Deployment", deployment("x:1.0", "1"))).toEqual([]);
   expect(runResource(latest, "kubernetes:core/v1:ConfigMap", { data: {} })).toEqual([]);
   const req = byName.get("requests-and-limits") as ResourceValidationPolicy;
-  expect(runResource(req, "kubernetes:apps/v1:Deployment", deployment("x:1.0"))).toEqual(['container "app" has no cpu request']);
+  expect(runResource(req, "kubernetes:apps/v1:Deployment", deployment("x:1.0"))).toEqual([
+    'container "app" has no cpu request',
+  ]);
 });
 
 it("the HPA stack policy looks its targets up among the stack's workloads", () => {
   const policy = POLICIES.find((p) => p.name === "hpa-target-cpu-request") as StackValidationPolicy;
   const hpa = {
     type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-    props: { metadata: { name: "a", namespace: "slop" }, spec: { scaleTargetRef: { kind: "Deployment", name: "a" }, maxReplicas: 2 } },
+    props: {
+      metadata: { name: "a", namespace: "slop" },
+      spec: { scaleTargetRef: { kind: "Deployment", name: "a" }, maxReplicas: 2 },
+    },
   };
   const run = (cpu?: string) => {
     const out: string[] = [];

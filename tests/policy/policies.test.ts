@@ -35,28 +35,48 @@ describe("parseQuantity", () => {
 describe("requestsAndLimits", () => {
   it("passes a container with all four", () => expect(requestsAndLimits(pod())).toEqual([]));
   it("names the missing memory limit", () =>
-    expect(requestsAndLimits(pod({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1" } } }))).toEqual([
-      'container "app" has no memory limit',
-    ]));
+    expect(
+      requestsAndLimits(pod({ resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1" } } })),
+    ).toEqual(['container "app" has no memory limit']));
   it("checks init containers too", () =>
     expect(requestsAndLimits(pod({}, { initContainers: [{ name: "init", image: "x:1" }] }))).toHaveLength(4));
 });
 
 describe("limitsAtLeastRequests", () => {
   it("passes limits above requests across units", () =>
-    expect(limitsAtLeastRequests(pod({ resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1024Mi" } } }))).toEqual([]));
+    expect(
+      limitsAtLeastRequests(
+        pod({
+          resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1024Mi" } },
+        }),
+      ),
+    ).toEqual([]));
   it("flags a cpu limit below the request", () =>
-    expect(limitsAtLeastRequests(pod({ resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1500m", memory: "2Gi" } } }))).toEqual([
-      'container "app" cpu limit 1500m is below its request 2',
-    ]));
+    expect(
+      limitsAtLeastRequests(
+        pod({
+          resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1500m", memory: "2Gi" } },
+        }),
+      ),
+    ).toEqual(['container "app" cpu limit 1500m is below its request 2']));
 });
 
 describe("restrictedSecurityContext", () => {
   it("passes the restricted profile", () => expect(restrictedSecurityContext(pod())).toEqual([]));
   it.each<[string, PodSpec, string]>([
     ["root", pod({ securityContext: { ...good.securityContext, runAsNonRoot: false } }), "runAsNonRoot"],
-    ["escalation", pod({ securityContext: { runAsNonRoot: true, capabilities: { drop: ["ALL"] } } }), "allowPrivilegeEscalation"],
-    ["capabilities", pod({ securityContext: { ...good.securityContext, capabilities: { drop: ["ALL"], add: ["NET_ADMIN"] } } }), "NET_ADMIN"],
+    [
+      "escalation",
+      pod({ securityContext: { runAsNonRoot: true, capabilities: { drop: ["ALL"] } } }),
+      "allowPrivilegeEscalation",
+    ],
+    [
+      "capabilities",
+      pod({
+        securityContext: { ...good.securityContext, capabilities: { drop: ["ALL"], add: ["NET_ADMIN"] } },
+      }),
+      "NET_ADMIN",
+    ],
     ["seccomp", pod({}, { securityContext: { runAsNonRoot: true } }), "seccomp"],
     ["privileged", pod({ securityContext: { ...good.securityContext, privileged: true } }), "privileged"],
     ["hostNetwork", pod({}, { hostNetwork: true }), "hostNetwork"],
@@ -69,16 +89,27 @@ describe("restrictedSecurityContext", () => {
 });
 
 describe("noLatestTag", () => {
-  it.each(["repo/x:1.2.3", "x@sha256:" + "a".repeat(64), "localhost:5000/x:v1", "r/x:latest@sha256:" + "b".repeat(64)])(
-    "passes %s",
-    (image) => expect(noLatestTag(pod({ image }))).toEqual([]),
+  it.each([
+    "repo/x:1.2.3",
+    "x@sha256:" + "a".repeat(64),
+    "localhost:5000/x:v1",
+    "r/x:latest@sha256:" + "b".repeat(64),
+  ])("passes %s", (image) => expect(noLatestTag(pod({ image }))).toEqual([]));
+  it.each(["x", "repo/x:latest", "localhost:5000/x"])("flags %s", (image) =>
+    expect(noLatestTag(pod({ image }))).toHaveLength(1),
   );
-  it.each(["x", "repo/x:latest", "localhost:5000/x"])("flags %s", (image) => expect(noLatestTag(pod({ image }))).toHaveLength(1));
   it("reads tags past registry ports", () => expect(tagOf("localhost:5000/x")).toBe(""));
 });
 
 describe("hpaTargetsHaveCpuRequest", () => {
-  const hpa = (name: string, metrics?: HorizontalPodAutoscaler["spec"] extends infer S ? S extends { metrics?: infer M } ? M : never : never): HorizontalPodAutoscaler => ({
+  const hpa = (
+    name: string,
+    metrics?: HorizontalPodAutoscaler["spec"] extends infer S
+      ? S extends { metrics?: infer M }
+        ? M
+        : never
+      : never,
+  ): HorizontalPodAutoscaler => ({
     metadata: { name: `${name}-hpa`, namespace: "slop" },
     spec: { scaleTargetRef: { kind: "Deployment", name, apiVersion: "apps/v1" }, maxReplicas: 3, metrics },
   });
@@ -88,13 +119,27 @@ describe("hpaTargetsHaveCpuRequest", () => {
     namespace: "slop",
     pod: pod({ resources: { requests: cpu === undefined ? { memory: "1Mi" } : { cpu, memory: "1Mi" } } }),
   });
-  it("passes when the target requests cpu", () => expect(hpaTargetsHaveCpuRequest([hpa("a")], [workload("a", "100m")])).toEqual([]));
+  it("passes when the target requests cpu", () =>
+    expect(hpaTargetsHaveCpuRequest([hpa("a")], [workload("a", "100m")])).toEqual([]));
   it("flags a target without a cpu request", () =>
-    expect(hpaTargetsHaveCpuRequest([hpa("a")], [workload("a")])).toEqual(['HPA slop/a-hpa: container "app" of a has no cpu request']));
-  it("flags a missing target", () => expect(hpaTargetsHaveCpuRequest([hpa("b")], [workload("a", "1")])).toHaveLength(1));
+    expect(hpaTargetsHaveCpuRequest([hpa("a")], [workload("a")])).toEqual([
+      'HPA slop/a-hpa: container "app" of a has no cpu request',
+    ]));
+  it("flags a missing target", () =>
+    expect(hpaTargetsHaveCpuRequest([hpa("b")], [workload("a", "1")])).toHaveLength(1));
   it("ignores HPAs scaling on memory only", () =>
     expect(
-      hpaTargetsHaveCpuRequest([hpa("a", [{ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } }])], [workload("a")]),
+      hpaTargetsHaveCpuRequest(
+        [
+          hpa("a", [
+            {
+              type: "Resource",
+              resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } },
+            },
+          ]),
+        ],
+        [workload("a")],
+      ),
     ).toEqual([]));
 });
 

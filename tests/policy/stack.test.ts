@@ -20,11 +20,17 @@ it("the generated system and its load generator pass every policy", async () => 
   const hpas: HorizontalPodAutoscaler[] = [];
   for (const r of rec.resources) {
     const props = plain(r.inputs) as { metadata?: { name?: string; namespace?: string } };
-    if (r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler") hpas.push(props as HorizontalPodAutoscaler);
+    if (r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+      hpas.push(props as HorizontalPodAutoscaler);
     const kind = workloadKind(r.type);
     const pod = kind === undefined ? undefined : podSpecOf(kind, props);
     if (kind !== undefined && pod !== undefined) {
-      workloads.push({ kind, name: props.metadata?.name ?? "", namespace: props.metadata?.namespace ?? "default", pod });
+      workloads.push({
+        kind,
+        name: props.metadata?.name ?? "",
+        namespace: props.metadata?.namespace ?? "default",
+        pod,
+      });
     }
   }
   expect(workloads.map((w) => w.kind)).toContain("Job");
@@ -37,7 +43,10 @@ it("the generated system and its load generator pass every policy", async () => 
       ...restrictedSecurityContext(w.pod),
       ...noLatestTag(w.pod),
     ];
-    expect({ workload: `${w.kind}/${w.name}`, violations }).toEqual({ workload: `${w.kind}/${w.name}`, violations: [] });
+    expect({ workload: `${w.kind}/${w.name}`, violations }).toEqual({
+      workload: `${w.kind}/${w.name}`,
+      violations: [],
+    });
   }
   expect(hpaTargetsHaveCpuRequest(hpas, workloads)).toEqual([]);
 });

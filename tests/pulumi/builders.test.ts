@@ -56,10 +56,19 @@ it.each([
 ] as const)("subnets of %s", (cidr, n, out) => expect(subnetCidrs(cidr, n)).toEqual(out));
 
 it("builds an exec kubeconfig for EKS", () => {
-  const kc = JSON.parse(eksKubeconfig({ clusterName: "c", endpoint: "https://e", caData: "Q0E=", region: "eu-west-1" }));
+  const kc = JSON.parse(
+    eksKubeconfig({ clusterName: "c", endpoint: "https://e", caData: "Q0E=", region: "eu-west-1" }),
+  );
   expect(kc["current-context"]).toBe("c");
   expect(kc.clusters[0].cluster).toEqual({ server: "https://e", "certificate-authority-data": "Q0E=" });
-  expect(kc.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", "c", "--region", "eu-west-1"]);
+  expect(kc.users[0].user.exec.args).toEqual([
+    "eks",
+    "get-token",
+    "--cluster-name",
+    "c",
+    "--region",
+    "eu-west-1",
+  ]);
 });
 
 it("round-trips registry logins through a docker config", () => {
@@ -77,7 +86,11 @@ it.each([
 ])("imageTag(%s)", (ref, tag) => expect(imageTag(ref)).toBe(tag));
 
 it("meshes give injection labels or annotations and the control-plane namespace", () => {
-  expect(meshIntegration("none")).toEqual({ namespaceLabels: {}, namespaceAnnotations: {}, egressNamespaces: [] });
+  expect(meshIntegration("none")).toEqual({
+    namespaceLabels: {},
+    namespaceAnnotations: {},
+    egressNamespaces: [],
+  });
   expect(meshIntegration("istio").namespaceLabels).toEqual({ "istio-injection": "enabled" });
   expect(meshIntegration("linkerd")).toEqual({
     namespaceLabels: {},
@@ -88,7 +101,10 @@ it("meshes give injection labels or annotations and the control-plane namespace"
 
 it("dashboard: rate, errors, latency per service and HPA replicas, scoped to the namespace", () => {
   const spec = generate({ ...DEFAULT_CONFIG, services: 5 });
-  const d = systemDashboard(spec) as { panels: { title: string; targets: { expr: string }[] }[]; uid: string };
+  const d = systemDashboard(spec) as {
+    panels: { title: string; targets: { expr: string }[] }[];
+    uid: string;
+  };
   expect(d.panels.map((p) => p.title)).toEqual([
     "Requests per second by service",
     "Error ratio by service",
@@ -102,7 +118,14 @@ it("dashboard: rate, errors, latency per service and HPA replicas, scoped to the
 });
 
 it("load-generator Job targets the gateway with the requested rate", () => {
-  const job = loadGeneratorJob({ namespace: "ns", image: "i:1", target: "svc-a.ns:50051", rps: 7, durationSeconds: 60, imagePullSecrets: ["p"] });
+  const job = loadGeneratorJob({
+    namespace: "ns",
+    image: "i:1",
+    target: "svc-a.ns:50051",
+    rps: 7,
+    durationSeconds: 60,
+    imagePullSecrets: ["p"],
+  });
   const c = job.spec?.template.spec?.containers[0];
   expect(c?.args).toEqual(["load", "--target", "svc-a.ns:50051", "--rps", "7", "--duration", "60s"]);
   expect(job.spec?.template.spec?.imagePullSecrets).toEqual([{ name: "p" }]);
@@ -111,6 +134,14 @@ it("load-generator Job targets the gateway with the requested rate", () => {
 
 it("logical names use the service id and kind, or the object name for shared objects", () => {
   const labels = { "slop.dev/service-id": "AB" };
-  expect(logicalName("system", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "svc-ab", namespace: "n", labels } })).toBe("system-AB-configmap");
-  expect(logicalName("system", { apiVersion: "v1", kind: "Namespace", metadata: { name: "slop", labels: {} } })).toBe("system-namespace-slop");
+  expect(
+    logicalName("system", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "svc-ab", namespace: "n", labels },
+    }),
+  ).toBe("system-AB-configmap");
+  expect(
+    logicalName("system", { apiVersion: "v1", kind: "Namespace", metadata: { name: "slop", labels: {} } }),
+  ).toBe("system-namespace-slop");
 });

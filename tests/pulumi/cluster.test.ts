@@ -1,4 +1,13 @@
-import { installMocks, isSecretInput, ofType, plain, settle, value, FAKE_DO_KUBECONFIG, FAKE_EKS_ENDPOINT } from "./harness";
+import {
+  installMocks,
+  isSecretInput,
+  ofType,
+  plain,
+  settle,
+  value,
+  FAKE_DO_KUBECONFIG,
+  FAKE_EKS_ENDPOINT,
+} from "./harness";
 
 const rec = installMocks();
 
@@ -17,7 +26,12 @@ const pools = () => core.DEFAULT_CONFIG.nodePools;
 
 describe("Cluster", () => {
   it("kubeconfig: only a Kubernetes provider from the given kubeconfig and context", async () => {
-    new cluster.Cluster("c", { provider: "kubeconfig", kubeconfig: "/tmp/kc", context: "kind-slop", nodePools: pools() });
+    new cluster.Cluster("c", {
+      provider: "kubeconfig",
+      kubeconfig: "/tmp/kc",
+      context: "kind-slop",
+      nodePools: pools(),
+    });
     await settle(rec);
     const types = rec.resources.map((r) => r.type).sort();
     expect(types).toEqual(["k8s-slop:index:Cluster", "pulumi:providers:kubernetes"]);
@@ -28,7 +42,12 @@ describe("Cluster", () => {
   });
 
   it("digitalocean: cluster, one node pool per config pool with its labels and taints, provider from the kubeconfig", async () => {
-    const c = new cluster.Cluster("c", { provider: "digitalocean", region: "fra1", k8sVersion: "1.33", nodePools: pools() });
+    const c = new cluster.Cluster("c", {
+      provider: "digitalocean",
+      region: "fra1",
+      k8sVersion: "1.33",
+      nodePools: pools(),
+    });
     await settle(rec);
     const doks = ofType(rec, "digitalocean:index/kubernetesCluster:KubernetesCluster");
     expect(doks).toHaveLength(1);
@@ -43,7 +62,9 @@ describe("Cluster", () => {
       const created = np.find((p) => p.name === `c-${pool.name}`);
       expect(created?.inputs.size).toBe(pool.size);
       expect(created?.inputs.nodeCount).toBe(pool.nodes);
-      expect(created?.inputs.labels).toEqual(expect.objectContaining({ ...pool.labels, "slop.dev/pool": pool.name }));
+      expect(created?.inputs.labels).toEqual(
+        expect.objectContaining({ ...pool.labels, "slop.dev/pool": pool.name }),
+      );
       expect(created?.inputs.taints ?? []).toEqual(pool.taints.map((t) => ({ ...t })));
       expect(created?.inputs.clusterId).toBe("c-id");
     }
@@ -56,11 +77,21 @@ describe("Cluster", () => {
   });
 
   it("aws: VPC, roles with managed policies, EKS, one node group per pool with NO_SCHEDULE-style taints, exec kubeconfig", async () => {
-    new cluster.Cluster("c", { provider: "aws", region: "us-east-1", clusterName: "slop", nodePools: pools() });
+    new cluster.Cluster("c", {
+      provider: "aws",
+      region: "us-east-1",
+      clusterName: "slop",
+      nodePools: pools(),
+    });
     await settle(rec);
     expect(ofType(rec, "aws:ec2/vpc:Vpc")).toHaveLength(1);
-    expect(ofType(rec, "aws:ec2/subnet:Subnet").map((s) => s.inputs.cidrBlock)).toEqual(["10.0.0.0/20", "10.0.16.0/20"]);
-    const attachments = ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => a.inputs.policyArn).sort();
+    expect(ofType(rec, "aws:ec2/subnet:Subnet").map((s) => s.inputs.cidrBlock)).toEqual([
+      "10.0.0.0/20",
+      "10.0.16.0/20",
+    ]);
+    const attachments = ofType(rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      .map((a) => a.inputs.policyArn)
+      .sort();
     expect(attachments).toEqual(
       [
         "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
@@ -85,7 +116,14 @@ describe("Cluster", () => {
     };
     expect(kc.clusters[0].cluster.server).toBe(FAKE_EKS_ENDPOINT);
     expect(kc.users[0].user.exec.command).toBe("aws");
-    expect(kc.users[0].user.exec.args).toEqual(["eks", "get-token", "--cluster-name", "slop", "--region", "us-east-1"]);
+    expect(kc.users[0].user.exec.args).toEqual([
+      "eks",
+      "get-token",
+      "--cluster-name",
+      "slop",
+      "--region",
+      "us-east-1",
+    ]);
   });
 
   it("aws with given subnets creates no VPC", async () => {
@@ -93,7 +131,9 @@ describe("Cluster", () => {
     new cluster.Cluster("c", { provider: "aws", region: "eu-west-1", subnetIds, nodePools: pools() });
     await settle(rec);
     expect(ofType(rec, "aws:ec2/vpc:Vpc")).toHaveLength(0);
-    expect(ofType(rec, "aws:eks/cluster:Cluster")[0].inputs.vpcConfig).toEqual(expect.objectContaining({ subnetIds }));
+    expect(ofType(rec, "aws:eks/cluster:Cluster")[0].inputs.vpcConfig).toEqual(
+      expect.objectContaining({ subnetIds }),
+    );
   });
 });
 

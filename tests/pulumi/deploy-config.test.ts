@@ -14,20 +14,36 @@ const err = (f: () => unknown): ConfigError => {
 describe("parseDeployConfig", () => {
   it("defaults to an existing cluster, no mesh, every observability part but metrics-server", () => {
     const d = parseDeployConfig({});
-    expect(d).toMatchObject({ cluster: "kubeconfig", region: null, mesh: "none", buildImage: false, loadGenerator: false });
-    expect(d.observability).toEqual({ prometheus: true, grafana: true, tracing: true, logs: true, metricsServer: false, namespace: "observability" });
+    expect(d).toMatchObject({
+      cluster: "kubeconfig",
+      region: null,
+      mesh: "none",
+      buildImage: false,
+      loadGenerator: false,
+    });
+    expect(d.observability).toEqual({
+      prometheus: true,
+      grafana: true,
+      tracing: true,
+      logs: true,
+      metricsServer: false,
+      namespace: "observability",
+    });
   });
 
   it.each([
     ["digitalocean", "nyc3"],
     ["aws", "us-east-1"],
-  ])("%s: default region %s, metrics-server on, builds the image when slop:image is unset", (cluster, region) => {
-    const d = parseDeployConfig({ cluster });
-    expect(d.region).toBe(region);
-    expect(d.observability.metricsServer).toBe(true);
-    expect(d.buildImage).toBe(true);
-    expect(parseDeployConfig({ cluster, image: "r/x:1" }).buildImage).toBe(false);
-  });
+  ])(
+    "%s: default region %s, metrics-server on, builds the image when slop:image is unset",
+    (cluster, region) => {
+      const d = parseDeployConfig({ cluster });
+      expect(d.region).toBe(region);
+      expect(d.observability.metricsServer).toBe(true);
+      expect(d.buildImage).toBe(true);
+      expect(parseDeployConfig({ cluster, image: "r/x:1" }).buildImage).toBe(false);
+    },
+  );
 
   it.each<[Record<string, unknown>, string, string]>([
     [{ cluster: "gke" }, "cluster", '"kubeconfig", "digitalocean", "aws"'],
@@ -57,13 +73,19 @@ describe("checkDeployment", () => {
     expect(() => checkDeployment(DEFAULT_CONFIG, doks)).not.toThrow();
   });
   it("rejects a class pinned to a pool nobody creates (its taint no pool carries)", () => {
-    const config = { ...DEFAULT_CONFIG, nodePools: DEFAULT_CONFIG.nodePools.filter((p) => p.name !== "data") };
+    const config = {
+      ...DEFAULT_CONFIG,
+      nodePools: DEFAULT_CONFIG.nodePools.filter((p) => p.name !== "data"),
+    };
     const e = err(() => checkDeployment(config, kube));
     expect(e.key).toBe("classes.db.nodePool");
     expect(e.message).toContain('"general"');
   });
   it("rejects pools a cloud cannot create", () => {
-    const config = { ...DEFAULT_CONFIG, nodePools: [{ ...DEFAULT_CONFIG.nodePools[0], nodes: 0 }, DEFAULT_CONFIG.nodePools[1]] };
+    const config = {
+      ...DEFAULT_CONFIG,
+      nodePools: [{ ...DEFAULT_CONFIG.nodePools[0], nodes: 0 }, DEFAULT_CONFIG.nodePools[1]],
+    };
     expect(() => checkDeployment(config, kube)).not.toThrow();
     expect(err(() => checkDeployment(config, doks)).key).toBe("nodePools[0].nodes");
   });
@@ -71,10 +93,23 @@ describe("checkDeployment", () => {
 
 describe("collectRaw", () => {
   it("decodes structured values and keeps string keys verbatim", () => {
-    const cfg: Record<string, string> = { seed: "1e3", services: "12", k8sVersion: "1.30", prometheus: "false", classes: '{"db":{"nodePool":null}}' };
-    expect(collectRaw((k) => cfg[k])).toEqual({ seed: "1e3", services: 12, k8sVersion: "1.30", prometheus: false, classes: { db: { nodePool: null } } });
+    const cfg: Record<string, string> = {
+      seed: "1e3",
+      services: "12",
+      k8sVersion: "1.30",
+      prometheus: "false",
+      classes: '{"db":{"nodePool":null}}',
+    };
+    expect(collectRaw((k) => cfg[k])).toEqual({
+      seed: "1e3",
+      services: 12,
+      k8sVersion: "1.30",
+      prometheus: false,
+      classes: { db: { nodePool: null } },
+    });
   });
-  it("ignores keys it does not know", () => expect(collectRaw((k) => (k === "unknown" ? "1" : undefined))).toEqual({}));
+  it("ignores keys it does not know", () =>
+    expect(collectRaw((k) => (k === "unknown" ? "1" : undefined))).toEqual({}));
   it.each([
     ["[1,2]", [1, 2]],
     ["not json", "not json"],
@@ -91,6 +126,10 @@ describe("stackRawConfig", () => {
       "slop:mesh": "none",
       "aws:region": "x",
     };
-    expect(stackRawConfig(project, { "slop:services": 8, "slop:seed": "43" })).toEqual({ services: 8, mesh: "none", seed: "43" });
+    expect(stackRawConfig(project, { "slop:services": 8, "slop:seed": "43" })).toEqual({
+      services: 8,
+      mesh: "none",
+      seed: "43",
+    });
   });
 });

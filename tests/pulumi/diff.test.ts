@@ -17,7 +17,10 @@ async function snapshot(services: number) {
   rec.reset();
   const out = prog.program({ seed: "42", services });
   await settle(rec);
-  return { spec: out.spec, inputs: new Map(rec.resources.map((r) => [r.key, JSON.stringify(plain(r.inputs))])) };
+  return {
+    spec: out.spec,
+    inputs: new Map(rec.resources.map((r) => [r.key, JSON.stringify(plain(r.inputs))])),
+  };
 }
 
 it("seed 42 vs one more service: only the new service's resources and the gateway's (and its callees' policies) differ", async () => {
@@ -30,7 +33,9 @@ it("seed 42 vs one more service: only the new service's resources and the gatewa
 
   const addedKeys = [...b.inputs.keys()].filter((k) => !a.inputs.has(k)).sort();
   const removedKeys = [...a.inputs.keys()].filter((k) => !b.inputs.has(k));
-  const changedKeys = [...a.inputs.keys()].filter((k) => b.inputs.has(k) && a.inputs.get(k) !== b.inputs.get(k));
+  const changedKeys = [...a.inputs.keys()].filter(
+    (k) => b.inputs.has(k) && a.inputs.get(k) !== b.inputs.get(k),
+  );
 
   expect(removedKeys).toEqual([]);
   expect(addedKeys.length).toBeGreaterThanOrEqual(4);
@@ -46,6 +51,8 @@ it("seed 42 vs one more service: only the new service's resources and the gatewa
   expect(changedKeys.filter((k) => !isAllowed(k))).toEqual([]);
   // The callees' policies really do change (ingress from the new service), so the test can fail.
   for (const id of fresh.calls.filter((c) => c !== b.spec.gateway)) {
-    expect(changedKeys).toContain(`kubernetes:networking.k8s.io/v1:NetworkPolicy::system-${id}-networkpolicy`);
+    expect(changedKeys).toContain(
+      `kubernetes:networking.k8s.io/v1:NetworkPolicy::system-${id}-networkpolicy`,
+    );
   }
 });

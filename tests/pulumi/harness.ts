@@ -29,19 +29,38 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
     case "digitalocean:index/kubernetesCluster:KubernetesCluster":
       return { ...inputs, kubeConfigs: [{ rawConfig: FAKE_DO_KUBECONFIG }] };
     case "digitalocean:index/containerRegistry:ContainerRegistry":
-      return { ...inputs, endpoint: "registry.digitalocean.com/k8s-slop", serverUrl: "registry.digitalocean.com" };
+      return {
+        ...inputs,
+        endpoint: "registry.digitalocean.com/k8s-slop",
+        serverUrl: "registry.digitalocean.com",
+      };
     case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
       const auth = Buffer.from(`tok-${name}:tok-${name}`).toString("base64");
-      return { ...inputs, dockerCredentials: JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } }) };
+      return {
+        ...inputs,
+        dockerCredentials: JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } }),
+      };
     }
     case "aws:eks/cluster:Cluster":
-      return { ...inputs, endpoint: FAKE_EKS_ENDPOINT, certificateAuthority: { data: "Q0E=" }, arn: `arn:aws:eks:::${name}` };
+      return {
+        ...inputs,
+        endpoint: FAKE_EKS_ENDPOINT,
+        certificateAuthority: { data: "Q0E=" },
+        arn: `arn:aws:eks:::${name}`,
+      };
     case "aws:iam/role:Role":
       return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
     case "aws:ecr/repository:Repository":
-      return { ...inputs, registryId: "123456789012", repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}` };
+      return {
+        ...inputs,
+        registryId: "123456789012",
+        repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
+      };
     case "docker-build:index:Image":
-      return { ...inputs, ref: `${String((inputs.tags as string[] | undefined)?.[0])}@sha256:${"ab".repeat(32)}` };
+      return {
+        ...inputs,
+        ref: `${String((inputs.tags as string[] | undefined)?.[0])}@sha256:${"ab".repeat(32)}`,
+      };
     case "tls:index/privateKey:PrivateKey":
       return { ...inputs, privateKeyPem: `KEY(${name})` };
     case "tls:index/selfSignedCert:SelfSignedCert":
@@ -61,7 +80,13 @@ export function installMocks(preview = false): Recorder {
     {
       newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
-        resources.push({ type: args.type, name: args.name, key: `${args.type}::${args.name}`, inputs, provider: args.provider });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          key: `${args.type}::${args.name}`,
+          inputs,
+          provider: args.provider,
+        });
         return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, inputs) };
       },
       call(args) {
@@ -73,7 +98,11 @@ export function installMocks(preview = false): Recorder {
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: [] };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return { proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com", userName: "AWS", password: "tok" };
+            return {
+              proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+              userName: "AWS",
+              password: "tok",
+            };
           default:
             return inputs;
         }
@@ -112,7 +141,8 @@ export function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
-export const ofType = (rec: Recorder, type: string): Recorded[] => rec.resources.filter((r) => r.type === type);
+export const ofType = (rec: Recorder, type: string): Recorded[] =>
+  rec.resources.filter((r) => r.type === type);
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";

@@ -9,7 +9,10 @@ it("reads slop:* config (structured values decoded, strings verbatim) and export
   pulumi.runtime.setConfig("slop:services", "6");
   pulumi.runtime.setConfig("slop:namespace", "exp");
   pulumi.runtime.setConfig("slop:prometheus", "false");
-  pulumi.runtime.setConfig("slop:classes", JSON.stringify({ stateless: { hpa: { enabled: false } }, gateway: { hpa: { enabled: false } } }));
+  pulumi.runtime.setConfig(
+    "slop:classes",
+    JSON.stringify({ stateless: { hpa: { enabled: false } }, gateway: { hpa: { enabled: false } } }),
+  );
   const index = await import("../../index");
   await settle(rec);
   expect(index.namespace).toBe("exp");

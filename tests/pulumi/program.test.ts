@@ -26,7 +26,8 @@ const K = {
   secret: "kubernetes:core/v1:Secret",
 } as const;
 
-const meta = (r: Recorded) => r.inputs.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
+const meta = (r: Recorded) =>
+  r.inputs.metadata as { name: string; namespace?: string; labels?: Record<string, string> };
 const byName = (rs: Recorded[]) => new Map(rs.map((r) => [meta(r).name, r]));
 
 async function run(raw: Record<string, unknown>, secrets?: Parameters<Program["program"]>[1]) {
@@ -48,12 +49,21 @@ describe("program on an existing cluster (kubeconfig)", () => {
     ] as const) {
       expect(ofType(rec, type)).toHaveLength(n);
     }
-    const hpas = ofType(rec, K.hpa).map((r) => meta(r).name).sort();
-    expect(hpas).toEqual(spec.services.filter((s) => s.hpa !== null).map((s) => s.name).sort());
+    const hpas = ofType(rec, K.hpa)
+      .map((r) => meta(r).name)
+      .sort();
+    expect(hpas).toEqual(
+      spec.services
+        .filter((s) => s.hpa !== null)
+        .map((s) => s.name)
+        .sort(),
+    );
     expect(hpas.length).toBeGreaterThan(0);
     // Logical names: component + service id + kind.
     const deployments = ofType(rec, K.deployment);
-    expect(deployments.map((d) => d.name).sort()).toEqual(spec.services.map((s) => `system-${s.id}-deployment`).sort());
+    expect(deployments.map((d) => d.name).sort()).toEqual(
+      spec.services.map((s) => `system-${s.id}-deployment`).sort(),
+    );
     // Every in-cluster resource uses the cluster's provider.
     const k8sResources = rec.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of k8sResources) expect(r.provider).toMatch(/pulumi:providers:kubernetes::cluster-k8s::/);
@@ -85,7 +95,10 @@ describe("program on an existing cluster (kubeconfig)", () => {
         .sort();
     for (const s of spec.services) {
       const np = plain(pols.get(s.name)?.inputs) as NetworkPolicy;
-      const callers = spec.services.filter((c) => c.calls.includes(s.id)).map((c) => c.name).sort();
+      const callers = spec.services
+        .filter((c) => c.calls.includes(s.id))
+        .map((c) => c.name)
+        .sort();
       expect(peers(np.spec?.egress, "to")).toEqual(s.calls.map((id) => name.get(id)).sort());
       if (s.id !== spec.gateway) expect(peers(np.spec?.ingress, "from")).toEqual(callers);
     }
@@ -111,7 +124,10 @@ describe("program on an existing cluster (kubeconfig)", () => {
     await run({ ...SMALL, prometheus: false, grafana: false, tracing: false, logs: false });
     expect(ofType(rec, K.release)).toHaveLength(0);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
-    expect(dep.spec?.template.spec?.containers[0].env).toContainEqual({ name: "OTEL_TRACES_EXPORTER", value: "none" });
+    expect(dep.spec?.template.spec?.containers[0].env).toContainEqual({
+      name: "OTEL_TRACES_EXPORTER",
+      value: "none",
+    });
   });
 
   it("istio: base + istiod, STRICT mTLS, injection label and egress to istio-system", async () => {
@@ -123,7 +139,9 @@ describe("program on an existing cluster (kubeconfig)", () => {
     const ns = ofType(rec, K.namespace).find((n) => meta(n).name === "slop");
     expect(meta(ns!).labels?.["istio-injection"]).toBe("enabled");
     const np = plain(ofType(rec, K.netpol)[0].inputs) as NetworkPolicy;
-    const egressNs = (np.spec?.egress ?? []).flatMap((r) => r.to ?? []).map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
+    const egressNs = (np.spec?.egress ?? [])
+      .flatMap((r) => r.to ?? [])
+      .map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
     expect(egressNs).toContain("istio-system");
   });
 
@@ -135,13 +153,18 @@ describe("program on an existing cluster (kubeconfig)", () => {
     const cp = ofType(rec, K.release).find((r) => r.inputs.chart === "linkerd-control-plane");
     // The issuer key makes the values a secret; the key itself never travels in plain text.
     expect(isSecretInput(cp?.inputs.values)).toBe(true);
-    const values = plain(cp?.inputs.values) as { identity: { issuer: { tls: { keyPEM: string } } }; identityTrustAnchorsPEM: string };
+    const values = plain(cp?.inputs.values) as {
+      identity: { issuer: { tls: { keyPEM: string } } };
+      identityTrustAnchorsPEM: string;
+    };
     expect(values.identity.issuer.tls).toEqual({ crtPEM: "CERT(mesh-issuer)", keyPEM: "KEY(mesh-issuer)" });
     expect(values.identityTrustAnchorsPEM).toBe("CERT(mesh-trust-anchor)");
     const issuer = ofType(rec, "tls:index/locallySignedCert:LocallySignedCert")[0];
     expect(plain(issuer.inputs.caCertPem)).toBe("CERT(mesh-trust-anchor)");
     const ns = ofType(rec, K.namespace).find((n) => meta(n).name === "slop");
-    expect((ns?.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["linkerd.io/inject"]).toBe("enabled");
+    expect(
+      (ns?.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["linkerd.io/inject"],
+    ).toBe("enabled");
   });
 
   it("uses a given pull secret only as a Pulumi secret and wires it into the pods", async () => {
@@ -149,7 +172,10 @@ describe("program on an existing cluster (kubeconfig)", () => {
     await run(SMALL, { pullSecret: pulumi.secret('{"auths":{}}') });
     const secret = ofType(rec, K.secret);
     expect(secret).toHaveLength(1);
-    expect(isSecretInput((secret[0].inputs.stringData as Record<string, unknown>)[".dockerconfigjson"]) || isSecretInput(secret[0].inputs.stringData)).toBe(true);
+    expect(
+      isSecretInput((secret[0].inputs.stringData as Record<string, unknown>)[".dockerconfigjson"]) ||
+        isSecretInput(secret[0].inputs.stringData),
+    ).toBe(true);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
     expect(dep.spec?.template.spec?.imagePullSecrets).toEqual([{ name: "slop-registry" }]);
   });
@@ -182,7 +208,9 @@ describe("program on cloud clusters", () => {
     expect(image[0].inputs.push).toBe(true);
     expect(image[0].inputs.tags).toEqual(["registry.digitalocean.com/k8s-slop/slop:0.1.0"]);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
-    expect(dep.spec?.template.spec?.containers[0].image).toMatch(/^registry\.digitalocean\.com\/k8s-slop\/slop:0\.1\.0@sha256:/);
+    expect(dep.spec?.template.spec?.containers[0].image).toMatch(
+      /^registry\.digitalocean\.com\/k8s-slop\/slop:0\.1\.0@sha256:/,
+    );
     expect(dep.spec?.template.spec?.imagePullSecrets).toEqual([{ name: "slop-registry" }]);
     const secret = ofType(rec, K.secret)[0];
     expect(JSON.stringify(secret.inputs)).not.toContain("tok-image-pull");
@@ -197,7 +225,9 @@ describe("program on cloud clusters", () => {
     expect(ofType(rec, "aws:ecr/repository:Repository")).toHaveLength(1);
     expect(ofType(rec, K.secret)).toHaveLength(0);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
-    expect(dep.spec?.template.spec?.containers[0].image).toMatch(/dkr\.ecr\.us-east-1\.amazonaws\.com\/k8s-slop:0\.1\.0@sha256:/);
+    expect(dep.spec?.template.spec?.containers[0].image).toMatch(
+      /dkr\.ecr\.us-east-1\.amazonaws\.com\/k8s-slop:0\.1\.0@sha256:/,
+    );
   });
 });
 
@@ -205,7 +235,10 @@ describe("bad config fails naming the key and registers nothing", () => {
   it.each([
     [{ services: -1 }, "services"],
     [{ cluster: "gke" }, "cluster"],
-    [{ nodePools: [{ name: "general", labels: {}, taints: [], nodes: 1, size: "s-2vcpu-4gb" }] }, "classes.db.nodePool"],
+    [
+      { nodePools: [{ name: "general", labels: {}, taints: [], nodes: 1, size: "s-2vcpu-4gb" }] },
+      "classes.db.nodePool",
+    ],
     [{ mesh: "consul" }, "mesh"],
     [{ cluster: "aws", subnetIds: ["subnet-0123abcd"] }, "subnetIds"],
   ])("%j -> %s", async (raw, key) => {

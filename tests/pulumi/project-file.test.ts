@@ -20,11 +20,14 @@ const strip = (c: Record<string, unknown>): Record<string, unknown> =>
 
 it("is the k8s-slop project", () => expect(project.name).toBe("k8s-slop"));
 
-it.each([...SLOP_KEYS, ...DEPLOY_KEYS].filter((k) => !NO_PROJECT_VALUE.includes(k)))("declares slop:%s with a description and a value", (key) => {
-  const decl = project.config[`slop:${key}`];
-  expect(decl?.description?.length ?? 0).toBeGreaterThan(10);
-  expect(decl.value).toBeDefined();
-});
+it.each([...SLOP_KEYS, ...DEPLOY_KEYS].filter((k) => !NO_PROJECT_VALUE.includes(k)))(
+  "declares slop:%s with a description and a value",
+  (key) => {
+    const decl = project.config[`slop:${key}`];
+    expect(decl?.description?.length ?? 0).toBeGreaterThan(10);
+    expect(decl.value).toBeDefined();
+  },
+);
 
 it("declares nothing the program does not read", () => {
   const known = new Set<string>([...SLOP_KEYS, ...DEPLOY_KEYS]);
