@@ -49,6 +49,20 @@ it("seed 42 vs one more service: only the new service's resources and the gatewa
     k.includes(`::system-${b.spec.gateway}-`) ||
     fresh.calls.some((id) => k.endsWith(`::system-${id}-networkpolicy`));
   expect(changedKeys.filter((k) => !isAllowed(k))).toEqual([]);
+  // The gateway's paths changed: its ConfigMap and, through the config-hash annotation, its
+  // Deployment change too, so the pods roll.
+  const gw = b.spec.gateway;
+  expect(changedKeys).toContain(`kubernetes:core/v1:ConfigMap::system-${gw}-configmap`);
+  const hash = (snap: typeof a) => {
+    const dep = JSON.parse(
+      snap.inputs.get(`kubernetes:apps/v1:Deployment::system-${gw}-deployment`) ?? "{}",
+    ) as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
+    return dep.spec.template.metadata.annotations["slop.dev/config-hash"];
+  };
+  expect(hash(a)).toMatch(/^[0-9a-f]{16}$/);
+  expect(hash(b)).not.toBe(hash(a));
   // The callees' policies really do change (ingress from the new service), so the test can fail.
   for (const id of fresh.calls.filter((c) => c !== b.spec.gateway)) {
     expect(changedKeys).toContain(
