@@ -107,8 +107,17 @@ export async function startService(
 
   // Resources, closed in reverse order on failure or shutdown.
   const closers: (() => Promise<void> | void)[] = [];
+  // Each closer runs even if an earlier one fails; failures are logged, never thrown.
   const closeAll = async (): Promise<void> => {
-    for (const c of closers.splice(0).reverse()) await c();
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.log("warn", "error while closing", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
   };
   try {
     let dataDir = opts.dataDir;

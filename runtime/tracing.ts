@@ -56,6 +56,8 @@ const getter: TextMapGetter<Metadata> = {
 
 const setter: TextMapSetter<Metadata> = { set: (md, key, value) => md.set(key, value) };
 
+export const SHUTDOWN_FLUSH_MS = 2000;
+
 export function createTracing(opts: TracingOptions): ServiceTracing {
   const propagator = new W3CTraceContextPropagator();
   const exporters: SpanExporter[] = [...(opts.exporters ?? [])];
@@ -78,5 +80,26 @@ export function createTracing(opts: TracingOptions): ServiceTracing {
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) }),
     spanProcessors,
   });
-  return { ...base, tracer: provider.getTracer("k8s-slop/runtime"), shutdown: () => provider.shutdown() };
+  return {
+    ...base,
+    tracer: provider.getTracer("k8s-slop/runtime"),
+    // Flush what is queued, but never wait longer than SHUTDOWN_FLUSH_MS for a slow or dead collector.
+    shutdown: () =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`span export did not finish in ${SHUTDOWN_FLUSH_MS} ms`)),
+          SHUTDOWN_FLUSH_MS,
+        );
+        provider.shutdown().then(
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            reject(err instanceof Error ? new Error(`span export failed at shutdown: ${err.message}`) : err);
+          },
+        );
+      }),
+  };
 }

@@ -4,7 +4,16 @@ import { join } from "path";
 import { status, type ClientReadableStream } from "@grpc/grpc-js";
 import type { HealthCheckResponse__Output } from "../../proto/gen/grpc/health/v1/HealthCheckResponse";
 import { createClient, type SlopClient } from "../../runtime/client";
-import { Fleet, cfgOf, checkHealth, codeOf, healthClient, sampleValue, waitInflight } from "./helpers";
+import {
+  Fleet,
+  cfgOf,
+  checkHealth,
+  codeOf,
+  deadAddress,
+  healthClient,
+  sampleValue,
+  waitInflight,
+} from "./helpers";
 
 const fleet = new Fleet();
 const clients: { close(): void }[] = [];
@@ -146,6 +155,22 @@ describe("observability", () => {
       await fleet.stopAll();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("an unreachable OTLP collector neither fails requests nor shutdown", async () => {
+    const logs: string[] = [];
+    const a = await fleet.start(cfgOf("A", ["noop"]), {
+      otlpEndpoint: `http://${await deadAddress()}`,
+      log: (l) => logs.push(l),
+    });
+    expect((await client(a.address).handle({}, 2000)).serviceId).toBe("A");
+    await a.shutdown(100);
+    const events = logs.map((l) => JSON.parse(l) as { msg: string; tracing?: string; error?: string });
+    expect(events[0]).toMatchObject({ msg: "serving", tracing: "on" });
+    expect(events.find((e) => e.msg === "error while closing")?.error).toMatch(
+      /^span export failed at shutdown/,
+    );
+    expect(events[events.length - 1].msg).toBe("stopped");
   });
 
   it("a service with tracing off still passes the trace context on", async () => {
