@@ -1,6 +1,6 @@
 import type { Deployment } from "kubernetes-types/apps/v1";
 import type { NetworkPolicy } from "kubernetes-types/networking/v1";
-import { installMocks, isSecretInput, ofType, plain, settle, type Recorded } from "./harness";
+import { installMocks, isSecretInput, ofType, plain, settle, value, type Recorded } from "./harness";
 
 const rec = installMocks();
 
@@ -64,7 +64,20 @@ describe("program on an existing cluster (kubeconfig)", () => {
     expect(deployments.map((d) => d.name).sort()).toEqual(
       spec.services.map((s) => `system-${s.id}-deployment`).sort(),
     );
-    // Every in-cluster resource uses the cluster's provider.
+    // Every object of the System is its child (URN type chain) ...
+    const urns = await Promise.all([...out.system.resources.values()].map((r) => value(r.urn)));
+    expect(urns).toHaveLength(
+      1 +
+        ofType(rec, K.configMap).length +
+        deployments.length +
+        ofType(rec, K.service).length +
+        hpas.length +
+        ofType(rec, K.netpol).length +
+        ofType(rec, "kubernetes:core/v1:PersistentVolumeClaim").length +
+        ofType(rec, "kubernetes:policy/v1:PodDisruptionBudget").length,
+    );
+    for (const urn of urns) expect(urn).toMatch(/::k8s-slop:index:System\$kubernetes:/);
+    // ... and every in-cluster resource uses the cluster's provider.
     const k8sResources = rec.resources.filter((r) => r.type.startsWith("kubernetes:"));
     for (const r of k8sResources) expect(r.provider).toMatch(/pulumi:providers:kubernetes::cluster-k8s::/);
   });
