@@ -14,7 +14,6 @@ import type { ServiceMetrics } from "./metrics";
 import { runLocalOp, type LocalOpEnv } from "./ops";
 
 export interface ExecutorDeps {
-  readonly serviceId: string;
   readonly local: LocalOpEnv;
   readonly callees: CalleePool;
   readonly metrics: ServiceMetrics;

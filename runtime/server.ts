@@ -7,12 +7,14 @@ import { mkdtemp, mkdir, rm } from "fs/promises";
 import { tmpdir } from "os";
 import { join } from "path";
 import { Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
-import type { Path } from "../core/grammar";
-import { print } from "../core/grammar";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { print, type Path } from "../core/grammar";
 import type { ServiceRuntimeConfig } from "../core/types";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
 import type { SlopServiceHandlers } from "../proto/gen/slop/v1/SlopService";
 import { createCalleePool } from "./callees";
+import { Executor } from "./executor";
+import { handleRequest, type HandlerDeps } from "./handler";
 import { createHealth } from "./health";
 import { createLogger, type LogLevel } from "./log";
 import { createMetrics, startMetricsServer } from "./metrics";
@@ -20,9 +22,6 @@ import { startEchoServer } from "./ops/net";
 import { parsePaths, StartupError } from "./paths";
 import { SLOP_SERVICE_NAME, loadProtos } from "./proto";
 import { createTracing } from "./tracing";
-import { Executor } from "./executor";
-import { handleRequest, type HandlerDeps } from "./handler";
-import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 
 export { StartupError } from "./paths";
 
@@ -162,7 +161,6 @@ export async function startService(
       logger,
       random,
       executor: new Executor({
-        serviceId: cfg.id,
         local: { costs: cfg.opCosts, dataDir, echoPort: echo.port },
         callees,
         metrics,
