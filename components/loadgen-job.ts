@@ -15,6 +15,10 @@ export interface LoadJobInput {
 }
 
 export const LOADGEN_NAME = "slop-loadgen";
+/** The runtime image's CLI (its entrypoint runs `slop serve`). */
+export const LOADGEN_COMMAND = ["node", "bin/slop.js"];
+/** Writable results directory (the root filesystem is read-only). */
+export const RESULTS_DIR = "/tmp/slop-load";
 
 export function loadGeneratorJob(
   input: LoadJobInput,
@@ -46,10 +50,13 @@ export function loadGeneratorJob(
             runAsGroup: 10001,
             seccompProfile: { type: "RuntimeDefault" },
           },
+          volumes: [{ name: "results", emptyDir: { sizeLimit: "256Mi" } }],
           containers: [
             {
               name: "loadgen",
               image: input.image,
+              // The image's entrypoint is `slop serve`; run the CLI itself with the load command.
+              command: LOADGEN_COMMAND,
               args: [
                 "load",
                 "--target",
@@ -57,8 +64,11 @@ export function loadGeneratorJob(
                 "--rps",
                 String(input.rps),
                 "--duration",
-                `${input.durationSeconds}s`,
+                String(input.durationSeconds),
+                "--out",
+                `${RESULTS_DIR}/run`,
               ],
+              volumeMounts: [{ name: "results", mountPath: RESULTS_DIR }],
               resources: {
                 requests: { cpu: "250m", memory: "128Mi" },
                 limits: { cpu: "1", memory: "512Mi" },

@@ -127,7 +127,20 @@ it("load-generator Job targets the gateway with the requested rate", () => {
     imagePullSecrets: ["p"],
   });
   const c = job.spec?.template.spec?.containers[0];
-  expect(c?.args).toEqual(["load", "--target", "svc-a.ns:50051", "--rps", "7", "--duration", "60s"]);
+  expect(c?.command).toEqual(["node", "bin/slop.js"]);
+  expect(c?.args).toEqual([
+    "load",
+    "--target",
+    "svc-a.ns:50051",
+    "--rps",
+    "7",
+    "--duration",
+    "60",
+    "--out",
+    "/tmp/slop-load/run",
+  ]);
+  expect(c?.volumeMounts).toEqual([{ name: "results", mountPath: "/tmp/slop-load" }]);
+  expect(c?.securityContext?.readOnlyRootFilesystem).toBe(true);
   expect(job.spec?.template.spec?.imagePullSecrets).toEqual([{ name: "p" }]);
   expect(job.spec?.template.spec?.restartPolicy).toBe("Never");
 });
