@@ -2,9 +2,11 @@
  * Load generator figures: the highest open-loop rate one generator process sustains against a
  * noop service (the real runtime, path "noop", in its own process), and the send lag at 1,000 rps.
  * A rate counts as sustained when the achieved send rate is within 2% of the target, the send lag
- * p99 stays under 5 ms and every request succeeds.
+ * p99 stays under 10 ms and every request succeeds. The machine's load average is printed first:
+ * on a shared machine the figures move with it.
  */
 import { fork } from "child_process";
+import { cpus, loadavg } from "os";
 import { NO_FAULTS } from "../core/runtime-config";
 import { API_VERSION, type ServiceRuntimeConfig } from "../core/types";
 import { grpcTarget } from "../loadgen/client";
@@ -73,15 +75,21 @@ async function main(): Promise<void> {
   const fmt = (s: Awaited<ReturnType<typeof step>>): string =>
     `rate ${s.rate}/s: achieved ${s.achieved.toFixed(0)}/s, send lag p50 ${s.lagP50.toFixed(2)} ms p99 ${s.lagP99.toFixed(2)} ms, latency p99 ${s.latP99.toFixed(2)} ms, generator CPU ${(s.cpu * 100).toFixed(0)}% of a core${s.ok ? "" : ", FAILURES"}`;
 
+  process.stdout.write(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")} on ${cpus().length} CPUs\n`,
+  );
+  await step(500, 2); // warm-up: JIT, channel, server
   const at1000 = await step(1000, 5);
   process.stdout.write(`send lag at 1,000 rps (5 s): ${fmt(at1000)}\n`);
   let best = 0;
   for (const rate of [1000, 2000, 3000, 4000, 6000, 8000, 12000]) {
     const s = await step(rate, 3);
     process.stdout.write(`${fmt(s)}\n`);
-    const sustained = s.ok && Math.abs(s.achieved - rate) / rate < 0.02 && s.lagP99 < 5;
-    if (!sustained) break;
-    best = rate;
+    const sustained = s.ok && Math.abs(s.achieved - rate) / rate < 0.02 && s.lagP99 < 10;
+    if (sustained) best = rate;
+    if (s.achieved < 0.8 * rate) break;
   }
   process.stdout.write(`max sustained open-loop rate (one generator process, noop service): ${best} rps\n`);
   target.close();

@@ -43,8 +43,11 @@ export function grpcTarget(address: string): Target {
   });
   const method = definition["Handle"];
   if (!method) throw new Error("SlopService has no Handle method");
+  const state = { closed: false };
   return {
     call(requestId, deadlineMs) {
+      // After close() (e.g. Ctrl-C mid-run) a due request is cancelled, never thrown.
+      if (state.closed) return Promise.resolve(grpc.status.CANCELLED);
       return new Promise((resolve) => {
         client.makeUnaryRequest(
           method.path,
@@ -58,6 +61,7 @@ export function grpcTarget(address: string): Target {
       });
     },
     close() {
+      state.closed = true;
       client.close();
     },
   };

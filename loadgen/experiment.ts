@@ -22,8 +22,9 @@ export async function measureAndStore(req: RunRequest): Promise<{ result: LoadRe
   const result = await runLoad(req.target, req.load);
   const summary = summariseRun(req.id, req.load.rate, req.load.arrival, result);
   const p = provenance();
-  const { onProgress: _ignored, ...load } = req.load;
-  void _ignored;
+  const { onProgress: _progress, signal: _signal, ...load } = req.load;
+  void _progress;
+  void _signal;
   writeRun(
     req.dir,
     {

@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly baselineRequests?: number;
   /** Stop sending when the success rate of the last progress window falls below this (0..1). */
   readonly minSuccess?: number;
+  /** Stop sending (and waiting) when aborted, e.g. on Ctrl-C. */
+  readonly signal?: AbortSignal;
   /** Called at most once a second with running figures. */
   readonly onProgress?: (p: Progress) => void;
 }
@@ -96,7 +98,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
 
   const baselineStart = iso();
   const baseline = newHistogram();
-  for (let i = 0; i < (opts.baselineRequests ?? 20); i++) {
+  for (let i = 0; i < (opts.baselineRequests ?? 20) && !opts.signal?.aborted; i++) {
     const t0 = performance.now();
     const code = await target.call(`baseline-${i}`, deadlineMs);
     if (code === 0) recordMs(baseline, performance.now() - t0);
@@ -195,7 +197,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
       const now = performance.now() - start;
       while (next < times.length && (times[next] as number) <= now) fire(next++, now);
       progress(now);
-      if (next >= times.length || stoppedEarly) return resolve();
+      if (next >= times.length || stoppedEarly || opts.signal?.aborted) return resolve();
       const wait = (times[next] as number) - (performance.now() - start);
       // Timers are coarse (>= 1 ms); hand over to setImmediate for the last 2 ms.
       if (wait > 2) setTimeout(tick, Math.min(wait - 2, 50));
@@ -205,7 +207,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   });
   const sendEnd = iso();
   const sendEndAt = performance.now();
-  while (inFlight > 0) {
+  while (inFlight > 0 && !opts.signal?.aborted) {
     await new Promise((r) => setTimeout(r, 5));
     if (performance.now() - sendEndAt > deadlineMs + 2000) break;
   }

@@ -28,7 +28,7 @@ export interface RunMetadata {
   /** The full SlopConfig the system was generated from, or null for an external target. */
   readonly config: unknown;
   readonly target: string;
-  readonly load: Omit<LoadOptions, "onProgress">;
+  readonly load: Omit<LoadOptions, "onProgress" | "signal">;
   readonly phases: PhaseTimes & Readonly<Record<string, string>>;
   /** Extra figures from the runner (start-up time, memory per service, trace file). */
   readonly extra: Readonly<Record<string, unknown>>;

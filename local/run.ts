@@ -28,7 +28,7 @@ import type { FaultConfig } from "../core/types";
 export interface LocalRunOptions {
   readonly config: SlopConfig;
   readonly dir: string;
-  readonly load: Omit<LoadOptions, "onProgress" | "seed">;
+  readonly load: Omit<LoadOptions, "onProgress" | "seed" | "signal">;
   readonly workers?: number;
   readonly faults?: Readonly<Record<string, FaultConfig>>;
   /** Print progress and the summary. @default true */
@@ -155,6 +155,8 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
     await sutP.then((s) => s.stop()).catch(() => undefined);
   });
   const target = grpcTarget(sut.address);
+  const abort = new AbortController();
+  void o.interrupted?.then(() => abort.abort());
   try {
     say(
       verbose,
@@ -166,7 +168,12 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
         id: "001",
         target,
         targetName: sut.address,
-        load: { ...o.load, seed: spec.seed, onProgress: verbose ? stderrProgress("[load]") : undefined },
+        load: {
+          ...o.load,
+          seed: spec.seed,
+          signal: abort.signal,
+          onProgress: verbose ? stderrProgress("[load]") : undefined,
+        },
         params: {
           seed: spec.seed,
           services: spec.services.length,
@@ -179,6 +186,7 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
       }),
       o.interrupted,
       async () => {
+        abort.abort();
         target.close();
         await sut.stop();
       },

@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from "child_process";
 import { mkdirSync } from "fs";
 import { join } from "path";
+import { pathToFileURL } from "url";
 import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
 import type { FaultConfig, ServiceRuntimeConfig, SystemSpec } from "../core/types";
 import { waitServing } from "./health";
@@ -58,7 +59,9 @@ export class LocalStartError extends Error {
 
 function workerEntry(): { file: string; execArgv: string[] } {
   // Under tsx/jest the worker is TypeScript; compiled, it is dist/local/worker.js.
-  return { file: WORKER_FILE, execArgv: WORKER_FILE.endsWith(".ts") ? ["--import", "tsx"] : [] };
+  // tsx is resolved from this package, not the working directory.
+  const ts = WORKER_FILE.endsWith(".ts");
+  return { file: WORKER_FILE, execArgv: ts ? ["--import", pathToFileURL(require.resolve("tsx")).href] : [] };
 }
 
 interface Worker {

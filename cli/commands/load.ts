@@ -10,7 +10,7 @@ import { stderrProgress } from "../../loadgen/progress";
 import { writeReport } from "../../loadgen/report/html";
 import { readRuns, writeExperiment, writeSummaries, type ExperimentMetadata } from "../../loadgen/results";
 import { parseSweep, SweepError, type Sweep } from "../../loadgen/sweep";
-import { runSweep, type SystemProvider } from "../../loadgen/sweep-run";
+import { runSweep, type SystemProvider, type SystemUnderTest } from "../../loadgen/sweep-run";
 import { startSystem } from "../../local/run";
 import { LocalStartError } from "../../local/system";
 import { UsageError } from "../errors";
@@ -96,6 +96,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
             : undefined;
         const arrival = arrivalFlag(flags.arrival, "poisson");
         const seed = flags.seed ?? "42";
+        const maxInFlight = numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
+        const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
+        const baselineRequests = numberFlag("--baseline", flags.baseline, 20, 0, 1e5);
         const dir = flags.out ?? defaultResultsDir("load");
         const meta: ExperimentMetadata = {
           kind: "load",
@@ -124,9 +127,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
               // --requests counts measured requests: the warm-up ones come on top.
               count: requests === undefined ? undefined : requests + Math.ceil((warmupMs / 1000) * rate),
               warmupMs,
-              maxInFlight: numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6),
-              deadlineMs: numberFlag("--deadline", flags.deadline, 5000, 1, 600000),
-              baselineRequests: numberFlag("--baseline", flags.baseline, 20, 0, 1e5),
+              maxInFlight,
+              deadlineMs,
+              baselineRequests,
               onProgress: stderrProgress("[load]"),
             },
             params: { arrival, rate, seed },
@@ -172,7 +175,26 @@ async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void):
             .join("_"),
         })
       : { address: external, config: null, extra: {}, phases: {}, stop: async () => undefined };
-  const out = await runSweep(dir, sweep, provide);
+  // Ctrl-C / SIGTERM: stop the system that is running (workers, Prometheus) before exiting.
+  const current: { sut: SystemUnderTest | null } = { sut: null };
+  const tracked: SystemProvider = async (config, point, d) => {
+    const sut = await provide(config, point, d);
+    current.sut = sut;
+    return { ...sut, stop: () => sut.stop().finally(() => (current.sut = null)) };
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`slop: interrupted by ${sig}; stopping the running system\n`);
+    void (current.sut?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let out: Awaited<ReturnType<typeof runSweep>>;
+  try {
+    out = await runSweep(dir, sweep, tracked);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
   writeExperiment(dir, { ...meta, endedAt: iso() });
   writeSummaries(dir, readRuns(dir));
   process.stdout.write(

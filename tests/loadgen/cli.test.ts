@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { main } from "../../cli/main";
+import { readRuns } from "../../loadgen/results";
+import { startTestServer, type TestServer } from "./server";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const o = jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
+  const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+describe("slop load", () => {
+  let server: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), "slop-load-cli-"));
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("drives a target for --requests measured requests and writes results + report", async () => {
+    const out = join(dir, "r1");
+    const r = await run([
+      "load",
+      "--target",
+      server.address,
+      "--rps",
+      "200",
+      "--requests",
+      "100",
+      "--warmup",
+      "0.1",
+      "--arrival",
+      "uniform",
+      "--out",
+      out,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/success 100\.00%/);
+    const [stored] = readRuns(out);
+    expect(stored!.summary.sent).toBe(100);
+    expect(stored!.metadata.configHash).toBe("external");
+    expect(stored!.metadata.load).toMatchObject({ rate: 200, arrival: "uniform", warmupMs: 100 });
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<svg");
+  });
+
+  it("runs a sweep file against an external target", async () => {
+    const file = join(dir, "sweep.yaml");
+    writeFileSync(
+      file,
+      "name: t\nload: { durationS: 0.3, warmupS: 0, baselineRequests: 1 }\ngrid: { rate: [20, 40], arrival: [uniform] }\n",
+    );
+    const out = join(dir, "s1");
+    const r = await run(["load", "--sweep", file, "--target", server.address, "--out", out]);
+    expect(r.code).toBe(0);
+    expect(readRuns(out).map((x) => x.summary.rate)).toEqual([20, 40]);
+    expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
+  it.each([
+    [["load"], /needs --target host:port or --sweep FILE/],
+    [["load", "--target", "nohostport"], /--target must be host:port/],
+    [["load", "--target", "127.0.0.1:1", "--rps", "fast"], /--rps must be a number in .* \(got "fast"\)/],
+    [["load", "--target", "127.0.0.1:1", "--arrival", "bursty"], /--arrival must be uniform or poisson/],
+    [["load", "--sweep", "/nonexistent.yaml"], /cannot read \/nonexistent.yaml/],
+    [["run"], /slop run needs --local/],
+    [["run", "--local", "--rps", "-3"], /--rps must be/],
+  ])("%j is bad input (exit 2) with a clear message", async (argv, msg) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+});
