@@ -96,7 +96,8 @@ export function callersById(spec: SystemSpec): Map<string, ServiceSpec[]> {
   return callers;
 }
 
-function contexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
+/** The resolved context of every service, in spec order. */
+export function serviceContexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
   const byId = new Map(spec.services.map((s) => [s.id, s]));
   const callers = callersById(spec);
   return spec.services.map((svc) => {
@@ -116,8 +117,8 @@ function contexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
   });
 }
 
-/** The objects of one service, in canonical order. */
-export function expandService(ctx: ServiceContext): KubeObject[] {
+/** The objects of one service, in emission order, as the builders write them. */
+export function serviceObjects(ctx: ServiceContext): KubeObject[] {
   const out: (KubeObject | null)[] = [
     configMap(ctx),
     pvc(ctx),
@@ -127,7 +128,7 @@ export function expandService(ctx: ServiceContext): KubeObject[] {
     pdb(ctx),
     networkPolicy(ctx),
   ];
-  return out.filter((o): o is KubeObject => o !== null).map(canonical);
+  return out.filter((o): o is KubeObject => o !== null);
 }
 
 /** Names that become Kubernetes object names or label values must already be DNS labels. */
@@ -148,6 +149,8 @@ export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
   const resolved = resolveOptions(opts);
   checkNames(spec, resolved);
   const out: KubeObject[] = [canonical(namespace(spec.config.namespace, resolved))];
-  for (const ctx of contexts(spec, resolved)) out.push(...expandService(ctx));
+  for (const ctx of serviceContexts(spec, resolved)) {
+    for (const o of serviceObjects(ctx)) out.push(canonical(o));
+  }
   return out;
 }

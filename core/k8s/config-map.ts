@@ -32,8 +32,8 @@ export function configHash(data: string): string {
 export function configMap(ctx: ServiceContext): ConfigMap {
   return {
     apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
     data: { [CONFIG_FILE]: ctx.configJson },
+    kind: "ConfigMap",
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.svc.name, namespace: ctx.namespace },
   };
 }

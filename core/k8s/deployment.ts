@@ -6,9 +6,12 @@
  * `replicas` is omitted when an HPA manages the Deployment: Pulumi would otherwise reset it to the
  * declared value on every `up` and fight the autoscaler. The API server then creates it with one
  * replica and the HPA raises it to `minReplicas` at once.
+ *
+ * Literals are written with their keys in sorted order (see `canonical`).
  */
 import type { Container, EnvVar, PodSpec, Volume, VolumeMount } from "kubernetes-types/core/v1";
 import { GRPC_PORT, METRICS_PORT } from "../types";
+import { sortedRecord } from "./canonical";
 import { CONFIG_DIR, CONFIG_PATH } from "./config-map";
 import type { ServiceContext } from "./context";
 import { selectorLabels, serviceLabels } from "./labels";
@@ -55,12 +58,12 @@ function env(ctx: ServiceContext): EnvVar[] {
 
 function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[] } {
   const volumes: Volume[] = [
-    { name: "config", configMap: { name: ctx.svc.name } },
-    { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } },
+    { configMap: { name: ctx.svc.name }, name: "config" },
+    { emptyDir: { sizeLimit: TMP_SIZE_LIMIT }, name: "tmp" },
   ];
   const mounts: VolumeMount[] = [
-    { name: "config", mountPath: CONFIG_DIR, readOnly: true },
-    { name: "tmp", mountPath: "/tmp" },
+    { mountPath: CONFIG_DIR, name: "config", readOnly: true },
+    { mountPath: "/tmp", name: "tmp" },
   ];
   const data = ctx.data;
   switch (data.type) {
@@ -68,11 +71,11 @@ function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[
       break;
     case "pvc":
       volumes.push({ name: "data", persistentVolumeClaim: { claimName: data.claimName } });
-      mounts.push({ name: "data", mountPath: DATA_DIR });
+      mounts.push({ mountPath: DATA_DIR, name: "data" });
       break;
     case "emptyDir":
-      volumes.push({ name: "data", emptyDir: { sizeLimit: data.sizeLimit } });
-      mounts.push({ name: "data", mountPath: DATA_DIR });
+      volumes.push({ emptyDir: { sizeLimit: data.sizeLimit }, name: "data" });
+      mounts.push({ mountPath: DATA_DIR, name: "data" });
       break;
     default: {
       const never: never = data;
@@ -85,31 +88,31 @@ function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[
 function container(ctx: ServiceContext, mounts: VolumeMount[]): Container {
   const { requests, limits } = ctx.svc.resources;
   return {
-    name: CONTAINER_NAME,
-    image: ctx.spec.config.image,
     args: ["serve"],
     env: env(ctx),
-    ports: [
-      { name: "grpc", containerPort: GRPC_PORT, protocol: "TCP" },
-      { name: "metrics", containerPort: METRICS_PORT, protocol: "TCP" },
-    ],
-    readinessProbe: { grpc: { port: GRPC_PORT }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+    image: ctx.spec.config.image,
     livenessProbe: {
+      failureThreshold: 3,
       grpc: { port: GRPC_PORT },
       initialDelaySeconds: 10,
       periodSeconds: 10,
-      failureThreshold: 3,
       timeoutSeconds: 2,
     },
+    name: CONTAINER_NAME,
+    ports: [
+      { containerPort: GRPC_PORT, name: "grpc", protocol: "TCP" },
+      { containerPort: METRICS_PORT, name: "metrics", protocol: "TCP" },
+    ],
+    readinessProbe: { failureThreshold: 3, grpc: { port: GRPC_PORT }, periodSeconds: 5, timeoutSeconds: 2 },
     resources: {
-      requests: { cpu: requests.cpu, memory: requests.memory },
       limits: { cpu: limits.cpu, memory: limits.memory },
+      requests: { cpu: requests.cpu, memory: requests.memory },
     },
     securityContext: {
       allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
       readOnlyRootFilesystem: true,
       runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
     },
     volumeMounts: mounts,
   };
@@ -117,59 +120,61 @@ function container(ctx: ServiceContext, mounts: VolumeMount[]): Container {
 
 /** Spec and config annotations, then ours: prometheus defaults may be overridden, the hash may not. */
 function podAnnotations(ctx: ServiceContext): Record<string, string> {
-  return {
+  return sortedRecord({
     "prometheus.io/scrape": "true",
     "prometheus.io/port": String(METRICS_PORT),
     "prometheus.io/path": "/metrics",
     ...ctx.spec.config.annotations,
     ...ctx.svc.annotations,
     [CONFIG_HASH_ANNOTATION]: ctx.configHash,
-  };
+  });
 }
 
 function podSpec(ctx: ServiceContext): PodSpec {
   const { svc, spec } = ctx;
   const { volumes: vols, mounts } = volumes(ctx);
-  const pod: PodSpec = {
+  const pullSecrets = spec.config.imagePullSecrets;
+  return {
+    automountServiceAccountToken: false,
+    containers: [container(ctx, mounts)],
     // With thousands of Services in the namespace, service links would flood the environment.
     enableServiceLinks: false,
-    automountServiceAccountToken: false,
-    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs),
+    ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+    ...(Object.keys(svc.nodeSelector).length > 0 ? { nodeSelector: sortedRecord(svc.nodeSelector) } : {}),
     securityContext: {
+      fsGroup: RUN_AS,
+      runAsGroup: RUN_AS,
       runAsNonRoot: true,
       runAsUser: RUN_AS,
-      runAsGroup: RUN_AS,
-      fsGroup: RUN_AS,
       seccompProfile: { type: "RuntimeDefault" },
     },
-    containers: [container(ctx, mounts)],
+    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs),
+    ...(svc.tolerations.length > 0
+      ? {
+          tolerations: svc.tolerations.map((t) => ({
+            effect: t.effect,
+            key: t.key,
+            operator: t.operator,
+            value: t.value,
+          })),
+        }
+      : {}),
+    ...(mayRunSeveralPods(ctx)
+      ? {
+          topologySpreadConstraints: [
+            {
+              labelSelector: { matchLabels: selectorLabels(svc.name) },
+              // Spread each ReplicaSet on its own, so a rollout does not count the old pods.
+              matchLabelKeys: ["pod-template-hash"],
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+            },
+          ],
+        }
+      : {}),
     volumes: vols,
   };
-  if (spec.config.imagePullSecrets.length > 0) {
-    pod.imagePullSecrets = spec.config.imagePullSecrets.map((name) => ({ name }));
-  }
-  if (Object.keys(svc.nodeSelector).length > 0) pod.nodeSelector = { ...svc.nodeSelector };
-  if (svc.tolerations.length > 0) {
-    pod.tolerations = svc.tolerations.map((t) => ({
-      key: t.key,
-      operator: t.operator,
-      value: t.value,
-      effect: t.effect,
-    }));
-  }
-  if (mayRunSeveralPods(ctx)) {
-    pod.topologySpreadConstraints = [
-      {
-        maxSkew: 1,
-        topologyKey: "kubernetes.io/hostname",
-        whenUnsatisfiable: "ScheduleAnyway",
-        labelSelector: { matchLabels: selectorLabels(svc.name) },
-        // Spread each ReplicaSet on its own, so a rollout does not count the old pods.
-        matchLabelKeys: ["pod-template-hash"],
-      },
-    ];
-  }
-  return pod;
 }
 
 export function deployment(ctx: ServiceContext): Deployment {
@@ -177,19 +182,19 @@ export function deployment(ctx: ServiceContext): Deployment {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: svc.name, namespace: ctx.namespace, labels: serviceLabels(svc) },
+    metadata: { labels: serviceLabels(svc), name: svc.name, namespace: ctx.namespace },
     spec: {
-      replicas: svc.hpa === null ? svc.replicas : undefined,
+      ...(svc.hpa === null ? { replicas: svc.replicas } : {}),
       revisionHistoryLimit: 3,
       selector: { matchLabels: selectorLabels(svc.name) },
       // A ReadWriteOnce claim can only follow one pod: stop the old one before starting the new.
       strategy:
         ctx.data.type === "pvc"
           ? { type: "Recreate" }
-          : { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+          : { rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 }, type: "RollingUpdate" },
       template: {
         // Fresh label objects: no two places in the output share a reference.
-        metadata: { labels: serviceLabels(svc), annotations: podAnnotations(ctx) },
+        metadata: { annotations: podAnnotations(ctx), labels: serviceLabels(svc) },
         spec: podSpec(ctx),
       },
     },

@@ -22,7 +22,7 @@ import type { NetworkPolicy } from "./objects";
 export const DNS_NAMESPACE = "kube-system";
 export const OTLP_PORTS = [4317, 4318] as const;
 
-const tcp = (port: number): NetworkPolicyPort => ({ protocol: "TCP", port });
+const tcp = (port: number): NetworkPolicyPort => ({ port, protocol: "TCP" });
 const inNamespace = (name: string): NetworkPolicyPeer => ({
   namespaceSelector: { matchLabels: { [LABEL_NAMESPACE_NAME]: name } },
 });
@@ -42,16 +42,16 @@ function ingress(ctx: ServiceContext): NetworkPolicyIngressRule[] {
 function egress(ctx: ServiceContext): NetworkPolicyEgressRule[] {
   const rules: NetworkPolicyEgressRule[] = [];
   if (ctx.callees.length > 0) {
-    rules.push({ to: ctx.callees.map((c) => podsOf(c.name)), ports: [tcp(GRPC_PORT)] });
+    rules.push({ ports: [tcp(GRPC_PORT)], to: ctx.callees.map((c) => podsOf(c.name)) });
   }
   rules.push({
-    to: [inNamespace(DNS_NAMESPACE)],
     ports: [
-      { protocol: "UDP", port: 53 },
-      { protocol: "TCP", port: 53 },
+      { port: 53, protocol: "UDP" },
+      { port: 53, protocol: "TCP" },
     ],
+    to: [inNamespace(DNS_NAMESPACE)],
   });
-  rules.push({ to: [inNamespace(ctx.opts.observabilityNamespace)], ports: OTLP_PORTS.map(tcp) });
+  rules.push({ ports: OTLP_PORTS.map(tcp), to: [inNamespace(ctx.opts.observabilityNamespace)] });
   if (ctx.opts.extraEgressNamespaces.length > 0) {
     rules.push({ to: ctx.opts.extraEgressNamespaces.map(inNamespace) });
   }
@@ -62,12 +62,12 @@ export function networkPolicy(ctx: ServiceContext): NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.svc.name, namespace: ctx.namespace },
     spec: {
+      egress: egress(ctx),
+      ingress: ingress(ctx),
       podSelector: { matchLabels: selectorLabels(ctx.svc.name) },
       policyTypes: ["Ingress", "Egress"],
-      ingress: ingress(ctx),
-      egress: egress(ctx),
     },
   };
 }

@@ -8,7 +8,7 @@ export function pvc(ctx: ServiceContext): PersistentVolumeClaim | null {
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: ctx.data.claimName, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.data.claimName, namespace: ctx.namespace },
     spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: ctx.data.size } } },
   };
 }

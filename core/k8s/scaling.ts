@@ -23,20 +23,20 @@ export function hpa(ctx: ServiceContext): HorizontalPodAutoscaler | null {
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
-    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.svc.name, namespace: ctx.namespace },
     spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: ctx.svc.name },
-      minReplicas: h.minReplicas,
       maxReplicas: h.maxReplicas,
       metrics: [
         {
-          type: "Resource",
           resource: {
             name: "cpu",
-            target: { type: "Utilization", averageUtilization: h.targetCPUUtilizationPercentage },
+            target: { averageUtilization: h.targetCPUUtilizationPercentage, type: "Utilization" },
           },
+          type: "Resource",
         },
       ],
+      minReplicas: h.minReplicas,
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: ctx.svc.name },
     },
   };
 }
@@ -46,7 +46,7 @@ export function pdb(ctx: ServiceContext): PodDisruptionBudget | null {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
-    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.svc.name, namespace: ctx.namespace },
     spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(ctx.svc.name) } },
   };
 }

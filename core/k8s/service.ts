@@ -8,14 +8,14 @@ export function service(ctx: ServiceContext): Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: ctx.svc.name, namespace: ctx.namespace, labels: serviceLabels(ctx.svc) },
+    metadata: { labels: serviceLabels(ctx.svc), name: ctx.svc.name, namespace: ctx.namespace },
     spec: {
-      type: "ClusterIP",
-      selector: selectorLabels(ctx.svc.name),
       ports: [
-        { name: "grpc", port: GRPC_PORT, targetPort: "grpc", protocol: "TCP", appProtocol: "grpc" },
-        { name: "metrics", port: METRICS_PORT, targetPort: "metrics", protocol: "TCP", appProtocol: "http" },
+        { appProtocol: "grpc", name: "grpc", port: GRPC_PORT, protocol: "TCP", targetPort: "grpc" },
+        { appProtocol: "http", name: "metrics", port: METRICS_PORT, protocol: "TCP", targetPort: "metrics" },
       ],
+      selector: selectorLabels(ctx.svc.name),
+      type: "ClusterIP",
     },
   };
 }

@@ -1,4 +1,7 @@
+import { resolveOptions, serviceContexts, serviceObjects } from "../../core/expand";
 import { canonical } from "../../core/k8s/canonical";
+import { namespace } from "../../core/k8s/namespace";
+import { sampleSpec } from "./fixtures";
 import fc from "fast-check";
 
 describe("canonical", () => {
@@ -10,6 +13,12 @@ describe("canonical", () => {
     const out = canonical(input);
     expect(JSON.stringify(out)).toBe(json);
     expect(Object.keys(out)).toEqual(Object.keys(JSON.parse(json)));
+  });
+
+  it("keeps a __proto__ key as an own property", () => {
+    const out = canonical(JSON.parse('{"b":1,"__proto__":{"x":1}}') as object);
+    expect(Object.keys(out)).toEqual(["__proto__", "b"]);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"x":1},"b":1}');
   });
 
   it("returns an already-canonical value as the same reference", () => {
@@ -46,5 +55,26 @@ describe("canonical", () => {
         expect(sorted(out)).toBe(true);
       }),
     );
+  });
+});
+
+describe("the builders", () => {
+  it("write every key in canonical order already, so canonical() copies nothing", () => {
+    const spec = sampleSpec({
+      imagePullSecrets: ["regcred"],
+      annotations: { "z.example/b": "1", "a.example/a": "2" },
+    });
+    const opts = resolveOptions({
+      otlpEndpoint: "http://otel:4317",
+      extraEgressNamespaces: ["linkerd", "istio-system"],
+      namespaceLabels: { zz: "1", aa: "2" },
+      namespaceAnnotations: { "z/z": "1", "a/a": "2" },
+    });
+    const raw = [
+      namespace(spec.config.namespace, opts),
+      ...serviceContexts(spec, opts).flatMap(serviceObjects),
+    ];
+    expect(raw.length).toBeGreaterThan(30);
+    for (const o of raw) expect(canonical(o)).toBe(o);
   });
 });
