@@ -130,7 +130,24 @@ describe("program on an existing cluster (kubeconfig)", () => {
       ["fluent-bit", "grafana", "jaeger", "kube-prometheus-stack", "loki", "opentelemetry-collector"].sort(),
     );
     for (const r of releases) expect(String(r.inputs.version)).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(ofType(rec, "kubernetes:monitoring.coreos.com/v1:PodMonitor")).toHaveLength(1);
+    const podMonitor = ofType(rec, "kubernetes:monitoring.coreos.com/v1:PodMonitor");
+    expect(podMonitor).toHaveLength(1);
+    expect(podMonitor[0].inputs.spec).toMatchObject({
+      namespaceSelector: { matchNames: ["slop"] },
+      podMetricsEndpoints: [{ port: "metrics" }],
+    });
+    // Grafana: one data source per enabled backend and the system's dashboard.
+    const grafana = plain(releases.find((r) => r.inputs.chart === "grafana")?.inputs.values) as {
+      datasources: Record<string, { datasources: { type: string; url: string }[] }>;
+      dashboards: Record<string, Record<string, { json: string }>>;
+    };
+    const sources = grafana.datasources["datasources.yaml"].datasources;
+    expect(sources.map((d) => d.type).sort()).toEqual(["jaeger", "loki", "prometheus"]);
+    expect(sources.find((d) => d.type === "prometheus")?.url).toBe(
+      "http://kps-prometheus.observability.svc.cluster.local:9090",
+    );
+    const dashboard = JSON.parse(grafana.dashboards["k8s-slop"].system.json) as { panels: unknown[] };
+    expect(dashboard.panels).toHaveLength(4);
   });
 
   it("switches observability parts off", async () => {
