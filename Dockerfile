@@ -10,7 +10,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # Generates proto/gen (proto-loader-gen-types) and compiles to dist/.
-RUN npm run build && npm prune --omit=dev --ignore-scripts
+# The Pulumi SDKs are dependencies of the deploy program, not of the runtime: drop them from the image.
+RUN npm run build && npm prune --omit=dev --ignore-scripts && rm -rf node_modules/@pulumi
 
 FROM node:20-slim
 ENV NODE_ENV=production \
@@ -27,4 +28,6 @@ COPY --from=build /app/proto/grpc ./proto/grpc
 USER 10001:10001
 EXPOSE 50051 9464
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "bin/slop.js", "serve"]
+# The Deployment passes `serve`; a load-generator Job passes `load ...` to the same image.
+ENTRYPOINT ["node", "bin/slop.js"]
+CMD ["serve"]

@@ -55,7 +55,7 @@ export function loadGeneratorJob(
             {
               name: "loadgen",
               image: input.image,
-              // The image's entrypoint is `slop serve`; run the CLI itself with the load command.
+              // The image's entrypoint is the slop CLI (default args: serve); name it explicitly and run load.
               command: LOADGEN_COMMAND,
               args: [
                 "load",
