@@ -1,7 +1,7 @@
 /** One measured run against a target, stored in a results directory. */
 import type { Target } from "./client";
 import { runLoad, type LoadOptions, type LoadResult } from "./generator";
-import { provenance } from "./metadata";
+import type { Provenance } from "./metadata";
 import { configHash, summariseRun, writeRun, type ParamValue, type RunSummary } from "./results";
 
 export interface RunRequest {
@@ -14,6 +14,8 @@ export interface RunRequest {
   /** The SlopConfig of the system under test, or null for an external target. */
   readonly config: unknown;
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Commit, machine and versions, taken once when the experiment starts (the code in memory). */
+  readonly provenance: Provenance;
   /** Extra phase timestamps (system start, ready, stop). */
   readonly phases?: Readonly<Record<string, string>>;
 }
@@ -21,7 +23,7 @@ export interface RunRequest {
 export async function measureAndStore(req: RunRequest): Promise<{ result: LoadResult; summary: RunSummary }> {
   const result = await runLoad(req.target, req.load);
   const summary = summariseRun(req.id, req.load.rate, req.load.arrival, result);
-  const p = provenance();
+  const p = req.provenance;
   const { onProgress: _progress, signal: _signal, ...load } = req.load;
   void _progress;
   void _signal;

@@ -2,6 +2,7 @@
 import type { SlopConfig } from "../core/types";
 import { grpcTarget } from "./client";
 import { measureAndStore, summaryText } from "./experiment";
+import type { Provenance } from "./metadata";
 import { stderrProgress } from "./progress";
 import { readRuns, writeSummaries, type ParamValue, type RunSummary } from "./results";
 import { planRuns, sweepConfig, type Sweep } from "./sweep";
@@ -31,6 +32,7 @@ export async function runSweep(
   dir: string,
   sweep: Sweep,
   provide: SystemProvider,
+  prov: Provenance,
   quiet = false,
 ): Promise<SweepOutcome> {
   const plan = planRuns(sweep);
@@ -78,6 +80,7 @@ export async function runSweep(
           },
           params: { ...point, arrival: r.arrival, rate: r.rate },
           config: sut.config,
+          provenance: prov,
           extra: sut.extra,
           phases: sut.phases,
         });

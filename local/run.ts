@@ -181,6 +181,7 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
           rate: o.load.rate,
         },
         config: spec.config,
+        provenance: meta.provenance,
         extra: sut.extra,
         phases: sut.phases,
       }),

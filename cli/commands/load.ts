@@ -100,9 +100,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
         const baselineRequests = numberFlag("--baseline", flags.baseline, 20, 0, 1e5);
         const dir = flags.out ?? defaultResultsDir("load");
+        const prov = provenance();
         const meta: ExperimentMetadata = {
           kind: "load",
-          provenance: provenance(),
+          provenance: prov,
           startedAt: iso(),
           endedAt: null,
           argv: process.argv.slice(2),
@@ -134,6 +135,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
             },
             params: { arrival, rate, seed },
             config: null,
+            provenance: prov,
           });
           writeExperiment(dir, { ...meta, endedAt: iso() });
           writeSummaries(dir, readRuns(dir));
@@ -152,9 +154,10 @@ async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void):
   const file = flags.sweep as string;
   const sweep = readSweep(file);
   const dir = flags.out ?? defaultResultsDir(`sweep-${sweep.name}`);
+  const prov = provenance();
   const meta: ExperimentMetadata = {
     kind: "sweep",
-    provenance: provenance(),
+    provenance: prov,
     startedAt: iso(),
     endedAt: null,
     argv: process.argv.slice(2),
@@ -190,7 +193,7 @@ async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void):
   process.once("SIGTERM", onSignal);
   let out: Awaited<ReturnType<typeof runSweep>>;
   try {
-    out = await runSweep(dir, sweep, tracked);
+    out = await runSweep(dir, sweep, tracked, prov);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

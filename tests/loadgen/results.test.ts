@@ -24,9 +24,10 @@ describe("results directory and report", () => {
       (n) => (n % 20 === 7 ? 14 : 0),
     );
     dir = mkdtempSync(join(tmpdir(), "slop-results-"));
+    const prov = provenance();
     writeExperiment(dir, {
       kind: "load",
-      provenance: provenance(),
+      provenance: prov,
       startedAt: new Date().toISOString(),
       endedAt: null,
       argv: [],
@@ -46,6 +47,7 @@ describe("results directory and report", () => {
         load: { rate, arrival: "poisson", seed: "7", count: 60, baselineRequests: 5 },
         params: { arrival: "poisson", rate, services: 3 },
         config: { services: 3 },
+        provenance: prov,
       });
     }
     target.close();

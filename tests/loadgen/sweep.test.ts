@@ -4,6 +4,7 @@ import { join } from "path";
 import { parseSweep, planRuns, sweepConfig } from "../../loadgen/sweep";
 import { runSweep } from "../../loadgen/sweep-run";
 import { readRuns } from "../../loadgen/results";
+import { provenance } from "../../loadgen/metadata";
 import { startTestServer } from "./server";
 
 const YAML = `
@@ -76,6 +77,7 @@ grid: { rate: [20, 40, 80], arrival: [uniform], seed: [3] }
           phases: {},
           stop: async () => void stops.push(config.seed),
         }),
+        provenance(),
         true,
       );
       expect(out.summaries.map((x) => x.rate)).toEqual([20, 40]);
