@@ -25,60 +25,73 @@ export interface Rng {
   shuffle<T>(items: readonly T[]): T[];
 }
 
+/** The helpers over a [0, 1) source; methods live on the prototype, so a stream is cheap. */
+class SourceRng implements Rng {
+  constructor(private readonly source: () => number) {}
+
+  next(): number {
+    return this.source();
+  }
+
+  int(lo: number, hi: number): number {
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) {
+      throw new RangeError(`int(lo, hi) needs integers lo <= hi (got ${lo}, ${hi})`);
+    }
+    return lo + Math.floor(this.source() * (hi - lo + 1));
+  }
+
+  float(lo: number, hi: number): number {
+    return lo + this.source() * (hi - lo);
+  }
+
+  chance(p: number): boolean {
+    return p > 0 && this.source() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError("pick() from an empty list");
+    return items[Math.floor(this.source() * items.length)];
+  }
+
+  weightedIndex(weights: readonly number[]): number {
+    let total = 0;
+    for (const w of weights) total += w;
+    if (!(total > 0)) throw new RangeError(`weighted pick needs a positive total weight (got ${total})`);
+    let r = this.source() * total;
+    let last = -1;
+    for (let i = 0; i < weights.length; i++) {
+      if (weights[i] <= 0) continue;
+      last = i;
+      if (r < weights[i]) return i;
+      r -= weights[i];
+    }
+    return last; // floating-point remainder: the last positive weight
+  }
+
+  weighted<T>(items: readonly T[], weights: readonly number[]): T {
+    if (items.length !== weights.length)
+      throw new RangeError("weighted(): items and weights differ in length");
+    return items[this.weightedIndex(weights)];
+  }
+
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.source() * (i + 1));
+      const t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return out;
+  }
+}
+
 /** Wrap a [0, 1) source in the helpers. */
 export function fromSource(source: () => number): Rng {
-  const rng: Rng = {
-    next: source,
-    int(lo, hi) {
-      if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) {
-        throw new RangeError(`int(lo, hi) needs integers lo <= hi (got ${lo}, ${hi})`);
-      }
-      return lo + Math.floor(source() * (hi - lo + 1));
-    },
-    float(lo, hi) {
-      return lo + source() * (hi - lo);
-    },
-    chance(p) {
-      return p > 0 && source() < p;
-    },
-    pick(items) {
-      if (items.length === 0) throw new RangeError("pick() from an empty list");
-      return items[Math.floor(source() * items.length)];
-    },
-    weightedIndex(weights) {
-      let total = 0;
-      for (const w of weights) total += w;
-      if (!(total > 0)) throw new RangeError(`weighted pick needs a positive total weight (got ${total})`);
-      let r = source() * total;
-      let last = -1;
-      for (let i = 0; i < weights.length; i++) {
-        if (weights[i] <= 0) continue;
-        last = i;
-        if (r < weights[i]) return i;
-        r -= weights[i];
-      }
-      return last; // floating-point remainder: the last positive weight
-    },
-    weighted(items, weights) {
-      if (items.length !== weights.length)
-        throw new RangeError("weighted(): items and weights differ in length");
-      return items[rng.weightedIndex(weights)];
-    },
-    shuffle(items) {
-      const out = items.slice();
-      for (let i = out.length - 1; i > 0; i--) {
-        const j = Math.floor(source() * (i + 1));
-        const t = out[i];
-        out[i] = out[j];
-        out[j] = t;
-      }
-      return out;
-    },
-  };
-  return rng;
+  return new SourceRng(source);
 }
 
 /** The stream for one decision (`field`) of one entity under one seed. */
 export function stream(seed: string, entityId: string, field: string): Rng {
-  return fromSource(seedrandom.alea(`${seed}/${entityId}/${field}`));
+  return new SourceRng(seedrandom.alea(`${seed}/${entityId}/${field}`));
 }
