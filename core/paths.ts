@@ -159,26 +159,22 @@ export function repairPaths(paths: readonly Path[], required: readonly string[],
     return true;
   };
   const replaceSomewhere = (id: string): boolean => {
-    const pick = (l: Expr): boolean =>
-      l.type === "local" || (l.type === "call" && (counts.get(l.service) ?? 0) >= 2);
+    let victim: string | null = null;
+    // A local op, or a call to a callee that stays covered after losing this call.
+    const replaceable = (l: Expr): boolean => {
+      if (l.type === "local") return true;
+      if (l.type === "call" && (counts.get(l.service) ?? 0) >= 2) {
+        victim = l.service;
+        return true;
+      }
+      return false;
+    };
     for (let i = 0; i < out.length; i++) {
       for (let j = 0; j < out[i].items.length; j++) {
-        let replaced: Expr | null = null;
-        const victim = { name: "" };
-        replaced = replaceLeaf(
-          out[i].items[j],
-          (l) => {
-            const ok = pick(l);
-            if (ok && l.type === "call") victim.name = l.service;
-            return ok;
-          },
-          call(id),
-        );
+        const replaced = replaceLeaf(out[i].items[j], replaceable, call(id));
         if (replaced) {
-          if (victim.name) counts.set(victim.name, (counts.get(victim.name) ?? 0) - 1);
-          const items = out[i].items.slice();
-          items[j] = replaced;
-          out[i] = path(items);
+          if (victim !== null) counts.set(victim, (counts.get(victim) ?? 0) - 1);
+          out[i] = path(out[i].items.map((e, k) => (k === j ? replaced : e)));
           return true;
         }
       }
