@@ -82,13 +82,12 @@ export function resolveOptions(opts: ExpandOptions = {}): ResolvedOptions {
 
 /** Callers of every service id, each list in spec order. */
 export function callersById(spec: SystemSpec): Map<string, ServiceSpec[]> {
-  const byId = new Map(spec.services.map((s) => [s.id, s]));
   const callers = new Map<string, ServiceSpec[]>(spec.services.map((s) => [s.id, []]));
   for (const s of spec.services) {
     for (const id of s.calls) {
       const list = callers.get(id);
-      if (list === undefined || !byId.has(id)) {
-        throw new Error(`services[${s.id}].calls: unknown service "${id}" (known: ids of spec.services)`);
+      if (list === undefined) {
+        throw new Error(`services[${s.id}].calls must name services of the spec (got unknown id "${id}")`);
       }
       list.push(s);
     }
@@ -139,8 +138,9 @@ function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
   const seen = new Set<string>();
   for (const s of spec.services) {
     assertDnsLabel(`services[${s.id}].name`, s.name);
-    if (seen.has(s.name))
+    if (seen.has(s.name)) {
       throw new Error(`services[${s.id}].name must be unique (got ${JSON.stringify(s.name)} twice)`);
+    }
     seen.add(s.name);
   }
 }

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { DEFAULT_CONFIG } from "../../core/config";
 import { expand, objectKey } from "../../core/expand";
+import type { ExpandOptions } from "../../core/expand";
 import { isDnsLabel } from "../../core/names";
 import { generate } from "../../core/spec";
 import { GRPC_PORT } from "../../core/types";
@@ -20,11 +21,25 @@ const arbSystem = fc
   .record({ seed: fc.integer({ min: 0, max: 1_000_000 }), services: fc.integer({ min: 1, max: 40 }) })
   .map(({ seed, services }) => system(seed, services));
 
+const arbOptions: fc.Arbitrary<ExpandOptions> = fc.record(
+  {
+    otlpEndpoint: fc.constantFrom<string>(
+      "http://otel-collector.observability:4317",
+      "https://collector:4317",
+    ),
+    observabilityNamespace: fc.constantFrom<string>("observability", "monitoring"),
+    namespaceLabels: fc.constantFrom<Record<string, string>>({}, { "istio-injection": "enabled" }),
+    namespaceAnnotations: fc.constantFrom<Record<string, string>>({}, { "linkerd.io/inject": "enabled" }),
+    extraEgressNamespaces: fc.subarray(["istio-system", "linkerd", "kube-system"]),
+  },
+  { requiredKeys: [] },
+);
+
 describe("expand(generate(config)) over seeds and sizes", () => {
-  it("every object is schema-valid, uniquely keyed and named by a DNS label", () => {
+  it("every object is schema-valid, uniquely keyed and named by a DNS label, for any options", () => {
     fc.assert(
-      fc.property(arbSystem, (spec) => {
-        const objs = expand(spec);
+      fc.property(arbSystem, arbOptions, (spec, opts) => {
+        const objs = expand(spec, opts);
         validateAll(objs);
         const keys = objs.map(objectKey);
         expect(new Set(keys).size).toBe(keys.length);
