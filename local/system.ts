@@ -122,6 +122,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
   );
   const t0 = Date.now();
   const workers: Worker[] = [];
+  const stopState = { stopping: false };
   const started = new Map<string, LocalService>();
   try {
     for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w));
@@ -153,7 +154,11 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
           }
         });
         w.child.once("exit", (code, signal) => {
-          if (started.size < n) {
+          if (started.size === n && !stopState.stopping) {
+            process.stderr.write(
+              `slop: worker ${w.index} (services ${names}) exited unexpectedly (${signal ?? `code ${code}`}); see ${logs}\n`,
+            );
+          } else if (started.size < n) {
             fail(
               new LocalStartError(
                 mine[0]?.id ?? "?",
@@ -181,7 +186,10 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       services: list,
       pids: workers.map((w) => w.child.pid ?? -1),
       startupMs,
-      stop: (graceMs = 2000) => (stopping ??= stopWorkers(workers, graceMs)),
+      stop: (graceMs = 2000) => {
+        stopState.stopping = true;
+        return (stopping ??= stopWorkers(workers, graceMs));
+      },
       rss: async () => {
         const sizes = await Promise.all(
           workers.map(
@@ -204,6 +212,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       },
     };
   } catch (err) {
+    stopState.stopping = true;
     await stopWorkers(workers, 500);
     throw err;
   }
