@@ -135,6 +135,8 @@ function podSpec(ctx: ServiceContext): PodSpec {
   const { volumes: vols, mounts } = volumes(ctx);
   const pullSecrets = spec.config.imagePullSecrets;
   return {
+    // `slop serve` never calls the Kubernetes API. Meshes do not need the token either: Istio and
+    // Linkerd (>= 2.12, linkerd/linkerd2#7117) inject their own projected token volumes.
     automountServiceAccountToken: false,
     containers: [container(ctx, mounts)],
     // With thousands of Services in the namespace, service links would flood the environment.
