@@ -118,7 +118,8 @@ export const DEFAULT_CONFIG: SlopConfig = {
 
 /**
  * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults,
- * then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`) on top.
+ * then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values
+ * are skipped) on top.
  * Objects merge by key; arrays (nodePools, imagePullSecrets, taints) replace. Numbers and
  * booleans may arrive as strings ("21", "true"). Throws ConfigError naming the first bad key.
  * Returns a fresh, fully populated config with keys in canonical order.
@@ -128,6 +129,7 @@ export function parseConfig(raw: unknown, overrides: Record<string, unknown> = {
   if (!isPlainObject(base)) throw new ConfigError("config", raw, "an object of config keys");
   let merged = deepMerge(DEFAULT_CONFIG, base);
   for (const key of Object.keys(overrides).sort()) {
+    if (overrides[key] === undefined) continue; // an unset flag
     merged = setDotted(merged, key, overrides[key]);
   }
   return validateConfig(merged);
@@ -146,8 +148,13 @@ function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Obj = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  for (const [k, v] of Object.entries(over)) define(out, k, deepMerge(base[k], v));
   return out;
+}
+
+/** An own, enumerable property even for "__proto__", so such a key is reported, never applied. */
+function define(obj: Obj, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Set `a.b.c` in a copy of `root`; numeric segments index arrays. */
@@ -166,8 +173,9 @@ function setDotted(root: unknown, key: string, value: unknown): unknown {
       copy[idx] = set(node[idx], i + 1);
       return copy;
     }
-    const obj = isPlainObject(node) ? node : {};
-    return { ...obj, [part]: set(obj[part], i + 1) };
+    const obj: Obj = isPlainObject(node) ? { ...node } : {};
+    define(obj, part, set(Object.hasOwn(obj, part) ? obj[part] : undefined, i + 1));
+    return obj;
   };
   return set(root, 0);
 }

@@ -84,6 +84,19 @@ describe("parseConfig merging", () => {
     expect(parseConfig({ seed }).seed).toBe(expected);
   });
 
+  it("skips undefined overrides", () => {
+    expect(parseConfig({ services: 5 }, { services: undefined }).services).toBe(5);
+  });
+
+  it.each([
+    ['{"__proto__": {"services": 3}}', {}, "__proto__"],
+    ['{"classes": {"__proto__": {"share": 1}}}', {}, "classes.__proto__"],
+    ["{}", { "__proto__.services": 3 }, "__proto__"],
+  ])("reports a __proto__ key in %s %p instead of applying it", (json, overrides, key) => {
+    expect(errorOf(JSON.parse(json), overrides).key).toBe(key);
+    expect(({} as Record<string, unknown>).services).toBeUndefined();
+  });
+
   it("accepts a null nodePool", () => {
     expect(parseConfig({ classes: { db: { nodePool: null } } }).classes.db.nodePool).toBeNull();
   });
