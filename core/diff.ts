@@ -3,6 +3,7 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { compareIds } from "./ids";
 import { expand, objectKey } from "./expand";
 import type { KubeObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
@@ -151,10 +152,6 @@ export function isEmptyDiff(d: SystemDiff): boolean {
 const ref = (s: ServiceSpec): ServiceRef => ({ id: s.id, name: s.name, class: s.class });
 
 /** Service ids sort by index: shorter first, then alphabetical (A..Z, AA..). */
-export function compareIds(x: string, y: string): number {
-  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
-}
-
 export function diffServices(a: readonly ServiceSpec[], b: readonly ServiceSpec[]): SystemDiff["services"] {
   const inA = new Map(a.map((s) => [s.id, s]));
   const inB = new Map(b.map((s) => [s.id, s]));
