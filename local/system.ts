@@ -1,17 +1,16 @@
 /**
  * A generated system running on 127.0.0.1: every service of the spec in a few worker processes
- * (several services per process, so 50 services fit on a 2-core machine), ports allocated up
- * front so each service's runtime config (the same `runtimeConfig()` the ConfigMaps hold, with
- * loopback addresses) names its callees' ports. Start-up failure anywhere stops everything.
+ * (several services per process, so 50 services fit on a 2-core machine), started callees first
+ * so each service's runtime config (the same `runtimeConfig()` the ConfigMaps hold, with loopback
+ * addresses) names its callees' ports. Start-up failure anywhere stops everything.
  */
 import { fork, type ChildProcess } from "child_process";
 import { mkdirSync } from "fs";
 import { join } from "path";
 import { pathToFileURL } from "url";
 import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
-import type { FaultConfig, ServiceRuntimeConfig, SystemSpec } from "../core/types";
+import type { FaultConfig, ServiceSpec, SystemSpec } from "../core/types";
 import { waitServing } from "./health";
-import { freePorts } from "./ports";
 import type { FromWorker, ToWorker } from "./protocol";
 import { WORKER_FILE } from "./worker";
 
@@ -99,82 +98,117 @@ async function stopWorkers(workers: readonly Worker[], graceMs: number): Promise
   );
 }
 
+/**
+ * Start-up waves: a service starts after all its callees (the call graph is a DAG), so each
+ * service binds ephemeral ports and its callers learn them before they start. Ports picked up
+ * front and bound later would race with the ephemeral ports of the system's own connections.
+ */
+export function startWaves(spec: SystemSpec): ServiceSpec[][] {
+  const level = new Map<string, number>();
+  const byId = new Map(spec.services.map((s) => [s.id, s]));
+  const levelOf = (svc: ServiceSpec): number => {
+    const known = level.get(svc.id);
+    if (known !== undefined) return known;
+    let l = 0;
+    for (const c of svc.calls) {
+      const callee = byId.get(c);
+      if (!callee) throw new LocalStartError(svc.id, `service ${svc.id} calls unknown service ${c}`);
+      l = Math.max(l, levelOf(callee) + 1);
+    }
+    level.set(svc.id, l);
+    return l;
+  };
+  const waves: ServiceSpec[][] = [];
+  for (const svc of spec.services) (waves[levelOf(svc)] ??= []).push(svc);
+  return waves.filter((w) => w !== undefined);
+}
+
 export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
   const n = spec.services.length;
   const workerCount = Math.max(1, Math.min(n, opts.workers ?? 4));
   const logs = join(opts.dir, "logs");
   mkdirSync(logs, { recursive: true });
-  const ports = await freePorts(2 * n);
-  const portOf = new Map(
-    spec.services.map((s, i) => [
-      s.id,
-      { grpc: ports[2 * i] as number, metrics: ports[2 * i + 1] as number },
-    ]),
-  );
-  const configs: ServiceRuntimeConfig[] = spec.services.map((svc) =>
-    runtimeConfig(
-      spec,
-      svc,
-      (callee) => `127.0.0.1:${portOf.get(callee.id)?.grpc}`,
-      portOf.get(svc.id),
-      opts.faults?.[svc.id] ?? NO_FAULTS,
-    ),
-  );
+  const workerOf = new Map(spec.services.map((s, i) => [s.id, i % workerCount]));
+  const waves = startWaves(spec);
   const t0 = Date.now();
   const workers: Worker[] = [];
   const stopState = { stopping: false };
   const started = new Map<string, LocalService>();
   try {
     for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w));
-    await new Promise<void>((resolve, reject) => {
-      let failed = false;
-      const fail = (e: LocalStartError): void => {
-        if (failed) return;
-        failed = true;
-        reject(e);
-      };
-      workers.forEach((w) => {
-        const mine = configs.filter((_, i) => i % workerCount === w.index);
-        const names = mine.map((c) => c.id).join(", ");
-        w.child.on("message", (raw: unknown) => {
-          const m = raw as FromWorker;
-          if (m.type === "started") {
-            const svc = spec.services.find((s) => s.id === m.id);
-            started.set(m.id, {
-              id: m.id,
-              name: svc?.name ?? m.id,
-              address: `127.0.0.1:${m.grpcPort}`,
-              grpcPort: m.grpcPort,
-              metricsPort: m.metricsPort,
-              worker: w.index,
-            });
-            if (started.size === n) resolve();
-          } else if (m.type === "failed") {
-            fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
-          }
-        });
-        w.child.once("exit", (code, signal) => {
-          if (started.size === n && !stopState.stopping) {
-            process.stderr.write(
-              `slop: worker ${w.index} (services ${names}) exited unexpectedly (${signal ?? `code ${code}`}); see ${logs}\n`,
-            );
-          } else if (started.size < n) {
-            fail(
-              new LocalStartError(
-                mine[0]?.id ?? "?",
-                `worker ${w.index} (services ${names}) exited during start-up (${signal ?? `code ${code}`})`,
-              ),
-            );
-          }
-        });
-        w.child.send({
-          type: "start",
-          configs: mine,
-          traceFile: opts.traceFile,
-          logFile: join(logs, `worker-${w.index}.log`),
-        } satisfies ToWorker);
+    // One listener per worker; each wave waits for its own services.
+    let pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
+    let failure: LocalStartError | null = null;
+    const fail = (e: LocalStartError): void => {
+      failure ??= e;
+      pending?.reject(failure);
+    };
+    for (const w of workers) {
+      const names = spec.services
+        .filter((s) => workerOf.get(s.id) === w.index)
+        .map((s) => s.id)
+        .join(", ");
+      w.child.on("message", (raw: unknown) => {
+        const m = raw as FromWorker;
+        if (m.type === "started") {
+          const svc = spec.services.find((s) => s.id === m.id);
+          started.set(m.id, {
+            id: m.id,
+            name: svc?.name ?? m.id,
+            address: `127.0.0.1:${m.grpcPort}`,
+            grpcPort: m.grpcPort,
+            metricsPort: m.metricsPort,
+            worker: w.index,
+          });
+          pending?.ids.delete(m.id);
+          if (pending && pending.ids.size === 0) pending.resolve();
+        } else if (m.type === "failed") {
+          fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+        }
       });
-    });
+      w.child.once("exit", (code, signal) => {
+        const how = signal ?? `code ${code}`;
+        if (started.size === n && !stopState.stopping) {
+          process.stderr.write(
+            `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); see ${logs}\n`,
+          );
+        } else if (started.size < n) {
+          const first = names.split(", ")[0] ?? "?";
+          fail(
+            new LocalStartError(
+              first,
+              `worker ${w.index} (services ${names}) exited during start-up (${how})`,
+            ),
+          );
+        }
+      });
+    }
+    for (const wave of waves) {
+      const configs = wave.map((svc) =>
+        runtimeConfig(
+          spec,
+          svc,
+          (callee) => (started.get(callee.id) as LocalService).address,
+          { grpc: 0, metrics: 0 },
+          opts.faults?.[svc.id] ?? NO_FAULTS,
+        ),
+      );
+      await new Promise<void>((resolve, reject) => {
+        if (failure) return reject(failure);
+        pending = { ids: new Set(wave.map((s) => s.id)), resolve, reject };
+        for (const w of workers) {
+          const mine = configs.filter((c) => workerOf.get(c.id) === w.index);
+          if (mine.length === 0) continue;
+          w.child.send({
+            type: "start",
+            configs: mine,
+            traceFile: opts.traceFile,
+            logFile: join(logs, `worker-${w.index}.log`),
+          } satisfies ToWorker);
+        }
+      });
+      pending = null;
+    }
     const list = spec.services.map((s) => started.get(s.id) as LocalService);
     await waitServing(list, opts.readyTimeoutMs ?? 30000);
     const gateway = started.get(spec.gateway);
