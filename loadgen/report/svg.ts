@@ -85,7 +85,7 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   parts.push(
     `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img">`,
     `<title>${escapeXml(o.title)}</title>`,
-    `<text x="${W / 2}" y="18" text-anchor="middle" font-weight="bold">${escapeXml(o.title)}</text>`,
+    `<text x="8" y="18" font-size="13" font-weight="bold">${escapeXml(o.title)}</text>`,
     `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#999"/>`,
   );
   for (const t of ticks(yMin, yMax, o.logY ?? false)) {
