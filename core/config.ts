@@ -409,7 +409,8 @@ function seed(v: unknown): string {
   throw new ConfigError("seed", v, "an integer or a non-empty string (<= 256 chars, no surrounding spaces)");
 }
 
-const TOP_KEYS = [
+/** Every SlopConfig key, in canonical order (also the `slop:*` keys Pulumi hands to parseConfig). */
+export const CONFIG_KEYS = [
   "seed",
   "services",
   "attachment",
@@ -426,7 +427,7 @@ const TOP_KEYS = [
 ] as const;
 
 function validateConfig(v: unknown): SlopConfig {
-  const o = object("", v, TOP_KEYS);
+  const o = object("", v, CONFIG_KEYS);
   const seedValue = seed(o.seed);
   const pools = nodePools("nodePools", o.nodePools);
   const out: SlopConfig = {

@@ -4,7 +4,7 @@
  * build), as opposed to SlopConfig, which says WHAT is generated. Pure: no Pulumi, no fs.
  * Errors are ConfigErrors naming the key, the value and what is allowed.
  */
-import { ConfigError } from "./config";
+import { CONFIG_KEYS, ConfigError } from "./config";
 import type { NodePool, SlopConfig, TaintEffect } from "./types";
 
 export const CLUSTER_PROVIDERS = ["kubeconfig", "digitalocean", "aws"] as const;
@@ -90,21 +90,7 @@ export const DEPLOY_KEYS = [
 export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
 
 /** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
-export const SLOP_KEYS = [
-  "seed",
-  "services",
-  "attachment",
-  "pathsPerService",
-  "grammar",
-  "classes",
-  "nodePools",
-  "namespace",
-  "image",
-  "imagePullSecrets",
-  "annotations",
-  "maxInFlight",
-  "requestTimeoutMs",
-] as const;
+export const SLOP_KEYS = CONFIG_KEYS;
 
 export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = {
   kubeconfig: null,

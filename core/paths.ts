@@ -14,6 +14,7 @@ import {
   type Path,
   call,
   chain,
+  forEachLeaf,
   local,
   maybe,
   opCount,
@@ -93,26 +94,9 @@ export function genPath(rng: Rng, options: PathGenOptions): Path {
 // Repair: every required callee appears in at least one path.
 
 function countCalls(e: Path | Expr, counts: Map<string, number>): void {
-  switch (e.type) {
-    case "call":
-      counts.set(e.service, (counts.get(e.service) ?? 0) + 1);
-      return;
-    case "local":
-      return;
-    case "path":
-    case "parallel":
-    case "chain":
-      for (const item of e.items) countCalls(item, counts);
-      return;
-    case "repeat":
-    case "maybe":
-      countCalls(e.body, counts);
-      return;
-    default: {
-      const never: never = e;
-      throw new Error(`unknown node ${JSON.stringify(never)}`);
-    }
-  }
+  forEachLeaf(e, (leaf) => {
+    if (leaf.type === "call") counts.set(leaf.service, (counts.get(leaf.service) ?? 0) + 1);
+  });
 }
 
 /** Replace the first leaf (pre-order) accepted by `pick`; null when none is. */

@@ -67,61 +67,44 @@ export const repeat = (count: number, body: Expr): Repeat => ({ type: "repeat", 
 export const maybe = (p: number, body: Expr): Maybe => ({ type: "maybe", p, body });
 export const path = (items: readonly Expr[]): Path => ({ type: "path", items });
 
+/** Visit every leaf (call or local op) of a path or expression, in pre-order. */
+export function forEachLeaf(node: Path | Expr, visit: (leaf: Call | Local) => void): void {
+  switch (node.type) {
+    case "call":
+    case "local":
+      visit(node);
+      return;
+    case "path":
+    case "parallel":
+    case "chain":
+      for (const item of node.items) forEachLeaf(item, visit);
+      return;
+    case "repeat":
+    case "maybe":
+      forEachLeaf(node.body, visit);
+      return;
+    default: {
+      const never: never = node;
+      throw new Error(`unknown node ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 /** Every service id a path (or expression) may call, sorted and unique. */
 export function callees(node: Path | Expr): string[] {
   const out = new Set<string>();
-  const visit = (e: Path | Expr): void => {
-    switch (e.type) {
-      case "call":
-        out.add(e.service);
-        return;
-      case "local":
-        return;
-      case "path":
-      case "parallel":
-      case "chain":
-        e.items.forEach(visit);
-        return;
-      case "repeat":
-      case "maybe":
-        visit(e.body);
-        return;
-      default: {
-        const never: never = e;
-        throw new Error(`unknown node ${JSON.stringify(never)}`);
-      }
-    }
-  };
-  visit(node);
+  forEachLeaf(node, (leaf) => {
+    if (leaf.type === "call") out.add(leaf.service);
+  });
   return [...out].sort();
 }
 
 /** Every local op a path uses, sorted and unique. */
 export function localOps(node: Path | Expr): LocalOp[] {
   const out = new Set<LocalOp>();
-  const visit = (e: Path | Expr): void => {
-    switch (e.type) {
-      case "call":
-        return;
-      case "local":
-        out.add(e.op);
-        return;
-      case "path":
-      case "parallel":
-      case "chain":
-        e.items.forEach(visit);
-        return;
-      case "repeat":
-      case "maybe":
-        visit(e.body);
-        return;
-      default: {
-        const never: never = e;
-        throw new Error(`unknown node ${JSON.stringify(never)}`);
-      }
-    }
-  };
-  visit(node);
+  forEachLeaf(node, (leaf) => {
+    if (leaf.type === "local") out.add(leaf.op);
+  });
   return [...out].sort();
 }
 
