@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { parseConfig } from "../core/config";
+import { DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { expand } from "../core/expand";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
@@ -22,12 +22,18 @@ export interface GenerationOptions {
   readonly services?: string;
 }
 
-/** `--config FILE`, `--seed N`, `--services N`: for generate, render, graph, run. */
-export function addGenerationOptions(cmd: Command): Command {
+/**
+ * `--config FILE`, `--seed N`, `--services N`: for generate, render, graph, run. `servicesDefault`
+ * describes the default in --help where a command has its own (e.g. a smaller local demo).
+ */
+export function addGenerationOptions(
+  cmd: Command,
+  servicesDefault = `the config's, ${DEFAULT_CONFIG.services}`,
+): Command {
   return cmd
     .option("--config <file>", "config file (YAML or JSON); flags override its values")
-    .option("--seed <seed>", "seed (integer or string) [default: the config's, 42]")
-    .option("--services <n>", "number of services including the gateway [default: the config's, 20]");
+    .option("--seed <seed>", `seed (integer or string) [default: the config's, ${DEFAULT_CONFIG.seed}]`)
+    .option("--services <n>", `number of services including the gateway [default: ${servicesDefault}]`);
 }
 
 /** Parse a YAML or JSON document (JSON is YAML); errors name the file. */

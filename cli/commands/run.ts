@@ -9,6 +9,7 @@ import { addGenerationOptions, loadConfig, type GenerationOptions } from "../inp
 
 /** Services of `slop run --local` / `slop up --local` when neither --services nor --config says. */
 export const LOCAL_DEFAULT_SERVICES = 8;
+const LOCAL_SERVICES_HELP = `${LOCAL_DEFAULT_SERVICES} without --config, else the config's`;
 
 interface LocalFlags extends GenerationOptions {
   readonly local?: boolean;
@@ -25,7 +26,7 @@ interface LocalFlags extends GenerationOptions {
 const EXAMPLES = `
 Examples:
   $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 5 rps Poisson for 15 s
-  $ slop run --local --seed 7 --services 20 --rps 50 --duration 60 --arrival uniform
+  $ slop run --local --seed 7 --services 20 --rps 10 --duration 60 --arrival uniform
   $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
 `;
 
@@ -66,6 +67,7 @@ function asUsage(err: unknown): never {
 export function register(program: Command, setExit: (code: number) => void): void {
   addGenerationOptions(
     program.command("run").description("run a generated system on 127.0.0.1 and load-test it (--local)"),
+    LOCAL_SERVICES_HELP,
   )
     .option("--local", "run every service as local processes on 127.0.0.1")
     .option("--rps <r>", "target request rate at the gateway [default: 5]")
@@ -115,6 +117,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
 
   addGenerationOptions(
     program.command("up").description("start a generated system on 127.0.0.1 and keep it running (--local)"),
+    LOCAL_SERVICES_HELP,
   )
     .option("--local", "run every service as local processes on 127.0.0.1")
     .option("--workers <n>", "worker processes hosting the services [default: min(services, 4)]")
