@@ -5,26 +5,13 @@
  */
 import { cpuQuantity, memoryQuantity } from "./quantity";
 import { stream } from "./rng";
-import type {
-  OpCosts,
-  Range,
-  ServiceClass,
-  ServiceHpa,
-  ServiceResources,
-  SlopConfig,
-  Toleration,
-} from "./types";
+import type { OpCosts, Range, ServiceClass, ServiceHpa, ServiceSpec, SlopConfig } from "./types";
 
-export interface ServiceProfile {
-  readonly opCosts: OpCosts;
-  readonly replicas: number;
-  readonly resources: ServiceResources;
-  readonly hpa: ServiceHpa | null;
-  readonly nodePool: string | null;
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly tolerations: readonly Toleration[];
-  readonly annotations: Readonly<Record<string, string>>;
-}
+/** The per-service fields drawn from the class's ranges (the rest of a ServiceSpec is topology and paths). */
+export type ServiceProfile = Pick<
+  ServiceSpec,
+  "opCosts" | "replicas" | "resources" | "hpa" | "nodePool" | "nodeSelector" | "tolerations" | "annotations"
+>;
 
 export const CLASS_ANNOTATION = "slop.dev/class";
 export const ID_ANNOTATION = "slop.dev/service-id";

@@ -4,6 +4,7 @@ import type { HealthClient } from "../../proto/gen/grpc/health/v1/Health";
 import { loadProtos } from "../../runtime/proto";
 import { API_VERSION, MAX_HOPS, type ServiceRuntimeConfig } from "../../core/types";
 import { NO_FAULTS } from "../../core/runtime-config";
+import { createClient, type SlopClient } from "../../runtime/client";
 import { startService, type RunningService, type ServeOptions } from "../../runtime/server";
 
 /** A runtime config for tests: tiny op costs, no callees, loopback ephemeral ports. */
@@ -31,10 +32,27 @@ export function cfgOf(
   };
 }
 
-/** Services started by a test, shut down by `stopAll` in afterEach. */
+/** A fixed added latency per request, as a config override for `cfgOf`. */
+export function latencyFault(ms: number): Pick<ServiceRuntimeConfig, "faults"> {
+  return { faults: { ...NO_FAULTS, latency: { distribution: "fixed", ms } } };
+}
+
+/** Services and clients started by a test, shut down by `stopAll` in afterEach. */
 export class Fleet {
   private readonly running: RunningService[] = [];
+  private readonly clients: { close(): void }[] = [];
   readonly logs: string[] = [];
+
+  /** A client of `address`, closed by `stopAll`. */
+  client(address: string): SlopClient {
+    return this.track(createClient(address));
+  }
+
+  /** Close `c` in `stopAll`. */
+  track<T extends { close(): void }>(c: T): T {
+    this.clients.push(c);
+    return c;
+  }
 
   async start(cfg: ServiceRuntimeConfig, opts: ServeOptions = {}): Promise<RunningService> {
     const svc = await startService(cfg, {
@@ -48,6 +66,7 @@ export class Fleet {
   }
 
   async stopAll(): Promise<void> {
+    this.clients.splice(0).forEach((c) => c.close());
     await Promise.all(this.running.splice(0).map((s) => s.shutdown(500)));
   }
 }

@@ -3,9 +3,10 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { status, type ClientReadableStream } from "@grpc/grpc-js";
 import type { HealthCheckResponse__Output } from "../../proto/gen/grpc/health/v1/HealthCheckResponse";
-import { createClient, type SlopClient } from "../../runtime/client";
+import type { SlopClient } from "../../runtime/client";
 import {
   Fleet,
+  latencyFault,
   cfgOf,
   checkHealth,
   codeOf,
@@ -16,25 +17,9 @@ import {
 } from "./helpers";
 
 const fleet = new Fleet();
-const clients: { close(): void }[] = [];
-function client(address: string): SlopClient {
-  const c = createClient(address);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  clients.splice(0).forEach((c) => c.close());
-  await fleet.stopAll();
-});
-
-const latency = (ms: number) => ({
-  faults: {
-    errorRate: 0,
-    errorCode: 14,
-    latency: { distribution: "fixed" as const, ms },
-    failStartup: false,
-  },
-});
+const client = (address: string): SlopClient => fleet.client(address);
+afterEach(() => fleet.stopAll());
+const latency = latencyFault;
 
 describe("admission and lifecycle", () => {
   it("answers RESOURCE_EXHAUSTED above maxInFlight", async () => {
@@ -56,7 +41,7 @@ describe("admission and lifecycle", () => {
     const a = await fleet.start(cfgOf("A", ["noop"], latency(300)));
     const c = client(a.address);
     const h = healthClient(a.address);
-    clients.push(h);
+    fleet.track(h);
     expect(await checkHealth(h)).toBe("SERVING");
     expect(await checkHealth(h, "slop.v1.SlopService")).toBe("SERVING");
     const inflight = c.handle({ requestId: "slow" }, 3000);
@@ -84,7 +69,7 @@ describe("admission and lifecycle", () => {
   it("Health: NOT_FOUND for unknown services; Watch streams SERVING then NOT_SERVING, then ends", async () => {
     const a = await fleet.start(cfgOf("A", ["noop"]));
     const h = healthClient(a.address);
-    clients.push(h);
+    fleet.track(h);
     await expect(checkHealth(h, "nope")).rejects.toMatchObject({ code: status.NOT_FOUND });
     const seen: string[] = [];
     const stream: ClientReadableStream<HealthCheckResponse__Output> = h.watch({ service: "" });

@@ -3,31 +3,15 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { status } from "@grpc/grpc-js";
 import { NO_FAULTS } from "../../core/runtime-config";
-import { createClient, type SlopClient } from "../../runtime/client";
+import type { SlopClient } from "../../runtime/client";
 import { StartupError, startService } from "../../runtime/server";
 import { FLAG_OP_TIMINGS } from "../../runtime/proto";
-import { Fleet, cfgOf, codeOf, deadAddress, sampleValue, waitInflight } from "./helpers";
+import { Fleet, cfgOf, latencyFault, codeOf, deadAddress, sampleValue, waitInflight } from "./helpers";
 
 const fleet = new Fleet();
-const clients: SlopClient[] = [];
-function client(address: string): SlopClient {
-  const c = createClient(address);
-  clients.push(c);
-  return c;
-}
-afterEach(async () => {
-  clients.splice(0).forEach((c) => c.close());
-  await fleet.stopAll();
-});
-
-const latency = (ms: number) => ({
-  faults: {
-    errorRate: 0,
-    errorCode: 14,
-    latency: { distribution: "fixed" as const, ms },
-    failStartup: false,
-  },
-});
+const client = (address: string): SlopClient => fleet.client(address);
+afterEach(() => fleet.stopAll());
+const latency = latencyFault;
 
 describe("local ops through Handle", () => {
   let dir: string;
