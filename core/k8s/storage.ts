@@ -3,7 +3,7 @@
  * A single-replica `db` without an HPA gets a PersistentVolumeClaim (ReadWriteOnce can only follow
  * one pod); every other such service gets a size-limited emptyDir; the rest get none.
  */
-import { localOps, parse } from "../grammar";
+import { tokenize } from "../grammar";
 import { toDnsLabel } from "../names";
 import type { ServiceSpec } from "../types";
 
@@ -15,12 +15,14 @@ export type DataVolume =
   | { readonly type: "pvc"; readonly claimName: string; readonly size: string }
   | { readonly type: "emptyDir"; readonly sizeLimit: string };
 
-/** True when any of the service's paths runs a `disk` or `io` op. */
+/**
+ * True when any of the service's paths runs a `disk` or `io` op. The spec's paths are canonical
+ * (the generator prints what it parsed), so the lexer's local-op tokens are the ops: no AST needed.
+ */
 export function usesDataDir(svc: ServiceSpec): boolean {
-  return svc.paths.some((p) => {
-    const ops = localOps(parse(p));
-    return ops.includes("disk") || ops.includes("io");
-  });
+  return svc.paths.some((p) =>
+    tokenize(p).some((t) => t.type === "local" && (t.text === "disk" || t.text === "io")),
+  );
 }
 
 export function dataVolume(svc: ServiceSpec): DataVolume {
