@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { expand } from "../core/expand";
+import { parse } from "../core/grammar";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
@@ -80,8 +81,8 @@ const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) =
 
 /**
  * A spec read from a file, checked enough that the diff cannot trip over it: kind, apiVersion,
- * a valid config, services with unique ids, names, classes, calls to known ids and paths, a
- * known gateway, and expand() must accept it.
+ * a valid config, services with unique ids, names, classes, calls to known ids, paths that
+ * parse, a known gateway, and expand() must accept it.
  */
 export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
   const bad = (key: string, value: unknown, allowed: string): UsageError =>
@@ -115,6 +116,17 @@ export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpe
     for (const c of s.calls as string[]) {
       if (!ids.has(c)) throw bad(`services[${i}].calls`, c, "ids of services in the spec");
     }
+  });
+  raw.services.forEach((s: Record<string, unknown>, i) => {
+    (s.paths as string[]).forEach((p, j) => {
+      try {
+        parse(p);
+      } catch (err) {
+        throw new UsageError(
+          `${file}: not a valid spec: services[${i}].paths[${j}]: ${(err as Error).message}`,
+        );
+      }
+    });
   });
   const spec = raw as unknown as SystemSpec;
   try {

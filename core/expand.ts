@@ -101,7 +101,7 @@ export function serviceContexts(spec: SystemSpec, opts: ResolvedOptions): Servic
   const callers = callersById(spec);
   return spec.services.map((svc) => {
     const callees = svc.calls.map((id) => byId.get(id)).filter((s): s is ServiceSpec => s !== undefined);
-    const configJson = serviceConfigJson(spec, svc, callees);
+    const configJson = serviceConfigJson(spec, svc);
     return {
       spec,
       svc,

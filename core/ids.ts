@@ -3,7 +3,7 @@
  * 702 = "AAA"), the names remote ops use in paths. Index 0 is always the gateway.
  */
 
-const ID_RE = /^[A-Z]+$/;
+export const ID_RE = /^[A-Z]+$/;
 
 /** The id of service `index` (a non-negative integer). */
 export function serviceId(index: number): string {

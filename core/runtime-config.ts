@@ -1,3 +1,4 @@
+import { ID_RE, indexOfId } from "./ids";
 import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT } from "./types";
 import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "./types";
 
@@ -7,6 +8,17 @@ export const NO_FAULTS: FaultConfig = {
   latency: { distribution: "fixed", ms: 0 },
   failStartup: false,
 };
+
+/**
+ * The service with `id`: O(1) in a generated spec, whose services are sorted by index and
+ * contiguous (id "A" is index 0), with a scan as the fallback for hand-edited specs.
+ */
+function findService(spec: SystemSpec, id: string, caller: string): ServiceSpec {
+  const at = ID_RE.test(id) ? spec.services[indexOfId(id)] : undefined;
+  const found = at?.id === id ? at : spec.services.find((s) => s.id === id);
+  if (!found) throw new Error(`service ${caller} calls unknown service ${id}`);
+  return found;
+}
 
 /** In-cluster address of a service: its Service's DNS name and gRPC port. */
 export function clusterAddress(spec: SystemSpec, svc: ServiceSpec): string {
@@ -24,13 +36,8 @@ export function runtimeConfig(
   ports: { grpc: number; metrics: number } = { grpc: GRPC_PORT, metrics: METRICS_PORT },
   faults: FaultConfig = NO_FAULTS,
 ): ServiceRuntimeConfig {
-  const byId = new Map(spec.services.map((s) => [s.id, s]));
   const callees: Record<string, string> = {};
-  for (const id of svc.calls) {
-    const callee = byId.get(id);
-    if (!callee) throw new Error(`service ${svc.id} calls unknown service ${id}`);
-    callees[id] = addressOf(callee);
-  }
+  for (const id of svc.calls) callees[id] = addressOf(findService(spec, id, svc.id));
   return {
     apiVersion: API_VERSION,
     kind: "ServiceConfig",

@@ -10,18 +10,9 @@ export const CONFIG_DIR = "/etc/slop";
 export const CONFIG_FILE = "service.json";
 export const CONFIG_PATH = `${CONFIG_DIR}/${CONFIG_FILE}`;
 
-/**
- * Pretty-printed (one path per line) so a changed path reads clearly in a diff. `callees`, when
- * given, are the service's callees: `runtimeConfig` only looks callees up in `spec.services`, and
- * indexing all of them for every service would make expanding n services O(n^2).
- */
-export function serviceConfigJson(
-  spec: SystemSpec,
-  svc: ServiceSpec,
-  callees?: readonly ServiceSpec[],
-): string {
-  const view: SystemSpec = callees === undefined ? spec : { ...spec, services: callees };
-  return JSON.stringify(runtimeConfig(view, svc), null, 2);
+/** Pretty-printed (one path per line) so a changed path reads clearly in a diff. */
+export function serviceConfigJson(spec: SystemSpec, svc: ServiceSpec): string {
+  return JSON.stringify(runtimeConfig(spec, svc), null, 2);
 }
 
 /** First 16 hex digits of sha256(data). */
