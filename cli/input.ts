@@ -11,6 +11,8 @@ import { parse as parseYaml } from "yaml";
 import { DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { expand } from "../core/expand";
 import { parse } from "../core/grammar";
+import { isServiceId } from "../core/ids";
+import { isDnsLabel } from "../core/names";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
@@ -74,9 +76,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-const SERVICE_ID = /^[A-Z]+$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 /**
@@ -105,9 +104,8 @@ export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpe
   raw.services.forEach((s: Record<string, unknown>, i) => {
     const id = s.id as string;
     const name = s.name as string;
-    if (!SERVICE_ID.test(id) || ids.has(id)) throw bad(`services[${i}].id`, id, "a unique id of A-Z letters");
-    if (!DNS_LABEL.test(name) || names.has(name))
-      throw bad(`services[${i}].name`, name, "a unique DNS label");
+    if (!isServiceId(id) || ids.has(id)) throw bad(`services[${i}].id`, id, "a unique id of A-Z letters");
+    if (!isDnsLabel(name) || names.has(name)) throw bad(`services[${i}].name`, name, "a unique DNS label");
     ids.add(id);
     names.add(name);
   });

@@ -3,6 +3,7 @@
  * and Pulumi (`slop:*` keys). Errors name the key, the value and what is allowed.
  */
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
+import { DNS_LABEL_RE as DNS_LABEL } from "./names";
 import { SERVICE_CLASSES } from "./types";
 import type {
   GrammarLimits,
@@ -183,7 +184,6 @@ function setDotted(root: unknown, key: string, value: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // Validation: one small checker per shape; each names the dotted key it checks.
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;

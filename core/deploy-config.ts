@@ -5,6 +5,7 @@
  * Errors are ConfigErrors naming the key, the value and what is allowed.
  */
 import { CONFIG_KEYS, ConfigError } from "./config";
+import { DNS_LABEL_RE as DNS_LABEL } from "./names";
 import type { NodePool, SlopConfig, TaintEffect } from "./types";
 
 export const CLUSTER_PROVIDERS = ["kubeconfig", "digitalocean", "aws"] as const;
@@ -98,7 +99,6 @@ export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = 
   aws: "us-east-1",
 };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const VERSION_PREFIX = /^\d+\.\d+(\.\d+)?$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 

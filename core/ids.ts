@@ -3,7 +3,12 @@
  * 702 = "AAA"), the names remote ops use in paths. Index 0 is always the gateway.
  */
 
-export const ID_RE = /^[A-Z]+$/;
+const ID_RE = /^[A-Z]+$/;
+
+/** True for a well-formed service id ([A-Z]+). */
+export function isServiceId(s: string): boolean {
+  return ID_RE.test(s);
+}
 
 /** The id of service `index` (a non-negative integer). */
 export function serviceId(index: number): string {

@@ -9,10 +9,11 @@ import { createHash } from "crypto";
 
 export const DNS_LABEL_MAX = 63;
 const HASH_LEN = 8;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS label, length bound included: the one pattern every validator of names uses. */
+export const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function isDnsLabel(s: string): boolean {
-  return s.length <= DNS_LABEL_MAX && DNS_LABEL.test(s);
+  return DNS_LABEL_RE.test(s);
 }
 
 /** Throws unless `value` is a DNS label, naming the field: `services[B].name must be ...`. */

@@ -1,4 +1,4 @@
-import { ID_RE, indexOfId } from "./ids";
+import { indexOfId, isServiceId } from "./ids";
 import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT } from "./types";
 import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "./types";
 
@@ -14,7 +14,7 @@ export const NO_FAULTS: FaultConfig = {
  * contiguous (id "A" is index 0), with a scan as the fallback for hand-edited specs.
  */
 function findService(spec: SystemSpec, id: string, caller: string): ServiceSpec {
-  const at = ID_RE.test(id) ? spec.services[indexOfId(id)] : undefined;
+  const at = isServiceId(id) ? spec.services[indexOfId(id)] : undefined;
   const found = at?.id === id ? at : spec.services.find((s) => s.id === id);
   if (!found) throw new Error(`service ${caller} calls unknown service ${id}`);
   return found;

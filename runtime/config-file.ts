@@ -5,6 +5,7 @@
 import { readFileSync } from "fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../core/config";
+import { isServiceId } from "../core/ids";
 import { API_VERSION, SERVICE_CLASSES, type FaultConfig, type ServiceRuntimeConfig } from "../core/types";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,7 +66,7 @@ export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
   if (raw.apiVersion !== API_VERSION) throw new ConfigError("apiVersion", raw.apiVersion, `"${API_VERSION}"`);
   if (raw.kind !== "ServiceConfig") throw new ConfigError("kind", raw.kind, `"ServiceConfig"`);
   const id = str(raw, "id", "");
-  if (!/^[A-Z]+$/.test(id)) throw new ConfigError("id", id, "a service id [A-Z]+");
+  if (!isServiceId(id)) throw new ConfigError("id", id, "a service id [A-Z]+");
   const cls = raw.class;
   if (typeof cls !== "string" || !(SERVICE_CLASSES as readonly string[]).includes(cls)) {
     throw new ConfigError("class", cls, SERVICE_CLASSES.join(" | "));
@@ -79,7 +80,7 @@ export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
   const calleesRaw = obj(raw, "callees", "");
   const callees: Record<string, string> = {};
   for (const [k, v] of Object.entries(calleesRaw)) {
-    if (!/^[A-Z]+$/.test(k)) throw new ConfigError(`callees.${k}`, k, "a key that is a service id [A-Z]+");
+    if (!isServiceId(k)) throw new ConfigError(`callees.${k}`, k, "a key that is a service id [A-Z]+");
     if (typeof v !== "string" || !/^.+:[0-9]+$/.test(v))
       throw new ConfigError(`callees.${k}`, v, `"host:port"`);
     callees[k] = v;

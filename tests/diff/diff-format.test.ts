@@ -1,3 +1,4 @@
+import { serviceId } from "../../core/ids";
 import { diffSystems } from "../../core/diff";
 import type { SystemDiff } from "../../core/diff";
 import { code, formatDiff, formatMarkdown, MARKDOWN_LIMIT, showValue } from "../../core/diff-format";
@@ -16,21 +17,9 @@ function changed(): SystemDiff {
   return diff(a, system(services));
 }
 
-/** Bijective base-26 service id: 0 = A, 25 = Z, 26 = AA. */
-function idOf(i: number): string {
-  let n = i + 1;
-  let id = "";
-  while (n > 0) {
-    n -= 1;
-    id = String.fromCharCode(65 + (n % 26)) + id;
-    n = Math.floor(n / 26);
-  }
-  return id;
-}
-
 /** N services changed (paths, replicas) and N more added: a diff far too big to list in full. */
 function huge(n: number): SystemDiff {
-  const ids = Array.from({ length: n }, (_, i) => idOf(i));
+  const ids = Array.from({ length: n }, (_, i) => serviceId(i));
   const side = (op: string, replicas: number, prefix: string): SystemSpec["services"] =>
     ids.map((id) => service(`${prefix}${id}`, { paths: [`${op},${op},A`], replicas, calls: ["A"] }));
   const a = system(side("mem", 2, "Q"));
