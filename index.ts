@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
 import { collectRaw } from "./core/deploy-config";
+import { GRPC_PORT } from "./core/types";
 
 const cfg = new pulumi.Config("slop");
 const out = program(
@@ -18,7 +19,7 @@ const gateway = out.spec.services.find((s) => s.id === out.spec.gateway);
 export const namespace = out.system.namespace;
 export const serviceCount = out.system.serviceCount;
 export const gatewayAddress = out.system.gatewayAddress;
-export const gatewayPortForward = `kubectl -n ${out.system.namespace} port-forward svc/${gateway?.name ?? "?"} 50051:50051`;
+export const gatewayPortForward = `kubectl -n ${out.system.namespace} port-forward svc/${gateway?.name ?? "?"} ${GRPC_PORT}:${GRPC_PORT}`;
 export const portForward = out.observability.portForward;
 export const otlpEndpoint = out.observability.otlpEndpoint ?? "(tracing off)";
 export const clusterProvider = out.deploy.cluster;

@@ -3,6 +3,14 @@
  * the same restricted security profile and with requests and limits like every generated pod.
  */
 import type { Job } from "kubernetes-types/batch/v1";
+import {
+  LABEL_COMPONENT,
+  LABEL_MANAGED_BY,
+  LABEL_NAME,
+  LABEL_PART_OF,
+  MANAGED_BY,
+  PART_OF,
+} from "../core/k8s/labels";
 
 export interface LoadJobInput {
   readonly namespace: string;
@@ -24,10 +32,10 @@ export function loadGeneratorJob(
   input: LoadJobInput,
 ): Job & { metadata: { name: string; namespace: string } } {
   const labels = {
-    "app.kubernetes.io/name": LOADGEN_NAME,
-    "app.kubernetes.io/part-of": "k8s-slop",
-    "app.kubernetes.io/component": "loadgen",
-    "app.kubernetes.io/managed-by": "k8s-slop",
+    [LABEL_NAME]: LOADGEN_NAME,
+    [LABEL_PART_OF]: PART_OF,
+    [LABEL_COMPONENT]: "loadgen",
+    [LABEL_MANAGED_BY]: MANAGED_BY,
   };
   return {
     apiVersion: "batch/v1",

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { expand, type ExpandOptions, type KubeObject } from "../core/expand";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
-import { GRPC_PORT } from "../core/types";
+import { clusterAddress } from "../core/runtime-config";
 import { loadGeneratorJob } from "./loadgen-job";
 
 export interface SystemArgs {
@@ -168,7 +168,7 @@ export class System extends pulumi.ComponentResource {
     if (gateway === undefined) {
       throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
     }
-    this.gatewayAddress = `${gateway.name}.${ns}.svc.cluster.local:${GRPC_PORT}`;
+    this.gatewayAddress = clusterAddress(spec, gateway);
 
     if (args.loadGenerator ?? false) {
       const job = loadGeneratorJob({

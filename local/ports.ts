@@ -1,5 +1,5 @@
-/** Free loopback ports, allocated up front so every caller knows its callees' ports before start. */
-import { createServer, type Server } from "net";
+/** Loopback port helpers: a free port (for Prometheus) and a listening probe (for teardown checks). */
+import { connect, createServer, type Server } from "net";
 
 /** `n` distinct free ports on 127.0.0.1 (bound together, then released). */
 export async function freePorts(n: number): Promise<number[]> {
@@ -28,7 +28,6 @@ export async function freePorts(n: number): Promise<number[]> {
 
 /** True when something accepts connections on 127.0.0.1:port. */
 export async function isListening(port: number): Promise<boolean> {
-  const { connect } = await import("net");
   return new Promise((resolve) => {
     const sock = connect({ host: "127.0.0.1", port });
     sock.once("connect", () => {

@@ -172,24 +172,29 @@ export async function handleRequest(
       calls: scope.calls,
       ops: scope.timings ?? [],
     });
-    logger.log("debug", "handled", {
-      request_id: req.requestId,
-      trace_id: traceId,
-      path_index: pathIndex,
-      code: "OK",
-    });
+    // Per-request lines are debug-only; check first so the hot path builds no fields object.
+    if (logger.enabled("debug")) {
+      logger.log("debug", "handled", {
+        request_id: req.requestId,
+        trace_id: traceId,
+        path_index: pathIndex,
+        code: "OK",
+      });
+    }
   } catch (err) {
     const e = toRpcError(err);
     span?.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
     span?.setAttribute("rpc.grpc.status_code", e.code);
     finish(e.code, e);
-    logger.log("debug", "failed", {
-      request_id: req.requestId,
-      trace_id: traceId,
-      path_index: pathIndex,
-      code: statusName(e.code),
-      error: e.message,
-    });
+    if (logger.enabled("debug")) {
+      logger.log("debug", "failed", {
+        request_id: req.requestId,
+        trace_id: traceId,
+        path_index: pathIndex,
+        code: statusName(e.code),
+        error: e.message,
+      });
+    }
   } finally {
     span?.end();
     inflight.count--;
