@@ -1,6 +1,8 @@
 /**
  * expand(spec) -> Kubernetes objects. Pure: the same spec and options give the same objects, with
- * keys sorted, so `JSON.stringify(expand(spec))` is byte-stable.
+ * keys sorted, so `JSON.stringify(expand(spec))` is byte-stable. The builders write every literal
+ * in key order and sort the maps that come from input (`sortedRecord`), so no sorting pass runs
+ * here; tests/expand/canonical.test.ts checks `canonical(o) === o` for every object they build.
  *
  * Order: the Namespace, then per service in spec order: ConfigMap, PersistentVolumeClaim (if any),
  * Deployment, Service, HorizontalPodAutoscaler (if any), PodDisruptionBudget (if any), NetworkPolicy.
@@ -9,7 +11,6 @@
  */
 import { assertDnsLabel } from "./names";
 import type { ServiceSpec, SystemSpec } from "./types";
-import { canonical } from "./k8s/canonical";
 import { configHash, configMap, serviceConfigJson } from "./k8s/config-map";
 import type { ResolvedOptions, ServiceContext } from "./k8s/context";
 import { deployment } from "./k8s/deployment";
@@ -148,9 +149,9 @@ function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
 export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
   const resolved = resolveOptions(opts);
   checkNames(spec, resolved);
-  const out: KubeObject[] = [canonical(namespace(spec.config.namespace, resolved))];
+  const out: KubeObject[] = [namespace(spec.config.namespace, resolved)];
   for (const ctx of serviceContexts(spec, resolved)) {
-    for (const o of serviceObjects(ctx)) out.push(canonical(o));
+    for (const o of serviceObjects(ctx)) out.push(o);
   }
   return out;
 }

@@ -24,8 +24,12 @@ function sortedRecord(entries: Iterable<[string, string]>): Record<string, strin
 
 export function serviceProfile(config: SlopConfig, id: string, klass: ServiceClass): ServiceProfile {
   const c = config.classes[klass];
-  const intIn = (field: string, r: Range): number => stream(config.seed, id, field).int(r.min, r.max);
-  const floatIn = (field: string, r: Range): number => stream(config.seed, id, field).float(r.min, r.max);
+  // A fixed range (min = max) needs no stream: its one draw could only give min. Skipping it
+  // changes no value, and a stream costs more than everything else done per field.
+  const intIn = (field: string, r: Range): number =>
+    r.min === r.max ? r.min : stream(config.seed, id, field).int(r.min, r.max);
+  const floatIn = (field: string, r: Range): number =>
+    r.min === r.max ? r.min : stream(config.seed, id, field).float(r.min, r.max);
 
   const replicas = intIn("replicas", c.replicas);
   const cpu = intIn("cpuRequest", c.cpuRequestMillis);

@@ -1,9 +1,8 @@
 /**
  * Canonical JSON shape: object keys sorted recursively, `undefined` members dropped, arrays kept
- * in their (deliberate) order. The same spec then always serialises to the same bytes.
- * A value that is already canonical is returned as is (no copy): the builders in core/k8s write
- * their literals in key order, so this is a cheap check that only copies what a change left
- * unsorted (copying every object tripled the time of `expand`).
+ * in their (deliberate) order. A value that is already canonical is returned as is (no copy), so
+ * `canonical(o) === o` is the check that a builder wrote `o` in canonical order: the tests run it
+ * over everything `expand` builds. `sortedRecord` is what the builders use for input maps.
  */
 export function canonical<T>(value: T): T {
   return sortValue(value) as T;

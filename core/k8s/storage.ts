@@ -3,7 +3,6 @@
  * A single-replica `db` without an HPA gets a PersistentVolumeClaim (ReadWriteOnce can only follow
  * one pod); every other such service gets a size-limited emptyDir; the rest get none.
  */
-import { tokenize } from "../grammar";
 import { toDnsLabel } from "../names";
 import type { ServiceSpec } from "../types";
 
@@ -16,13 +15,15 @@ export type DataVolume =
   | { readonly type: "emptyDir"; readonly sizeLimit: string };
 
 /**
- * True when any of the service's paths runs a `disk` or `io` op. The spec's paths are canonical
- * (the generator prints what it parsed), so the lexer's local-op tokens are the ops: no AST needed.
+ * A `disk` or `io` op as a whole word. In the grammar, local ops are the only lowercase words
+ * (callees are upper case, counts and probabilities are digits, the rest is punctuation), so this
+ * finds exactly the ops the parser would, without tokenizing every path of every service.
  */
+const DATA_OP = /\b(?:disk|io)\b/;
+
+/** True when any of the service's paths runs a `disk` or `io` op. */
 export function usesDataDir(svc: ServiceSpec): boolean {
-  return svc.paths.some((p) =>
-    tokenize(p).some((t) => t.type === "local" && (t.text === "disk" || t.text === "io")),
-  );
+  return svc.paths.some((p) => DATA_OP.test(p));
 }
 
 export function dataVolume(svc: ServiceSpec): DataVolume {

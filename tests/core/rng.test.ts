@@ -27,6 +27,82 @@ describe("stream", () => {
   });
 });
 
+/** Pearson's chi-square statistic of `counts` against a uniform expectation. */
+function chiSquare(counts: readonly number[]): number {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const expected = total / counts.length;
+  return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
+}
+
+/**
+ * The generator only ever draws a few numbers from many streams whose keys differ in a character
+ * or two, so what matters is the first draws across neighbouring keys, not one long sequence.
+ * Thresholds are the chi-square 99.9% points (df 63: 103.4; df 255: 330.5); the keys are fixed,
+ * so these are deterministic checks.
+ */
+describe("streams with neighbouring keys", () => {
+  const N = 64_000;
+  const firsts = (field: (i: number) => string, entity = (i: number) => `S${i}`): number[] =>
+    Array.from({ length: N }, (_, i) => stream("42", entity(i), field(i)).next());
+  const bins1 = (us: readonly number[], k: number): number[] => {
+    const c = new Array<number>(k).fill(0);
+    for (const u of us) c[Math.floor(u * k)]++;
+    return c;
+  };
+  const bins2 = (us: readonly number[], vs: readonly number[], k: number): number[] => {
+    const c = new Array<number>(k * k).fill(0);
+    us.forEach((u, i) => c[Math.floor(u * k) * k + Math.floor(vs[i] * k)]++);
+    return c;
+  };
+
+  it("give uniform first draws across entities", () => {
+    expect(
+      chiSquare(
+        bins1(
+          firsts(() => "replicas"),
+          64,
+        ),
+      ),
+    ).toBeLessThan(103.4);
+  });
+
+  it("give independent first draws for adjacent entities", () => {
+    const us = firsts(() => "cpuRequest");
+    expect(chiSquare(bins2(us.slice(0, -1), us.slice(1), 16))).toBeLessThan(330.5);
+  });
+
+  it("give independent first draws for fields that differ in one character", () => {
+    const a = firsts(() => "path.0");
+    const b = firsts(() => "path.1");
+    expect(chiSquare(bins2(a, b, 16))).toBeLessThan(330.5);
+  });
+
+  it("give independent first and second draws", () => {
+    const pairs = Array.from({ length: N }, (_, i) => {
+      const r = stream("42", `S${i}`, "class");
+      return [r.next(), r.next()] as const;
+    });
+    expect(
+      chiSquare(
+        bins2(
+          pairs.map((p) => p[0]),
+          pairs.map((p) => p[1]),
+          16,
+        ),
+      ),
+    ).toBeLessThan(330.5);
+  });
+
+  it("would catch a stream that ignored the entity", () => {
+    // The same check on a broken key (entity dropped) must fail: the thresholds have teeth.
+    const broken = firsts(
+      () => "replicas",
+      () => "S",
+    );
+    expect(chiSquare(bins1(broken, 64))).toBeGreaterThan(103.4);
+  });
+});
+
 describe("helpers", () => {
   it("int stays within [lo, hi] and reaches both ends", () => {
     fc.assert(

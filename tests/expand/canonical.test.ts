@@ -1,8 +1,10 @@
-import { resolveOptions, serviceContexts, serviceObjects } from "../../core/expand";
+import fc from "fast-check";
+import { parseConfig } from "../../core/config";
+import { expand, resolveOptions, serviceContexts, serviceObjects } from "../../core/expand";
 import { canonical } from "../../core/k8s/canonical";
 import { namespace } from "../../core/k8s/namespace";
+import { generate } from "../../core/spec";
 import { sampleSpec } from "./fixtures";
-import fc from "fast-check";
 
 describe("canonical", () => {
   it.each([
@@ -76,5 +78,35 @@ describe("the builders", () => {
     ];
     expect(raw.length).toBeGreaterThan(30);
     for (const o of raw) expect(canonical(o)).toBe(o);
+  });
+
+  it("so expand, which runs no sorting pass, emits canonical objects for generated systems", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.boolean(),
+        (seed, services, extras) => {
+          const spec = generate(
+            parseConfig({
+              seed,
+              services,
+              ...(extras
+                ? { imagePullSecrets: ["b", "a"], annotations: { "z.example/z": "1", "a.example/a": "2" } }
+                : {}),
+            }),
+          );
+          const opts = extras
+            ? {
+                otlpEndpoint: "http://otel:4317",
+                namespaceLabels: { zz: "1", aa: "2" },
+                extraEgressNamespaces: ["z", "a"],
+              }
+            : {};
+          for (const o of expand(spec, opts)) expect(canonical(o)).toBe(o);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 /** Lookups and independent re-computations used by the expand tests. */
 import type { KubeKind, KubeObject } from "../../core/expand";
+import { localOps, parse } from "../../core/grammar";
 import type { ServiceSpec, SystemSpec } from "../../core/types";
 
 export type OfKind<K extends KubeKind> = Extract<KubeObject, { kind: K }>;
@@ -19,9 +20,9 @@ export function callerNames(spec: SystemSpec, svc: ServiceSpec): string[] {
   return spec.services.filter((s) => s.calls.includes(svc.id)).map((s) => s.name);
 }
 
-/** Whether any path of the service mentions a `disk` or `io` op (textual, not via the parser). */
+/** Whether any path of the service runs a `disk` or `io` op, by the parser (expand matches text). */
 export function writesData(svc: ServiceSpec): boolean {
-  return svc.paths.some((p) => /(^|[^a-z])(disk|io)([^a-z]|$)/.test(p));
+  return svc.paths.some((p) => localOps(parse(p)).some((op) => op === "disk" || op === "io"));
 }
 
 /** Pod-selector service names of a list of NetworkPolicy peers. */
