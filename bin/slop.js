@@ -10,6 +10,16 @@ if (!fs.existsSync(main)) {
   );
   process.exit(2);
 }
+// A reader that stops early (`slop render | head`) closes the pipe. Like other Unix tools, stop
+// writing quietly instead of dying with a stack trace; the command still exits with its own code.
+let readerGone = false;
+process.stdout.on("error", (err) => {
+  if (err.code === "EPIPE" || (readerGone && err.code === "ERR_STREAM_DESTROYED")) {
+    readerGone = true;
+    return;
+  }
+  throw err;
+});
 require(main)
   .main(process.argv.slice(2))
   .then(
