@@ -15,9 +15,14 @@ Examples:
   $ slop render --otlp-endpoint http://otel-collector.observability:4317
 `;
 
-/** One object as YAML: no anchors/aliases for shared sub-objects, no line folding. */
+/**
+ * One object as YAML: no anchors/aliases for shared sub-objects, no line folding, and strings
+ * quoted as YAML 1.1 needs them. kubectl and most of the Kubernetes tooling read YAML 1.1, where an
+ * unquoted `on`, `yes`, `1:20` or `1_000` (plain strings in YAML 1.2) is a boolean or a number;
+ * such a value in a label or annotation would otherwise fail to apply.
+ */
 export function toYaml(obj: KubeObject): string {
-  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" });
 }
 
 /** Multi-document YAML, in expand() order. */

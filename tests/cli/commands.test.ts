@@ -135,6 +135,31 @@ describe("slop render", () => {
     expect((await run(["render", "--seed", "9", "--services", "6"])).stdout).toBe(r.stdout);
   });
 
+  it("quotes strings that YAML 1.1 (kubectl) would read as booleans or numbers", async () => {
+    const tricky = {
+      "a/on": "on",
+      "a/yes": "yes",
+      "a/n": "n",
+      "a/time": "1:20",
+      "a/num": "1_000",
+      "a/oct": "0755",
+    };
+    const file = path.join(tmp, "tricky.json");
+    fs.writeFileSync(file, JSON.stringify({ services: 2, annotations: tricky }));
+    const r = await run(["render", "--config", file]);
+    expect(r.code).toBe(0);
+    for (const version of ["1.1", "1.2"] as const) {
+      const docs = parseAllDocuments(r.stdout, { version });
+      const deployments = (Array.isArray(docs) ? docs : [])
+        .map(
+          (d) => d.toJS() as { kind: string; spec?: { template?: { metadata?: { annotations?: object } } } },
+        )
+        .filter((o) => o.kind === "Deployment");
+      expect(deployments).toHaveLength(2);
+      for (const d of deployments) expect(d.spec?.template?.metadata?.annotations).toMatchObject(tricky);
+    }
+  });
+
   it("--otlp-endpoint reaches the containers", async () => {
     const url = "http://collector.observability:4317";
     const r = await run(["render", "--services", "2", "--otlp-endpoint", url]);
