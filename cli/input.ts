@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { DEFAULT_CONFIG, parseConfig } from "../core/config";
+import { DEFAULT_CONFIG, parseConfig, showValue } from "../core/config";
 import { expand } from "../core/expand";
 import { parse } from "../core/grammar";
 import { isServiceId } from "../core/ids";
@@ -85,7 +85,9 @@ const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) =
  */
 export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
   const bad = (key: string, value: unknown, allowed: string): UsageError =>
-    new UsageError(`${file}: ${key} must be ${allowed} (got ${JSON.stringify(value) ?? "nothing"})`);
+    new UsageError(
+      `${file}: ${key} must be ${allowed} (got ${value === undefined ? "nothing" : showValue(value)})`,
+    );
   if (raw.apiVersion !== API_VERSION) throw bad("apiVersion", raw.apiVersion, JSON.stringify(API_VERSION));
   if (typeof raw.gateway !== "string") throw bad("gateway", raw.gateway, "a service id");
   parseConfig(raw.config);

@@ -18,6 +18,15 @@ import type {
   TaintEffect,
 } from "./types";
 
+/** Longest value an error message quotes in full. */
+const SHOWN_VALUE_CHARS = 100;
+
+/** A value as error messages show it: JSON, cut short (a whole file read as a string can be huge). */
+export function showValue(value: unknown): string {
+  const s = JSON.stringify(value) ?? String(value);
+  return s.length <= SHOWN_VALUE_CHARS ? s : `${s.slice(0, SHOWN_VALUE_CHARS)}... (${s.length} characters)`;
+}
+
 export class ConfigError extends Error {
   constructor(
     /** Dotted key, e.g. "classes.db.replicas.min". */
@@ -25,7 +34,7 @@ export class ConfigError extends Error {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(`${key} must be ${allowed} (got ${JSON.stringify(value)})`);
+    super(`${key} must be ${allowed} (got ${showValue(value)})`);
     this.name = "ConfigError";
   }
 }

@@ -6,7 +6,7 @@
  * rate drops below `load.minSuccess`.
  */
 import { parse as parseYaml } from "yaml";
-import { parseConfig } from "../core/config";
+import { parseConfig, showValue } from "../core/config";
 import type { SlopConfig } from "../core/types";
 import { isArrival, type Arrival, ARRIVALS } from "./schedule";
 import type { ParamValue } from "./results";
@@ -33,7 +33,7 @@ export interface Sweep {
 
 export class SweepError extends Error {
   constructor(key: string, value: unknown, allowed: string) {
-    super(`sweep: ${key} must be ${allowed} (got ${JSON.stringify(value)})`);
+    super(`sweep: ${key} must be ${allowed} (got ${showValue(value)})`);
     this.name = "SweepError";
   }
 }

@@ -36,6 +36,19 @@ describe("parseConfig defaults", () => {
   });
 });
 
+describe("ConfigError", () => {
+  it("quotes a short value whole and cuts a long one (a whole file read as a string)", () => {
+    expect(errorOf({ services: "many" }).message).toBe(
+      'services must be an integer in 1..100000 (got "many")',
+    );
+    const text = "root:x:0:0:root:/root:/bin/bash\n".repeat(40);
+    const message = errorOf(text).message;
+    expect(message.length).toBeLessThan(200);
+    expect(message).toMatch(/^config must be .*\(got "root:x:0:0.*\.\.\. \((\d+) characters\)\)$/);
+    expect(message).toContain(`(${JSON.stringify(text).length} characters)`);
+  });
+});
+
 describe("parseConfig merging", () => {
   it("deep-merges objects by key", () => {
     const c = parseConfig({ classes: { db: { replicas: { max: 4 } } }, grammar: { maxDepth: 1 } });
