@@ -47,13 +47,19 @@ export async function measureAndStore(req: RunRequest): Promise<{ result: LoadRe
   return { result, summary };
 }
 
+/** " (stopped early)" or " (interrupted)" after the success rate, or nothing. */
+export function runNote(s: Pick<RunSummary, "stoppedEarly" | "interrupted">): string {
+  if (s.interrupted) return " (interrupted)";
+  return s.stoppedEarly ? " (stopped early)" : "";
+}
+
 export function summaryText(s: RunSummary): string {
   const codes = Object.entries(s.statusCounts)
     .map(([k, v]) => `${k}:${v}`)
     .join(" ");
   return [
     `rate ${s.rate}/s (${s.arrival}), achieved ${s.achievedRate.toFixed(1)}/s; sent ${s.sent}, ok ${s.ok}, errors ${s.errors}, dropped ${s.dropped}`,
-    `success ${(s.successRate * 100).toFixed(2)}%${s.stoppedEarly ? " (stopped early)" : ""}; status codes ${codes || "none"}`,
+    `success ${(s.successRate * 100).toFixed(2)}%${runNote(s)}; status codes ${codes || "none"}`,
     `latency (from intended send) p50 ${s.p50Ms.toFixed(2)} ms, p90 ${s.p90Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, p99.9 ${s.p999Ms.toFixed(2)} ms`,
     `service time p99 ${s.serviceP99Ms.toFixed(2)} ms; send lag p99 ${s.sendLagP99Ms.toFixed(2)} ms`,
     `unloaded baseline p50 ${s.baselineP50Ms.toFixed(2)} ms, p99 ${s.baselineP99Ms.toFixed(2)} ms; E2E slowdown p50 ${s.slowdownP50.toFixed(2)}x, p99 ${s.slowdownP99.toFixed(2)}x`,

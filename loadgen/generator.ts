@@ -77,7 +77,10 @@ export interface LoadResult {
   /** Measured sends per second (sent after warm-up over the measured send window). */
   readonly achievedRate: number;
   readonly measuredMs: number;
+  /** Sending stopped because the success rate fell below `minSuccess`. */
   readonly stoppedEarly: boolean;
+  /** Sending stopped because `signal` was aborted (Ctrl-C): the figures cover the run so far. */
+  readonly interrupted: boolean;
   readonly phases: PhaseTimes;
 }
 
@@ -123,6 +126,8 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   let lastProgress = 0;
   let firstMeasured = -1;
   let lastMeasuredSend = 0;
+  /** Set once the result is taken: a request still in flight then (abort, drain timeout) is not counted. */
+  let closed = false;
 
   const loadStart = iso();
   const start = performance.now();
@@ -150,7 +155,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     const sentAt = now;
     void target.call(`r${i}`, deadlineMs).then((code) => {
       inFlight--;
-      if (!measured) return;
+      if (!measured || closed) return;
       const done = performance.now() - start;
       completed++;
       winDone++;
@@ -207,11 +212,13 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   });
   const sendEnd = iso();
   const sendEndAt = performance.now();
+  const interrupted = next < times.length && opts.signal?.aborted === true;
   while (inFlight > 0 && !opts.signal?.aborted) {
     await new Promise((r) => setTimeout(r, 5));
     if (performance.now() - sendEndAt > deadlineMs + 2000) break;
   }
   const drainEnd = iso();
+  closed = true;
 
   const scheduled = times.filter((t) => t >= warmupMs).length;
   const measuredMs = firstMeasured < 0 ? 0 : lastMeasuredSend - firstMeasured;
@@ -233,6 +240,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     achievedRate,
     measuredMs,
     stoppedEarly,
+    interrupted,
     phases: { baselineStart, loadStart, measureStart: measureStartAt || loadStart, sendEnd, drainEnd },
   };
 }

@@ -47,6 +47,8 @@ export interface RunSummary {
   readonly errors: number;
   readonly successRate: number;
   readonly stoppedEarly: boolean;
+  /** Ctrl-C ended the run: the figures cover what was measured until then. */
+  readonly interrupted: boolean;
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
@@ -123,6 +125,7 @@ export function summariseRun(id: string, rate: number, arrival: string, r: LoadR
     errors: r.completed - r.ok,
     successRate: r.successRate,
     stoppedEarly: r.stoppedEarly,
+    interrupted: r.interrupted,
     p50Ms: l.p50,
     p90Ms: l.p90,
     p99Ms: l.p99,
@@ -215,6 +218,7 @@ const CSV_COLUMNS = [
   "dropped",
   "successRate",
   "stoppedEarly",
+  "interrupted",
   "p50Ms",
   "p90Ms",
   "p99Ms",

@@ -1,7 +1,8 @@
 /**
  * `slop run --local` / `slop up --local`: generate the spec, start it on 127.0.0.1, optionally
  * start Prometheus, drive open-loop load at the gateway, store the results and the report, and
- * stop every process. Ctrl-C / SIGTERM at any point stops everything that was started.
+ * stop every process. Ctrl-C / SIGTERM at any point stops everything that was started; during the
+ * load it also stops sending, and what was measured until then is stored and reported as usual.
  */
 import { mkdirSync, writeFileSync } from "fs";
 import { join, relative } from "path";
@@ -34,16 +35,29 @@ export interface LocalRunOptions {
   /** Print progress and the summary. @default true */
   readonly verbose?: boolean;
   readonly argv?: readonly string[];
-  /** Resolves when the run must stop (signal); the run then tears down and rejects with Interrupted. */
+  /**
+   * Resolves when the run must stop (signal); the run then tears down and rejects with Interrupted,
+   * after storing the partial run when the load had started.
+   */
   readonly interrupted?: Promise<string>;
 }
 
 export class Interrupted extends Error {
-  constructor(readonly signal: string) {
-    super(`interrupted by ${signal}; every started process was stopped`);
+  constructor(
+    readonly signal: string,
+    /** The results directory holding the partial run, if one was stored. */
+    readonly saved: string | null = null,
+  ) {
+    super(
+      `interrupted by ${signal}; every started process was stopped` +
+        (saved === null ? "" : `; the run until then is in ${saved}`),
+    );
     this.name = "Interrupted";
   }
 }
+
+/** How long an interrupted load may take to stop and store its figures before it is abandoned. */
+export const INTERRUPT_GRACE_MS = 10_000;
 
 const iso = (): string => new Date().toISOString();
 const say = (verbose: boolean, s: string): void => {
@@ -63,7 +77,9 @@ export async function startSystem(
 ): Promise<SystemUnderTest & { readonly local: LocalSystem; readonly prometheus: RunningPrometheus | null }> {
   const verbose = opts.verbose ?? true;
   const started = iso();
-  const traceFile = join(dir, opts.runId === undefined ? "traces.jsonl" : `traces-${opts.runId}.jsonl`);
+  // A sweep names each system's files after its grid point (none when only the load varies).
+  const suffix = opts.runId === undefined || opts.runId === "" ? "" : `-${opts.runId}`;
+  const traceFile = join(dir, `traces${suffix}.jsonl`);
   say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
   const local = await startLocalSystem(spec, { dir, workers: opts.workers, traceFile, faults: opts.faults });
   const ready = iso();
@@ -80,7 +96,7 @@ export async function startSystem(
   }
   const prometheus = typeof prom === "string" ? null : prom;
   writeFileSync(
-    join(dir, opts.runId === undefined ? "system.json" : `system-${opts.runId}.json`),
+    join(dir, `system${suffix}.json`),
     `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
   );
   say(
@@ -156,7 +172,11 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
   });
   const target = grpcTarget(sut.address);
   const abort = new AbortController();
-  void o.interrupted?.then(() => abort.abort());
+  let interruptedBy: string | null = null;
+  void o.interrupted?.then((sig) => {
+    interruptedBy = sig;
+    abort.abort();
+  });
   try {
     say(
       verbose,
@@ -185,7 +205,10 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
         extra: sut.extra,
         phases: sut.phases,
       }),
-      o.interrupted,
+      // The aborted load stops sending at once and stores what it measured; give up only if that hangs.
+      o.interrupted?.then(
+        (sig) => new Promise<string>((r) => setTimeout(() => r(sig), INTERRUPT_GRACE_MS).unref()),
+      ),
       async () => {
         abort.abort();
         target.close();
@@ -194,7 +217,15 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
     );
     target.close();
     await sut.stop();
-    writeExperiment(o.dir, { ...meta, endedAt: iso() });
+    const signal: string | null = interruptedBy;
+    const notes =
+      signal === null
+        ? meta.notes
+        : [
+            ...meta.notes,
+            `Interrupted by ${signal} during the load: the run holds what was measured until then.`,
+          ];
+    writeExperiment(o.dir, { ...meta, endedAt: iso(), notes });
     writeSummaries(o.dir, readRuns(o.dir));
     const report = writeReport(o.dir);
     if (verbose) {
@@ -204,6 +235,7 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
           `${summaryText(summary)}\nresults: ${o.dir}\nreport:  ${report}\n`,
       );
     }
+    if (signal !== null) throw new Interrupted(signal, o.dir);
     return summary;
   } finally {
     target.close();

@@ -14,6 +14,7 @@ import { runSweep, type SystemProvider, type SystemUnderTest } from "../../loadg
 import { startSystem } from "../../local/run";
 import { LocalStartError } from "../../local/system";
 import { UsageError } from "../errors";
+import { signals } from "../signals";
 
 interface LoadFlags {
   readonly target?: string;
@@ -114,6 +115,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
         };
         writeExperiment(dir, meta);
         const client = grpcTarget(target);
+        // Ctrl-C stops sending; what was measured until then is stored and reported as usual.
+        const sig = signals();
+        const abort = new AbortController();
+        let interruptedBy: string | null = null;
+        void sig.interrupted.then((s) => {
+          interruptedBy = s;
+          abort.abort();
+        });
         try {
           const { summary } = await measureAndStore({
             dir,
@@ -131,23 +140,35 @@ export function register(program: Command, setExit: (code: number) => void): voi
               maxInFlight,
               deadlineMs,
               baselineRequests,
+              signal: abort.signal,
               onProgress: stderrProgress("[load]"),
             },
             params: { arrival, rate, seed },
             config: null,
             provenance: prov,
           });
-          writeExperiment(dir, { ...meta, endedAt: iso() });
+          const signal: string | null = interruptedBy;
+          const notes = signal === null ? meta.notes : [...meta.notes, interruptedNote(signal)];
+          writeExperiment(dir, { ...meta, endedAt: iso(), notes });
           writeSummaries(dir, readRuns(dir));
           process.stdout.write(`${summaryText(summary)}\nresults: ${dir}\nreport:  ${writeReport(dir)}\n`);
+          if (signal !== null) {
+            process.stderr.write(`slop: interrupted by ${signal}; the run until then is in ${dir}\n`);
+            setExit(130);
+          }
         } finally {
           client.close();
+          sig.dispose();
         }
       } catch (err) {
         if (err instanceof FlagError || err instanceof LocalStartError) throw new UsageError(err.message);
         throw err;
       }
     });
+}
+
+function interruptedNote(signal: string): string {
+  return `Interrupted by ${signal}: the results hold what was measured until then.`;
 }
 
 async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void): Promise<void> {
@@ -185,9 +206,20 @@ async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void):
     current.sut = sut;
     return { ...sut, stop: () => sut.stop().finally(() => (current.sut = null)) };
   };
+  // The runs that finished are on disk already: summarise and report them before exiting.
   const onSignal = (sig: NodeJS.Signals): void => {
     process.stderr.write(`slop: interrupted by ${sig}; stopping the running system\n`);
-    void (current.sut?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    void (current.sut?.stop() ?? Promise.resolve())
+      .then(() => {
+        writeExperiment(dir, { ...meta, endedAt: iso(), notes: [...meta.notes, interruptedNote(sig)] });
+        const runs = readRuns(dir);
+        writeSummaries(dir, runs);
+        process.stderr.write(
+          `slop: ${runs.length} finished run${runs.length === 1 ? "" : "s"} kept; report: ${writeReport(dir)}\n`,
+        );
+      })
+      .catch((err: unknown) => process.stderr.write(`slop: could not write the summaries: ${String(err)}\n`))
+      .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

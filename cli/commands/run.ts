@@ -4,6 +4,7 @@ import { generate } from "../../core/spec";
 import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
 import { Interrupted, runLocal, startSystem } from "../../local/run";
 import { LocalStartError } from "../../local/system";
+import { signals } from "../signals";
 import { UsageError } from "../errors";
 import { addGenerationOptions, loadConfig, type GenerationOptions } from "../input";
 
@@ -29,22 +30,6 @@ Examples:
   $ slop run --local --seed 7 --services 20 --rps 10 --duration 60 --arrival uniform
   $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
 `;
-
-/** Resolves with the signal name on the first SIGINT/SIGTERM; `dispose` removes the handlers. */
-function signals(): { interrupted: Promise<string>; dispose: () => void } {
-  let dispose = (): void => undefined;
-  const interrupted = new Promise<string>((resolve) => {
-    const onInt = (): void => resolve("SIGINT");
-    const onTerm = (): void => resolve("SIGTERM");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    dispose = () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
-  });
-  return { interrupted, dispose };
-}
 
 function requireLocal(cmd: string, flags: LocalFlags): void {
   if (!flags.local) {

@@ -7,6 +7,7 @@
 import { existsSync, writeFileSync } from "fs";
 import { isAbsolute, join } from "path";
 import { cdf } from "../histogram";
+import { runNote } from "../experiment";
 import { readExperiment, readRuns, type ExperimentMetadata, type StoredRun } from "../results";
 import { escapeXml, lineChart, colourOf, type Series } from "./svg";
 import { readSpans, summariseTraces, type TraceSummary } from "./traces";
@@ -185,7 +186,7 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       String(s.sent),
       String(s.errors),
       String(s.dropped),
-      `${num(s.successRate * 100, 2)}%${s.stoppedEarly ? " (stopped early)" : ""}`,
+      `${num(s.successRate * 100, 2)}%${runNote(s)}`,
       num(s.p50Ms),
       num(s.p99Ms),
       num(s.p999Ms),

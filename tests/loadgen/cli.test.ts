@@ -56,6 +56,34 @@ describe("slop load", () => {
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<svg");
   });
 
+  it("Ctrl-C stops the load, keeps the run so far and exits 130", async () => {
+    const out = join(dir, "interrupted");
+    const running = run([
+      "load",
+      "--target",
+      server.address,
+      "--rps",
+      "100",
+      "--duration",
+      "30",
+      "--warmup",
+      "0",
+      "--out",
+      out,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    process.emit("SIGINT");
+    const r = await running;
+    expect(r.code).toBe(130);
+    expect(r.err).toContain(`slop: interrupted by SIGINT; the run until then is in ${out}`);
+    expect(r.out).toMatch(/success 100\.00% \(interrupted\)/);
+    const [stored] = readRuns(out);
+    expect(stored!.summary.interrupted).toBe(true);
+    expect(stored!.summary.ok).toBeGreaterThan(50);
+    expect(stored!.summary.sent).toBeLessThan(stored!.summary.scheduled / 5);
+    expect(process.listenerCount("SIGINT")).toBe(0);
+  });
+
   it("runs a sweep file against an external target", async () => {
     const file = join(dir, "sweep.yaml");
     writeFileSync(

@@ -62,6 +62,49 @@ describe("open-loop load generator", () => {
     expect(r.sendLag.maxValue / 1000).toBeGreaterThan(250);
   });
 
+  it("an aborted run stops sending, reports what completed and ignores later completions", async () => {
+    // Every call takes 200 ms, so requests are in flight when the run is aborted at 600 ms.
+    server = await startTestServer(() => 200);
+    const target = grpcTarget(server.address);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 600);
+    const r = await runLoad(target, {
+      rate: 50,
+      arrival: "uniform",
+      seed: "1",
+      durationMs: 5000,
+      baselineRequests: 0,
+      signal: abort.signal,
+    });
+    const counted = JSON.stringify(r.statusCounts);
+    expect(r.interrupted).toBe(true);
+    expect(r.stoppedEarly).toBe(false);
+    expect(r.sent).toBeGreaterThan(20);
+    expect(r.sent).toBeLessThan(r.scheduled / 2);
+    expect(r.completed).toBeGreaterThan(0);
+    expect(r.completed).toBeLessThan(r.sent); // the ones in flight are not counted
+    expect(r.ok).toBe(r.completed);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the in-flight calls finish now
+    target.close();
+    expect(JSON.stringify(r.statusCounts)).toBe(counted);
+    expect(Object.values(r.statusCounts).reduce((a, b) => a + b, 0)).toBe(r.completed);
+  });
+
+  it("a run that is not aborted is not marked interrupted", async () => {
+    server = await startTestServer();
+    const target = grpcTarget(server.address);
+    const r = await runLoad(target, {
+      rate: 100,
+      arrival: "uniform",
+      seed: "1",
+      count: 20,
+      baselineRequests: 0,
+    });
+    target.close();
+    expect(r.interrupted).toBe(false);
+    expect(r.sent).toBe(20);
+  });
+
   it("drops due requests above the in-flight cap and counts them", async () => {
     server = await startTestServer(() => 400);
     const target = grpcTarget(server.address);

@@ -1,5 +1,5 @@
 import { spawn } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseConfig } from "../../core/config";
@@ -61,7 +61,7 @@ describe("slop run --local", () => {
     for (const s of system.services) expect(await isListening(s.grpcPort)).toBe(false);
   });
 
-  it("SIGINT during load stops every process and frees every port", async () => {
+  it("SIGINT during load stops every process, frees every port and keeps the run so far", async () => {
     const dir = tmp();
     const child = spawn(
       process.execPath,
@@ -85,19 +85,62 @@ describe("slop run --local", () => {
     let err = "";
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    expect(await eventually(() => err.includes("load: "), 60000)).toBe(true);
+    // Past the 3 s warm-up, so some measured requests are done.
+    expect(await eventually(() => err.includes("[load] t=6s"), 60000)).toBe(true);
     const system = JSON.parse(readFileSync(join(dir, "system.json"), "utf8")) as SystemFile;
     const pids = [...system.pids, ...(system.prometheus ? [system.prometheus.pid] : [])];
     expect(pids.every(alive)).toBe(true);
     expect(await isListening(system.services[0]!.grpcPort)).toBe(true);
     child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(err).toMatch(/interrupted by SIGINT/);
+    expect(err).toContain(
+      `interrupted by SIGINT; every started process was stopped; the run until then is in ${dir}`,
+    );
     expect(await eventually(() => pids.every((p) => !alive(p)), 5000)).toBe(true);
     for (const s of system.services) {
       expect(await isListening(s.grpcPort)).toBe(false);
       expect(await isListening(s.metricsPort)).toBe(false);
     }
+    // The measured part of the run is stored, summarised and reported.
+    const [run] = readRuns(dir);
+    expect(run!.summary.interrupted).toBe(true);
+    expect(run!.summary.ok).toBeGreaterThan(0);
+    expect(run!.summary.sent).toBeLessThan(run!.summary.scheduled);
+    expect(readFileSync(join(dir, "summary.csv"), "utf8")).toContain("interrupted");
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("(interrupted)");
+    const meta = readExperiment(dir);
+    expect(meta.endedAt).not.toBeNull();
+    expect(meta.notes.join(" ")).toMatch(/Interrupted by SIGINT during the load/);
+  });
+
+  it("SIGINT during a sweep stops the running system and summarises the finished runs", async () => {
+    const dir = tmp();
+    const sweep = join(dir, "sweep.yaml");
+    writeFileSync(
+      sweep,
+      "name: tiny\nbase:\n  services: 3\nload:\n  durationS: 4\n  warmupS: 0.5\n  baselineRequests: 2\ngrid:\n  rate: [5, 10, 20]\n",
+    );
+    const out = join(dir, "out");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "cli-entry.ts"), "load", "--sweep", sweep, "--out", out],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    // The system serves all three rates; interrupt during the second run.
+    expect(await eventually(() => existsSync(join(out, "runs", "001", "summary.json")), 60000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const system = JSON.parse(readFileSync(join(out, "system.json"), "utf8")) as SystemFile;
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(err).toContain("slop: 1 finished run kept; report: ");
+    expect(await eventually(() => system.pids.every((p) => !alive(p)), 5000)).toBe(true);
+    expect(readRuns(out).map((r) => r.metadata.id)).toEqual(["001"]);
+    expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(2);
+    expect(existsSync(join(out, "report.html"))).toBe(true);
+    expect(readExperiment(out).notes.join(" ")).toMatch(/Interrupted by SIGINT/);
   });
 
   it("a service that fails to start gives an error naming it and a clean teardown", async () => {
