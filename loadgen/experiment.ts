@@ -47,6 +47,26 @@ export async function measureAndStore(req: RunRequest): Promise<{ result: LoadRe
   return { result, summary };
 }
 
+/** Aborts when `interrupted` resolves (Ctrl-C) and remembers the signal's name. */
+export function abortOn(interrupted: Promise<string> | undefined): {
+  readonly signal: AbortSignal;
+  /** The signal that interrupted the run, or null. */
+  readonly by: () => string | null;
+} {
+  const abort = new AbortController();
+  let by: string | null = null;
+  void interrupted?.then((s) => {
+    by = s;
+    abort.abort();
+  });
+  return { signal: abort.signal, by: () => by };
+}
+
+/** The experiment note of an interrupted run. */
+export function interruptedNote(signal: string): string {
+  return `Interrupted by ${signal}: the results hold what was measured until then.`;
+}
+
 /** " (stopped early)" or " (interrupted)" after the success rate, or nothing. */
 export function runNote(s: Pick<RunSummary, "stoppedEarly" | "interrupted">): string {
   if (s.interrupted) return " (interrupted)";

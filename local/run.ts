@@ -9,7 +9,7 @@ import { join, relative } from "path";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { generate } from "../core/spec";
 import { grpcTarget } from "../loadgen/client";
-import { measureAndStore, summaryText } from "../loadgen/experiment";
+import { abortOn, interruptedNote, measureAndStore, summaryText } from "../loadgen/experiment";
 import type { LoadOptions } from "../loadgen/generator";
 import { provenance } from "../loadgen/metadata";
 import { stderrProgress } from "../loadgen/progress";
@@ -171,12 +171,7 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
     await sutP.then((s) => s.stop()).catch(() => undefined);
   });
   const target = grpcTarget(sut.address);
-  const abort = new AbortController();
-  let interruptedBy: string | null = null;
-  void o.interrupted?.then((sig) => {
-    interruptedBy = sig;
-    abort.abort();
-  });
+  const abort = abortOn(o.interrupted);
   try {
     say(
       verbose,
@@ -210,21 +205,14 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
         (sig) => new Promise<string>((r) => setTimeout(() => r(sig), INTERRUPT_GRACE_MS).unref()),
       ),
       async () => {
-        abort.abort();
         target.close();
         await sut.stop();
       },
     );
     target.close();
     await sut.stop();
-    const signal: string | null = interruptedBy;
-    const notes =
-      signal === null
-        ? meta.notes
-        : [
-            ...meta.notes,
-            `Interrupted by ${signal} during the load: the run holds what was measured until then.`,
-          ];
+    const signal = abort.by();
+    const notes = signal === null ? meta.notes : [...meta.notes, interruptedNote(signal)];
     writeExperiment(o.dir, { ...meta, endedAt: iso(), notes });
     writeSummaries(o.dir, readRuns(o.dir));
     const report = writeReport(o.dir);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { ConfigError } from "../../core/config";
 import { generate } from "../../core/spec";
 import { grpcTarget } from "../../loadgen/client";
-import { measureAndStore, summaryText } from "../../loadgen/experiment";
+import { abortOn, interruptedNote, measureAndStore, summaryText } from "../../loadgen/experiment";
 import { provenance } from "../../loadgen/metadata";
 import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
 import { stderrProgress } from "../../loadgen/progress";
@@ -117,12 +117,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const client = grpcTarget(target);
         // Ctrl-C stops sending; what was measured until then is stored and reported as usual.
         const sig = signals();
-        const abort = new AbortController();
-        let interruptedBy: string | null = null;
-        void sig.interrupted.then((s) => {
-          interruptedBy = s;
-          abort.abort();
-        });
+        const abort = abortOn(sig.interrupted);
         try {
           const { summary } = await measureAndStore({
             dir,
@@ -147,7 +142,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
             config: null,
             provenance: prov,
           });
-          const signal: string | null = interruptedBy;
+          const signal = abort.by();
           const notes = signal === null ? meta.notes : [...meta.notes, interruptedNote(signal)];
           writeExperiment(dir, { ...meta, endedAt: iso(), notes });
           writeSummaries(dir, readRuns(dir));
@@ -165,10 +160,6 @@ export function register(program: Command, setExit: (code: number) => void): voi
         throw err;
       }
     });
-}
-
-function interruptedNote(signal: string): string {
-  return `Interrupted by ${signal}: the results hold what was measured until then.`;
 }
 
 async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void): Promise<void> {
