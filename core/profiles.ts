@@ -4,6 +4,7 @@
  * field, so changing one range never shifts the others.
  */
 import { cpuQuantity, memoryQuantity } from "./quantity";
+import { sortedRecord } from "./k8s/canonical";
 import { stream } from "./rng";
 import type { OpCosts, Range, ServiceClass, ServiceHpa, ServiceSpec, SlopConfig } from "./types";
 
@@ -15,12 +16,6 @@ export type ServiceProfile = Pick<
 
 export const CLASS_ANNOTATION = "slop.dev/class";
 export const ID_ANNOTATION = "slop.dev/service-id";
-
-function sortedRecord(entries: Iterable<[string, string]>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
-  return out;
-}
 
 export function serviceProfile(config: SlopConfig, id: string, klass: ServiceClass): ServiceProfile {
   const c = config.classes[klass];
@@ -68,17 +63,13 @@ export function serviceProfile(config: SlopConfig, id: string, klass: ServiceCla
     },
     hpa,
     nodePool: pool?.name ?? null,
-    nodeSelector: sortedRecord(Object.entries(pool?.labels ?? {})),
+    nodeSelector: sortedRecord(pool?.labels ?? {}),
     tolerations: (pool?.taints ?? []).map((t) => ({
       key: t.key,
       operator: "Equal",
       value: t.value,
       effect: t.effect,
     })),
-    annotations: sortedRecord([
-      ...Object.entries(config.annotations),
-      [CLASS_ANNOTATION, klass],
-      [ID_ANNOTATION, id],
-    ]),
+    annotations: sortedRecord({ ...config.annotations, [CLASS_ANNOTATION]: klass, [ID_ANNOTATION]: id }),
   };
 }

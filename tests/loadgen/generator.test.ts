@@ -1,5 +1,5 @@
 import { grpcTarget } from "../../loadgen/client";
-import { runLoad } from "../../loadgen/generator";
+import { runLoad, type LoadOptions, type LoadResult } from "../../loadgen/generator";
 import { startTestServer, startTestServerProcess, type TestServer } from "./server";
 
 // These tests send at real rates: on a shared, oversubscribed machine another process can steal the
@@ -13,17 +13,25 @@ describe("open-loop load generator", () => {
     server = undefined;
   });
 
+  /** One load run against the current server, on a client of its own. */
+  async function loadServer(opts: LoadOptions): Promise<LoadResult> {
+    const target = grpcTarget((server as TestServer).address);
+    try {
+      return await runLoad(target, opts);
+    } finally {
+      target.close();
+    }
+  }
+
   it("achieves 1,000 rps within 2% against a trivial server, all OK", async () => {
     server = await startTestServerProcess();
-    const target = grpcTarget(server.address);
-    const r = await runLoad(target, {
+    const r = await loadServer({
       rate: 1000,
       arrival: "uniform",
       seed: "1",
       durationMs: 3000,
       warmupMs: 500,
     });
-    target.close();
     expect(Math.abs(r.achievedRate - 1000) / 1000).toBeLessThan(0.02);
     expect(r.sent).toBe(r.scheduled);
     expect(r.ok).toBe(r.sent);
@@ -44,15 +52,13 @@ describe("open-loop load generator", () => {
       }
       return 0;
     });
-    const target = grpcTarget(server.address);
-    const r = await runLoad(target, {
+    const r = await loadServer({
       rate: 200,
       arrival: "uniform",
       seed: "1",
       durationMs: 1500,
       baselineRequests: 0,
     });
-    target.close();
     const p99 = r.latency.getValueAtPercentile(99) / 1000;
     const serviceP99 = r.service.getValueAtPercentile(99) / 1000;
     expect(r.ok).toBe(r.sent);
@@ -92,23 +98,20 @@ describe("open-loop load generator", () => {
 
   it("a run that is not aborted is not marked interrupted", async () => {
     server = await startTestServer();
-    const target = grpcTarget(server.address);
-    const r = await runLoad(target, {
+    const r = await loadServer({
       rate: 100,
       arrival: "uniform",
       seed: "1",
       count: 20,
       baselineRequests: 0,
     });
-    target.close();
     expect(r.interrupted).toBe(false);
     expect(r.sent).toBe(20);
   });
 
   it("drops due requests above the in-flight cap and counts them", async () => {
     server = await startTestServer(() => 400);
-    const target = grpcTarget(server.address);
-    const r = await runLoad(target, {
+    const r = await loadServer({
       rate: 200,
       arrival: "uniform",
       seed: "1",
@@ -116,7 +119,6 @@ describe("open-loop load generator", () => {
       maxInFlight: 10,
       baselineRequests: 0,
     });
-    target.close();
     // 60 sends over 300 ms while each takes 400 ms: only the first 10 go out.
     expect(r.sent).toBe(10);
     expect(r.dropped).toBe(50);
@@ -130,8 +132,7 @@ describe("open-loop load generator", () => {
       (n) => (n % 10 === 9 ? 2000 : 0),
       (n) => (n % 10 === 3 ? 14 : 0),
     );
-    const target = grpcTarget(server.address);
-    const r = await runLoad(target, {
+    const r = await loadServer({
       rate: 100,
       arrival: "poisson",
       seed: "s",
@@ -139,7 +140,6 @@ describe("open-loop load generator", () => {
       deadlineMs: 500,
       baselineRequests: 0,
     });
-    target.close();
     expect(r.statusCounts).toEqual({ "0": 80, "4": 10, "14": 10 });
     expect(r.successRate).toBeCloseTo(0.8, 9);
   });
