@@ -8,6 +8,7 @@ import { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, type ProfileName } from "./re
 import { SERVICE_CLASSES } from "./types";
 import type {
   CallShape,
+  TopologyShape,
   GrammarLimits,
   HpaPolicy,
   NodePool,
@@ -83,6 +84,7 @@ const BASE_CONFIG: SlopConfig = {
   seed: "42",
   services: 20,
   attachment: 2,
+  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
   calls: {
@@ -92,6 +94,7 @@ const BASE_CONFIG: SlopConfig = {
     aggregatorShare: 0,
     aggregatorAttachment: 2,
     gatewayProbability: { min: 1, max: 1 },
+    gatewayCompanion: 0,
   },
   classes: {
     gateway: klass({
@@ -444,6 +447,15 @@ function seed(v: unknown): string {
   throw new ConfigError("seed", v, "an integer or a non-empty string (<= 256 chars, no surrounding spaces)");
 }
 
+function topology(key: string, v: unknown): TopologyShape {
+  const o = object(key, v, ["attractiveness", "stratifiedClasses", "cacheCallsDb"]);
+  return {
+    attractiveness: int(`${key}.attractiveness`, o.attractiveness, 1, 1000),
+    stratifiedClasses: bool(`${key}.stratifiedClasses`, o.stratifiedClasses),
+    cacheCallsDb: num(`${key}.cacheCallsDb`, o.cacheCallsDb, 0, 1),
+  };
+}
+
 function calls(key: string, v: unknown): CallShape {
   const o = object(key, v, [
     "remoteProbability",
@@ -452,6 +464,7 @@ function calls(key: string, v: unknown): CallShape {
     "aggregatorShare",
     "aggregatorAttachment",
     "gatewayProbability",
+    "gatewayCompanion",
   ]);
   // Printed as `B?p` with three decimals, so a probability below 1 is at most 0.999.
   const prob = (k: string): Range => range(`${key}.${k}`, o[k], 0.001, 1, false);
@@ -462,6 +475,7 @@ function calls(key: string, v: unknown): CallShape {
     aggregatorShare: num(`${key}.aggregatorShare`, o.aggregatorShare, 0, 1),
     aggregatorAttachment: int(`${key}.aggregatorAttachment`, o.aggregatorAttachment, 1, 64),
     gatewayProbability: prob("gatewayProbability"),
+    gatewayCompanion: num(`${key}.gatewayCompanion`, o.gatewayCompanion, 0, 1),
   };
 }
 
@@ -471,6 +485,7 @@ export const CONFIG_KEYS = [
   "seed",
   "services",
   "attachment",
+  "topology",
   "pathsPerService",
   "grammar",
   "calls",
@@ -493,6 +508,7 @@ function validateConfig(v: unknown): SlopConfig {
     seed: seedValue,
     services: int("services", o.services, 1, 100_000),
     attachment: int("attachment", o.attachment, 1, 10),
+    topology: topology("topology", o.topology),
     pathsPerService: range("pathsPerService", o.pathsPerService, 1, 32, true),
     grammar: grammar("grammar", o.grammar),
     calls: calls("calls", o.calls),

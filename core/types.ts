@@ -114,6 +114,21 @@ export interface CallShape {
   readonly aggregatorAttachment: number;
   /** Per-route probability that the gateway calls the route's service; 1 = always. */
   readonly gatewayProbability: Range;
+  /**
+   * Chance that a gateway route also calls a companion: an older leaf (a cache, a database) it
+   * reads next to its own service. Used when `remoteProbability` is 0.
+   */
+  readonly gatewayCompanion: number;
+}
+
+/** Knobs of the call graph beyond the Barabási–Albert attachment (core/graph.ts). */
+export interface TopologyShape {
+  /** Initial attractiveness A: callees are picked by weight A + in-degree (1 = classic BA). */
+  readonly attractiveness: number;
+  /** Classes from a low-discrepancy sequence (shares hold in every prefix) instead of independent draws. */
+  readonly stratifiedClasses: boolean;
+  /** Share of caches that call one db (read-through); the others are leaves. 1 = every cache. */
+  readonly cacheCallsDb: number;
 }
 
 export interface SlopConfig {
@@ -125,6 +140,7 @@ export interface SlopConfig {
   readonly services: number;
   /** Barabási–Albert attachment: how many older services a new service calls. */
   readonly attachment: number;
+  readonly topology: TopologyShape;
   readonly pathsPerService: Range;
   readonly grammar: GrammarLimits;
   readonly calls: CallShape;
