@@ -178,6 +178,23 @@ export interface FaultConfig {
   readonly latency: { readonly distribution: "fixed" | "uniform" | "exponential"; readonly ms: number };
   /** Exit non-zero at start-up. */
   readonly failStartup: boolean;
+  // Incident knobs (core/incidents); absent means off.
+  /** Accept requests and never answer them (callers hit their deadlines). */
+  readonly hang?: boolean;
+  /** Multiplier of the `cpu` op cost (CPU saturation or throttling). */
+  readonly cpuFactor?: number;
+  /** Added delay per `disk` and `io` op (slow disk). */
+  readonly ioDelayMs?: number;
+  /** Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). */
+  readonly leak?: { readonly mibPerSec: number; readonly limitMiB: number };
+  /** Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop). */
+  readonly crash?: { readonly afterMs: number; readonly times: number };
+  /** In-flight slots held forever (leaked), so only maxInFlight - heldInFlight are usable. */
+  readonly heldInFlight?: number;
+  /** Per-callee faults: a deadline far too low, or a partition (calls are dropped until the deadline). */
+  readonly callees?: Readonly<
+    Record<string, { readonly deadlineMs?: number; readonly partitioned?: boolean }>
+  >;
 }
 
 /**
