@@ -3,7 +3,18 @@
  * SystemSpec, and the per-service runtime configuration that `expand()` writes into a ConfigMap
  * and `slop serve` reads. Pure data: JSON-serialisable, no classes, no Pulumi.
  */
-import type { LocalOp } from "./grammar/ast";
+import type { Static } from "@sinclair/typebox";
+import type {
+  GrammarLimitsSchema,
+  HpaPolicySchema,
+  NodePoolSchema,
+  OpCostRangesSchema,
+  ServiceClassConfigSchema,
+  SlopConfigSchema,
+  TaintEffectSchema,
+  TaintSchema,
+} from "./config";
+import type { DeepReadonly } from "./schema";
 
 export const API_VERSION = "slop.dev/v1alpha1" as const;
 
@@ -11,6 +22,7 @@ export const API_VERSION = "slop.dev/v1alpha1" as const;
 export const SERVICE_CLASSES = ["gateway", "stateless", "cache", "db"] as const;
 export type ServiceClass = (typeof SERVICE_CLASSES)[number];
 
+/** `{min, max}` with min <= max. */
 export interface Range {
   readonly min: number;
   readonly max: number;
@@ -30,92 +42,17 @@ export interface OpCosts {
   readonly netKiB: number;
 }
 
-export interface OpCostRanges {
-  readonly cpuMs: Range;
-  readonly memMiB: Range;
-  readonly diskKiB: Range;
-  readonly ioOps: Range;
-  readonly netKiB: Range;
-}
-
-export interface HpaPolicy {
-  readonly enabled: boolean;
-  /** maxReplicas = minReplicas * this factor (rounded up), at least minReplicas + 1. */
-  readonly maxFactor: number;
-  /** Target average CPU utilisation in percent of the request. */
-  readonly targetCPU: Range;
-}
-
-export interface ServiceClassConfig {
-  /** Relative weight among non-gateway services (ignored for the gateway). */
-  readonly share: number;
-  readonly opCost: OpCostRanges;
-  readonly replicas: Range;
-  /** CPU request in millicores. */
-  readonly cpuRequestMillis: Range;
-  /** Memory request in MiB. */
-  readonly memoryRequestMiB: Range;
-  /** limit = request * ratio, ratio >= 1. */
-  readonly cpuLimitRatio: Range;
-  readonly memoryLimitRatio: Range;
-  readonly hpa: HpaPolicy;
-  /** Name of a node pool, or null for no pinning. */
-  readonly nodePool: string | null;
-  /** Weights of local ops in this class's paths (0 = never). */
-  readonly opWeights: Readonly<Record<LocalOp, number>>;
-}
-
-export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-
-export interface Taint {
-  readonly key: string;
-  readonly value: string;
-  readonly effect: TaintEffect;
-}
-
-export interface NodePool {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly taints: readonly Taint[];
-  /** Node count and machine size, used by the cloud cluster components. */
-  readonly nodes: number;
-  readonly size: string;
-}
-
-export interface GrammarLimits {
-  /** Maximum nesting depth of groups (0 = flat lists only). */
-  readonly maxDepth: number;
-  /** Maximum leaf ops in one path. */
-  readonly maxOps: number;
-  /** Probability that a generated expression gets a repeat count (0 disables). */
-  readonly repeatProbability: number;
-  /** Largest generated repeat count (2..99). */
-  readonly maxRepeat: number;
-  /** Probability that a generated remote call is optional (`AB?0.5`); 0 disables. */
-  readonly optionalCallProbability: number;
-}
-
-export interface SlopConfig {
-  /** Integer or string; normalised to a string in the spec. */
-  readonly seed: string;
-  /** Number of services including the gateway. */
-  readonly services: number;
-  /** Barabási–Albert attachment: how many older services a new service calls. */
-  readonly attachment: number;
-  readonly pathsPerService: Range;
-  readonly grammar: GrammarLimits;
-  readonly classes: Readonly<Record<ServiceClass, ServiceClassConfig>>;
-  readonly nodePools: readonly NodePool[];
-  readonly namespace: string;
-  readonly image: string;
-  readonly imagePullSecrets: readonly string[];
-  /** Extra annotations on every generated pod template. */
-  readonly annotations: Readonly<Record<string, string>>;
-  /** In-flight request limit per service instance (RESOURCE_EXHAUSTED above it). */
-  readonly maxInFlight: number;
-  /** Default per-request deadline at the gateway, in milliseconds. */
-  readonly requestTimeoutMs: number;
-}
+// The configuration types are derived from their schemas in config.ts (the one definition; the
+// comments on each key are there).
+export type OpCostRanges = DeepReadonly<Static<typeof OpCostRangesSchema>>;
+export type HpaPolicy = DeepReadonly<Static<typeof HpaPolicySchema>>;
+export type ServiceClassConfig = DeepReadonly<Static<typeof ServiceClassConfigSchema>>;
+export type TaintEffect = Static<typeof TaintEffectSchema>;
+export type Taint = DeepReadonly<Static<typeof TaintSchema>>;
+export type NodePool = DeepReadonly<Static<typeof NodePoolSchema>>;
+export type GrammarLimits = DeepReadonly<Static<typeof GrammarLimitsSchema>>;
+/** The validated configuration; parseConfig normalises the seed to a string. */
+export type SlopConfig = DeepReadonly<Omit<Static<typeof SlopConfigSchema>, "seed"> & { seed: string }>;
 
 export interface Toleration {
   readonly key: string;
