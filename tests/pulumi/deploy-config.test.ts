@@ -1,5 +1,5 @@
 import { ConfigError, DEFAULT_CONFIG } from "../../core/config";
-import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../core/deploy-config";
+import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../components/config";
 
 const err = (f: () => unknown): ConfigError => {
   try {
@@ -119,7 +119,7 @@ describe("collectRaw", () => {
 
 describe("stackRawConfig", () => {
   it("layers the stack's values over the project's declarations, slop: keys only", async () => {
-    const { stackRawConfig } = await import("../../core/deploy-config");
+    const { stackRawConfig } = await import("../../components/config");
     const project = {
       "slop:services": { description: "n", value: 20 },
       "slop:image": { description: "no value" },

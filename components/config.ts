@@ -4,9 +4,9 @@
  * build), as opposed to SlopConfig, which says WHAT is generated. Pure: no Pulumi, no fs.
  * Errors are ConfigErrors naming the key, the value and what is allowed.
  */
-import { CONFIG_KEYS, ConfigError } from "./config";
-import { DNS_LABEL_RE as DNS_LABEL } from "./names";
-import type { NodePool, SlopConfig, TaintEffect } from "./types";
+import { CONFIG_KEYS, ConfigError } from "../core/config";
+import { DNS_LABEL_RE as DNS_LABEL } from "../core/names";
+import type { NodePool, SlopConfig, TaintEffect } from "../core/types";
 
 export const CLUSTER_PROVIDERS = ["kubeconfig", "digitalocean", "aws"] as const;
 export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
