@@ -5,6 +5,7 @@
  * disagree. The implementations are keyed by the same op names in runtime/ops/index.ts. Adding a
  * local op: a row here, LOCAL_OPS in grammar/ast.ts, and its implementation.
  */
+import { Type, type TNumber } from "@sinclair/typebox";
 import type { LocalOp } from "./grammar/ast";
 
 export interface OpRow {
@@ -37,3 +38,18 @@ export function costRow(key: CostKey): OpRow {
   if (!row) throw new Error(`no op has the cost key ${key}`);
   return row;
 }
+
+/**
+ * The per-service op costs (SystemSpec `opCosts`, service.json `opCosts`): each in 0..its op's
+ * max, integers where the op needs them.
+ */
+export const OpCostsSchema = Type.Object(
+  Object.fromEntries(
+    COST_KEYS.map((k) => {
+      const row = costRow(k);
+      const bounds = { minimum: 0, maximum: row.max, description: row.unit };
+      return [k, row.integer ? Type.Integer(bounds) : Type.Number(bounds)];
+    }),
+  ) as Record<CostKey, TNumber>,
+  { additionalProperties: false },
+);

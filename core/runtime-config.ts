@@ -1,6 +1,76 @@
+/**
+ * ServiceRuntimeConfig, the `service.json` a service reads: its schema (the one definition; the
+ * TypeScript type in types.ts is derived from it) and `runtimeConfig()`, which builds it from a
+ * SystemSpec for `expand()` and the local runner.
+ */
+import { Type } from "@sinclair/typebox";
 import { indexOfId, isServiceId } from "./ids";
-import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT } from "./types";
+import { OpCostsSchema } from "./ops";
+import { Contract, type Allowed } from "./schema";
+import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT, SERVICE_CLASSES } from "./types";
 import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "./types";
+
+const strict = { additionalProperties: false } as const;
+const PORT = Type.Integer({ minimum: 0, maximum: 65535 });
+/** Longest path string a service accepts (the grammar bounds nesting separately). */
+export const MAX_PATH_CHARS = 65_536;
+export const SERVICE_ID = Type.String({
+  pattern: "^[A-Z]+$",
+  maxLength: 16,
+  allowed: "a service id [A-Z]+",
+} as Allowed);
+export const SERVICE_CLASS = Type.Union(SERVICE_CLASSES.map((c) => Type.Literal(c)));
+
+export const LatencyDistributionSchema = Type.Union([
+  Type.Literal("fixed"),
+  Type.Literal("uniform"),
+  Type.Literal("exponential"),
+]);
+
+export const FaultConfigSchema = Type.Object(
+  {
+    /** Fraction of requests answered with `errorCode`. */
+    errorRate: Type.Number({ minimum: 0, maximum: 1 }),
+    /** gRPC status code of injected errors (e.g. 14 UNAVAILABLE). */
+    errorCode: Type.Integer({ minimum: 1, maximum: 16 }),
+    /** Added latency per request. */
+    latency: Type.Object(
+      { distribution: LatencyDistributionSchema, ms: Type.Number({ minimum: 0, maximum: 3_600_000 }) },
+      strict,
+    ),
+    /** Exit non-zero at start-up. */
+    failStartup: Type.Boolean(),
+  },
+  strict,
+);
+
+export const ServiceRuntimeConfigSchema = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal("ServiceConfig"),
+    id: SERVICE_ID,
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    class: SERVICE_CLASS,
+    namespace: Type.String({ minLength: 1, maxLength: 253 }),
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS }), { minItems: 1 }),
+    opCosts: OpCostsSchema,
+    /** Callee id -> "host:port". */
+    callees: Type.Record(
+      Type.String({ pattern: "^[A-Z]+$" }),
+      Type.String({ pattern: "^.+:[0-9]+$", maxLength: 512, allowed: '"host:port"' } as Allowed),
+    ),
+    ports: Type.Object({ grpc: PORT, metrics: PORT }, strict),
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    requestTimeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    /** Hard limit on hop count; deeper requests are rejected. */
+    maxHops: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    faults: FaultConfigSchema,
+  },
+  { ...strict, $id: "https://k8s-slop.dev/schemas/service-config.json", title: "ServiceRuntimeConfig" },
+);
+
+/** The service.json contract. */
+export const SERVICE_CONFIG = new Contract(ServiceRuntimeConfigSchema, "service.json");
 
 export const NO_FAULTS: FaultConfig = {
   errorRate: 0,

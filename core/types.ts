@@ -14,6 +14,8 @@ import type {
   TaintEffectSchema,
   TaintSchema,
 } from "./config";
+import type { OpCostsSchema } from "./ops";
+import type { FaultConfigSchema, ServiceRuntimeConfigSchema } from "./runtime-config";
 import type { DeepReadonly } from "./schema";
 
 export const API_VERSION = "slop.dev/v1alpha1" as const;
@@ -29,18 +31,7 @@ export interface Range {
 }
 
 /** Cost of each local op for one service; drawn per service from its class's ranges. */
-export interface OpCosts {
-  /** `cpu`: busy loop of this many milliseconds. */
-  readonly cpuMs: number;
-  /** `mem`: allocate and touch this many MiB. */
-  readonly memMiB: number;
-  /** `disk`: write + fsync + read back this many KiB. */
-  readonly diskKiB: number;
-  /** `io`: this many small (4 KiB) synced writes. */
-  readonly ioOps: number;
-  /** `net`: send and receive this many KiB. */
-  readonly netKiB: number;
-}
+export type OpCosts = DeepReadonly<Static<typeof OpCostsSchema>>;
 
 // The configuration types are derived from their schemas in config.ts (the one definition; the
 // comments on each key are there).
@@ -106,39 +97,14 @@ export interface SystemSpec {
 }
 
 /** Fault knobs of one service instance (runtime). All off by default. */
-export interface FaultConfig {
-  /** Fraction of requests answered with `errorCode` (0..1). */
-  readonly errorRate: number;
-  /** gRPC status code for injected errors (e.g. 14 UNAVAILABLE). */
-  readonly errorCode: number;
-  /** Added latency per request. */
-  readonly latency: { readonly distribution: "fixed" | "uniform" | "exponential"; readonly ms: number };
-  /** Exit non-zero at start-up. */
-  readonly failStartup: boolean;
-}
+export type FaultConfig = DeepReadonly<Static<typeof FaultConfigSchema>>;
 
 /**
  * What `slop serve` reads: the file `service.json` in the ConfigMap written by `expand()`, or
- * written by the local runner with loopback addresses. Built by `runtimeConfig()` in core.
+ * written by the local runner with loopback addresses. Built by `runtimeConfig()` in core; the
+ * schema is in runtime-config.ts.
  */
-export interface ServiceRuntimeConfig {
-  readonly apiVersion: typeof API_VERSION;
-  readonly kind: "ServiceConfig";
-  readonly id: string;
-  readonly name: string;
-  readonly class: ServiceClass;
-  readonly namespace: string;
-  readonly paths: readonly string[];
-  readonly opCosts: OpCosts;
-  /** Callee id -> "host:port". */
-  readonly callees: Readonly<Record<string, string>>;
-  readonly ports: { readonly grpc: number; readonly metrics: number };
-  readonly maxInFlight: number;
-  readonly requestTimeoutMs: number;
-  /** Hard limit on hop count; deeper requests are rejected. */
-  readonly maxHops: number;
-  readonly faults: FaultConfig;
-}
+export type ServiceRuntimeConfig = DeepReadonly<Static<typeof ServiceRuntimeConfigSchema>>;
 
 export const GRPC_PORT = 50051;
 export const METRICS_PORT = 9464;
