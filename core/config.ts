@@ -7,6 +7,7 @@ import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
 import { COST_KEYS, costRow } from "./ops";
 import { DNS_LABEL_RE as DNS_LABEL } from "./names";
+import { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, type ProfileName } from "./realism/profiles";
 import { ConfigError, isPlainObject, showValue } from "./errors";
 import { coerce, Contract, define, type Allowed, type Fail } from "./schema";
 import { SERVICE_CLASSES } from "./types";
@@ -50,12 +51,22 @@ const klass = ({
   ...c,
 });
 
-export const DEFAULT_CONFIG: SlopConfig = {
+/** The defaults every profile starts from (core/realism/profiles.ts sets the rest). */
+const BASE_CONFIG: SlopConfig = {
+  profile: "stress",
   seed: "42",
   services: 20,
   attachment: 2,
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
+  calls: {
+    remoteProbability: 0.5,
+    probability: { min: 1, max: 1 },
+    repeatProbability: 0,
+    aggregatorShare: 0,
+    aggregatorAttachment: 2,
+    gatewayProbability: { min: 1, max: 1 },
+  },
   classes: {
     gateway: klass({
       share: 0,
@@ -101,10 +112,24 @@ export const DEFAULT_CONFIG: SlopConfig = {
   requestTimeoutMs: 5000,
 };
 
+/** The unvalidated defaults of a profile: the base with the profile's fragment merged over it. */
+function profileBase(name: ProfileName): unknown {
+  return deepMerge(BASE_CONFIG, { ...PROFILES[name], profile: name });
+}
+
+/** The profile a raw config and its overrides name (a flag wins over the file), checked. */
+function profileOf(base: Obj, overrides: Record<string, unknown>): ProfileName {
+  const v = overrides.profile ?? base.profile ?? DEFAULT_PROFILE;
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(v)) {
+    throw new ConfigError("profile", v, `one of ${PROFILE_NAMES.join("|")}`);
+  }
+  return v as ProfileName;
+}
+
 /**
- * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults,
- * then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values
- * are skipped) on top.
+ * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults of
+ * its profile (`profile`, default production; core/realism/profiles.ts), then `overrides` (CLI
+ * flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values are skipped) on top.
  * Objects merge by key; arrays (nodePools, imagePullSecrets, taints) replace. Numbers and
  * booleans may arrive as strings ("21", "true"). Throws ConfigError naming the first bad key.
  * Returns a fresh, fully populated config with keys in canonical order.
@@ -112,11 +137,15 @@ export const DEFAULT_CONFIG: SlopConfig = {
 export function parseConfig(raw: unknown, overrides: Record<string, unknown> = {}): SlopConfig {
   const base = raw === undefined || raw === null ? {} : raw;
   if (!isPlainObject(base)) throw new ConfigError("config", raw, "an object of config keys");
-  let merged = deepMerge(DEFAULT_CONFIG, base);
+  let merged = deepMerge(profileBase(profileOf(base, overrides)), base);
   for (const key of Object.keys(overrides).sort()) {
     if (overrides[key] === undefined) continue; // an unset flag
     merged = setDotted(merged, key, overrides[key]);
   }
+  return validateConfig(merged);
+}
+
+function validateConfig(merged: unknown): SlopConfig {
   const c = SLOP_CONFIG.parse(coerce(SlopConfigSchema, merged));
   return { ...c, seed: String(c.seed) } as SlopConfig;
 }
@@ -257,10 +286,34 @@ export const GrammarLimitsSchema = Type.Object(
   strict,
 );
 
+/** Printed as `B?p` with three decimals, so a call probability below 1 is at most 0.999. */
+const PROBABILITY = num(0.001, 1);
+
+/** How calls are placed in paths, which shapes each request's call tree (core/realism/profiles.ts). */
+export const CallShapeSchema = Type.Object(
+  {
+    /** Chance that a random grammar leaf is a remote call (0.5: the original grammar; 0: none). */
+    remoteProbability: num(0, 1),
+    /** Per-edge call probability of a placed call (`B?0.3`); 1 = always called. */
+    probability: rangeOf(PROBABILITY),
+    /** Chance that a placed call repeats (`B*3`, 2..grammar.maxRepeat times in a row). */
+    repeatProbability: num(0, 1),
+    /** Share of stateless services that are aggregators: more callees, all called in parallel. */
+    aggregatorShare: num(0, 1),
+    /** Callees of an aggregator (Barabási–Albert attachment for it). */
+    aggregatorAttachment: int(1, 64),
+    /** Per-route probability that the gateway calls the route's service; 1 = always. */
+    gatewayProbability: rangeOf(PROBABILITY),
+  },
+  strict,
+);
+
 const SEED_TEXT = "an integer or a non-empty string (<= 256 chars, no surrounding spaces)";
 
 export const SlopConfigSchema = Type.Object(
   {
+    /** The named set of defaults this config was built on (core/realism/profiles.ts). */
+    profile: Type.Union(PROFILE_NAMES.map((p) => Type.Literal(p))),
     seed: Type.Union(
       [
         Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
@@ -272,6 +325,7 @@ export const SlopConfigSchema = Type.Object(
     attachment: int(1, 10),
     pathsPerService: rangeOf(int(1, 32)),
     grammar: GrammarLimitsSchema,
+    calls: CallShapeSchema,
     classes: Type.Object(
       Object.fromEntries(SERVICE_CLASSES.map((c) => [c, ServiceClassConfigSchema])) as Record<
         ServiceClass,
@@ -314,6 +368,8 @@ function ordered(fail: Fail, key: string, r: { min: number; max: number }): void
 /** What the schema cannot state: min <= max, label keys, pool references and uniqueness, sums. */
 function refineConfig(c: SlopConfig, fail: Fail): void {
   ordered(fail, "pathsPerService", c.pathsPerService);
+  ordered(fail, "calls.probability", c.calls.probability);
+  ordered(fail, "calls.gatewayProbability", c.calls.gatewayProbability);
   const pools = c.nodePools.map((p) => p.name);
   c.nodePools.forEach((p, i) => {
     if (pools.indexOf(p.name) !== i) fail(`nodePools.${i}.name`, p.name, "unique among nodePools");
@@ -358,3 +414,6 @@ function refineConfig(c: SlopConfig, fail: Fail): void {
 export const SLOP_CONFIG = new Contract(SlopConfigSchema, "config", (c, fail) =>
   refineConfig(c as unknown as SlopConfig, fail),
 );
+
+/** The defaults of the default profile (production): what `parseConfig({})` returns. */
+export const DEFAULT_CONFIG: SlopConfig = validateConfig(profileBase(DEFAULT_PROFILE));

@@ -40,6 +40,48 @@ export const FaultConfigSchema = Type.Object(
     ),
     /** Exit non-zero at start-up. */
     failStartup: Type.Boolean(),
+    // Incident knobs (core/incidents); absent means off.
+    /** Accept requests and never answer them (callers hit their deadlines). */
+    hang: Type.Optional(Type.Boolean()),
+    /** Multiplier of the `cpu` op cost (CPU saturation or throttling). */
+    cpuFactor: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    /** Added delay per `disk` and `io` op (slow disk). */
+    ioDelayMs: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
+    /** Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). */
+    leak: Type.Optional(
+      Type.Object(
+        {
+          mibPerSec: Type.Number({ minimum: 0, maximum: 65_536 }),
+          limitMiB: Type.Number({ minimum: 1, maximum: 65_536 }),
+        },
+        strict,
+      ),
+    ),
+    /** Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop). */
+    crash: Type.Optional(
+      Type.Object(
+        {
+          afterMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+          times: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        },
+        strict,
+      ),
+    ),
+    /** In-flight slots held forever (leaked), so only maxInFlight - heldInFlight are usable. */
+    heldInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    /** Per-callee faults: a deadline far too low, or a partition (calls dropped until the deadline). */
+    callees: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: "^[A-Z]+$" }),
+        Type.Object(
+          {
+            deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
+            partitioned: Type.Optional(Type.Boolean()),
+          },
+          strict,
+        ),
+      ),
+    ),
   },
   strict,
 );

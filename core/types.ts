@@ -5,6 +5,7 @@
  */
 import type { Static } from "@sinclair/typebox";
 import type {
+  CallShapeSchema,
   GrammarLimitsSchema,
   HpaPolicySchema,
   NodePoolSchema,
@@ -42,6 +43,8 @@ export type TaintEffect = Static<typeof TaintEffectSchema>;
 export type Taint = DeepReadonly<Static<typeof TaintSchema>>;
 export type NodePool = DeepReadonly<Static<typeof NodePoolSchema>>;
 export type GrammarLimits = DeepReadonly<Static<typeof GrammarLimitsSchema>>;
+/** How calls are placed in paths (core/realism/profiles.ts). */
+export type CallShape = DeepReadonly<Static<typeof CallShapeSchema>>;
 /** The validated configuration; parseConfig normalises the seed to a string. */
 export type SlopConfig = DeepReadonly<Omit<Static<typeof SlopConfigSchema>, "seed"> & { seed: string }>;
 
