@@ -32,7 +32,11 @@ Weightings: "trace" weights each call graph by `num` (what a request sampler see
 "graph" weights each distinct call graph once; "service" gives every online service the
 same total weight (so the few huge services do not dominate).
 
-Usage: python3 scripts/realism/alibaba_dgg.py [--json]
+With --collapse-self-calls, calls from a microservice to one of its own interfaces are merged
+into the caller first (k8s-slop services never call themselves), and every statistic is
+recomputed on the result.
+
+Usage: python3 scripts/realism/alibaba_dgg.py [--json] [--collapse-self-calls]
 """
 
 from __future__ import annotations
@@ -50,6 +54,40 @@ PREFIX = "sample_data/real_call_graph_renamed"
 def service_of(node: str) -> str:
     parts = node.split("_")
     return "_".join(parts[:2]) if len(parts) > 2 else node
+
+
+def collapse_self_calls(g: dict) -> dict:
+    """The same graph with calls from a microservice to itself (another of its interfaces)
+    merged into the caller, as if they were local work: k8s-slop services do not call
+    themselves. A node reached from its own microservice joins its caller's group; the group's
+    calls to other microservices become the group's representative's calls."""
+    edges = g["edges"]
+    same = {
+        e["target"]: e["source"]
+        for e in edges
+        if e["source"] != "USER" and service_of(e["source"]) == service_of(e["target"])
+    }
+    rep: dict[str, str] = {}
+
+    def find(v: str, seen: frozenset = frozenset()) -> str:
+        if v in rep:
+            return rep[v]
+        p = same.get(v)
+        r = v if p is None or p in seen else find(p, seen | {v})
+        rep[v] = r
+        return r
+
+    merged: dict[tuple[str, str, str], int] = defaultdict(int)
+    for e in edges:
+        if e["source"] != "USER" and service_of(e["source"]) == service_of(e["target"]):
+            continue
+        merged[(find(e["source"]), e["target"], e["rpctype"])] += e["weight"]
+    return {
+        "edges": [
+            {"source": s, "target": t, "rpctype": r, "weight": w} for (s, t, r), w in merged.items()
+        ],
+        "num": g["num"],
+    }
 
 
 def analyse_graph(g: dict) -> dict:
@@ -127,8 +165,10 @@ def main() -> None:
     for sha, p in files:
         by_sha[sha].append(p)
     parsed: dict[str, dict] = {}
+    collapse = "--collapse-self-calls" in sys.argv
     for sha, data in read_blobs(repo, list(by_sha)):
-        parsed[sha] = analyse_graph(json.loads(data))
+        g = json.loads(data)
+        parsed[sha] = analyse_graph(collapse_self_calls(g) if collapse else g)
 
     per_service: dict[str, list[dict]] = defaultdict(list)
     for sha, p in files:
@@ -139,6 +179,7 @@ def main() -> None:
     graphs = sum(len(gs) for gs in per_service.values())
     res: dict = {
         "source": f"github.com/{REPO}@{head_commit(repo)}:{PREFIX}",
+        "selfCallsCollapsed": collapse,
         "onlineServices": len(per_service),
         "callGraphs": graphs,
         "traces": traces,
@@ -226,7 +267,7 @@ def main() -> None:
     if "--json" in sys.argv:
         print(json.dumps(res, indent=2, default=float))
         return
-    print(f"source {res['source']}")
+    print(f"source {res['source']}" + (" (self-calls collapsed)" if collapse else ""))
     print(f"online services {res['onlineServices']}, call graphs {graphs}, traces {traces}")
     for weighting in ("trace", "service", "graph"):
         print(f"== {weighting}-weighted")

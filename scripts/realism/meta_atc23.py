@@ -7,10 +7,13 @@ service). The per-trace files (trace-data.csv.gz, parent-data.csv.gz) are too la
 mirror, so per-request figures for Meta come from the paper's text (docs/realism.md).
 
 Definitions:
-  leaf   = a service that calls no service (num_fan_out_all == 0)
-  entry  = a service that no service calls (num_fan_in_all == 0) but that calls others
-           (services with neither fan-in nor fan-out are reported apart as "isolated")
-  middle = called by some service and calls some service
+  the same partition as core/realism/targets.ts, with "called by no service" standing in for
+  "called by no service but the gateway" (Meta's load balancers and web tier are not services):
+  entry  = no service calls it (num_fan_in_all == 0), whether or not it calls others
+  leaf   = some service calls it and it calls none (num_fan_out_all == 0)
+  middle = some service calls it and it calls some service
+  Services with neither fan-in nor fan-out ("isolated", 4% of all) are entries by this rule;
+  the shares are also printed without them.
   pathsPerService = num_endpoints (Thrift endpoints) of a service
 
 Usage: python3 scripts/realism/meta_atc23.py [--json]
@@ -38,18 +41,20 @@ def shares(services: list[dict]) -> dict:
     counts = {"entry": 0, "leaf": 0, "middle": 0, "isolated": 0}
     for s in services:
         fin, fout = int(s["num_fan_in_all"]), int(s["num_fan_out_all"])
-        if fin == 0 and fout == 0:
-            counts["isolated"] += 1
+        if fin == 0:
+            counts["entry"] += 1
+            if fout == 0:
+                counts["isolated"] += 1
         elif fout == 0:
             counts["leaf"] += 1
-        elif fin == 0:
-            counts["entry"] += 1
         else:
             counts["middle"] += 1
     connected = n - counts["isolated"]
     out = {"services": n, **{k: v for k, v in counts.items()}}
     for k in ("entry", "leaf", "middle"):
-        out[f"{k}Share"] = counts[k] / connected if connected else 0.0
+        out[f"{k}Share"] = counts[k] / n if n else 0.0
+        c = counts[k] - (counts["isolated"] if k == "entry" else 0)
+        out[f"{k}ShareConnected"] = c / connected if connected else 0.0
     out["fanOut"] = summary([(int(s["num_fan_out_all"]), 1) for s in services if int(s["num_fan_out_all"]) > 0])
     out["fanIn"] = summary([(int(s["num_fan_in_all"]), 1) for s in services if int(s["num_fan_in_all"]) > 0])
     return out
@@ -81,9 +86,10 @@ def main() -> None:
     for key in ("all", "regular"):
         r = res[key]
         print(f"== {key} services: {r['services']} (isolated {r['isolated']})")
+        print(f"  entry {r['entryShare']:.3f} leaf {r['leafShare']:.3f} middle {r['middleShare']:.3f}")
         print(
-            f"  entry {r['entryShare']:.3f} leaf {r['leafShare']:.3f} middle {r['middleShare']:.3f}"
-            " (shares of services with any dependency)"
+            f"  without isolated: entry {r['entryShareConnected']:.3f} leaf {r['leafShareConnected']:.3f}"
+            f" middle {r['middleShareConnected']:.3f}"
         )
         print(f"  fan-out (callers): {fmt(r['fanOut'])}")
         print(f"  fan-in (callees): {fmt(r['fanIn'])}")

@@ -32,17 +32,36 @@ describe("realism targets", () => {
     expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
   });
 
-  it("production percentiles of one statistic are ordered (p50 <= p90 <= p99 <= max ranges)", () => {
-    const order = ["p50", "p90", "p99", "max"];
-    for (const stat of REQUIRED) {
-      const ts = TARGETS.production
-        .filter((t) => t.stat === stat && order.includes(t.summary))
-        .sort((a, b) => order.indexOf(a.summary) - order.indexOf(b.summary));
-      for (let i = 1; i < ts.length; i++) {
-        expect([stat, ts[i - 1].min <= ts[i].min && ts[i - 1].max <= ts[i].max]).toEqual([stat, true]);
+  it.each(PROFILE_NAMES)(
+    "%s: percentile ranges of one statistic are ordered (p50, p90, p99, max)",
+    (profile) => {
+      const order = ["p50", "p90", "p99", "max"];
+      for (const stat of REQUIRED) {
+        const ts = TARGETS[profile]
+          .filter((t) => t.stat === stat && order.includes(t.summary))
+          .sort((a, b) => order.indexOf(a.summary) - order.indexOf(b.summary));
+        for (let i = 1; i < ts.length; i++) {
+          expect([stat, ts[i - 1].min <= ts[i].min && ts[i - 1].max <= ts[i].max]).toEqual([stat, true]);
+        }
       }
-    }
-  });
+    },
+  );
+
+  it.each(PROFILE_NAMES)(
+    "%s: entry, leaf and middle shares can sum to 1 (they partition the services)",
+    (profile) => {
+      const shares = ["entryShare", "leafShare", "middleShare"].map((stat) =>
+        TARGETS[profile].find((t) => t.stat === stat && t.summary === "share"),
+      );
+      expect(shares.every((t) => t !== undefined)).toBe(true);
+      const lo = shares.reduce((a, t) => a + t!.min, 0);
+      const hi = shares.reduce((a, t) => a + t!.max, 0);
+      expect([lo <= 1, hi >= 1]).toEqual([true, true]);
+      if (shares.every((t) => t!.published !== undefined)) {
+        expect(shares.reduce((a, t) => a + t!.published!, 0)).toBeCloseTo(1, 1);
+      }
+    },
+  );
 
   it("production excludes today's generator (mean 31-40 calls per request)", () => {
     const mean = TARGETS.production.find((t) => t.stat === "nodes" && t.summary === "mean");
