@@ -10,6 +10,7 @@ import { register as run } from "./commands/run";
 import { register as report } from "./commands/report";
 import { register as stats } from "./commands/stats";
 import { register as incident } from "./commands/incident";
+import { register as oracle } from "./commands/oracle";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -25,6 +26,7 @@ const COMMANDS: readonly Register[] = [
   report,
   stats,
   incident,
+  oracle,
 ];
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
