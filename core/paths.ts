@@ -227,7 +227,7 @@ function repeatedCall(config: SlopConfig, id: string, callee: string, calleeIsLe
 }
 
 /** Most distinct callees in one placed group (more callees get more paths, up to pathsPerService.max). */
-export const MAX_GROUP = 2;
+export const MAX_GROUP = 3;
 
 /**
  * Conditional placement (a `calls.probability` range below 1): the callees the grammar left out

@@ -30,8 +30,8 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
     // More callees per stateless service and a weaker preference for hubs (weight 40 + in-degree)
     // give most services a caller (entry share ~0.25) while old services still gather callers;
     // classes in their shares in every prefix, so a 20-service system has its databases too.
-    attachment: 6,
-    topology: { attractiveness: 40, stratifiedClasses: true, cacheCallsDb: 0.3 },
+    attachment: 8,
+    topology: { attractiveness: 40, stratifiedClasses: true, cacheCallsDb: 0.15 },
     pathsPerService: { min: 1, max: 5 },
     grammar: { maxDepth: 1, maxOps: 4, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
     calls: {

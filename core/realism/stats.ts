@@ -147,10 +147,12 @@ export function topologyStats(spec: SystemSpec): TopologyStats {
     }
     if (s.id === spec.gateway) continue;
     perVisit.push(s.paths.length === 0 ? 0 : expected / s.paths.length);
+    // A partition (targets.ts): entry = no caller but the gateway; leaf / middle = called, and
+    // calling nobody / others.
     const called = (callers.get(s.id) ?? 0) > 0;
     if (!called) entry++;
-    if (s.calls.length === 0) leaf++;
-    if (called && s.calls.length > 0) middle++;
+    else if (s.calls.length === 0) leaf++;
+    else middle++;
   }
   const classShares = {} as Record<ServiceClass, number>;
   for (const k of SERVICE_CLASSES) classShares[k] = spec.services.filter((s) => s.class === k).length / n;

@@ -161,13 +161,14 @@ describe("the production shape", () => {
     expect(failures).toEqual([]);
   });
 
-  it("is a subcritical branching process: below one call per visit except at a few aggregators", () => {
+  it("is a subcritical branching process: under one call per visit on average, more at a few", () => {
     for (const seed of [1, 2, 3]) {
       const spec = generate(parseConfig({ seed, services: 2000 }));
       const topo = topologyStats(spec);
-      expect(topo.callsPerVisit.mean).toBeLessThan(1);
-      expect(topo.callsPerVisit.p90).toBeLessThan(1);
-      expect(topo.callsPerVisit.max).toBeGreaterThan(1); // the aggregators: the heavy tail
+      expect(topo.callsPerVisit.mean).toBeLessThan(0.75);
+      expect(topo.callsPerVisit.p50).toBeLessThan(1);
+      // The tail: aggregators and repeated reads of a cache or database.
+      expect(topo.callsPerVisit.max).toBeGreaterThan(2);
     }
   });
 
