@@ -113,7 +113,7 @@ describe("slop diff", () => {
         const broken = { ...spec, services: spec.services.map((s) => ({ ...s, paths: ["((("] })) };
         return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
       },
-      'broken.json: services.0.paths.0 must be a path in the grammar (at position 3',
+      "broken.json: services.0.paths.0 must be a path in the grammar (at position 3",
     ],
     ["a bad --services", (): string[] => ["diff", "1", "2", "--services", "-1"], "services"],
     ["a bad --format", (): string[] => ["diff", "1", "2", "--format", "html"], "html"],
