@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
-import { collectRaw } from "./core/deploy-config";
+import { collectRaw } from "./components/config";
 import { GRPC_PORT } from "./core/types";
 
 const cfg = new pulumi.Config("slop");

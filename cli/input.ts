@@ -7,12 +7,13 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
+import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../core/document";
 import { DEFAULT_CONFIG, parseConfig, showValue } from "../core/config";
 import { expand } from "../core/expand";
 import { parse } from "../core/grammar";
 import { isServiceId } from "../core/ids";
 import { isDnsLabel } from "../core/names";
+import { PROFILE_NAMES } from "../core/realism/profiles";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
@@ -23,10 +24,11 @@ export interface GenerationOptions {
   readonly config?: string;
   readonly seed?: string;
   readonly services?: string;
+  readonly profile?: string;
 }
 
 /**
- * `--config FILE`, `--seed N`, `--services N`: for generate, render, graph, run. `servicesDefault`
+ * `--config FILE`, `--seed N`, `--services N`, `--profile NAME`: for generate, render, graph, run. `servicesDefault`
  * describes the default in --help where a command has its own (e.g. a smaller local demo).
  */
 export function addGenerationOptions(
@@ -36,22 +38,16 @@ export function addGenerationOptions(
   return cmd
     .option("--config <file>", "config file (YAML or JSON); flags override its values")
     .option("--seed <seed>", `seed (integer or string) [default: the config's, ${DEFAULT_CONFIG.seed}]`)
-    .option("--services <n>", `number of services including the gateway [default: ${servicesDefault}]`);
+    .option("--services <n>", `number of services including the gateway [default: ${servicesDefault}]`)
+    .option(
+      "--profile <name>",
+      `set of defaults: ${PROFILE_NAMES.join("|")} [default: the config's, ${DEFAULT_CONFIG.profile}]`,
+    );
 }
 
-/** Parse a YAML or JSON document (JSON is YAML); errors name the file. */
-export function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (err) {
-    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
-  }
+/** Parse a YAML or JSON document (JSON is YAML), bounded in size and depth; errors name the file. */
+export function readDocument(file: string, maxBytes?: number): unknown {
+  return readBoundedDocument(file, maxBytes);
 }
 
 /** Flags as dotted config overrides; parseConfig validates them (and accepts numeric strings). */
@@ -59,6 +55,7 @@ export function flagOverrides(opts: GenerationOptions): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   if (opts.seed !== undefined) out.seed = opts.seed;
   if (opts.services !== undefined) out.services = opts.services;
+  if (opts.profile !== undefined) out.profile = opts.profile;
   return out;
 }
 
@@ -166,7 +163,7 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   }
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
-  const doc = readDocument(arg);
+  const doc = readDocument(arg, MAX_SPEC_BYTES);
   if (isRecord(doc) && doc.kind === "System") return checkSpec(doc, arg);
   return generate(parseConfig(doc));
 }

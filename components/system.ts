@@ -14,6 +14,7 @@ import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
 import { KubeObjectResource } from "./kube-object";
 import { loadGeneratorJob } from "./loadgen-job";
+import type { MeshObject } from "./mesh";
 
 export interface SystemArgs {
   readonly spec: SystemSpec;
@@ -33,6 +34,10 @@ export interface SystemArgs {
   readonly loadRps?: number;
   /** @default 300 */
   readonly loadDurationSeconds?: number;
+  /** Pod annotations of the load Job (a mesh's native-sidecar switch). @default {} */
+  readonly loadJobPodAnnotations?: Readonly<Record<string, string>>;
+  /** Custom objects to create in the system's namespace (a mesh's policies). @default [] */
+  readonly extraObjects?: readonly MeshObject[];
 }
 
 export const DEFAULT_PULL_SECRET_NAME = "slop-registry";
@@ -143,6 +148,14 @@ export class System extends pulumi.ComponentResource {
       byKey.set(key(o.kind, o.metadata.name), created);
     }
 
+    for (const extra of args.extraObjects ?? []) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${extra.kind.toLowerCase()}-${extra.metadata.name}`,
+        { ...extra, metadata: { ...extra.metadata } },
+        inNs(),
+      );
+    }
+
     const gateway = spec.services.find((s) => s.id === spec.gateway);
     if (gateway === undefined) {
       throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
@@ -157,6 +170,7 @@ export class System extends pulumi.ComponentResource {
         rps: args.loadRps ?? 50,
         durationSeconds: args.loadDurationSeconds ?? 300,
         imagePullSecrets: spec.config.imagePullSecrets,
+        podAnnotations: args.loadJobPodAnnotations,
       });
       const gatewayDeployment = byKey.get(key("Deployment", gateway.name));
       new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {

@@ -1,5 +1,5 @@
 import { ConfigError, DEFAULT_CONFIG } from "../../core/config";
-import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../core/deploy-config";
+import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../components/config";
 
 const err = (f: () => unknown): ConfigError => {
   try {
@@ -12,7 +12,7 @@ const err = (f: () => unknown): ConfigError => {
 };
 
 describe("parseDeployConfig", () => {
-  it("defaults to an existing cluster, no mesh, every observability part but metrics-server", () => {
+  it("defaults to an existing cluster, no mesh, every observability part including metrics-server", () => {
     const d = parseDeployConfig({});
     expect(d).toMatchObject({
       cluster: "kubeconfig",
@@ -26,7 +26,8 @@ describe("parseDeployConfig", () => {
       grafana: true,
       tracing: true,
       logs: true,
-      metricsServer: false,
+      // kind and Docker Desktop ship no metrics-server; without one the dev stack's HPAs never act.
+      metricsServer: true,
       namespace: "observability",
     });
   });
@@ -50,6 +51,9 @@ describe("parseDeployConfig", () => {
     [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
     [{ prometheus: "yes" }, "prometheus", "boolean"],
     [{ k8sVersion: "latest" }, "k8sVersion", "version prefix"],
+    // EKS takes major.minor only; "1.33.1" would fail at `pulumi up`, not here.
+    [{ cluster: "aws", k8sVersion: "1.33.1" }, "k8sVersion", 'major.minor like "1.33"'],
+    [{ cluster: "digitalocean", k8sVersion: "1.33-do.0" }, "k8sVersion", "exact DOKS version"],
     [{ cluster: "aws", subnetIds: ["subnet-0123abcd"] }, "subnetIds", "at least two"],
     [{ cluster: "aws", subnetIds: ["nope", "subnet-0123abcd"] }, "subnetIds[0]", "subnet id"],
     [{ subnetIds: ["subnet-0123abcd", "subnet-0123abce"] }, "subnetIds", "aws"],
@@ -63,6 +67,16 @@ describe("parseDeployConfig", () => {
     expect(e.key).toBe(key);
     expect(e.message).toContain(allowed);
   });
+});
+
+it.each([
+  ["aws", "1.33"],
+  ["digitalocean", "1.33"],
+  ["digitalocean", "1.33.1"],
+  ["digitalocean", "1.33.1-do.0"],
+  ["kubeconfig", "1.33.1"],
+])("%s accepts k8sVersion %s", (cluster, k8sVersion) => {
+  expect(parseDeployConfig({ cluster, k8sVersion }).k8sVersion).toBe(k8sVersion);
 });
 
 describe("checkDeployment", () => {
@@ -119,7 +133,7 @@ describe("collectRaw", () => {
 
 describe("stackRawConfig", () => {
   it("layers the stack's values over the project's declarations, slop: keys only", async () => {
-    const { stackRawConfig } = await import("../../core/deploy-config");
+    const { stackRawConfig } = await import("../../components/config");
     const project = {
       "slop:services": { description: "n", value: 20 },
       "slop:image": { description: "no value" },

@@ -3,7 +3,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { parse } from "yaml";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
-import { DEPLOY_KEYS, parseDeployConfig, SLOP_KEYS } from "../../core/deploy-config";
+import { DEPLOY_KEYS, parseDeployConfig, SLOP_KEYS } from "../../components/config";
 import { slopPart } from "../../components/program";
 
 const root = join(__dirname, "..", "..");
@@ -12,8 +12,14 @@ const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
   config: Record<string, { description?: string; value?: unknown }>;
 };
 const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-/** Unset has a meaning for these (e.g. no slop:image = build it on a cloud cluster). */
-const NO_PROJECT_VALUE = ["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"];
+/**
+ * Unset has a meaning for these (e.g. no slop:image = build it on a cloud cluster; no
+ * slop:grammar = the profile's, which a project value would override).
+ */
+const NO_PROJECT_VALUE = [
+  ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
+  ...["pathsPerService", "grammar", "calls"],
+];
 
 const strip = (c: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(c).map(([k, v]) => [k.replace(/^slop:/, ""), v]));
