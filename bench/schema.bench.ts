@@ -12,6 +12,7 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import { z } from "zod";
 import { parseConfig } from "../core/config";
 import { generate } from "../core/spec";
+import { validateSystemSpec } from "../core/spec-schema";
 
 const SERVICES = 10_000;
 const ROUNDS = 15;
@@ -196,4 +197,8 @@ console.table(
     "JSON Schema export ms": r.exportMs.toFixed(3),
     export: r.export,
   })),
+);
+const core = median(() => validateSystemSpec(doc));
+console.log(
+  `core SystemSpec contract (schema + ids, calls, cycles, paths parsed): ${core.toFixed(1)} ms for ${SERVICES} services`,
 );

@@ -11,6 +11,7 @@ import { register as report } from "./commands/report";
 import { register as stats } from "./commands/stats";
 import { register as incident } from "./commands/incident";
 import { register as oracle } from "./commands/oracle";
+import { register as plan } from "./commands/plan";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -27,6 +28,7 @@ const COMMANDS: readonly Register[] = [
   stats,
   incident,
   oracle,
+  plan,
 ];
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
