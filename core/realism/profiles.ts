@@ -33,7 +33,7 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
     attachment: 8,
     topology: { attractiveness: 40, stratifiedClasses: true, cacheCallsDb: 0.15 },
     pathsPerService: { min: 1, max: 5 },
-    grammar: { maxDepth: 1, maxOps: 4, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
+    grammar: { maxDepth: 1, maxOps: 2, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
     calls: {
       remoteProbability: 0,
       // Grouped per path; the data's conditional edges are taken rarely (median 0.03).
