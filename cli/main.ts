@@ -13,6 +13,8 @@ import { register as run } from "./commands/run";
 import { register as report } from "./commands/report";
 import { register as stats } from "./commands/stats";
 import { register as incident } from "./commands/incident";
+import { register as oracle } from "./commands/oracle";
+import { register as plan } from "./commands/plan";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -28,6 +30,8 @@ const COMMANDS: readonly Register[] = [
   report,
   stats,
   incident,
+  oracle,
+  plan,
 ];
 
 function packageVersion(): string {

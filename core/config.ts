@@ -57,6 +57,7 @@ const BASE_CONFIG: SlopConfig = {
   seed: "42",
   services: 20,
   attachment: 2,
+  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
   calls: {
@@ -66,6 +67,7 @@ const BASE_CONFIG: SlopConfig = {
     aggregatorShare: 0,
     aggregatorAttachment: 2,
     gatewayProbability: { min: 1, max: 1 },
+    gatewayCompanion: 0,
   },
   classes: {
     gateway: klass({
@@ -304,6 +306,24 @@ export const CallShapeSchema = Type.Object(
     aggregatorAttachment: int(1, 64),
     /** Per-route probability that the gateway calls the route's service; 1 = always. */
     gatewayProbability: rangeOf(PROBABILITY),
+    /**
+     * Chance that a gateway route also calls a companion: an older leaf (a cache, a database) it
+     * reads next to its own service. Used when `remoteProbability` is 0.
+     */
+    gatewayCompanion: num(0, 1),
+  },
+  strict,
+);
+
+/** Knobs of the call graph beyond the Barabási–Albert attachment (core/graph.ts). */
+export const TopologyShapeSchema = Type.Object(
+  {
+    /** Initial attractiveness A: callees are picked by weight A + in-degree (1 = classic BA). */
+    attractiveness: int(1, 1000),
+    /** Classes from a low-discrepancy sequence (shares hold in every prefix) instead of independent draws. */
+    stratifiedClasses: Type.Boolean(),
+    /** Share of caches that call one db (read-through); the others are leaves. 1 = every cache. */
+    cacheCallsDb: num(0, 1),
   },
   strict,
 );
@@ -323,6 +343,7 @@ export const SlopConfigSchema = Type.Object(
     ),
     services: int(1, 100_000),
     attachment: int(1, 10),
+    topology: TopologyShapeSchema,
     pathsPerService: rangeOf(int(1, 32)),
     grammar: GrammarLimitsSchema,
     calls: CallShapeSchema,

@@ -14,6 +14,7 @@ import type {
   SlopConfigSchema,
   TaintEffectSchema,
   TaintSchema,
+  TopologyShapeSchema,
 } from "./config";
 import type { OpCostsSchema } from "./ops";
 import type { FaultConfigSchema, ServiceRuntimeConfigSchema } from "./runtime-config";
@@ -45,6 +46,8 @@ export type NodePool = DeepReadonly<Static<typeof NodePoolSchema>>;
 export type GrammarLimits = DeepReadonly<Static<typeof GrammarLimitsSchema>>;
 /** How calls are placed in paths (core/realism/profiles.ts). */
 export type CallShape = DeepReadonly<Static<typeof CallShapeSchema>>;
+/** Call-graph knobs beyond the attachment (core/graph.ts). */
+export type TopologyShape = DeepReadonly<Static<typeof TopologyShapeSchema>>;
 /** The validated configuration; parseConfig normalises the seed to a string. */
 export type SlopConfig = DeepReadonly<Omit<Static<typeof SlopConfigSchema>, "seed"> & { seed: string }>;
 
