@@ -307,26 +307,31 @@ export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void 
   });
 }
 
+/** The Pulumi project name, hence the config namespace the program reads (`pulumi config set seed 43` writes `k8s-slop:seed`). */
+export const CONFIG_NAMESPACE = "k8s-slop";
+
 /**
- * The raw `slop:*` map of a stack from its files, as Pulumi would assemble it: the project's
- * `config:` values (`{ value }` declarations or plain values) overridden by the stack file's
- * `config:`. Used outside Pulumi (CI's `slop diff` of base vs head config). Pure: callers parse YAML.
+ * The raw config map of a stack from its files, as Pulumi assembles it: each key the project
+ * declares (`seed:` or `k8s-slop:seed:`, with a `default`) unless the stack file sets
+ * `k8s-slop:<key>`, in which case the stack's value replaces it whole (Pulumi does not merge objects;
+ * parseConfig deep-merges the result over its defaults). Keys of other namespaces are ignored. Used
+ * outside Pulumi (CI's `slop diff` of base vs head config). Pure: callers parse YAML.
  */
 export function stackRawConfig(
   projectConfig: Readonly<Record<string, unknown>>,
   stackConfig: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const add = (config: Readonly<Record<string, unknown>>, declared: boolean) => {
-    for (const [k, v] of Object.entries(config)) {
-      if (!k.startsWith("slop:")) continue;
-      const isDecl =
-        declared && typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
-      const value = isDecl ? (v as { value?: unknown }).value : v;
-      if (value !== undefined) out[k.slice("slop:".length)] = value;
-    }
-  };
-  add(projectConfig, true);
-  add(stackConfig, false);
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [k, v] of Object.entries(projectConfig)) {
+    const key = k.startsWith(prefix) ? k.slice(prefix.length) : k;
+    if (key.includes(":")) continue;
+    const isDecl = typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
+    const value = isDecl ? ((v as { default?: unknown }).default ?? (v as { value?: unknown }).value) : v;
+    if (value !== undefined) out[key] = value;
+  }
+  for (const [k, v] of Object.entries(stackConfig)) {
+    if (k.startsWith(prefix) && v !== undefined) out[k.slice(prefix.length)] = v;
+  }
   return out;
 }

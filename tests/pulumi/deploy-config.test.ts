@@ -118,18 +118,26 @@ describe("collectRaw", () => {
 });
 
 describe("stackRawConfig", () => {
-  it("layers the stack's values over the project's declarations, slop: keys only", async () => {
+  it("layers the stack's k8s-slop: values over the project's declarations, replacing objects whole", async () => {
     const { stackRawConfig } = await import("../../core/deploy-config");
     const project = {
-      "slop:services": { description: "n", value: 20 },
-      "slop:image": { description: "no value" },
-      "slop:mesh": "none",
+      services: { type: "integer", description: "n", default: 20 },
+      image: { type: "string", description: "no default" },
+      "k8s-slop:mesh": "none",
+      classes: { type: "object", description: "c", default: { db: { share: 2 }, cache: { share: 2 } } },
       "aws:region": "x",
     };
-    expect(stackRawConfig(project, { "slop:services": 8, "slop:seed": "43" })).toEqual({
+    const stack = {
+      "k8s-slop:services": 8,
+      "k8s-slop:seed": "43",
+      "k8s-slop:classes": { db: { share: 1 } },
+      "slop:seed": "9",
+    };
+    expect(stackRawConfig(project, stack)).toEqual({
       services: 8,
       mesh: "none",
       seed: "43",
+      classes: { db: { share: 1 } },
     });
   });
 });
