@@ -6,11 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
-import { collectRaw } from "./core/deploy-config";
+import { collectRaw, CONFIG_NAMESPACE as NAMESPACE } from "./components/config";
 import { GRPC_PORT } from "./core/types";
 
-/** The project name in Pulumi.yaml, hence the namespace of the plain `pulumi config set KEY`. */
-const NAMESPACE = "k8s-slop";
 /** Before the program read its project namespace, stacks set `slop:*`; such a key is now refused, not ignored. */
 const legacy = Object.keys(pulumi.runtime.allConfig())
   .filter((k) => k.startsWith("slop:"))

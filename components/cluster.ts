@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterProvider } from "../core/deploy-config";
+import type { ClusterProvider } from "./config";
 import type { NodePool } from "../core/types";
 import { createAwsCluster } from "./cluster-aws";
 import { createDoCluster } from "./cluster-digitalocean";

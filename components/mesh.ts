@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { Mesh as MeshKind } from "../core/deploy-config";
+import type { Mesh as MeshKind } from "./config";
 import { CHARTS, releaseChart } from "./charts";
 
 export interface MeshArgs {

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "../core/config";
-import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "../core/deploy-config";
+import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "./config";
 import { generate } from "../core/spec";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { Cluster } from "./cluster";
@@ -151,6 +151,7 @@ export function program(
       loadGenerator: deploy.loadGenerator,
       loadRps: deploy.loadRps,
       loadDurationSeconds: deploy.loadDurationSeconds,
+      objectAnnotations: deploy.objectAnnotations,
     },
     { ...onCluster, dependsOn: [...mesh.ready, ...cluster.nodePools] },
   );

@@ -8,6 +8,5 @@ export { runtimeConfig, clusterAddress, NO_FAULTS } from "./runtime-config";
 export { diffSystems, isEmptyDiff, type SystemDiff } from "./diff";
 export { formatDiff, DIFF_FORMATS, type DiffFormat } from "./diff-format";
 export { formatGraph, GRAPH_FORMATS, type GraphFormat } from "./graph-format";
-export { parseDeployConfig, type DeployConfig } from "./deploy-config";
 export { serviceId, serviceName, indexOfId } from "./ids";
 export { toDnsLabel } from "./names";

@@ -1,5 +1,5 @@
 import { ConfigError, DEFAULT_CONFIG } from "../../core/config";
-import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../core/deploy-config";
+import { checkDeployment, collectRaw, decodeConfigValue, parseDeployConfig } from "../../components/config";
 
 const err = (f: () => unknown): ConfigError => {
   try {
@@ -45,6 +45,15 @@ describe("parseDeployConfig", () => {
     },
   );
 
+  it("objectAnnotations: string values under valid keys, sorted; none by default", () => {
+    expect(parseDeployConfig({}).objectAnnotations).toEqual({});
+    const a = parseDeployConfig({ objectAnnotations: { "pulumi.com/skipAwait": "true", b: "1" } });
+    expect(Object.entries(a.objectAnnotations)).toEqual([
+      ["b", "1"],
+      ["pulumi.com/skipAwait", "true"],
+    ]);
+  });
+
   it.each<[Record<string, unknown>, string, string]>([
     [{ cluster: "gke" }, "cluster", '"kubeconfig", "digitalocean", "aws"'],
     [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
@@ -58,6 +67,13 @@ describe("parseDeployConfig", () => {
     [{ vpcCidr: "10.0.0.0/30" }, "vpcCidr", "8..24"],
     [{ loadRps: 0 }, "loadRps", "1..100000"],
     [{ clusterName: "Bad_Name" }, "clusterName", "DNS label"],
+    [{ objectAnnotations: ["x"] }, "objectAnnotations", "annotation key -> string value"],
+    [
+      { objectAnnotations: { "pulumi.com/skipAwait": true } },
+      "objectAnnotations.pulumi.com/skipAwait",
+      "a string",
+    ],
+    [{ objectAnnotations: { "bad key!": "x" } }, "objectAnnotations.bad key!", "annotation key"],
   ])("%j fails on %s", (raw, key, allowed) => {
     const e = err(() => parseDeployConfig(raw));
     expect(e.key).toBe(key);
@@ -119,7 +135,7 @@ describe("collectRaw", () => {
 
 describe("stackRawConfig", () => {
   it("layers the stack's k8s-slop: values over the project's declarations, replacing objects whole", async () => {
-    const { stackRawConfig } = await import("../../core/deploy-config");
+    const { stackRawConfig } = await import("../../components/config");
     const project = {
       services: { type: "integer", description: "n", default: 20 },
       image: { type: "string", description: "no default" },

@@ -7,7 +7,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { parse } from "yaml";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
-import { DEPLOY_KEYS, parseDeployConfig, SLOP_KEYS } from "../../core/deploy-config";
+import { DEPLOY_KEYS, parseDeployConfig, SLOP_KEYS } from "../../components/config";
 import { slopPart } from "../../components/program";
 
 const root = join(__dirname, "..", "..");

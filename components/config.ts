@@ -4,9 +4,9 @@
  * build), as opposed to SlopConfig, which says WHAT is generated. Pure: no Pulumi, no fs.
  * Errors are ConfigErrors naming the key, the value and what is allowed.
  */
-import { CONFIG_KEYS, ConfigError } from "./config";
-import { DNS_LABEL_RE as DNS_LABEL } from "./names";
-import type { NodePool, SlopConfig, TaintEffect } from "./types";
+import { CONFIG_KEYS, ConfigError } from "../core/config";
+import { DNS_LABEL_RE as DNS_LABEL } from "../core/names";
+import type { NodePool, SlopConfig, TaintEffect } from "../core/types";
 
 export const CLUSTER_PROVIDERS = ["kubeconfig", "digitalocean", "aws"] as const;
 export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
@@ -62,6 +62,11 @@ export interface DeployConfig {
   readonly loadRps: number;
   /** Duration of the load-generator Job in seconds. @default 300 */
   readonly loadDurationSeconds: number;
+  /**
+   * Extra metadata annotations on every object of the generated system (not the charts), e.g.
+   * `pulumi.com/skipAwait: "true"` on an API server without kubelets (tests/e2e). @default {}
+   */
+  readonly objectAnnotations: Readonly<Record<string, string>>;
 }
 
 /** Every deploy key as it appears after `slop:` in Pulumi config. */
@@ -85,6 +90,7 @@ export const DEPLOY_KEYS = [
   "loadGenerator",
   "loadRps",
   "loadDurationSeconds",
+  "objectAnnotations",
 ] as const;
 
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
@@ -198,6 +204,31 @@ function stringList(raw: Record<string, unknown>, key: string, pattern: RegExp, 
   });
 }
 
+/** An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+const ANNOTATION_KEY =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function annotations(raw: Record<string, unknown>, key: string): Record<string, string> {
+  const v = raw[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v)) {
+    throw new ConfigError(
+      key,
+      v,
+      'an object of annotation key -> string value, e.g. {"pulumi.com/skipAwait": "true"}',
+    );
+  }
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
+    if (!ANNOTATION_KEY.test(k)) throw new ConfigError(`${key}.${k}`, k, "an annotation key ([prefix/]name)");
+    if (typeof value !== "string") throw new ConfigError(`${key}.${k}`, value, 'a string (quote it: "true")');
+    out[k] = value;
+  }
+  return out;
+}
+
 function cidr(raw: Record<string, unknown>, key: string, def: string): string {
   const v = raw[key] ?? def;
   const m = typeof v === "string" ? CIDR.exec(v) : null;
@@ -264,6 +295,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
+    objectAnnotations: annotations(r, "objectAnnotations"),
   };
 }
 
