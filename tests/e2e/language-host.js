@@ -27,6 +27,7 @@
 const { spawn } = require("child_process");
 const path = require("path");
 const fs = require("fs");
+const { pathToFileURL } = require("url");
 
 const flags = {};
 const positional = [];
@@ -48,10 +49,29 @@ const langGrpc = fromProgram("@pulumi/pulumi/proto/language_grpc_pb.js");
 const pluginProto = fromProgram("@pulumi/pulumi/proto/plugin_pb.js");
 const sdkVersion = fromProgram("@pulumi/pulumi/package.json").version;
 
-function packageVersion(name) {
-  const file = require.resolve(`${name}/package.json`, { paths: [root] });
+/** Version of an npm package as the program sees it (from its directory, else the project root). */
+function packageVersion(name, programDir) {
+  const file = require.resolve(`${name}/package.json`, { paths: [programDir || root, root, __dirname] });
   return JSON.parse(fs.readFileSync(file, "utf8")).version;
 }
+
+function kubernetesDependency(req, Dep) {
+  const info = req.getInfo ? req.getInfo() : undefined;
+  const dep = new Dep();
+  dep.setName("kubernetes");
+  dep.setKind("resource");
+  dep.setVersion(`v${packageVersion("@pulumi/kubernetes", info ? info.getProgramDirectory() : "")}`);
+  return dep;
+}
+
+/** A gRPC handler that turns a thrown error into an error status instead of crashing the host. */
+const guard = (fn) => (call, cb) => {
+  try {
+    fn(call, cb);
+  } catch (err) {
+    cb(err);
+  }
+};
 
 const service = {
   getPluginInfo(_call, cb) {
@@ -59,25 +79,17 @@ const service = {
     info.setVersion(sdkVersion);
     cb(null, info);
   },
-  getRequiredPackages(_call, cb) {
+  getRequiredPackages: guard((call, cb) => {
     const res = new langProto.GetRequiredPackagesResponse();
-    const dep = new pluginProto.PackageDependency();
-    dep.setName("kubernetes");
-    dep.setKind("resource");
-    dep.setVersion(`v${packageVersion("@pulumi/kubernetes")}`);
-    res.setPackagesList([dep]);
+    res.setPackagesList([kubernetesDependency(call.request, pluginProto.PackageDependency)]);
     cb(null, res);
-  },
-  getRequiredPlugins(_call, cb) {
+  }),
+  getRequiredPlugins: guard((call, cb) => {
     const res = new langProto.GetRequiredPluginsResponse();
-    const dep = new pluginProto.PluginDependency();
-    dep.setName("kubernetes");
-    dep.setKind("resource");
-    dep.setVersion(`v${packageVersion("@pulumi/kubernetes")}`);
-    res.setPluginsList([dep]);
+    res.setPluginsList([kubernetesDependency(call.request, pluginProto.PluginDependency)]);
     cb(null, res);
-  },
-  run(call, cb) {
+  }),
+  run: guard((call, cb) => {
     const req = call.request;
     const info = req.getInfo();
     const programDir = (info && info.getProgramDirectory()) || req.getPwd() || root;
@@ -90,7 +102,9 @@ const service = {
       "run",
     );
     const args = [];
-    if (String(typescript) === "true") args.push("--import", require.resolve("tsx", { paths: [programDir] }));
+    if (String(typescript) === "true") {
+      args.push("--import", pathToFileURL(require.resolve("tsx", { paths: [programDir] })).href);
+    }
     args.push(runPath, "--monitor", req.getMonitorAddress());
     if (engineAddress) args.push("--engine", engineAddress);
     const add = (k, v) => {
@@ -126,7 +140,7 @@ const service = {
       else if (code !== 0) res.setError(`Program exited with non-zero exit code: ${code ?? signal}`);
       cb(null, res);
     });
-  },
+  }),
 };
 
 const server = new grpc.Server();
