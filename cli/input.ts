@@ -13,6 +13,7 @@ import { expand } from "../core/expand";
 import { parse } from "../core/grammar";
 import { isServiceId } from "../core/ids";
 import { isDnsLabel } from "../core/names";
+import { PROFILE_NAMES } from "../core/realism/profiles";
 import { generate } from "../core/spec";
 import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
@@ -23,10 +24,11 @@ export interface GenerationOptions {
   readonly config?: string;
   readonly seed?: string;
   readonly services?: string;
+  readonly profile?: string;
 }
 
 /**
- * `--config FILE`, `--seed N`, `--services N`: for generate, render, graph, run. `servicesDefault`
+ * `--config FILE`, `--seed N`, `--services N`, `--profile NAME`: for generate, render, graph, run. `servicesDefault`
  * describes the default in --help where a command has its own (e.g. a smaller local demo).
  */
 export function addGenerationOptions(
@@ -36,7 +38,11 @@ export function addGenerationOptions(
   return cmd
     .option("--config <file>", "config file (YAML or JSON); flags override its values")
     .option("--seed <seed>", `seed (integer or string) [default: the config's, ${DEFAULT_CONFIG.seed}]`)
-    .option("--services <n>", `number of services including the gateway [default: ${servicesDefault}]`);
+    .option("--services <n>", `number of services including the gateway [default: ${servicesDefault}]`)
+    .option(
+      "--profile <name>",
+      `set of defaults: ${PROFILE_NAMES.join("|")} [default: the config's, ${DEFAULT_CONFIG.profile}]`,
+    );
 }
 
 /** Parse a YAML or JSON document (JSON is YAML); errors name the file. */
@@ -59,6 +65,7 @@ export function flagOverrides(opts: GenerationOptions): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   if (opts.seed !== undefined) out.seed = opts.seed;
   if (opts.services !== undefined) out.services = opts.services;
+  if (opts.profile !== undefined) out.profile = opts.profile;
   return out;
 }
 

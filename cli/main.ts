@@ -9,11 +9,24 @@ import { register as serve } from "./commands/serve";
 import { register as load } from "./commands/load";
 import { register as run } from "./commands/run";
 import { register as report } from "./commands/report";
+import { register as stats } from "./commands/stats";
+import { register as incident } from "./commands/incident";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly Register[] = [generate, render, graph, diff, serve, load, run, report];
+const COMMANDS: readonly Register[] = [
+  generate,
+  render,
+  graph,
+  diff,
+  serve,
+  load,
+  run,
+  report,
+  stats,
+  incident,
+];
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -9,6 +9,12 @@ export interface ChartRef {
 }
 
 export const CHARTS = {
+  /** The operator's CRDs as templates (kube-prometheus-stack's own crds/ survive uninstall). */
+  prometheusOperatorCrds: {
+    chart: "prometheus-operator-crds",
+    repo: "https://prometheus-community.github.io/helm-charts",
+    version: "31.0.0",
+  },
   kubePrometheusStack: {
     chart: "kube-prometheus-stack",
     repo: "https://prometheus-community.github.io/helm-charts",
@@ -19,8 +25,10 @@ export const CHARTS = {
     repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
     version: "0.170.0",
   },
-  jaeger: { chart: "jaeger", repo: "https://jaegertracing.github.io/helm-charts", version: "4.0.0" },
-  loki: { chart: "loki", repo: "https://grafana.github.io/helm-charts", version: "18.0.0" },
+  /** Jaeger v2 (2.19.0): one all-in-one Service named after the release (4.0.0 had none named so). */
+  jaeger: { chart: "jaeger", repo: "https://jaegertracing.github.io/helm-charts", version: "4.11.1" },
+  /** Loki 7.x and later are published only by grafana-community. */
+  loki: { chart: "loki", repo: "https://grafana-community.github.io/helm-charts", version: "18.0.0" },
   fluentBit: { chart: "fluent-bit", repo: "https://fluent.github.io/helm-charts", version: "0.54.0" },
   grafana: { chart: "grafana", repo: "https://grafana-community.github.io/helm-charts", version: "12.0.0" },
   metricsServer: {
@@ -31,9 +39,10 @@ export const CHARTS = {
   istioBase: {
     chart: "base",
     repo: "https://istio-release.storage.googleapis.com/charts",
-    version: "1.30.0",
+    version: "1.30.3",
   },
-  istiod: { chart: "istiod", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.0" },
+  /** 1.30.0 has CVEs fixed in 1.30.1; 1.30.3 is the newest 1.30 patch. */
+  istiod: { chart: "istiod", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.3" },
   linkerdCrds: { chart: "linkerd-crds", repo: "https://helm.linkerd.io/edge", version: "2025.11.1" },
   linkerdControlPlane: {
     chart: "linkerd-control-plane",

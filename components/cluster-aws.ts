@@ -18,6 +18,22 @@ export interface AwsClusterArgs {
   readonly vpcCidr: string;
 }
 
+/** Policy of the EBS CSI controller's role (EKS Pod Identity): it creates the db services' volumes. */
+export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
+/**
+ * The VPC CNI enforces NetworkPolicies only with its network-policy agent on; without it every
+ * policy the system creates is silently ignored.
+ */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
+
+/** The default StorageClass EKS lacks (gp2 is not marked default since 1.30): gp3 via the EBS CSI driver. */
+export const EKS_DEFAULT_STORAGE_CLASS = {
+  name: "gp3",
+  provisioner: "ebs.csi.aws.com",
+  parameters: { type: "gp3", encrypted: "true" },
+} as const;
+
 export const EKS_CLUSTER_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"] as const;
 export const EKS_NODE_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
@@ -25,10 +41,16 @@ export const EKS_NODE_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 ] as const;
 
-const assumeRole = (service: string): string =>
+const assumeRole = (service: string, actions: readonly string[]): string =>
   JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: service },
+        Action: actions.length === 1 ? actions[0] : [...actions],
+      },
+    ],
   });
 
 function createVpc(parent: pulumi.Resource, name: string, args: AwsClusterArgs): pulumi.Output<string>[] {
@@ -73,8 +95,9 @@ function role(
   name: string,
   service: string,
   policies: readonly string[],
+  actions: readonly string[] = ["sts:AssumeRole"],
 ): { role: aws.iam.Role; attachments: aws.iam.RolePolicyAttachment[] } {
-  const r = new aws.iam.Role(name, { assumeRolePolicy: assumeRole(service) }, { parent });
+  const r = new aws.iam.Role(name, { assumeRolePolicy: assumeRole(service, actions) }, { parent });
   const attachments = policies.map(
     (policyArn) =>
       new aws.iam.RolePolicyAttachment(
@@ -107,6 +130,19 @@ export function createAwsCluster(parent: pulumi.Resource, name: string, args: Aw
     },
     { parent, dependsOn: clusterRole.attachments },
   );
+  // Before the nodes join, so they start with network-policy enforcement on.
+  const vpcCni = new aws.eks.Addon(
+    `${name}-vpc-cni`,
+    {
+      region: args.region,
+      clusterName: cluster.name,
+      addonName: "vpc-cni",
+      configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION),
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+    },
+    { parent },
+  );
   const nodePools = args.nodePools.map((pool) => {
     const spec = awsPoolSpec(pool);
     return new aws.eks.NodeGroup(
@@ -114,7 +150,9 @@ export function createAwsCluster(parent: pulumi.Resource, name: string, args: Aw
       {
         region: args.region,
         clusterName: cluster.name,
-        nodeGroupName: spec.name,
+        // A generated suffix: a new instance type replaces the group, and the new one is created
+        // before the old is deleted, which a fixed name would collide with.
+        nodeGroupNamePrefix: `${spec.name}-`,
         nodeRoleArn: nodeRole.role.arn,
         subnetIds,
         instanceTypes: [...spec.instanceTypes],
@@ -123,9 +161,33 @@ export function createAwsCluster(parent: pulumi.Resource, name: string, args: Aw
         taints: spec.taints.map((t) => ({ ...t })),
         tags: { "k8s-slop": "true" },
       },
-      { parent, dependsOn: nodeRole.attachments },
+      { parent, dependsOn: [...nodeRole.attachments, vpcCni] },
     );
   });
+  // The EBS CSI driver (the db services' and Loki's volumes), its controller authenticated by EKS
+  // Pod Identity. Both add-ons run pods, so they wait for the nodes.
+  const podIdentity = new aws.eks.Addon(
+    `${name}-pod-identity-agent`,
+    { region: args.region, clusterName: cluster.name, addonName: "eks-pod-identity-agent" },
+    { parent, dependsOn: nodePools },
+  );
+  const ebsRole = role(
+    parent,
+    `${name}-ebs-csi-role`,
+    "pods.eks.amazonaws.com",
+    [EBS_CSI_POLICY],
+    ["sts:AssumeRole", "sts:TagSession"],
+  );
+  const ebsCsi = new aws.eks.Addon(
+    `${name}-ebs-csi`,
+    {
+      region: args.region,
+      clusterName: cluster.name,
+      addonName: "aws-ebs-csi-driver",
+      podIdentityAssociations: [{ roleArn: ebsRole.role.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }],
+    },
+    { parent, dependsOn: [podIdentity, ...ebsRole.attachments, ...nodePools] },
+  );
   const kubeconfig = pulumi.secret(
     pulumi
       .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
@@ -133,5 +195,10 @@ export function createAwsCluster(parent: pulumi.Resource, name: string, args: Aw
         eksKubeconfig({ clusterName, endpoint, caData: ca.data ?? "", region: args.region }),
       ),
   );
-  return { kubeconfig, ready: [cluster, ...nodePools], nodePools };
+  return {
+    kubeconfig,
+    ready: [cluster, vpcCni, ...nodePools, podIdentity, ebsCsi],
+    nodePools,
+    defaultStorageClass: EKS_DEFAULT_STORAGE_CLASS,
+  };
 }

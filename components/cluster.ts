@@ -40,6 +40,12 @@ export interface CloudCluster {
   readonly ready: readonly pulumi.Resource[];
   /** Node pool resources, one per configured pool, in config order. */
   readonly nodePools: readonly pulumi.CustomResource[];
+  /** A StorageClass to create and mark default, when the cluster has none. */
+  readonly defaultStorageClass?: {
+    readonly name: string;
+    readonly provisioner: string;
+    readonly parameters: Readonly<Record<string, string>>;
+  };
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -49,6 +55,8 @@ export class Cluster extends pulumi.ComponentResource {
   /** Kubeconfig of a created cluster (secret); undefined for `kubeconfig`. */
   readonly kubeconfig: pulumi.Output<string> | undefined;
   readonly nodePools: readonly pulumi.CustomResource[];
+  /** Cluster-level resources in-cluster workloads must wait for (the default StorageClass). */
+  readonly ready: readonly pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:Cluster", name, {}, opts);
@@ -99,6 +107,27 @@ export class Cluster extends pulumi.ComponentResource {
             { kubeconfig: cloud.kubeconfig },
             { parent: this, dependsOn: [...cloud.ready] },
           );
+    const sc = cloud?.defaultStorageClass;
+    this.ready =
+      sc === undefined
+        ? []
+        : [
+            new k8s.storage.v1.StorageClass(
+              `${name}-default-storage`,
+              {
+                metadata: {
+                  name: sc.name,
+                  annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                },
+                provisioner: sc.provisioner,
+                parameters: { ...sc.parameters },
+                volumeBindingMode: "WaitForFirstConsumer",
+                reclaimPolicy: "Delete",
+                allowVolumeExpansion: true,
+              },
+              { parent: this, provider: this.provider },
+            ),
+          ];
     this.registerOutputs({ kubeconfig: this.kubeconfig, providerName: provider });
   }
 

@@ -23,7 +23,7 @@ export interface ObservabilityConfig {
   readonly tracing: boolean;
   /** Loki + a log shipper (promtail). @default true */
   readonly logs: boolean;
-  /** metrics-server (needed by HPAs). @default true on cloud clusters, false on kubeconfig */
+  /** metrics-server (needed by HPAs). @default true (set false where the cluster has one: k3d/k3s, minikube's addon) */
   readonly metricsServer: boolean;
   /** Namespace of the observability stack. @default "observability" */
   readonly namespace: string;
@@ -106,6 +106,15 @@ export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = 
 };
 
 const VERSION_PREFIX = /^\d+\.\d+(\.\d+)?$/;
+/** EKS takes major.minor only; DOKS also takes a patch prefix or an exact slug ("1.33.1-do.0"). */
+const K8S_VERSION: Readonly<Record<ClusterProvider, { re: RegExp; what: string }>> = {
+  kubeconfig: { re: VERSION_PREFIX, what: 'a version prefix like "1.33" or "1.33.1"' },
+  aws: { re: /^\d+\.\d+$/, what: 'major.minor like "1.33" (EKS takes no patch version)' },
+  digitalocean: {
+    re: /^\d+\.\d+(\.\d+(-do\.\d+)?)?$/,
+    what: 'a version prefix like "1.33" or "1.33.1", or an exact DOKS version like "1.33.1-do.0"',
+  },
+};
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /**
@@ -276,7 +285,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     kubeconfig,
     kubeContext,
     region: region ?? DEFAULT_REGION[cluster],
-    k8sVersion: optString(r, "k8sVersion", VERSION_PREFIX, 'a version prefix like "1.33" or "1.33.1"'),
+    k8sVersion: optString(r, "k8sVersion", K8S_VERSION[cluster].re, K8S_VERSION[cluster].what),
     clusterName: optString(r, "clusterName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "slop",
     subnetIds,
     vpcCidr: cidr(r, "vpcCidr", "10.0.0.0/16"),
@@ -286,7 +295,8 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       grafana: bool(r, "grafana", true),
       tracing: bool(r, "tracing", true),
       logs: bool(r, "logs", true),
-      metricsServer: bool(r, "metricsServer", cloud),
+      // On by default everywhere: kind and Docker Desktop ship none, and without it no HPA acts.
+      metricsServer: bool(r, "metricsServer", true),
       namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
     },
     buildImage: cloud && (image === undefined || image === null || image === ""),

@@ -8,7 +8,6 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { loginFromDockerConfig } from "./registry-auth";
 
 export interface RuntimeImageArgs {
   readonly registry: "digitalocean" | "aws";
@@ -19,6 +18,20 @@ export interface RuntimeImageArgs {
   readonly tag: string;
   /** Build context. @default the repository root */
   readonly context?: string;
+  /**
+   * DigitalOcean API token to push with (DOCR takes it as user and password). Read on every run,
+   * never stored as a short-lived credential in state.
+   * @default digitalocean:token, else DIGITALOCEAN_TOKEN or DIGITALOCEAN_ACCESS_TOKEN
+   */
+  readonly digitaloceanToken?: pulumi.Input<string>;
+}
+
+/** The DigitalOcean API token the digitalocean provider itself would use, or undefined. */
+export function digitaloceanToken(): pulumi.Output<string> | undefined {
+  const fromConfig = new pulumi.Config("digitalocean").getSecret("token");
+  if (fromConfig !== undefined) return fromConfig;
+  const env = process.env.DIGITALOCEAN_TOKEN ?? process.env.DIGITALOCEAN_ACCESS_TOKEN;
+  return env === undefined || env === "" ? undefined : pulumi.secret(env);
 }
 
 export class RuntimeImage extends pulumi.ComponentResource {
@@ -40,11 +53,15 @@ export class RuntimeImage extends pulumi.ComponentResource {
           { name: args.registryName, subscriptionTierSlug: "basic", region: args.region },
           { parent: this },
         );
-        const push = new digitalocean.ContainerRegistryDockerCredentials(
-          `${name}-push`,
-          { registryName: registry.name, write: true, expirySeconds: 3600 },
-          { parent: this },
-        );
+        // Push with the API token, not with ContainerRegistryDockerCredentials: those expire
+        // (1 hour) but stay in state, so a later `up` that rebuilds would push with a dead token.
+        const token = args.digitaloceanToken ?? digitaloceanToken();
+        if (token === undefined) {
+          throw new pulumi.ResourceError(
+            "building the image for digitalocean needs a DigitalOcean API token (got none): set digitalocean:token or DIGITALOCEAN_TOKEN, or set slop:image",
+            this,
+          );
+        }
         const pull = new digitalocean.ContainerRegistryDockerCredentials(
           `${name}-pull`,
           { registryName: registry.name, write: false },
@@ -53,8 +70,8 @@ export class RuntimeImage extends pulumi.ComponentResource {
         repository = pulumi.interpolate`${registry.endpoint}/slop`;
         login = pulumi.secret(
           pulumi
-            .all([push.dockerCredentials, registry.serverUrl])
-            .apply(([json, server]) => loginFromDockerConfig(json, server)),
+            .all([token, registry.serverUrl])
+            .apply(([t, server]) => ({ address: server, username: t, password: t })),
         );
         this.pullSecret = pulumi.secret(pull.dockerCredentials);
         break;

@@ -41,6 +41,55 @@ export function eksKubeconfig(input: EksKubeconfigInput): string {
   });
 }
 
+export interface DoKubeconfigInput {
+  readonly clusterName: string;
+  readonly clusterId: string;
+  readonly endpoint: string;
+  /** Base64 certificate authority data of the cluster. */
+  readonly caData: string;
+}
+
+/**
+ * A kubeconfig that authenticates with `doctl kubernetes cluster kubeconfig exec-credential`
+ * (doctl must be on PATH, authenticated or with DIGITALOCEAN_ACCESS_TOKEN set): every call gets a
+ * fresh token, unlike the cluster's rawConfig whose token expires after 7 days.
+ */
+export function doKubeconfig(input: DoKubeconfigInput): string {
+  const user = `do-${input.clusterName}`;
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: input.clusterName,
+        cluster: { server: input.endpoint, "certificate-authority-data": input.caData },
+      },
+    ],
+    contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
+    "current-context": input.clusterName,
+    users: [
+      {
+        name: user,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "doctl",
+            args: [
+              "kubernetes",
+              "cluster",
+              "kubeconfig",
+              "exec-credential",
+              "--version=v1beta1",
+              input.clusterId,
+            ],
+            interactiveMode: "Never",
+          },
+        },
+      },
+    ],
+  });
+}
+
 /**
  * `count` equal subnets carved from an IPv4 CIDR, each 4 bits longer than the VPC's prefix
  * (10.0.0.0/16 -> 10.0.0.0/20, 10.0.16.0/20, ...). Throws if they do not fit.

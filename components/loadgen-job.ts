@@ -20,7 +20,15 @@ export interface LoadJobInput {
   readonly rps: number;
   readonly durationSeconds: number;
   readonly imagePullSecrets: readonly string[];
+  /** Extra pod annotations (a mesh's native-sidecar switch). @default {} */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
 }
+
+/**
+ * `pulumi up` does not wait for the Job: Pulumi gives a Job at most 10 minutes by default, while a
+ * load may run for a day. Follow it with `kubectl -n <ns> wait --for=condition=complete job/slop-loadgen`.
+ */
+export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" } as const;
 
 export const LOADGEN_NAME = "slop-loadgen";
 /** The runtime image's CLI (its entrypoint runs `slop serve`). */
@@ -40,12 +48,17 @@ export function loadGeneratorJob(
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name: LOADGEN_NAME, namespace: input.namespace, labels },
+    metadata: { name: LOADGEN_NAME, namespace: input.namespace, labels, annotations: { ...SKIP_AWAIT } },
     spec: {
       backoffLimit: 0,
       ttlSecondsAfterFinished: 3600,
       template: {
-        metadata: { labels },
+        metadata: {
+          labels,
+          ...(Object.keys(input.podAnnotations ?? {}).length > 0
+            ? { annotations: { ...input.podAnnotations } }
+            : {}),
+        },
         spec: {
           restartPolicy: "Never",
           automountServiceAccountToken: false,

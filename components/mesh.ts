@@ -19,6 +19,50 @@ export interface MeshIntegration {
   readonly namespaceLabels: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
   readonly egressNamespaces: readonly string[];
+  /** Ports meshed callers' traffic arrives on besides gRPC (the NetworkPolicies must allow them). */
+  readonly ingressPorts: readonly number[];
+  /** Pod annotations for run-to-completion pods (the load Job), so the proxy does not keep them alive. */
+  readonly jobPodAnnotations: Readonly<Record<string, string>>;
+}
+
+/** Linkerd's proxy takes meshed traffic on its inbound port, not on the application's. */
+export const LINKERD_INBOUND_PORT = 4143;
+/** Linkerd runs the proxy as a native sidecar (an init container), which ends with the Job's main container. */
+export const LINKERD_NATIVE_SIDECAR = "config.beta.linkerd.io/proxy-enable-native-sidecar";
+
+/** A namespaced custom object the mesh needs in the generated system's namespace. */
+export interface MeshObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly spec: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Objects the mesh needs in the system's namespace. Istio: the mesh is STRICT, but Prometheus is
+ * not meshed and scrapes the metrics port in plaintext, so the generated pods accept plaintext on
+ * that port only. Istio applies port-level mTLS only from a policy with a workload selector
+ * (pilot/pkg/security/authn/policy_applier.go), hence the selector on every generated pod.
+ */
+export function meshSystemObjects(
+  mesh: MeshKind,
+  namespace: string,
+  podLabels: Readonly<Record<string, string>>,
+  metricsPort: number,
+): MeshObject[] {
+  if (mesh !== "istio") return [];
+  return [
+    {
+      apiVersion: "security.istio.io/v1",
+      kind: "PeerAuthentication",
+      metadata: { name: "k8s-slop-metrics", namespace },
+      spec: {
+        selector: { matchLabels: { ...podLabels } },
+        mtls: { mode: "STRICT" },
+        portLevelMtls: { [String(metricsPort)]: { mode: "PERMISSIVE" } },
+      },
+    },
+  ];
 }
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -31,18 +75,30 @@ export const LINKERD_ANCHOR_HOURS = 24 * 365 * 10;
 export function meshIntegration(mesh: MeshKind): MeshIntegration {
   switch (mesh) {
     case "none":
-      return { namespaceLabels: {}, namespaceAnnotations: {}, egressNamespaces: [] };
+      return {
+        namespaceLabels: {},
+        namespaceAnnotations: {},
+        egressNamespaces: [],
+        ingressPorts: [],
+        jobPodAnnotations: {},
+      };
     case "istio":
+      // Istio runs native sidecars by default since 1.27 (the 1.25/1.26 compatibility profiles
+      // turn them off), so a Job's pod completes without an annotation.
       return {
         namespaceLabels: { "istio-injection": "enabled" },
         namespaceAnnotations: {},
         egressNamespaces: [ISTIO_NAMESPACE],
+        ingressPorts: [],
+        jobPodAnnotations: {},
       };
     case "linkerd":
       return {
         namespaceLabels: {},
         namespaceAnnotations: { "linkerd.io/inject": "enabled" },
         egressNamespaces: [LINKERD_NAMESPACE],
+        ingressPorts: [LINKERD_INBOUND_PORT],
+        jobPodAnnotations: { [LINKERD_NATIVE_SIDECAR]: "true" },
       };
     default: {
       const never: never = mesh;

@@ -8,11 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "../core/config";
 import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "./config";
 import { generate } from "../core/spec";
-import type { SlopConfig, SystemSpec } from "../core/types";
+import { LABEL_PART_OF, PART_OF } from "../core/k8s/labels";
+import { METRICS_PORT, type SlopConfig, type SystemSpec } from "../core/types";
 import { Cluster } from "./cluster";
 import { systemDashboard } from "./dashboard";
 import { RuntimeImage } from "./image";
-import { Mesh } from "./mesh";
+import { Mesh, meshSystemObjects } from "./mesh";
 import { Observability } from "./observability";
 import { imageTag } from "./registry-auth";
 import { DEFAULT_PULL_SECRET_NAME, System } from "./system";
@@ -113,10 +114,11 @@ export function program(
       tracing: o.tracing,
       logs: o.logs,
       metricsServer: o.metricsServer,
+      kubeletInsecureTls: deploy.cluster === "kubeconfig",
       dashboardJson: JSON.stringify(systemDashboard(spec)),
       grafanaAdminPassword: secrets.grafanaAdminPassword,
     },
-    onCluster,
+    { ...onCluster, dependsOn: [...cluster.ready] },
   );
 
   let image: RuntimeImage | undefined;
@@ -144,6 +146,7 @@ export function program(
         namespaceLabels: mesh.integration.namespaceLabels,
         namespaceAnnotations: mesh.integration.namespaceAnnotations,
         extraEgressNamespaces: mesh.integration.egressNamespaces,
+        extraIngressPorts: mesh.integration.ingressPorts,
       },
       image: image?.ref,
       pullSecret: image?.pullSecret ?? secrets.pullSecret,
@@ -152,8 +155,15 @@ export function program(
       loadRps: deploy.loadRps,
       loadDurationSeconds: deploy.loadDurationSeconds,
       objectAnnotations: deploy.objectAnnotations,
+      loadJobPodAnnotations: mesh.integration.jobPodAnnotations,
+      extraObjects: meshSystemObjects(
+        deploy.mesh,
+        config.namespace,
+        { [LABEL_PART_OF]: PART_OF },
+        METRICS_PORT,
+      ),
     },
-    { ...onCluster, dependsOn: [...mesh.ready, ...cluster.nodePools] },
+    { ...onCluster, dependsOn: [...mesh.ready, ...cluster.nodePools, ...cluster.ready] },
   );
   return { cluster, mesh, observability, system, image, deploy, config, spec, summary: summarize(spec) };
 }

@@ -13,6 +13,7 @@ import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
 import { loadGeneratorJob } from "./loadgen-job";
+import type { MeshObject } from "./mesh";
 
 export interface SystemArgs {
   readonly spec: SystemSpec;
@@ -34,6 +35,10 @@ export interface SystemArgs {
   readonly loadDurationSeconds?: number;
   /** Extra metadata annotations on every object (e.g. pulumi.com/skipAwait). @default {} */
   readonly objectAnnotations?: Readonly<Record<string, string>>;
+  /** Pod annotations of the load Job (a mesh's native-sidecar switch). @default {} */
+  readonly loadJobPodAnnotations?: Readonly<Record<string, string>>;
+  /** Custom objects to create in the system's namespace (a mesh's policies). @default [] */
+  readonly extraObjects?: readonly MeshObject[];
 }
 
 export const DEFAULT_PULL_SECRET_NAME = "slop-registry";
@@ -176,6 +181,14 @@ export class System extends pulumi.ComponentResource {
       byKey.set(key(o.kind, o.metadata.name), created);
     }
 
+    for (const extra of args.extraObjects ?? []) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${extra.kind.toLowerCase()}-${extra.metadata.name}`,
+        { ...extra, metadata: { ...extra.metadata } },
+        inNs(),
+      );
+    }
+
     const gateway = spec.services.find((s) => s.id === spec.gateway);
     if (gateway === undefined) {
       throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
@@ -190,6 +203,7 @@ export class System extends pulumi.ComponentResource {
         rps: args.loadRps ?? 50,
         durationSeconds: args.loadDurationSeconds ?? 300,
         imagePullSecrets: spec.config.imagePullSecrets,
+        podAnnotations: args.loadJobPodAnnotations,
       });
       const gatewayDeployment = byKey.get(key("Deployment", gateway.name));
       new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {

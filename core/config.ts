@@ -4,8 +4,10 @@
  */
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
 import { DNS_LABEL_RE as DNS_LABEL } from "./names";
+import { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, type ProfileName } from "./realism/profiles";
 import { SERVICE_CLASSES } from "./types";
 import type {
+  CallShape,
   GrammarLimits,
   HpaPolicy,
   NodePool,
@@ -75,12 +77,22 @@ const klass = ({
   ...c,
 });
 
-export const DEFAULT_CONFIG: SlopConfig = {
+/** The defaults every profile starts from (core/realism/profiles.ts sets the rest). */
+const BASE_CONFIG: SlopConfig = {
+  profile: "stress",
   seed: "42",
   services: 20,
   attachment: 2,
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
+  calls: {
+    remoteProbability: 0.5,
+    probability: { min: 1, max: 1 },
+    repeatProbability: 0,
+    aggregatorShare: 0,
+    aggregatorAttachment: 2,
+    gatewayProbability: { min: 1, max: 1 },
+  },
   classes: {
     gateway: klass({
       share: 0,
@@ -126,9 +138,23 @@ export const DEFAULT_CONFIG: SlopConfig = {
   requestTimeoutMs: 5000,
 };
 
+/** The unvalidated defaults of a profile: the base with the profile's fragment merged over it. */
+function profileBase(name: ProfileName): unknown {
+  return deepMerge(BASE_CONFIG, { ...PROFILES[name], profile: name });
+}
+
+/** The profile a raw config and its overrides name (a flag wins over the file), checked. */
+function profileOf(base: Obj, overrides: Record<string, unknown>): ProfileName {
+  const v = overrides.profile ?? base.profile ?? DEFAULT_PROFILE;
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(v)) {
+    throw new ConfigError("profile", v, `one of ${PROFILE_NAMES.join("|")}`);
+  }
+  return v as ProfileName;
+}
+
 /**
- * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults,
- * then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values
+ * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults of
+ * its profile (`profile`, default production; core/realism/profiles.ts), then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values
  * are skipped) on top.
  * Objects merge by key; arrays (nodePools, imagePullSecrets, taints) replace. Numbers and
  * booleans may arrive as strings ("21", "true"). Throws ConfigError naming the first bad key.
@@ -137,7 +163,7 @@ export const DEFAULT_CONFIG: SlopConfig = {
 export function parseConfig(raw: unknown, overrides: Record<string, unknown> = {}): SlopConfig {
   const base = raw === undefined || raw === null ? {} : raw;
   if (!isPlainObject(base)) throw new ConfigError("config", raw, "an object of config keys");
-  let merged = deepMerge(DEFAULT_CONFIG, base);
+  let merged = deepMerge(profileBase(profileOf(base, overrides)), base);
   for (const key of Object.keys(overrides).sort()) {
     if (overrides[key] === undefined) continue; // an unset flag
     merged = setDotted(merged, key, overrides[key]);
@@ -418,13 +444,36 @@ function seed(v: unknown): string {
   throw new ConfigError("seed", v, "an integer or a non-empty string (<= 256 chars, no surrounding spaces)");
 }
 
+function calls(key: string, v: unknown): CallShape {
+  const o = object(key, v, [
+    "remoteProbability",
+    "probability",
+    "repeatProbability",
+    "aggregatorShare",
+    "aggregatorAttachment",
+    "gatewayProbability",
+  ]);
+  // Printed as `B?p` with three decimals, so a probability below 1 is at most 0.999.
+  const prob = (k: string): Range => range(`${key}.${k}`, o[k], 0.001, 1, false);
+  return {
+    remoteProbability: num(`${key}.remoteProbability`, o.remoteProbability, 0, 1),
+    probability: prob("probability"),
+    repeatProbability: num(`${key}.repeatProbability`, o.repeatProbability, 0, 1),
+    aggregatorShare: num(`${key}.aggregatorShare`, o.aggregatorShare, 0, 1),
+    aggregatorAttachment: int(`${key}.aggregatorAttachment`, o.aggregatorAttachment, 1, 64),
+    gatewayProbability: prob("gatewayProbability"),
+  };
+}
+
 /** Every SlopConfig key, in canonical order (also the `slop:*` keys Pulumi hands to parseConfig). */
 export const CONFIG_KEYS = [
+  "profile",
   "seed",
   "services",
   "attachment",
   "pathsPerService",
   "grammar",
+  "calls",
   "classes",
   "nodePools",
   "namespace",
@@ -440,11 +489,13 @@ function validateConfig(v: unknown): SlopConfig {
   const seedValue = seed(o.seed);
   const pools = nodePools("nodePools", o.nodePools);
   const out: SlopConfig = {
+    profile: o.profile as ProfileName, // checked by profileOf
     seed: seedValue,
     services: int("services", o.services, 1, 100_000),
     attachment: int("attachment", o.attachment, 1, 10),
     pathsPerService: range("pathsPerService", o.pathsPerService, 1, 32, true),
     grammar: grammar("grammar", o.grammar),
+    calls: calls("calls", o.calls),
     classes: classes(o.classes, pools),
     nodePools: pools,
     namespace: str(
@@ -477,6 +528,9 @@ function classes(v: unknown, pools: readonly NodePool[]): Record<ServiceClass, S
   }
   return out;
 }
+
+/** The defaults of the default profile (production): what `parseConfig({})` returns. */
+export const DEFAULT_CONFIG: SlopConfig = validateConfig(profileBase(DEFAULT_PROFILE));
 
 function pullSecrets(v: unknown): string[] {
   if (!Array.isArray(v)) throw new ConfigError("imagePullSecrets", v, "a list of secret names");

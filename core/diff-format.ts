@@ -53,42 +53,46 @@ function fieldLine(f: FieldChange, max: number): string {
   return `${f.path}: ${showValue(f.from, max)} -> ${showValue(f.to, max)}`;
 }
 
-function serviceTextLines(c: ServiceChange): string[] {
-  const out = [`  ~ ${c.id} ${c.name}`];
+function serviceTextLines(c: ServiceChange, out: string[]): void {
+  out.push(`  ~ ${c.id} ${c.name}`);
   if (c.class !== undefined) out.push(`      class: ${c.class.from} -> ${c.class.to}`);
   for (const p of c.pathsAdded) out.push(`      + path ${p}`);
   for (const p of c.pathsRemoved) out.push(`      - path ${p}`);
   for (const f of c.fields) out.push(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
-  return out;
 }
 
 export function formatText(diff: SystemDiff): string {
   if (isEmptyDiff(diff)) return "No differences.\n";
   const lines = [`Summary: ${summaryLine(diff)}`];
-  const section = (title: string, body: readonly string[]): void => {
-    if (body.length > 0) lines.push("", title, ...body);
+  // Sections are written straight into `lines`: a diff of two 100,000-service systems has
+  // millions of lines, too many for intermediate arrays or for spreading into push().
+  const section = (title: string, count: number, body: () => void): void => {
+    if (count === 0) return;
+    lines.push("", title);
+    body();
   };
-  section(
-    "Config",
-    diff.config.map((f) => `  ~ ${fieldLine(f, TEXT_VALUE_MAX)}`),
-  );
-  section("Services", [
-    ...diff.services.added.map((s) => `  + ${showRef(s)}`),
-    ...diff.services.removed.map((s) => `  - ${showRef(s)}`),
-    ...diff.services.changed.flatMap(serviceTextLines),
-  ]);
-  section("Call edges", [
-    ...diff.edges.added.map((e) => `  + ${showEdge(e)}`),
-    ...diff.edges.removed.map((e) => `  - ${showEdge(e)}`),
-  ]);
-  section("Kubernetes objects", [
-    ...diff.resources.added.map((k) => `  + ${k}`),
-    ...diff.resources.removed.map((k) => `  - ${k}`),
-    ...diff.resources.changed.flatMap((o) => [
-      `  ~ ${o.key}`,
-      ...o.fields.map((f) => `      ${fieldLine(f, TEXT_VALUE_MAX)}`),
-    ]),
-  ]);
+  section("Config", diff.config.length, () => {
+    for (const f of diff.config) lines.push(`  ~ ${fieldLine(f, TEXT_VALUE_MAX)}`);
+  });
+  const services = diff.services;
+  section("Services", services.added.length + services.removed.length + services.changed.length, () => {
+    for (const s of services.added) lines.push(`  + ${showRef(s)}`);
+    for (const s of services.removed) lines.push(`  - ${showRef(s)}`);
+    for (const c of services.changed) serviceTextLines(c, lines);
+  });
+  section("Call edges", diff.edges.added.length + diff.edges.removed.length, () => {
+    for (const e of diff.edges.added) lines.push(`  + ${showEdge(e)}`);
+    for (const e of diff.edges.removed) lines.push(`  - ${showEdge(e)}`);
+  });
+  const res = diff.resources;
+  section("Kubernetes objects", res.added.length + res.removed.length + res.changed.length, () => {
+    for (const k of res.added) lines.push(`  + ${k}`);
+    for (const k of res.removed) lines.push(`  - ${k}`);
+    for (const o of res.changed) {
+      lines.push(`  ~ ${o.key}`);
+      for (const f of o.fields) lines.push(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
+    }
+  });
   return `${lines.join("\n")}\n`;
 }
 

@@ -106,8 +106,12 @@ const NOISE_PATHS: readonly RegExp[] = [
   /(^|\.)annotations\["[^"]*(checksum|hash)[^"]*"\]$/i,
 ];
 
+/** Every noise path starts with `status` or `metadata.`, or names an annotation. */
+const MAYBE_NOISE = /^(?:status|metadata\.)|annotations\[/i;
+
 export function isNoise(path: string): boolean {
-  return NOISE_PATHS.some((re) => re.test(path));
+  // The cheap test first: it clears nearly every path of a large diff.
+  return MAYBE_NOISE.test(path) && NOISE_PATHS.some((re) => re.test(path));
 }
 
 /**
@@ -290,6 +294,43 @@ function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }
 
+const nameOf = (v: unknown): unknown => (isRecord(v) ? v.name : undefined);
+
+/**
+ * The named lists whose members changed, as `byName` and `sameKeys` decide, and (when so) both
+ * sides by name. Decided without building maps in the common cases: a list of scalars, and a
+ * named list whose names line up item by item (both walk by index).
+ */
+function namedMismatch(
+  x: readonly unknown[],
+  y: readonly unknown[],
+): [Map<string, unknown>, Map<string, unknown>] | null {
+  if (x.length === 0 || y.length === 0 || typeof nameOf(x[0]) !== "string") return null;
+  if (x.length === y.length) {
+    let aligned = true;
+    for (let i = 0; i < x.length && aligned; i++) {
+      const n = nameOf(x[i]);
+      aligned = typeof n === "string" && n === nameOf(y[i]);
+    }
+    if (aligned) return null;
+  }
+  const nx = byName(x);
+  const ny = byName(y);
+  return nx !== null && ny !== null && !sameKeys(nx, ny) ? [nx, ny] : null;
+}
+
+/** The keys of two records, sorted and without repeats. */
+function unionKeys(x: object, y: object): readonly string[] {
+  const kx = Object.keys(x);
+  const ky = Object.keys(y);
+  // Common case: the same keys, already sorted (expand() builds canonical objects).
+  let same = kx.length === ky.length;
+  for (let i = 0; same && i < kx.length; i++) {
+    same = kx[i] === ky[i] && (i === 0 || (kx[i - 1] as string) < (kx[i] as string));
+  }
+  return same ? kx : [...new Set([...kx, ...ky])].sort();
+}
+
 const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** `a.b`, or `a["app.kubernetes.io/name"]` for keys that are not plain identifiers. */
@@ -301,47 +342,61 @@ export function joinKey(prefix: string, key: string): string {
 /**
  * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items,
  * `[name="x"]` for items of a named list whose names changed), in key order. A value whose type differs (or that exists on one side only) is one change.
+ * Iterative (an explicit stack), so deeply nested values cannot overflow the call stack.
  */
 export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
   const out: FieldChange[] = [];
-  const visit = (x: unknown, y: unknown, path: string): void => {
+  // Pending comparisons, popped last-first; pushed in reverse so the output stays in key order.
+  const xs: unknown[] = [a];
+  const ys: unknown[] = [b];
+  const paths: string[] = [prefix];
+  while (paths.length > 0) {
+    const x = xs.pop();
+    const y = ys.pop();
+    const path = paths.pop() as string;
+    if (x === y) continue;
     if (Array.isArray(x) && Array.isArray(y)) {
-      const nx = byName(x);
-      const ny = byName(y);
-      if (nx !== null && ny !== null && !sameKeys(nx, ny)) {
+      const named = namedMismatch(x, y);
+      if (named !== null) {
         // Named lists (containers, env, volumes) whose members changed: match items by name so
         // one inserted variable is one change, not a cascade of shifted indexes.
-        for (const name of [...new Set([...nx.keys(), ...ny.keys()])].sort()) {
-          const p = `${path}[name=${JSON.stringify(name)}]`;
-          if (!ny.has(name)) out.push({ path: p, from: nx.get(name) });
-          else if (!nx.has(name)) out.push({ path: p, to: ny.get(name) });
-          else visit(nx.get(name), ny.get(name), p);
+        const [nx, ny] = named;
+        const names = [...new Set([...nx.keys(), ...ny.keys()])].sort();
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i] as string;
+          xs.push(nx.get(name));
+          ys.push(ny.get(name));
+          paths.push(`${path}[name=${JSON.stringify(name)}]`);
         }
-        return;
+        continue;
       }
-      const n = Math.max(x.length, y.length);
-      for (let i = 0; i < n; i++) {
-        const p = `${path}[${i}]`;
-        if (i >= x.length) out.push({ path: p, to: y[i] });
-        else if (i >= y.length) out.push({ path: p, from: x[i] });
-        else visit(x[i], y[i], p);
+      for (let i = Math.max(x.length, y.length) - 1; i >= 0; i--) {
+        const vx: unknown = i < x.length ? x[i] : undefined;
+        const vy: unknown = i < y.length ? y[i] : undefined;
+        if (vx === vy) continue; // equal scalars: no path to build
+        xs.push(vx);
+        ys.push(vy);
+        paths.push(`${path}[${i}]`);
       }
-      return;
+      continue;
     }
     if (isRecord(x) && isRecord(y)) {
-      const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
-      for (const k of keys) {
-        const p = joinKey(path, k);
-        const inX = x[k] !== undefined;
-        const inY = y[k] !== undefined;
-        if (inX && inY) visit(x[k], y[k], p);
-        else if (inX) out.push({ path: p, from: x[k] });
-        else if (inY) out.push({ path: p, to: y[k] });
+      const keys = unionKeys(x, y);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string;
+        const vx = x[k];
+        const vy = y[k];
+        if (vx === vy) continue;
+        xs.push(vx);
+        ys.push(vy);
+        paths.push(joinKey(path, k));
       }
-      return;
+      continue;
     }
-    if (x !== y) out.push({ path, from: x, to: y });
-  };
-  visit(a, b, prefix);
+    // One side absent (an extra item or key), or different values or types.
+    if (x === undefined) out.push({ path, to: y });
+    else if (y === undefined) out.push({ path, from: x });
+    else out.push({ path, from: x, to: y });
+  }
   return out;
 }

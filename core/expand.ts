@@ -54,6 +54,11 @@ export interface ExpandOptions {
   readonly namespaceAnnotations?: Readonly<Record<string, string>>;
   /** Namespaces every pod may reach on any port, e.g. `istio-system`. @default [] */
   readonly extraEgressNamespaces?: readonly string[];
+  /**
+   * Ports a caller's traffic may also arrive on, next to the gRPC port: a mesh proxy's inbound
+   * port (Linkerd: 4143). @default []
+   */
+  readonly extraIngressPorts?: readonly number[];
 }
 
 export const DEFAULT_OBSERVABILITY_NAMESPACE = "observability";
@@ -78,6 +83,7 @@ export function resolveOptions(opts: ExpandOptions = {}): ResolvedOptions {
     namespaceLabels: opts.namespaceLabels ?? {},
     namespaceAnnotations: opts.namespaceAnnotations ?? {},
     extraEgressNamespaces: [...new Set(opts.extraEgressNamespaces ?? [])].sort(),
+    extraIngressPorts: [...new Set(opts.extraIngressPorts ?? [])].sort((a, b) => a - b),
   };
 }
 
@@ -136,6 +142,11 @@ function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
   assertDnsLabel("config.namespace", spec.config.namespace);
   assertDnsLabel("observabilityNamespace", opts.observabilityNamespace);
   opts.extraEgressNamespaces.forEach((ns) => assertDnsLabel("extraEgressNamespaces[]", ns));
+  for (const port of opts.extraIngressPorts) {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`extraIngressPorts[] must be ports in 1..65535 (got ${JSON.stringify(port)})`);
+    }
+  }
   const seen = new Set<string>();
   for (const s of spec.services) {
     assertDnsLabel(`services[${s.id}].name`, s.name);

@@ -5,11 +5,15 @@
  * sampled in O(1) from the classic "repeated endpoints" list. Class rules:
  *   - db calls nobody (a sink);
  *   - cache calls one older db (preferentially) if one exists, else nobody;
- *   - stateless calls k = min(attachment, i - 1) distinct older services.
+ *   - stateless calls k = min(attachment, i - 1) distinct older services; an aggregator (a share
+ *     `calls.aggregatorShare` of the stateless services, drawn from its own stream) calls
+ *     k = min(calls.aggregatorAttachment, i - 1).
  * Everything about service i depends only on services < i, so growing N -> N + 1 leaves the
- * existing services' classes and edges untouched. The gateway calls every non-gateway service
- * that no one else calls (the sources), so everything is reachable from A; only A's fan-out
- * changes as N grows. O(N * attachment) time and memory.
+ * existing services' classes and edges untouched. The gateway calls every non-gateway service:
+ * each new service is called by nobody when it is added (edges point new -> old), so the gateway
+ * must reach it, and keeping that edge when a later service calls it too means growing the system
+ * only ever adds one gateway edge (the gateway's existing routes stay as they are).
+ * O(N * attachment) time and memory.
  */
 import { serviceId } from "./ids";
 import { type Rng, stream } from "./rng";
@@ -20,6 +24,8 @@ export interface Topology {
   readonly classes: readonly ServiceClass[];
   /** Callee indices per service index, ascending. */
   readonly calls: readonly (readonly number[])[];
+  /** 1 for an aggregator (a stateless service that fans out to `calls.aggregatorAttachment` callees). */
+  readonly aggregators: Uint8Array;
 }
 
 export const GATEWAY_INDEX = 0;
@@ -29,6 +35,12 @@ const DRAWN_CLASSES = ["stateless", "cache", "db"] as const satisfies readonly S
 export function drawClass(config: SlopConfig, index: number): ServiceClass {
   const weights = DRAWN_CLASSES.map((c) => config.classes[c].share);
   return stream(config.seed, serviceId(index), "class").weighted(DRAWN_CLASSES, weights);
+}
+
+/** Whether stateless service `index` is an aggregator; no stream is drawn when none can be. */
+export function isAggregator(config: SlopConfig, index: number): boolean {
+  const share = config.calls.aggregatorShare;
+  return share > 0 && stream(config.seed, serviceId(index), "aggregator").chance(share);
 }
 
 /** Up to k distinct entries from an endpoints list (weighted by multiplicity), among 1..i-1. */
@@ -47,7 +59,7 @@ export function buildTopology(config: SlopConfig): Topology {
   const n = config.services;
   const classes: ServiceClass[] = new Array<ServiceClass>(n);
   const calls: number[][] = new Array<number[]>(n);
-  const hasCaller = new Uint8Array(n);
+  const aggregators = new Uint8Array(n);
   // Each non-gateway service appears once, plus once per incoming edge: sampling an element
   // uniformly is sampling by (1 + in-degree).
   const endpoints: number[] = [];
@@ -72,7 +84,9 @@ export function buildTopology(config: SlopConfig): Topology {
               ];
         break;
       case "stateless": {
-        const k = Math.min(config.attachment, i - 1);
+        if (isAggregator(config, i)) aggregators[i] = 1;
+        const m = aggregators[i] ? config.calls.aggregatorAttachment : config.attachment;
+        const k = Math.min(m, i - 1);
         callees =
           k === 0 ? [] : sampleDistinct(stream(config.seed, serviceId(i), "calls"), endpoints, k, i - 1);
         break;
@@ -87,15 +101,14 @@ export function buildTopology(config: SlopConfig): Topology {
     callees.sort((a, b) => a - b);
     calls[i] = callees;
     for (const c of callees) {
-      hasCaller[c] = 1;
       endpoints.push(c);
       if (classes[c] === "db") dbEndpoints.push(c);
     }
     endpoints.push(i);
     if (klass === "db") dbEndpoints.push(i);
   }
-  const sources: number[] = [];
-  for (let i = 1; i < n; i++) if (!hasCaller[i]) sources.push(i);
-  calls[GATEWAY_INDEX] = sources;
-  return { classes, calls };
+  const everyone: number[] = new Array<number>(n - 1);
+  for (let i = 1; i < n; i++) everyone[i - 1] = i;
+  calls[GATEWAY_INDEX] = everyone;
+  return { classes, calls, aggregators };
 }

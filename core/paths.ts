@@ -2,10 +2,14 @@
  * Execution paths: per service, a few paths from the grammar, generated like the seed's
  * `genOpExpr`: add operations at random, nest groups up to `grammar.maxDepth`, and bound the
  * size by halving the op budget at each deeper level, within `grammar.maxOps` leaf ops.
- * Remote ops name only the service's callees; local ops are drawn by the class's op weights.
- * Extensions: a repeat `X*3` (at most one repeat on any root-to-leaf chain, so work cannot
- * multiply) and an optional call `AB?0.5`. A repair pass makes sure every callee is called by
- * at least one path. Output is canonical text (`print`).
+ * Local ops are drawn by the class's op weights; a leaf is a remote call with probability
+ * `calls.remoteProbability` (0.5 in the original grammar, 0 when calls are placed only by
+ * construction). Extensions: a repeat `X*3` (at most one repeat on any root-to-leaf chain, so work
+ * cannot multiply) and an optional call `AB?0.5`. Placement then puts every callee the grammar did
+ * not call into some path, once, with its own call probability and repeat count (`calls.*`), so
+ * the expected calls per visit is a sum of per-edge probabilities over the paths: the request's
+ * call tree is a branching process whose mean the profile controls. An aggregator calls all its
+ * callees in parallel from one path. Output is canonical text (`print`).
  */
 import {
   type Expr,
@@ -24,7 +28,7 @@ import {
 } from "./grammar/ast";
 import { print } from "./grammar/printer";
 import { type Rng, stream } from "./rng";
-import type { GrammarLimits, ServiceClass, SlopConfig } from "./types";
+import type { GrammarLimits, Range, ServiceClass, SlopConfig } from "./types";
 
 /** Most items in one list (top level or group). */
 export const MAX_WIDTH = 4;
@@ -39,6 +43,8 @@ export interface PathGenOptions {
   readonly remotes: readonly string[];
   /** Local-op weights, at least one positive. */
   readonly opWeights: Readonly<Record<LocalOp, number>>;
+  /** Chance that a leaf is a remote call when `remotes` is not empty; default REMOTE_PROBABILITY. */
+  readonly remoteProbability?: number;
 }
 
 interface Ctx extends PathGenOptions {
@@ -48,7 +54,7 @@ interface Ctx extends PathGenOptions {
 
 function leaf(ctx: Ctx): Expr {
   const { rng, grammar } = ctx;
-  if (ctx.remotes.length > 0 && rng.chance(REMOTE_PROBABILITY)) {
+  if (ctx.remotes.length > 0 && rng.chance(ctx.remoteProbability ?? REMOTE_PROBABILITY)) {
     const c = call(rng.pick(ctx.remotes));
     return rng.chance(grammar.optionalCallProbability) ? maybe(rng.int(1, 9) / 10, c) : c;
   }
@@ -130,8 +136,14 @@ function replaceLeaf(e: Expr, pick: (leaf: Expr) => boolean, by: Expr): Expr | n
  * 1. append it to the smallest path (first on ties) if that path is under `maxOps`;
  * 2. else replace the first local op, or a call to a callee used more than once;
  * 3. else (fewer leaves than callees: paths * maxOps < callees) append anyway, exceeding maxOps.
+ * `place(id)` is the expression that calls it (a bare call by default).
  */
-export function repairPaths(paths: readonly Path[], required: readonly string[], maxOps: number): Path[] {
+export function repairPaths(
+  paths: readonly Path[],
+  required: readonly string[],
+  maxOps: number,
+  place: (id: string) => Expr = call,
+): Path[] {
   const out = paths.slice();
   const counts = new Map<string, number>();
   for (const p of out) countCalls(p, counts);
@@ -139,7 +151,7 @@ export function repairPaths(paths: readonly Path[], required: readonly string[],
     let best = 0;
     for (let i = 1; i < out.length; i++) if (opCount(out[i]) < opCount(out[best])) best = i;
     if (!force && opCount(out[best]) >= maxOps) return false;
-    out[best] = path([...out[best].items, call(id)]);
+    out[best] = path([...out[best].items, place(id)]);
     return true;
   };
   const replaceSomewhere = (id: string): boolean => {
@@ -155,7 +167,7 @@ export function repairPaths(paths: readonly Path[], required: readonly string[],
     };
     for (let i = 0; i < out.length; i++) {
       for (let j = 0; j < out[i].items.length; j++) {
-        const replaced = replaceLeaf(out[i].items[j], replaceable, call(id));
+        const replaced = replaceLeaf(out[i].items[j], replaceable, place(id));
         if (replaced) {
           if (victim !== null) counts.set(victim, (counts.get(victim) ?? 0) - 1);
           out[i] = path(out[i].items.map((e, k) => (k === j ? replaced : e)));
@@ -178,44 +190,89 @@ export function printPaths(paths: readonly Path[]): string[] {
   return paths.map(print);
 }
 
-/** Most distinct callees one gateway path calls. */
-export const GATEWAY_CALLEES_PER_PATH = 3;
+/** A probability as the grammar prints it: three decimals, in 0.001..0.999 unless it is 1. */
+function roundProbability(p: number): number {
+  if (p >= 1) return 1;
+  return Math.min(0.999, Math.max(0.001, Math.round(p * 1000) / 1000));
+}
+
+/** A value in `r`, drawn from the stream only when the range is not a single value. */
+function drawIn(config: SlopConfig, entity: string, field: string, r: Range): number {
+  return r.min === r.max ? r.min : stream(config.seed, entity, field).float(r.min, r.max);
+}
 
 /**
- * The canonical paths of one service. Ordinary services: `pathsPerService` paths (drawn from
- * the service's own stream), each may call any callee; repair covers every callee.
- * The gateway: it calls every source of the graph, which can be thousands of services, so its
- * path count is max(drawn count, ceil(callees / min(3, maxOps))): its callees are shuffled from
- * its own stream and dealt round-robin to the paths, so each path calls 1..3 of them and every
- * callee is used; the count grows with the number of sources (it is bounded by it), not by
- * pathsPerService.max.
+ * How service `id` calls `callee` where the call is placed: `callee`, `callee?p` (p from
+ * `calls.probability`, drawn per edge) and, with chance `calls.repeatProbability`, a run of
+ * 2..grammar.maxRepeat calls in a row (`callee*3?p`). Each edge has its own streams, so adding a
+ * callee or changing one edge's draw leaves the others.
+ */
+export function placedCall(config: SlopConfig, id: string, callee: string): Expr {
+  const { calls, grammar } = config;
+  let e: Expr = call(callee);
+  if (calls.repeatProbability > 0) {
+    const rng = stream(config.seed, id, `repeat.${callee}`);
+    if (rng.chance(calls.repeatProbability)) e = repeat(rng.int(2, grammar.maxRepeat), e);
+  }
+  const p = roundProbability(drawIn(config, id, `call.${callee}`, calls.probability));
+  return p < 1 ? maybe(p, e) : e;
+}
+
+/**
+ * The gateway's route to `callee`, from the route's own stream. When the grammar places remote
+ * leaves (`calls.remoteProbability` > 0, the stress profile) the route is a grammar path over that
+ * one callee, so it may call it several times, nested; otherwise it is the call alone, made with
+ * probability `calls.gatewayProbability` (which also keeps the gateway's ConfigMap under 1 MiB
+ * at 100,000 services). One route per service, in service order: growing the system adds one
+ * route and leaves the others as they are.
+ */
+export function gatewayRoute(config: SlopConfig, gateway: string, callee: string): string {
+  const p = roundProbability(drawIn(config, gateway, `route.${callee}`, config.calls.gatewayProbability));
+  const placed = p < 1 ? maybe(p, call(callee)) : call(callee);
+  const { grammar, calls } = config;
+  if (calls.remoteProbability === 0) return print(path([placed]));
+  const options = {
+    grammar,
+    remotes: [callee],
+    opWeights: config.classes.gateway.opWeights,
+    remoteProbability: calls.remoteProbability,
+  };
+  const skeleton = genPath(stream(config.seed, gateway, `route.${callee}.path`), options);
+  return print(repairPaths([skeleton], [callee], grammar.maxOps, () => placed)[0]);
+}
+
+/**
+ * The canonical paths of one service.
+ * - The gateway: one route per callee (`gatewayRoute`), in callee order; with no callees (a
+ *   one-service system) `pathsPerService` local paths.
+ * - Any other service: `pathsPerService` paths from the grammar (each from its own stream), then
+ *   placement: an aggregator appends one parallel group calling all its callees to its first path
+ *   (that path may exceed grammar.maxOps); otherwise every callee the grammar left out is placed
+ *   with `placedCall` (`repairPaths`).
  */
 export function servicePaths(
   config: SlopConfig,
   id: string,
   klass: ServiceClass,
   callees: readonly string[],
+  aggregator = false,
 ): string[] {
   const { seed, grammar, pathsPerService } = config;
+  if (klass === "gateway" && callees.length > 0) return callees.map((c) => gatewayRoute(config, id, c));
   const opWeights = config.classes[klass].opWeights;
   const drawn = stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
-  if (klass !== "gateway" || callees.length === 0) {
-    const paths: Path[] = [];
-    for (let k = 0; k < drawn; k++) {
-      paths.push(genPath(stream(seed, id, `path.${k}`), { grammar, remotes: callees, opWeights }));
-    }
-    return printPaths(repairPaths(paths, callees, grammar.maxOps));
+  const remoteProbability = config.calls.remoteProbability;
+  const paths: Path[] = [];
+  for (let k = 0; k < drawn; k++) {
+    const options = { grammar, remotes: callees, opWeights, remoteProbability };
+    paths.push(genPath(stream(seed, id, `path.${k}`), options));
   }
-  const perPath = Math.min(GATEWAY_CALLEES_PER_PATH, grammar.maxOps);
-  const count = Math.max(drawn, Math.ceil(callees.length / perPath));
-  const dealt = stream(seed, id, "gateway.deal").shuffle(callees);
-  const out: string[] = [];
-  for (let k = 0; k < count; k++) {
-    const group: string[] = [];
-    for (let j = k; j < dealt.length; j += count) group.push(dealt[j]);
-    if (group.length === 0) group.push(dealt[k % dealt.length]);
-    const p = genPath(stream(seed, id, `path.${k}`), { grammar, remotes: group, opWeights });
-    out.push(print(repairPaths([p], group, grammar.maxOps)[0]));
+  if (aggregator && callees.length > 0) {
+    const used = new Map<string, number>();
+    for (const p of paths) countCalls(p, used);
+    const fan = callees.filter((c) => !used.has(c)).map(call);
+    if (fan.length > 0) paths[0] = path([...paths[0].items, fan.length === 1 ? fan[0] : parallel(fan)]);
+    return printPaths(paths);
   }
-  return out;
+  return printPaths(repairPaths(paths, callees, grammar.maxOps, (c) => placedCall(config, id, c)));
 }

@@ -26,7 +26,7 @@ export function generate(config: SlopConfig): SystemSpec {
       name: serviceName(id),
       class: klass,
       calls,
-      paths: servicePaths(config, id, klass, calls),
+      paths: servicePaths(config, id, klass, calls, topo.aggregators[i] === 1),
       opCosts: p.opCosts,
       replicas: p.replicas,
       resources: p.resources,

@@ -4,6 +4,7 @@
  * and `slop serve` reads. Pure data: JSON-serialisable, no classes, no Pulumi.
  */
 import type { LocalOp } from "./grammar/ast";
+import type { ProfileName } from "./realism/targets";
 
 export const API_VERSION = "slop.dev/v1alpha1" as const;
 
@@ -95,7 +96,29 @@ export interface GrammarLimits {
   readonly optionalCallProbability: number;
 }
 
+/**
+ * How calls are placed in paths, which shapes each request's call tree (core/realism/profiles.ts).
+ * Every callee of a service is placed once by construction, with its own call probability; the
+ * grammar may add more remote leaves at random (`remoteProbability`).
+ */
+export interface CallShape {
+  /** Chance that a random grammar leaf is a remote call (0.5: the original grammar; 0: none). */
+  readonly remoteProbability: number;
+  /** Per-edge call probability of a placed call (`B?0.3`); 1 = always called. */
+  readonly probability: Range;
+  /** Chance that a placed call repeats (`B*3`, 2..grammar.maxRepeat times in a row). */
+  readonly repeatProbability: number;
+  /** Share of stateless services that are aggregators: more callees, all called in parallel. */
+  readonly aggregatorShare: number;
+  /** Callees of an aggregator (Barabási–Albert attachment for it). */
+  readonly aggregatorAttachment: number;
+  /** Per-route probability that the gateway calls the route's service; 1 = always. */
+  readonly gatewayProbability: Range;
+}
+
 export interface SlopConfig {
+  /** The named set of defaults this config was built on (core/realism/profiles.ts). */
+  readonly profile: ProfileName;
   /** Integer or string; normalised to a string in the spec. */
   readonly seed: string;
   /** Number of services including the gateway. */
@@ -104,6 +127,7 @@ export interface SlopConfig {
   readonly attachment: number;
   readonly pathsPerService: Range;
   readonly grammar: GrammarLimits;
+  readonly calls: CallShape;
   readonly classes: Readonly<Record<ServiceClass, ServiceClassConfig>>;
   readonly nodePools: readonly NodePool[];
   readonly namespace: string;
@@ -178,6 +202,23 @@ export interface FaultConfig {
   readonly latency: { readonly distribution: "fixed" | "uniform" | "exponential"; readonly ms: number };
   /** Exit non-zero at start-up. */
   readonly failStartup: boolean;
+  // Incident knobs (core/incidents); absent means off.
+  /** Accept requests and never answer them (callers hit their deadlines). */
+  readonly hang?: boolean;
+  /** Multiplier of the `cpu` op cost (CPU saturation or throttling). */
+  readonly cpuFactor?: number;
+  /** Added delay per `disk` and `io` op (slow disk). */
+  readonly ioDelayMs?: number;
+  /** Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). */
+  readonly leak?: { readonly mibPerSec: number; readonly limitMiB: number };
+  /** Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop). */
+  readonly crash?: { readonly afterMs: number; readonly times: number };
+  /** In-flight slots held forever (leaked), so only maxInFlight - heldInFlight are usable. */
+  readonly heldInFlight?: number;
+  /** Per-callee faults: a deadline far too low, or a partition (calls are dropped until the deadline). */
+  readonly callees?: Readonly<
+    Record<string, { readonly deadlineMs?: number; readonly partitioned?: boolean }>
+  >;
 }
 
 /**

@@ -1,6 +1,10 @@
 import { Option } from "commander";
 import type { Command } from "commander";
-import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { diffSystems, isEmptyDiff, KUBE_RESOURCES, type ResourceSource } from "../../core/diff";
+import { expand, type KubeObject } from "../../core/expand";
+import { applyIncident } from "../../core/incidents";
+import type { SystemSpec } from "../../core/types";
+import { loadIncident } from "./incident";
 import { DIFF_FORMATS, formatDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
@@ -20,6 +24,7 @@ Examples:
   $ slop diff 42 42 --services 21 --config a.yaml  # same seed, base from a.yaml with 21 services
   $ slop diff old.yaml new.yaml --format markdown > comment.md
   $ slop diff system.json 42 --format json
+  $ slop diff 42 42 --incident incident.json       # what an incident changes (applied to B)
 `;
 
 /** `slop diff A B`: the semantic diff of two systems (config, services, edges, Kubernetes objects). */
@@ -32,11 +37,34 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .addOption(new Option("--format <format>", "output format").choices(DIFF_FORMATS).default("text"))
     .option("--config <file>", "base config (YAML or JSON) for seed arguments")
     .option("--services <n>", "number of services for seed arguments")
+    .option("--incident <file>", "apply this incident (slop incident generate) to B's objects")
     .addHelpText("after", EXAMPLES)
-    .action((a: string, b: string, opts: DiffBase & { readonly format: DiffFormat }) => {
-      const base: DiffBase = { config: opts.config, services: opts.services };
-      const diff = diffSystems(resolveDiffArgument(a, base), resolveDiffArgument(b, base));
-      process.stdout.write(formatDiff(diff, opts.format));
-      setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
-    });
+    .action(
+      (
+        a: string,
+        b: string,
+        opts: DiffBase & { readonly format: DiffFormat; readonly incident?: string },
+      ) => {
+        const base: DiffBase = { config: opts.config, services: opts.services };
+        const specA = resolveDiffArgument(a, base);
+        const specB = resolveDiffArgument(b, base);
+        const diff =
+          opts.incident === undefined
+            ? diffSystems(specA, specB)
+            : diffSystems(specA, specB, withIncident(specB, loadIncident(opts.incident)));
+        process.stdout.write(formatDiff(diff, opts.format));
+        setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
+      },
+    );
+}
+
+/** The objects of `expand`, with the incident applied to those of `target` (B). */
+function withIncident(
+  target: SystemSpec,
+  incident: ReturnType<typeof loadIncident>,
+): ResourceSource<KubeObject> {
+  return {
+    expand: (spec) => (spec === target ? applyIncident(spec, expand(spec), incident) : expand(spec)),
+    key: KUBE_RESOURCES.key,
+  };
 }

@@ -1,9 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { expand } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
+import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
 import { addGenerationOptions, loadSpec, writeFileAtomic } from "../input";
 import type { GenerationOptions } from "../input";
@@ -16,18 +16,26 @@ Examples:
 `;
 
 /**
- * One object as YAML: no anchors/aliases for shared sub-objects, no line folding, and strings
- * quoted as YAML 1.1 needs them. kubectl and most of the Kubernetes tooling read YAML 1.1, where an
- * unquoted `on`, `yes`, `1:20` or `1_000` (plain strings in YAML 1.2) is a boolean or a number;
- * such a value in a label or annotation would otherwise fail to apply.
+ * One object as YAML: block style, no anchors or line folding, and every string that YAML 1.1
+ * (kubectl and most Kubernetes tooling) or YAML 1.2 would read as something else quoted: an
+ * unquoted `on`, `yes`, `1:20` or `1_000` is a boolean or a number in YAML 1.1, and such a value in
+ * a label or annotation would otherwise fail to apply. See core/yaml.ts.
  */
 export function toYaml(obj: KubeObject): string {
-  return stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" });
+  return toYamlDocument(obj);
 }
 
-/** Multi-document YAML, in expand() order. */
-export function renderDocuments(objects: readonly KubeObject[]): string {
-  return objects.map(toYaml).join("---\n");
+/** Multi-document YAML, in expand() order, to stdout in chunks of about 1 MiB. */
+function writeDocuments(objects: readonly KubeObject[]): void {
+  let chunk = "";
+  objects.forEach((o, i) => {
+    chunk += (i === 0 ? "" : "---\n") + toYaml(o);
+    if (chunk.length >= 2 ** 20) {
+      process.stdout.write(chunk);
+      chunk = "";
+    }
+  });
+  if (chunk.length > 0) process.stdout.write(chunk);
 }
 
 /** `NN-<kind>-<name>.yaml` per object, NN zero-padded so the files sort in expand() order. */
@@ -90,7 +98,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .action((opts: GenerationOptions & { readonly out?: string; readonly otlpEndpoint?: string }) => {
       checkUrl(opts.otlpEndpoint);
       const objects = expand(loadSpec(opts), { otlpEndpoint: opts.otlpEndpoint });
-      if (opts.out === undefined) process.stdout.write(renderDocuments(objects));
+      if (opts.out === undefined) writeDocuments(objects);
       else writeDir(opts.out, objects);
     });
 }

@@ -1,6 +1,7 @@
 /**
  * The NetworkPolicy `<name>`: default-deny both ways, then
- *   ingress  grpc    from the pods of the service's callers (the gateway: from anywhere)
+ *   ingress  grpc    from the pods of the service's callers (the gateway: from anywhere), plus
+ *                    any extra ingress port (a mesh proxy's inbound port) from the same peers
  *            metrics from the observability namespace
  *   egress   grpc    to the pods of its callees
  *            53      UDP+TCP to kube-system (DNS)
@@ -30,10 +31,11 @@ const podsOf = (name: string): NetworkPolicyPeer => ({ podSelector: { matchLabel
 
 function ingress(ctx: ServiceContext): NetworkPolicyIngressRule[] {
   const rules: NetworkPolicyIngressRule[] = [];
+  const ports = [GRPC_PORT, ...ctx.opts.extraIngressPorts].map(tcp);
   if (ctx.svc.id === ctx.spec.gateway) {
-    rules.push({ ports: [tcp(GRPC_PORT)] });
+    rules.push({ ports });
   } else if (ctx.callers.length > 0) {
-    rules.push({ from: ctx.callers.map((c) => podsOf(c.name)), ports: [tcp(GRPC_PORT)] });
+    rules.push({ from: ctx.callers.map((c) => podsOf(c.name)), ports });
   }
   rules.push({ from: [inNamespace(ctx.opts.observabilityNamespace)], ports: [tcp(METRICS_PORT)] });
   return rules;

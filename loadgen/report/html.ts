@@ -10,6 +10,7 @@ import { cdf } from "../histogram";
 import { runNote } from "../experiment";
 import { readExperiment, readRuns, type ExperimentMetadata, type StoredRun } from "../results";
 import { escapeXml, lineChart, colourOf, type Series } from "./svg";
+import { shapeSection } from "./shapes";
 import { readSpans, summariseTraces, type TraceSummary } from "./traces";
 
 export interface ReportSeries {
@@ -241,6 +242,7 @@ ${banner}
   )}
 ${extrasSection(runs)}
 ${traceSection(dir, runs)}
+${shapeSection(dir, runs)}
 </body></html>
 `;
 }

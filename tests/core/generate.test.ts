@@ -2,10 +2,12 @@ import fc from "fast-check";
 import { parseConfig } from "../../core/config";
 import { callees, opCount, parse, print } from "../../core/grammar";
 import { indexOfId, serviceId, serviceName } from "../../core/ids";
+import { isAggregator } from "../../core/graph";
 import { generate, generateFromRaw } from "../../core/spec";
 import { API_VERSION, type SystemSpec } from "../../core/types";
 
 const arbRaw = fc.record({
+  profile: fc.constantFrom("production", "benchmark", "stress"),
   seed: fc.oneof(fc.nat(), fc.stringMatching(/^[a-z0-9-]{1,8}$/)),
   services: fc.integer({ min: 1, max: 60 }),
   attachment: fc.integer({ min: 1, max: 4 }),
@@ -70,13 +72,19 @@ describe("generate", () => {
             const ast = parse(p);
             expect(print(ast)).toBe(p);
             for (const id of callees(ast)) used.add(id);
-            if (s.class !== "gateway" && s.paths.length * c.grammar.maxOps >= s.calls.length) {
+            // An aggregator's fan-out path holds all its callees, beyond maxOps.
+            const aggregator = s.class === "stateless" && isAggregator(c, i);
+            if (s.class !== "gateway" && !aggregator && s.paths.length * c.grammar.maxOps >= s.calls.length) {
               expect(opCount(ast)).toBeLessThanOrEqual(c.grammar.maxOps);
             }
           }
           expect([...used].sort()).toEqual([...s.calls].sort());
-          expect(s.paths.length).toBeGreaterThanOrEqual(c.pathsPerService.min);
-          if (s.class !== "gateway") expect(s.paths.length).toBeLessThanOrEqual(c.pathsPerService.max);
+          if (s.class !== "gateway" || s.calls.length === 0) {
+            expect(s.paths.length).toBeGreaterThanOrEqual(c.pathsPerService.min);
+            expect(s.paths.length).toBeLessThanOrEqual(c.pathsPerService.max);
+          } else {
+            expect(s.paths.length).toBe(s.calls.length); // one route per service
+          }
         }
       }),
       { numRuns: 40 },
@@ -115,6 +123,29 @@ describe("generate", () => {
         }
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it("growing N -> N + 1 only adds to the gateway: one new callee and one new route", () => {
+    fc.assert(
+      fc.property(arbRaw, (raw) => {
+        const a = generateFromRaw(raw);
+        const b = generateFromRaw({ ...raw, services: raw.services + 1 });
+        const [ga, gb] = [a.services[0], b.services[0]];
+        const added = b.services[b.services.length - 1].id;
+        expect(gb.calls).toEqual([...ga.calls, added]);
+        expect(JSON.stringify({ ...gb, calls: [], paths: [] })).toBe(
+          JSON.stringify({ ...ga, calls: [], paths: [] }),
+        );
+        if (ga.calls.length === 0) {
+          // A one-service system's gateway has local paths only; its first callee gets the one route.
+          expect(gb.paths.map((p) => callees(parse(p)))).toEqual([[added]]);
+        } else {
+          expect(gb.paths.slice(0, -1)).toEqual(ga.paths); // existing routes stay as they are
+          expect(callees(parse(gb.paths[gb.paths.length - 1]))).toEqual([added]);
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { parseConfig } from "../../core/config";
-import { GATEWAY_INDEX, buildTopology } from "../../core/graph";
+import { GATEWAY_INDEX, buildTopology, isAggregator } from "../../core/graph";
 
 const config = (services: number, seed: string, attachment = 2, shares?: [number, number, number]) =>
   parseConfig(
@@ -56,22 +56,22 @@ describe("buildTopology", () => {
             expect(callees.length).toBe(olderDb ? 1 : 0);
             for (const j of callees) expect(t.classes[j]).toBe("db");
           }
-          if (klass === "stateless") expect(callees.length).toBe(Math.min(c.attachment, i - 1));
+          if (klass === "stateless") {
+            const m = isAggregator(c, i) ? c.calls.aggregatorAttachment : c.attachment;
+            expect(t.aggregators[i]).toBe(isAggregator(c, i) ? 1 : 0);
+            expect(callees.length).toBe(Math.min(m, i - 1));
+          }
         });
       }),
       { numRuns: 100 },
     );
   });
 
-  it("reaches every service from the gateway, which calls exactly the sources", () => {
+  it("reaches every service from the gateway, which calls every service", () => {
     fc.assert(
       fc.property(arbConfig, (c) => {
         const t = buildTopology(c);
-        const called = new Set<number>();
-        t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => called.add(j)));
-        const sources = [];
-        for (let i = 1; i < c.services; i++) if (!called.has(i)) sources.push(i);
-        expect(t.calls[GATEWAY_INDEX]).toEqual(sources);
+        expect(t.calls[GATEWAY_INDEX]).toEqual(Array.from({ length: c.services - 1 }, (_, i) => i + 1));
         const seen = new Set([GATEWAY_INDEX]);
         const stack = [GATEWAY_INDEX];
         for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
@@ -95,9 +95,18 @@ describe("buildTopology", () => {
         const b = buildTopology({ ...c, services: c.services + 1 });
         expect(b.classes.slice(0, c.services)).toEqual(a.classes);
         expect(b.calls.slice(1, c.services)).toEqual(a.calls.slice(1));
+        expect(b.calls[GATEWAY_INDEX]).toEqual([...a.calls[GATEWAY_INDEX], c.services]); // one new edge
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("makes about calls.aggregatorShare of the stateless services aggregators", () => {
+    const c = parseConfig({ services: 4000, seed: "agg", calls: { aggregatorShare: 0.1 } });
+    const t = buildTopology(c);
+    const stateless = t.classes.map((k, i) => (k === "stateless" ? i : -1)).filter((i) => i > 0);
+    const share = stateless.filter((i) => t.aggregators[i] === 1).length / stateless.length;
+    expect(Math.abs(share - 0.1)).toBeLessThan(4 * Math.sqrt((0.1 * 0.9) / stateless.length));
   });
 
   it("only draws classes with a positive share", () => {

@@ -11,7 +11,7 @@ import {
   path,
   print,
 } from "../../core/grammar";
-import { GATEWAY_CALLEES_PER_PATH, genPath, repairPaths, servicePaths } from "../../core/paths";
+import { genPath, placedCall, repairPaths, servicePaths } from "../../core/paths";
 import { stream } from "../../core/rng";
 import type { GrammarLimits } from "../../core/types";
 
@@ -157,29 +157,45 @@ describe("servicePaths", () => {
     expect(servicePaths(config, "Q", "stateless", ["B", "C"])).toEqual(paths);
   });
 
-  it("deals a large gateway fan-out over enough paths, 1..3 callees each", () => {
+  it("gives the gateway one route per callee, in callee order, each calling only it", () => {
     const many = Array.from(
       { length: 100 },
       (_, i) => `B${String.fromCharCode(65 + (i % 26))}${"Z".repeat(i / 26)}`,
     );
-    const paths = servicePaths(config, "A", "gateway", many);
-    expect(paths.length).toBe(Math.ceil(many.length / GATEWAY_CALLEES_PER_PATH));
-    const used = new Set<string>();
-    for (const s of paths) {
-      const cs = callees(parse(s));
-      expect(cs.length).toBeGreaterThanOrEqual(1);
-      expect(cs.length).toBeLessThanOrEqual(GATEWAY_CALLEES_PER_PATH);
-      cs.forEach((c) => used.add(c));
+    for (const profile of ["production", "stress"]) {
+      const c = parseConfig({ profile });
+      const paths = servicePaths(c, "A", "gateway", many);
+      expect(paths.map((s) => callees(parse(s)))).toEqual(many.map((id) => [id]));
+      // A route depends on its callee only: dropping the last callee drops the last route.
+      expect(servicePaths(c, "A", "gateway", many.slice(0, -1))).toEqual(paths.slice(0, -1));
     }
-    expect(used).toEqual(new Set(many));
   });
 
-  it("gives every gateway path a callee even when paths outnumber callees", () => {
-    const paths = servicePaths(parseConfig({ pathsPerService: { min: 5, max: 5 } }), "A", "gateway", [
-      "B",
-      "C",
-    ]);
-    expect(paths.length).toBe(5);
-    for (const s of paths) expect(callees(parse(s)).length).toBe(1);
+  it("places each callee with its drawn probability and repeat count", () => {
+    const c = parseConfig({ calls: { probability: { min: 0.2, max: 0.4 }, repeatProbability: 1 } });
+    for (const callee of ["B", "C", "D", "E"]) {
+      const e = placedCall(c, "Q", callee);
+      expect(e.type).toBe("maybe");
+      if (e.type !== "maybe") continue;
+      expect(e.p).toBeGreaterThanOrEqual(0.2);
+      expect(e.p).toBeLessThanOrEqual(0.4);
+      expect(e.body).toEqual({
+        type: "repeat",
+        count: e.body.type === "repeat" ? e.body.count : -1,
+        body: { type: "call", service: callee },
+      });
+    }
+    const always = parseConfig({ profile: "stress" });
+    expect(placedCall(always, "Q", "B")).toEqual({ type: "call", service: "B" });
+  });
+
+  it("gives an aggregator one path calling all its callees in parallel", () => {
+    const c = parseConfig({ profile: "production" });
+    const cs = ["B", "C", "D", "E", "F"];
+    const paths = servicePaths(c, "Q", "stateless", cs, true);
+    const fan = paths
+      .map((s) => parse(s))
+      .filter((p) => p.items.some((e) => e.type === "parallel" && callees(e).length === cs.length));
+    expect(fan).toHaveLength(1);
   });
 });

@@ -80,6 +80,24 @@ describe("formatDiff", () => {
   });
 });
 
+describe("large diffs", () => {
+  it("text: 300,000 changed objects do not overflow the stack", () => {
+    const d = diff(abc(), abc());
+    const changedObjects = Array.from({ length: 300_000 }, (_, i) => ({
+      key: `v1/ConfigMap/slop/c${i}`,
+      fields: [{ path: "data.x", from: "1", to: "2" }],
+    }));
+    const big: SystemDiff = {
+      ...d,
+      summary: { ...d.summary, objectsChanged: changedObjects.length },
+      resources: { ...d.resources, changed: changedObjects },
+    };
+    const text = formatDiff(big, "text");
+    expect(text.split("\n")).toHaveLength(3 + 2 * 300_000 + 1);
+    expect(text).toContain('  ~ v1/ConfigMap/slop/c299999\n      data.x: "1" -> "2"\n');
+  });
+});
+
 describe("helpers", () => {
   it.each([
     ["plain", "`plain`"],

@@ -194,6 +194,17 @@ describe("diffValues", () => {
   it("sorts keys so the order of the inputs does not matter", () => {
     expect(diffValues({ b: 1, a: 1 }, { a: 2, b: 2 }).map((f) => f.path)).toEqual(["a", "b"]);
   });
+
+  it("walks values nested 50,000 deep without overflowing the stack", () => {
+    const nest = (leaf: number): unknown => {
+      let v: unknown = leaf;
+      for (let i = 0; i < 50_000; i++) v = i % 2 === 0 ? [v] : { k: v };
+      return v;
+    };
+    const [change] = diffValues(nest(1), nest(2));
+    expect(change).toMatchObject({ from: 1, to: 2 });
+    expect(change?.path).toMatch(/^k\[0\]\.k\[0\]/);
+  });
 });
 
 describe("noise and keys", () => {

@@ -405,6 +405,7 @@ describe("expand: names", () => {
     ["config.namespace", sampleSpec({ namespace: "My NS" }), undefined],
     ["observabilityNamespace", spec, { observabilityNamespace: "-obs" }],
     ["extraEgressNamespaces[]", spec, { extraEgressNamespaces: ["istio_system"] }],
+    ["extraIngressPorts[]", spec, { extraIngressPorts: [70000] }],
     ["otlpEndpoint", spec, { otlpEndpoint: "" }],
     ["otlpEndpoint", spec, { otlpEndpoint: "otel:4317" }],
   ])("rejects a bad %s, naming the field and the value", (field, s, opts) => {

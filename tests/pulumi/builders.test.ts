@@ -90,12 +90,16 @@ it("meshes give injection labels or annotations and the control-plane namespace"
     namespaceLabels: {},
     namespaceAnnotations: {},
     egressNamespaces: [],
+    ingressPorts: [],
+    jobPodAnnotations: {},
   });
   expect(meshIntegration("istio").namespaceLabels).toEqual({ "istio-injection": "enabled" });
   expect(meshIntegration("linkerd")).toEqual({
     namespaceLabels: {},
     namespaceAnnotations: { "linkerd.io/inject": "enabled" },
     egressNamespaces: ["linkerd"],
+    ingressPorts: [4143],
+    jobPodAnnotations: { "config.beta.linkerd.io/proxy-enable-native-sidecar": "true" },
   });
 });
 

@@ -12,7 +12,7 @@ const err = (f: () => unknown): ConfigError => {
 };
 
 describe("parseDeployConfig", () => {
-  it("defaults to an existing cluster, no mesh, every observability part but metrics-server", () => {
+  it("defaults to an existing cluster, no mesh, every observability part including metrics-server", () => {
     const d = parseDeployConfig({});
     expect(d).toMatchObject({
       cluster: "kubeconfig",
@@ -26,7 +26,8 @@ describe("parseDeployConfig", () => {
       grafana: true,
       tracing: true,
       logs: true,
-      metricsServer: false,
+      // kind and Docker Desktop ship no metrics-server; without one the dev stack's HPAs never act.
+      metricsServer: true,
       namespace: "observability",
     });
   });
@@ -59,6 +60,9 @@ describe("parseDeployConfig", () => {
     [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
     [{ prometheus: "yes" }, "prometheus", "boolean"],
     [{ k8sVersion: "latest" }, "k8sVersion", "version prefix"],
+    // EKS takes major.minor only; "1.33.1" would fail at `pulumi up`, not here.
+    [{ cluster: "aws", k8sVersion: "1.33.1" }, "k8sVersion", 'major.minor like "1.33"'],
+    [{ cluster: "digitalocean", k8sVersion: "1.33-do.0" }, "k8sVersion", "exact DOKS version"],
     [{ cluster: "aws", subnetIds: ["subnet-0123abcd"] }, "subnetIds", "at least two"],
     [{ cluster: "aws", subnetIds: ["nope", "subnet-0123abcd"] }, "subnetIds[0]", "subnet id"],
     [{ subnetIds: ["subnet-0123abcd", "subnet-0123abce"] }, "subnetIds", "aws"],
@@ -79,6 +83,16 @@ describe("parseDeployConfig", () => {
     expect(e.key).toBe(key);
     expect(e.message).toContain(allowed);
   });
+});
+
+it.each([
+  ["aws", "1.33"],
+  ["digitalocean", "1.33"],
+  ["digitalocean", "1.33.1"],
+  ["digitalocean", "1.33.1-do.0"],
+  ["kubeconfig", "1.33.1"],
+])("%s accepts k8sVersion %s", (cluster, k8sVersion) => {
+  expect(parseDeployConfig({ cluster, k8sVersion }).k8sVersion).toBe(k8sVersion);
 });
 
 describe("checkDeployment", () => {

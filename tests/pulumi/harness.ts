@@ -22,12 +22,17 @@ export interface Recorder {
 }
 
 export const FAKE_DO_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake doks kubeconfig\n";
+export const FAKE_DO_ENDPOINT = "https://fake.k8s.ondigitalocean.example";
 export const FAKE_EKS_ENDPOINT = "https://fake.eks.example";
 
 function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
     case "digitalocean:index/kubernetesCluster:KubernetesCluster":
-      return { ...inputs, kubeConfigs: [{ rawConfig: FAKE_DO_KUBECONFIG }] };
+      return {
+        ...inputs,
+        endpoint: FAKE_DO_ENDPOINT,
+        kubeConfigs: [{ rawConfig: FAKE_DO_KUBECONFIG, clusterCaCertificate: "RE9DQQ==" }],
+      };
     case "digitalocean:index/containerRegistry:ContainerRegistry":
       return {
         ...inputs,

@@ -127,7 +127,16 @@ describe("program on an existing cluster (kubeconfig)", () => {
     });
     const releases = ofType(rec, K.release);
     expect(releases.map((r) => r.inputs.chart).sort()).toEqual(
-      ["fluent-bit", "grafana", "jaeger", "kube-prometheus-stack", "loki", "opentelemetry-collector"].sort(),
+      [
+        "fluent-bit",
+        "grafana",
+        "jaeger",
+        "kube-prometheus-stack",
+        "loki",
+        "metrics-server",
+        "opentelemetry-collector",
+        "prometheus-operator-crds",
+      ].sort(),
     );
     for (const r of releases) expect(String(r.inputs.version)).toMatch(/^\d+\.\d+\.\d+$/);
     const podMonitor = ofType(rec, "kubernetes:monitoring.coreos.com/v1:PodMonitor");
@@ -151,7 +160,14 @@ describe("program on an existing cluster (kubeconfig)", () => {
   });
 
   it("switches observability parts off", async () => {
-    await run({ ...SMALL, prometheus: false, grafana: false, tracing: false, logs: false });
+    await run({
+      ...SMALL,
+      prometheus: false,
+      grafana: false,
+      tracing: false,
+      logs: false,
+      metricsServer: false,
+    });
     expect(ofType(rec, K.release)).toHaveLength(0);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
     expect(dep.spec?.template.spec?.containers[0].env).toContainEqual({
@@ -164,7 +180,9 @@ describe("program on an existing cluster (kubeconfig)", () => {
     await run({ ...SMALL, mesh: "istio" });
     const charts = ofType(rec, K.release).map((r) => r.inputs.chart);
     expect(charts).toEqual(expect.arrayContaining(["base", "istiod"]));
-    const pa = ofType(rec, "kubernetes:security.istio.io/v1:PeerAuthentication");
+    const pa = ofType(rec, "kubernetes:security.istio.io/v1:PeerAuthentication").filter(
+      (p) => meta(p).namespace === "istio-system",
+    );
     expect(pa.map((p) => (p.inputs.spec as { mtls: { mode: string } }).mtls.mode)).toEqual(["STRICT"]);
     const ns = ofType(rec, K.namespace).find((n) => meta(n).name === "slop");
     expect(meta(ns!).labels?.["istio-injection"]).toBe("enabled");
@@ -213,7 +231,10 @@ describe("program on an existing cluster (kubeconfig)", () => {
 
 describe("program on cloud clusters", () => {
   it("digitalocean: node pool taints equal the tolerations of the services pinned to them; image built and pushed to DOCR", async () => {
-    const out = await run({ ...SMALL, cluster: "digitalocean" });
+    process.env.DIGITALOCEAN_TOKEN = "dop_v1_test"; // the image is pushed with the API token
+    const out = await run({ ...SMALL, cluster: "digitalocean" }).finally(
+      () => delete process.env.DIGITALOCEAN_TOKEN,
+    );
     const pools = new Map(
       ofType(rec, "digitalocean:index/kubernetesNodePool:KubernetesNodePool").map((p) => [
         (p.inputs.labels as Record<string, string>)["slop.dev/pool"],
@@ -251,7 +272,9 @@ describe("program on cloud clusters", () => {
   it("aws: EKS node groups carry the pools' taints; image pushed to ECR, no pull secret", async () => {
     const out = await run({ ...SMALL, cluster: "aws" });
     const groups = ofType(rec, "aws:eks/nodeGroup:NodeGroup");
-    expect(groups.map((g) => g.inputs.nodeGroupName)).toEqual(out.config.nodePools.map((p) => p.name));
+    expect(groups.map((g) => g.inputs.nodeGroupNamePrefix)).toEqual(
+      out.config.nodePools.map((p) => `${p.name}-`),
+    );
     expect(ofType(rec, "aws:ecr/repository:Repository")).toHaveLength(1);
     expect(ofType(rec, K.secret)).toHaveLength(0);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;

@@ -19,8 +19,14 @@ const project = parse(readFileSync(join(root, "Pulumi.yaml"), "utf8")) as {
   >;
 };
 const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-/** Unset has a meaning for these (e.g. no slop:image = build it on a cloud cluster). */
-const NO_PROJECT_VALUE = ["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"];
+/**
+ * Unset has a meaning for these (e.g. no image = build it on a cloud cluster; no grammar = the
+ * profile's, which a project value would override).
+ */
+const NO_PROJECT_VALUE = [
+  ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
+  ...["pathsPerService", "grammar", "calls"],
+];
 
 const strip = (c: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(c).map(([k, v]) => [k.replace(/^k8s-slop:/, ""), v]));
@@ -57,6 +63,9 @@ it.each([...SLOP_KEYS, ...DEPLOY_KEYS].filter((k) => !NO_PROJECT_VALUE.includes(
 
 it("declares no key outside the project namespace (Pulumi would not type-check it; the program would not read it)", () =>
   expect(Object.keys(project.config).filter((k) => k.includes(":"))).toEqual([]));
+
+it("does not declare the keys whose unset means something (Pulumi would make a declared key without a default required)", () =>
+  expect(NO_PROJECT_VALUE.filter((k) => k in project.config)).toEqual([]));
 
 it("declares nothing the program does not read", () => {
   const known = new Set<string>([...SLOP_KEYS, ...DEPLOY_KEYS]);

@@ -1,0 +1,144 @@
+/**
+ * Applying an incident: to the Kubernetes objects of `expand()` (what `slop render --incident`,
+ * `slop diff --incident` and the Pulumi System render), or to runtime faults (the local runner).
+ * Pure; objects that change are copied, the others are returned as they are.
+ */
+import { ConfigError } from "../config";
+import { objectKey, type KubeObject } from "../expand";
+import { CONFIG_HASH_ANNOTATION } from "../k8s/deployment";
+import { CONFIG_FILE, configHash } from "../k8s/config-map";
+import type { FaultConfig, SystemSpec } from "../types";
+import { brokenConfigJson } from "./catalogue";
+import { specHash } from "./generate";
+import type { Incident, ManifestPatch, RuntimeMutation } from "./types";
+
+/** A copy of `base` with the fault knobs of `m` on top (per-callee knobs merge per callee). */
+export function mergeFaults(base: FaultConfig, m: Partial<FaultConfig>): FaultConfig {
+  const callees = m.callees === undefined ? base.callees : { ...(base.callees ?? {}), ...m.callees };
+  return { ...base, ...m, ...(callees === undefined ? {} : { callees }) };
+}
+
+/** The runtime faults per service of a list of mutations (later ones win per knob). */
+export function faultsByService(
+  mutations: readonly RuntimeMutation[],
+  base: FaultConfig,
+): Record<string, FaultConfig> {
+  const out: Record<string, FaultConfig> = {};
+  for (const m of mutations) out[m.service] = mergeFaults(out[m.service] ?? base, m.faults);
+  return out;
+}
+
+function unescape(token: string): string {
+  return token.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+/** RFC 6902 add/remove/replace on a deep copy of `doc`. Throws naming the pointer when it does not resolve. */
+export function applyPatch<T>(doc: T, patch: ManifestPatch): T {
+  const copy = structuredClone(doc) as unknown;
+  const tokens = patch.path.split("/").slice(1).map(unescape);
+  if (tokens.length === 0) throw new Error(`patch path must not be empty (object ${patch.object})`);
+  let parent = copy as Record<string, unknown> | unknown[];
+  for (const t of tokens.slice(0, -1)) {
+    const next = Array.isArray(parent) ? parent[Number(t)] : parent[t];
+    if (next === null || typeof next !== "object") {
+      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
+    }
+    parent = next as Record<string, unknown> | unknown[];
+  }
+  const last = tokens[tokens.length - 1];
+  if (Array.isArray(parent)) {
+    const i = last === "-" ? parent.length : Number(last);
+    if (!Number.isInteger(i) || i < 0 || i > parent.length || (patch.op !== "add" && i >= parent.length)) {
+      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
+    }
+    if (patch.op === "add") parent.splice(i, 0, patch.value);
+    else if (patch.op === "remove") parent.splice(i, 1);
+    else parent[i] = patch.value;
+  } else {
+    if (patch.op !== "add" && !(last in parent)) {
+      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
+    }
+    if (patch.op === "remove") delete parent[last];
+    else parent[last] = patch.value;
+  }
+  return copy as T;
+}
+
+/** The ConfigMap data and Deployment annotation of a service whose service.json becomes `json`. */
+function configPatches(spec: SystemSpec, name: string, json: string): ManifestPatch[] {
+  const ns = spec.config.namespace;
+  return [
+    { object: `v1/ConfigMap/${ns}/${name}`, op: "replace", path: `/data/${CONFIG_FILE}`, value: json },
+    {
+      object: `apps/v1/Deployment/${ns}/${name}`,
+      op: "replace",
+      path: `/spec/template/metadata/annotations/${CONFIG_HASH_ANNOTATION.replace(/\//g, "~1")}`,
+      value: configHash(json),
+    },
+  ];
+}
+
+/** Every object patch the incident makes, the derived ones (service.json, its hash) included. */
+export function manifestPatches(
+  spec: SystemSpec,
+  objects: readonly KubeObject[],
+  incident: Incident,
+): ManifestPatch[] {
+  const byKey = new Map(objects.map((o) => [objectKey(o), o]));
+  const out: ManifestPatch[] = [];
+  const configOf = (id: string): { name: string; json: string } => {
+    const svc = spec.services.find((s) => s.id === id);
+    if (svc === undefined) throw new ConfigError("incident", id, "a service of the system");
+    const cm = byKey.get(`v1/ConfigMap/${spec.config.namespace}/${svc.name}`);
+    const json = cm?.kind === "ConfigMap" ? cm.data?.[CONFIG_FILE] : undefined;
+    if (json === undefined) throw new Error(`no ConfigMap with ${CONFIG_FILE} for service ${id}`);
+    return { name: svc.name, json };
+  };
+  const runtime = new Map<string, RuntimeMutation[]>();
+  for (const m of incident.mutation.runtime) runtime.set(m.service, [...(runtime.get(m.service) ?? []), m]);
+  for (const [id, ms] of runtime) {
+    const { name, json } = configOf(id);
+    const cfg = JSON.parse(json) as { faults: FaultConfig };
+    const faults = faultsByService(ms, cfg.faults)[id];
+    out.push(...configPatches(spec, name, JSON.stringify({ ...cfg, faults }, null, 2)));
+  }
+  if (incident.fault.kind === "broken-config") {
+    const { name, json } = configOf(incident.groundTruth.rootCause.service);
+    out.push(...configPatches(spec, name, brokenConfigJson(json)));
+  }
+  out.push(...incident.mutation.manifests);
+  return out;
+}
+
+/** The objects with the incident applied, in the same order. */
+export function applyIncident(
+  spec: SystemSpec,
+  objects: readonly KubeObject[],
+  incident: Incident,
+): KubeObject[] {
+  checkSystem(spec, incident);
+  const patches = manifestPatches(spec, objects, incident);
+  const byObject = new Map<string, ManifestPatch[]>();
+  for (const p of patches) byObject.set(p.object, [...(byObject.get(p.object) ?? []), p]);
+  const keys = new Set(objects.map(objectKey));
+  for (const k of byObject.keys()) {
+    if (!keys.has(k))
+      throw new ConfigError("incident.mutation.manifests[].object", k, "an object of the system");
+  }
+  return objects.map((o) => {
+    const mine = byObject.get(objectKey(o));
+    return mine === undefined ? o : mine.reduce((acc, p) => applyPatch(acc, p), o);
+  });
+}
+
+/** The incident must be made for this very system. */
+export function checkSystem(spec: SystemSpec, incident: Incident): void {
+  const h = specHash(spec);
+  if (incident.system.specHash !== h) {
+    throw new ConfigError(
+      "incident.system.specHash",
+      incident.system.specHash,
+      `the hash of the system it is applied to (${h}, seed ${spec.seed}, ${spec.services.length} services)`,
+    );
+  }
+}

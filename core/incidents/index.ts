@@ -1,0 +1,23 @@
+export * from "./types";
+export { CATALOGUE, kindDef, faultService, type KindDef } from "./catalogue";
+export {
+  applicableKinds,
+  generateIncident,
+  groundTruth,
+  incidentJson,
+  isFaultKind,
+  parseTarget,
+  specHash,
+  targetString,
+  type IncidentChoice,
+} from "./generate";
+export {
+  applyIncident,
+  applyPatch,
+  faultsByService,
+  manifestPatches,
+  mergeFaults,
+  checkSystem,
+} from "./apply";
+export { readIncident } from "./read";
+export { reachModel, type Site } from "./reach";

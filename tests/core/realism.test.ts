@@ -1,0 +1,152 @@
+/** Profiles, the request-shape simulation and the production shape over many seeds and sizes. */
+import { readFileSync } from "fs";
+import { join } from "path";
+import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
+import { PROFILES, PROFILE_NAMES } from "../../core/realism/profiles";
+import { simulate } from "../../core/realism/simulate";
+import { expectedCalls, summarise, systemStats, topologyStats } from "../../core/realism/stats";
+import { TARGETS } from "../../core/realism/targets";
+import { parse } from "../../core/grammar";
+import { generate } from "../../core/spec";
+import type { ServiceSpec, SystemSpec } from "../../core/types";
+
+describe("profiles", () => {
+  it("default to production; a flag beats the file; every knob stays overridable", () => {
+    expect(DEFAULT_CONFIG.profile).toBe("production");
+    expect(parseConfig({}).profile).toBe("production");
+    expect(parseConfig({ profile: "stress" }).profile).toBe("stress");
+    expect(parseConfig({ profile: "stress" }, { profile: "benchmark" }).profile).toBe("benchmark");
+    const stress = parseConfig({ profile: "stress" });
+    expect(stress.calls.remoteProbability).toBe(0.5);
+    const tuned = parseConfig(
+      { profile: "stress", calls: { remoteProbability: 0.2 } },
+      { "grammar.maxOps": "5" },
+    );
+    expect(tuned.calls.remoteProbability).toBe(0.2);
+    expect(tuned.grammar.maxOps).toBe(5);
+    expect(tuned.grammar.maxDepth).toBe(stress.grammar.maxDepth);
+  });
+
+  it("are data: a profile's fragment written as a config file gives the same values", () => {
+    for (const name of PROFILE_NAMES) {
+      const c = parseConfig({ profile: name });
+      expect(c.profile).toBe(name);
+      expect(parseConfig(PROFILES[name])).toEqual({ ...c, profile: "production" });
+    }
+  });
+
+  it("reject an unknown profile naming the key and the choices", () => {
+    expect(() => parseConfig({ profile: "prod" })).toThrow(
+      'profile must be one of production|benchmark|stress (got "prod")',
+    );
+    expect(() => parseConfig({}, { profile: 3 })).toThrow("profile must be one of");
+  });
+
+  it("stress generates the original system: every service but the gateway as before profiles", () => {
+    const original = JSON.parse(
+      readFileSync(join(__dirname, "..", "golden", "system-seed42-original.json"), "utf8"),
+    ) as SystemSpec;
+    const now = generate(parseConfig({ profile: "stress", seed: 42 }));
+    expect(now.services.slice(1)).toEqual(original.services.slice(1));
+  });
+});
+
+/** A hand-built spec: ids, classes and paths only (the simulation reads nothing else). */
+function specOf(services: Record<string, { class?: ServiceSpec["class"]; paths: string[] }>): SystemSpec {
+  const base = generate(parseConfig({ services: 1 }));
+  const g = base.services[0];
+  return {
+    ...base,
+    services: Object.entries(services).map(([id, s]) => {
+      const calls = new Set<string>();
+      for (const p of s.paths) for (const m of p.matchAll(/[A-Z]+/g)) calls.add(m[0]);
+      return {
+        ...g,
+        id,
+        class: s.class ?? (id === "A" ? "gateway" : "stateless"),
+        calls: [...calls].sort(),
+        paths: s.paths,
+      };
+    }),
+  };
+}
+
+describe("simulate", () => {
+  it("counts nodes, unique services, depth, fan-out and repeats of a fixed tree", () => {
+    const spec = specOf({
+      A: { paths: ["B"] },
+      B: { paths: ["{C*2,D},cpu"] },
+      C: { paths: ["noop"], class: "cache" },
+      D: { paths: ["E"] },
+      E: { paths: ["mem"], class: "db" },
+    });
+    const sim = simulate(spec, 50);
+    for (let r = 0; r < 50; r++) {
+      expect(sim.nodes[r]).toBe(6); // A, B, C, C, D, E
+      expect(sim.uniqueServices[r]).toBe(5);
+      expect(sim.depth[r]).toBe(4); // A -> B -> D -> E
+      expect(sim.stateful[r]).toBe(1);
+      expect(sim.statefulCalls[r]).toBe(3);
+      expect(sim.localOps[r]).toBe(4); // cpu, noop, noop, mem
+    }
+    // Invocations with calls: A (1), B (3, one repeat), D (1).
+    expect(summarise(sim.fanOut).max).toBe(3);
+    expect(sim.repeatedCallShare.filter((x) => x > 0)[0]).toBeCloseTo(1 / 3);
+  });
+
+  it("takes `?p` with probability p and picks paths uniformly (a binomial check at 4 sigma)", () => {
+    const spec = specOf({ A: { paths: ["B?0.3", "noop"] }, B: { paths: ["noop"] } });
+    const n = 20_000;
+    const sim = simulate(spec, n);
+    const hits = sim.nodes.reduce((s, x) => s + (x - 1), 0);
+    const p = 0.5 * 0.3;
+    expect(Math.abs(hits - n * p)).toBeLessThan(4 * Math.sqrt(n * p * (1 - p)));
+  });
+
+  it("is deterministic for a spec and seed", () => {
+    const spec = generate(parseConfig({ services: 60, seed: 3 }));
+    expect(simulate(spec, 500).nodes).toEqual(simulate(spec, 500).nodes);
+    expect(simulate(spec, 500, "other").nodes).not.toEqual(simulate(spec, 500).nodes);
+  });
+
+  it("expected calls per visit follow `?p` and `*n`", () => {
+    expect(expectedCalls(parse("B?0.5,{C*3,cpu},(D,E?0.2)"))).toBeCloseTo(0.5 + 3 + 1 + 0.2);
+  });
+});
+
+describe("the production shape", () => {
+  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
+  const sizes = [20, 200, 2000];
+
+  it.each(sizes)("lies inside the production targets for 20 seeds at %i services", (services) => {
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const spec = generate(parseConfig({ seed, services }));
+      const stats = systemStats(spec, { requests: 4000 });
+      for (const c of stats.checks) {
+        if (!c.ok)
+          failures.push(`seed ${seed}: ${c.stat} ${c.summary} = ${c.value} not in ${c.min}..${c.max}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(TARGETS.production.length).toBeGreaterThan(0);
+  });
+
+  it("is a subcritical branching process: below one call per visit except at a few aggregators", () => {
+    for (const seed of [1, 2, 3]) {
+      const spec = generate(parseConfig({ seed, services: 2000 }));
+      const topo = topologyStats(spec);
+      expect(topo.callsPerVisit.mean).toBeLessThan(1);
+      expect(topo.callsPerVisit.p90).toBeLessThan(1);
+      expect(topo.callsPerVisit.max).toBeGreaterThan(1); // the aggregators: the heavy tail
+    }
+  });
+
+  it("is far smaller than the stress profile's", () => {
+    const prod = systemStats(generate(parseConfig({ services: 200 })), { requests: 3000 });
+    const stress = systemStats(generate(parseConfig({ services: 200, profile: "stress" })), {
+      requests: 3000,
+    });
+    expect(stress.requests.nodes.mean).toBeGreaterThan(3 * prod.requests.nodes.mean);
+  });
+});
