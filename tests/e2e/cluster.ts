@@ -226,8 +226,10 @@ export async function startCluster(bin: string, timeoutMs = 180_000): Promise<Cl
         "--service-cluster-ip-range=10.0.0.0/24",
         "--authorization-mode=RBAC",
         "--allow-privileged=true",
-        // No controller-manager creates the default ServiceAccount (envtest does the same).
-        "--disable-admission-plugins=ServiceAccount",
+        // No controller-manager: nothing creates the default ServiceAccount, and nothing would remove
+        // the pvc-protection finalizer that StorageObjectInUseProtection puts on every PVC (a deleted
+        // claim would stay Terminating).
+        "--disable-admission-plugins=ServiceAccount,StorageObjectInUseProtection",
         "--enable-priority-and-fairness=false",
         "--profiling=false",
         "--v=0",
