@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
+import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../core/document";
 import { DEFAULT_CONFIG, parseConfig, showValue } from "../core/config";
 import { expand } from "../core/expand";
 import { parse } from "../core/grammar";
@@ -45,19 +45,9 @@ export function addGenerationOptions(
     );
 }
 
-/** Parse a YAML or JSON document (JSON is YAML); errors name the file. */
-export function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (err) {
-    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
-  }
+/** Parse a YAML or JSON document (JSON is YAML), bounded in size and depth; errors name the file. */
+export function readDocument(file: string, maxBytes?: number): unknown {
+  return readBoundedDocument(file, maxBytes);
 }
 
 /** Flags as dotted config overrides; parseConfig validates them (and accepts numeric strings). */
@@ -173,7 +163,7 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   }
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
-  const doc = readDocument(arg);
+  const doc = readDocument(arg, MAX_SPEC_BYTES);
   if (isRecord(doc) && doc.kind === "System") return checkSpec(doc, arg);
   return generate(parseConfig(doc));
 }

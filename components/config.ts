@@ -67,6 +67,11 @@ export interface DeployConfig {
    * `pulumi.com/skipAwait: "true"` on an API server without kubelets (tests/e2e). @default {}
    */
   readonly objectAnnotations: Readonly<Record<string, string>>;
+  /**
+   * Cloud pools: raise each pool's node count to what the capacity check sizes it to (every HPA
+   * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
+   */
+  readonly sizePools: boolean;
 }
 
 /** Every deploy key as it appears after `slop:` in Pulumi config. */
@@ -91,6 +96,7 @@ export const DEPLOY_KEYS = [
   "loadRps",
   "loadDurationSeconds",
   "objectAnnotations",
+  "sizePools",
 ] as const;
 
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
@@ -306,6 +312,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
     objectAnnotations: annotations(r, "objectAnnotations"),
+    sizePools: bool(r, "sizePools", false),
   };
 }
 

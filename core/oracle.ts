@@ -1,0 +1,305 @@
+/**
+ * Oracles: score an answer (detection, localization, root-cause kind) against an incident's
+ * ground truth, and judge a mitigation. A mitigation passes only when the gateway meets its SLO
+ * AND the system still matches the baseline: every object present, every service serving with at
+ * least its minimum pods, the same paths and edges, no fault knobs, the same selectors, ports,
+ * probes, images and NetworkPolicies. Scaling to zero, deleting the service, removing the edge or
+ * the NetworkPolicy therefore fail, however good the error rate looks. Pure.
+ */
+import { objectKey, type KubeObject } from "./expand";
+import { targetString } from "./incidents/generate";
+import type { FaultKind, Incident } from "./incidents/types";
+import { minPods } from "./k8s/scaling";
+import { CONFIG_FILE } from "./k8s/config-map";
+import type { ServiceRuntimeConfig, SystemSpec } from "./types";
+
+export interface Answer {
+  /** Was there an incident in the window asked about? */
+  readonly detected?: boolean;
+  /** Ranked suspects, most likely first: service ids ("B") or edges ("B->C"). */
+  readonly localization?: readonly string[];
+  readonly kind?: string;
+}
+
+export interface Score {
+  readonly detection: {
+    readonly expected: boolean;
+    readonly answered: boolean | null;
+    readonly correct: boolean;
+  };
+  readonly localization: {
+    readonly truth: string;
+    /** 1-based rank of the first suspect naming the root cause; null when none does. */
+    readonly rank: number | null;
+    readonly exact: boolean;
+    readonly topK: boolean;
+    readonly k: number;
+  };
+  readonly rootCauseKind: {
+    readonly truth: FaultKind;
+    readonly answered: string | null;
+    readonly correct: boolean;
+  };
+}
+
+/** Seconds from the start of the measured load. */
+export interface Window {
+  readonly startS: number;
+  readonly endS: number;
+}
+
+/** The fault window of an incident in run time: after the baseline phase, for faultS seconds. */
+export function faultWindow(incident: Incident): Window {
+  return { startS: incident.window.baselineS, endS: incident.window.baselineS + incident.window.faultS };
+}
+
+const overlaps = (a: Window, b: Window): boolean => a.startS < b.endS && b.startS < a.endS;
+
+/** A suspect names the root cause: the target itself, or for an edge the service whose config is wrong. */
+function names(incident: Incident, suspect: string): boolean {
+  const t = incident.fault.target;
+  const norm = suspect.replace(":", "->");
+  return norm === targetString(t) || (t.type === "edge" && norm === incident.groundTruth.rootCause.service);
+}
+
+export function scoreAnswer(
+  incident: Incident,
+  answer: Answer,
+  opts: { readonly window?: Window; readonly k?: number } = {},
+): Score {
+  const k = opts.k ?? 3;
+  const expected = opts.window === undefined ? true : overlaps(opts.window, faultWindow(incident));
+  const suspects = answer.localization ?? [];
+  const i = suspects.findIndex((s) => names(incident, s));
+  const rank = i < 0 ? null : i + 1;
+  const truthKind = incident.fault.kind;
+  return {
+    detection: {
+      expected,
+      answered: answer.detected ?? null,
+      correct: answer.detected === expected,
+    },
+    localization: {
+      truth: targetString(incident.fault.target),
+      rank,
+      exact: rank === 1,
+      topK: rank !== null && rank <= k,
+      k,
+    },
+    rootCauseKind: { truth: truthKind, answered: answer.kind ?? null, correct: answer.kind === truthKind },
+  };
+}
+
+/** The service-level objective at the gateway. */
+export interface Slo {
+  readonly minSuccessRate: number;
+  readonly maxP99Ms: number;
+}
+
+export interface Measured {
+  readonly successRate: number;
+  readonly p99Ms: number;
+}
+
+export interface Mitigation {
+  readonly passed: boolean;
+  readonly sloMet: boolean;
+  readonly matchesBaseline: boolean;
+  /** One line per difference from the baseline (empty when it matches). */
+  readonly violations: readonly string[];
+}
+
+function sloMet(slo: Slo, m: Measured): boolean {
+  return m.successRate >= slo.minSuccessRate && m.p99Ms <= slo.maxP99Ms;
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function at(o: unknown, path: readonly (string | number)[]): unknown {
+  let v: unknown = o;
+  for (const p of path) {
+    if (Array.isArray(v) && typeof p === "number") v = v[p];
+    else if (isObj(v)) v = v[p];
+    else return undefined;
+  }
+  return v;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+function canon(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canon);
+  if (!isObj(v)) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, canon(v[k])]),
+  );
+}
+
+/** The key `objectKey` gives a live object (kubectl output has the same apiVersion/kind/namespace/name). */
+function liveKey(o: Json): string | null {
+  const md = o.metadata;
+  if (!isObj(md) || typeof o.apiVersion !== "string" || typeof o.kind !== "string") return null;
+  const ns = typeof md.namespace === "string" ? `${md.namespace}/` : "";
+  return `${o.apiVersion}/${o.kind}/${ns}${String(md.name)}`;
+}
+
+const MILLI: Record<string, number> = {
+  m: 1e-3,
+  "": 1,
+  k: 1e3,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+function quantity(q: unknown): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q));
+  return m ? Number(m[1]) * (MILLI[m[2]] ?? NaN) : NaN;
+}
+
+/** Fields a mitigation must leave (or put back) as the baseline has them, per kind. */
+const FIXED: Readonly<Record<string, readonly (readonly (string | number)[])[]>> = {
+  Service: [
+    ["spec", "selector"],
+    ["spec", "ports"],
+  ],
+  NetworkPolicy: [["spec"]],
+  Deployment: [
+    ["spec", "selector"],
+    ["spec", "template", "spec", "containers", 0, "image"],
+    ["spec", "template", "spec", "containers", 0, "readinessProbe"],
+    ["spec", "template", "spec", "containers", 0, "livenessProbe"],
+    ["spec", "template", "spec", "nodeSelector"],
+    ["spec", "template", "spec", "tolerations"],
+  ],
+  PersistentVolumeClaim: [["spec", "storageClassName"]],
+};
+
+function serviceJson(o: unknown): Partial<ServiceRuntimeConfig> | null {
+  const text = at(o, ["data", CONFIG_FILE]);
+  if (typeof text !== "string") return null;
+  try {
+    return JSON.parse(text) as Partial<ServiceRuntimeConfig>;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Differences of the live objects (`kubectl get -o json` items) from the baseline objects
+ * (`slop render`): missing objects, changed fixed fields, fewer ready pods than the minimum,
+ * lower limits or HPA bounds, changed paths or edges, fault knobs left on.
+ */
+export function baselineViolations(
+  spec: SystemSpec,
+  baseline: readonly KubeObject[],
+  live: readonly unknown[],
+): string[] {
+  const byKey = new Map<string, Json>();
+  for (const o of live) {
+    if (!isObj(o)) continue;
+    const k = liveKey(o);
+    if (k !== null) byKey.set(k, o);
+  }
+  const out: string[] = [];
+  const byName = new Map(spec.services.map((s) => [s.name, s]));
+  for (const want of baseline) {
+    const key = objectKey(want);
+    const got = byKey.get(key);
+    if (got === undefined) {
+      out.push(`${key} is missing`);
+      continue;
+    }
+    for (const path of FIXED[want.kind] ?? []) {
+      if (!same(at(want, path), at(got, path)))
+        out.push(`${key} ${path.join(".")} differs from the baseline`);
+    }
+    switch (want.kind) {
+      case "Deployment": {
+        const svc = byName.get(want.metadata.name);
+        const min = svc === undefined ? 1 : minPods(svc);
+        const ready = Number(at(got, ["status", "readyReplicas"]) ?? 0);
+        const replicas = at(got, ["spec", "replicas"]);
+        if (typeof replicas === "number" && replicas < min)
+          out.push(`${key} spec.replicas ${replicas} < ${min}`);
+        if (ready < min) out.push(`${key} has ${ready} ready pods, fewer than its minimum ${min}`);
+        for (const r of ["cpu", "memory"]) {
+          const path = ["spec", "template", "spec", "containers", 0, "resources", "limits", r];
+          if (quantity(at(got, path)) < quantity(at(want, path)))
+            out.push(`${key} limits.${r} is below the baseline`);
+        }
+        break;
+      }
+      case "HorizontalPodAutoscaler":
+        for (const f of ["minReplicas", "maxReplicas"]) {
+          if (Number(at(got, ["spec", f])) < Number(at(want, ["spec", f]))) {
+            out.push(`${key} spec.${f} is below the baseline`);
+          }
+        }
+        break;
+      case "ConfigMap": {
+        const a = serviceJson(want);
+        const b = serviceJson(got);
+        if (a === null) break;
+        if (b === null) out.push(`${key} ${CONFIG_FILE} is not valid JSON`);
+        else {
+          if (!same(a.paths, b.paths)) out.push(`${key} paths differ from the baseline`);
+          if (!same(Object.keys(a.callees ?? {}).sort(), Object.keys(b.callees ?? {}).sort())) {
+            out.push(`${key} edges (callees) differ from the baseline`);
+          }
+          if (!same(a.faults, b.faults)) out.push(`${key} fault knobs differ from the baseline`);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** What the local runner reports of one running service. */
+export interface LocalServiceState {
+  readonly id: string;
+  readonly serving: boolean;
+  readonly config: ServiceRuntimeConfig | null;
+}
+
+/** The local twin of `baselineViolations`: every service serving, with its baseline paths, edges and no faults. */
+export function localViolations(
+  baseline: readonly ServiceRuntimeConfig[],
+  live: readonly LocalServiceState[],
+): string[] {
+  const byId = new Map(live.map((s) => [s.id, s]));
+  const out: string[] = [];
+  for (const want of baseline) {
+    const got = byId.get(want.id);
+    if (got === undefined) {
+      out.push(`service ${want.id} is missing`);
+      continue;
+    }
+    if (!got.serving) out.push(`service ${want.id} is not serving`);
+    if (got.config === null) continue;
+    if (!same(want.paths, got.config.paths)) out.push(`service ${want.id} paths differ from the baseline`);
+    if (!same(Object.keys(want.callees).sort(), Object.keys(got.config.callees).sort())) {
+      out.push(`service ${want.id} edges (callees) differ from the baseline`);
+    }
+    if (!same(want.faults, got.config.faults))
+      out.push(`service ${want.id} fault knobs differ from the baseline`);
+    if (got.config.maxInFlight < want.maxInFlight)
+      out.push(`service ${want.id} maxInFlight is below the baseline`);
+  }
+  return out;
+}
+
+export function judgeMitigation(violations: readonly string[], slo: Slo, measured: Measured): Mitigation {
+  const met = sloMet(slo, measured);
+  return {
+    passed: met && violations.length === 0,
+    sloMet: met,
+    matchesBaseline: violations.length === 0,
+    violations,
+  };
+}
