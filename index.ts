@@ -1,15 +1,27 @@
 /**
- * Pulumi entry point. Reads every `slop:*` key through pulumi.Config, hands the raw values to the
- * core's validated parsers (parseConfig + parseDeployConfig, inside `program`), wires the
- * components and exports what a reviewer needs. Secrets are read as Pulumi secrets and only
- * ever exported as secrets.
+ * Pulumi entry point. Reads every key of the project's own config namespace (`k8s-slop:`, what
+ * `pulumi config set seed 43` writes) through pulumi.Config, hands the raw values to the core's
+ * validated parsers (parseConfig + parseDeployConfig, inside `program`), wires the components and
+ * exports what a reviewer needs. Secrets are read as Pulumi secrets and only ever exported as secrets.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
-import { collectRaw } from "./components/config";
+import { collectRaw, CONFIG_NAMESPACE as NAMESPACE } from "./components/config";
 import { GRPC_PORT } from "./core/types";
 
-const cfg = new pulumi.Config("slop");
+/** Before the program read its project namespace, stacks set `slop:*`; such a key is now refused, not ignored. */
+const legacy = Object.keys(pulumi.runtime.allConfig())
+  .filter((k) => k.startsWith("slop:"))
+  .sort();
+if (legacy.length > 0) {
+  const key = legacy[0].slice("slop:".length);
+  throw new Error(
+    `config ${legacy.join(", ")}: the program reads the project namespace ${NAMESPACE}: now, so these are ignored; ` +
+      `rename them (e.g. pulumi config rm slop:${key} && pulumi config set ${key} VALUE, or edit ${NAMESPACE}:${key} into the stack file)`,
+  );
+}
+
+const cfg = new pulumi.Config(NAMESPACE);
 const out = program(
   collectRaw((key) => cfg.get(key)),
   { pullSecret: cfg.getSecret("pullSecret"), grafanaAdminPassword: cfg.getSecret("grafanaAdminPassword") },

@@ -133,7 +133,7 @@ export class Cluster extends pulumi.ComponentResource {
 
   private requireRegion(region: string | undefined): string {
     if (region === undefined || region === "") {
-      throw new pulumi.ResourceError("slop:region must be set for a cloud cluster (got undefined)", this);
+      throw new pulumi.ResourceError("k8s-slop:region must be set for a cloud cluster (got undefined)", this);
     }
     return region;
   }

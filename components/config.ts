@@ -63,6 +63,11 @@ export interface DeployConfig {
   /** Duration of the load-generator Job in seconds. @default 300 */
   readonly loadDurationSeconds: number;
   /**
+   * Extra metadata annotations on every object of the generated system (not the charts), e.g.
+   * `pulumi.com/skipAwait: "true"` on an API server without kubelets (tests/e2e). @default {}
+   */
+  readonly objectAnnotations: Readonly<Record<string, string>>;
+  /**
    * Cloud pools: raise each pool's node count to what the capacity check sizes it to (every HPA
    * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
    */
@@ -90,6 +95,7 @@ export const DEPLOY_KEYS = [
   "loadGenerator",
   "loadRps",
   "loadDurationSeconds",
+  "objectAnnotations",
   "sizePools",
 ] as const;
 
@@ -213,6 +219,31 @@ function stringList(raw: Record<string, unknown>, key: string, pattern: RegExp, 
   });
 }
 
+/** An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+const ANNOTATION_KEY =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function annotations(raw: Record<string, unknown>, key: string): Record<string, string> {
+  const v = raw[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v)) {
+    throw new ConfigError(
+      key,
+      v,
+      'an object of annotation key -> string value, e.g. {"pulumi.com/skipAwait": "true"}',
+    );
+  }
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  )) {
+    if (!ANNOTATION_KEY.test(k)) throw new ConfigError(`${key}.${k}`, k, "an annotation key ([prefix/]name)");
+    if (typeof value !== "string") throw new ConfigError(`${key}.${k}`, value, 'a string (quote it: "true")');
+    out[k] = value;
+  }
+  return out;
+}
+
 function cidr(raw: Record<string, unknown>, key: string, def: string): string {
   const v = raw[key] ?? def;
   const m = typeof v === "string" ? CIDR.exec(v) : null;
@@ -280,6 +311,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
+    objectAnnotations: annotations(r, "objectAnnotations"),
     sizePools: bool(r, "sizePools", false),
   };
 }
@@ -324,26 +356,31 @@ export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void 
   });
 }
 
+/** The Pulumi project name, hence the config namespace the program reads (`pulumi config set seed 43` writes `k8s-slop:seed`). */
+export const CONFIG_NAMESPACE = "k8s-slop";
+
 /**
- * The raw `slop:*` map of a stack from its files, as Pulumi would assemble it: the project's
- * `config:` values (`{ value }` declarations or plain values) overridden by the stack file's
- * `config:`. Used outside Pulumi (CI's `slop diff` of base vs head config). Pure: callers parse YAML.
+ * The raw config map of a stack from its files, as Pulumi assembles it: each key the project
+ * declares (`seed:` or `k8s-slop:seed:`, with a `default`) unless the stack file sets
+ * `k8s-slop:<key>`, in which case the stack's value replaces it whole (Pulumi does not merge objects;
+ * parseConfig deep-merges the result over its defaults). Keys of other namespaces are ignored. Used
+ * outside Pulumi (CI's `slop diff` of base vs head config). Pure: callers parse YAML.
  */
 export function stackRawConfig(
   projectConfig: Readonly<Record<string, unknown>>,
   stackConfig: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const add = (config: Readonly<Record<string, unknown>>, declared: boolean) => {
-    for (const [k, v] of Object.entries(config)) {
-      if (!k.startsWith("slop:")) continue;
-      const isDecl =
-        declared && typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
-      const value = isDecl ? (v as { value?: unknown }).value : v;
-      if (value !== undefined) out[k.slice("slop:".length)] = value;
-    }
-  };
-  add(projectConfig, true);
-  add(stackConfig, false);
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [k, v] of Object.entries(projectConfig)) {
+    const key = k.startsWith(prefix) ? k.slice(prefix.length) : k;
+    if (key.includes(":")) continue;
+    const isDecl = typeof v === "object" && v !== null && !Array.isArray(v) && "description" in v;
+    const value = isDecl ? ((v as { default?: unknown }).default ?? (v as { value?: unknown }).value) : v;
+    if (value !== undefined) out[key] = value;
+  }
+  for (const [k, v] of Object.entries(stackConfig)) {
+    if (k.startsWith(prefix) && v !== undefined) out[k.slice(prefix.length)] = v;
+  }
   return out;
 }

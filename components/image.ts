@@ -58,7 +58,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
         const token = args.digitaloceanToken ?? digitaloceanToken();
         if (token === undefined) {
           throw new pulumi.ResourceError(
-            "building the image for digitalocean needs a DigitalOcean API token (got none): set digitalocean:token or DIGITALOCEAN_TOKEN, or set slop:image",
+            "building the image for digitalocean needs a DigitalOcean API token (got none): set digitalocean:token or DIGITALOCEAN_TOKEN, or set k8s-slop:image",
             this,
           );
         }

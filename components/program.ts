@@ -95,7 +95,7 @@ export function program(
   const capacity = stackCapacity(spec, config.nodePools, deploy);
   if (capacity !== undefined && !capacity.fits && !deploy.sizePools) {
     throw new CapacityError(
-      `slop:nodePools cannot schedule the system (set larger pools, or slop:sizePools true):\n${formatCapacity(capacity)}`,
+      `k8s-slop:nodePools cannot schedule the system (set larger pools, or k8s-slop:sizePools true):\n${formatCapacity(capacity)}`,
     );
   }
   const nodePools =
@@ -136,7 +136,7 @@ export function program(
   if (deploy.buildImage) {
     if (deploy.cluster === "kubeconfig" || deploy.region === null) {
       throw new Error(
-        "slop:image must be set when slop:cluster is kubeconfig (the stack only builds for cloud registries)",
+        "k8s-slop:image must be set when k8s-slop:cluster is kubeconfig (the stack only builds for cloud registries)",
       );
     }
     image = new RuntimeImage("image", {
@@ -165,6 +165,7 @@ export function program(
       loadGenerator: deploy.loadGenerator,
       loadRps: deploy.loadRps,
       loadDurationSeconds: deploy.loadDurationSeconds,
+      objectAnnotations: deploy.objectAnnotations,
       loadJobPodAnnotations: mesh.integration.jobPodAnnotations,
       extraObjects: meshSystemObjects(
         deploy.mesh,

@@ -34,6 +34,8 @@ export interface SystemArgs {
   readonly loadRps?: number;
   /** @default 300 */
   readonly loadDurationSeconds?: number;
+  /** Extra metadata annotations on every object (e.g. pulumi.com/skipAwait). @default {} */
+  readonly objectAnnotations?: Readonly<Record<string, string>>;
   /** Pod annotations of the load Job (a mesh's native-sidecar switch). @default {} */
   readonly loadJobPodAnnotations?: Readonly<Record<string, string>>;
   /** Custom objects to create in the system's namespace (a mesh's policies). @default [] */
@@ -62,7 +64,17 @@ export class System extends pulumi.ComponentResource {
   constructor(name: string, args: SystemArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:System", name, {}, opts);
     const spec = args.spec;
-    const objects = expand(spec, args.expandOptions);
+    const extra = args.objectAnnotations ?? {};
+    const objects =
+      Object.keys(extra).length === 0
+        ? expand(spec, args.expandOptions)
+        : expand(spec, args.expandOptions).map(
+            (o) =>
+              ({
+                ...o,
+                metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
+              }) as KubeObject,
+          );
     const ns = spec.config.namespace;
     const byKey = new Map<string, Created>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;

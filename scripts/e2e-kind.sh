@@ -45,7 +45,7 @@ plan (cluster ${CLUSTER}, stack ${STACK}, image ${IMAGE}):
   1. kind create cluster --name ${CLUSTER} --wait 120s
   2. docker build -t ${IMAGE} . && kind load docker-image ${IMAGE} --name ${CLUSTER}
   3. pulumi login file://\$STATE_DIR; pulumi stack init ${STACK} (dev stack's config, plus:
-     slop:image=${IMAGE}, slop:kubeContext=kind-${CLUSTER}, slop:loadDurationSeconds=${LOAD_SECONDS})
+     image=${IMAGE}, kubeContext=kind-${CLUSTER}, loadDurationSeconds=${LOAD_SECONDS})
   4. pulumi up --yes --skip-preview
   5. kubectl wait: every pod Ready in ${NS} and ${OBS}; the load Job complete
   6. Prometheus: gateway success ratio over the load >= 0.99; grpc_server_handled_total present
@@ -109,9 +109,9 @@ npm ci --no-audit --no-fund
 # The dev stack's config first: `stack init` then adds its encryption salt to the same file.
 cp Pulumi.dev.yaml "Pulumi.${STACK}.yaml"
 pulumi stack init "$STACK"
-pulumi config set --stack "$STACK" slop:image "$IMAGE"
-pulumi config set --stack "$STACK" slop:kubeContext "kind-${CLUSTER}"
-pulumi config set --stack "$STACK" slop:loadDurationSeconds "$LOAD_SECONDS"
+pulumi config set --stack "$STACK" image "$IMAGE"
+pulumi config set --stack "$STACK" kubeContext "kind-${CLUSTER}"
+pulumi config set --stack "$STACK" loadDurationSeconds "$LOAD_SECONDS"
 step "4. pulumi up"
 pulumi up --yes --skip-preview --stack "$STACK"
 step "5. pods Ready, load Job complete"

@@ -99,7 +99,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       }
       if (report === undefined) {
         process.stdout.write(
-          "capacity: an existing cluster (slop:cluster kubeconfig); its nodes are unknown, so nothing is checked and nothing is billed by the stack\n",
+          "capacity: an existing cluster (cluster: kubeconfig); its nodes are unknown, so nothing is checked and nothing is billed by the stack\n",
         );
         return;
       }

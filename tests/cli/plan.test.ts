@@ -25,7 +25,7 @@ describe("slop plan", () => {
     const dir = mkdtempSync(join(tmpdir(), "slop-plan-"));
     writeFileSync(
       join(dir, "Pulumi.yaml"),
-      "name: k8s-slop\nconfig:\n  slop:seed: '42'\n  slop:cluster: aws\n  slop:nodePools:\n" +
+      "name: k8s-slop\nconfig:\n  seed: '42'\n  cluster: aws\n  nodePools:\n" +
         "    - {name: general, labels: {}, taints: [], nodes: 3, size: t3.xlarge}\n" +
         "    - {name: data, labels: {}, taints: [{key: slop.dev/pool, value: data, effect: NoSchedule}], nodes: 2, size: t3.xlarge}\n",
     );

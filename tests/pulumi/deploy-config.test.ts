@@ -46,6 +46,15 @@ describe("parseDeployConfig", () => {
     },
   );
 
+  it("objectAnnotations: string values under valid keys, sorted; none by default", () => {
+    expect(parseDeployConfig({}).objectAnnotations).toEqual({});
+    const a = parseDeployConfig({ objectAnnotations: { "pulumi.com/skipAwait": "true", b: "1" } });
+    expect(Object.entries(a.objectAnnotations)).toEqual([
+      ["b", "1"],
+      ["pulumi.com/skipAwait", "true"],
+    ]);
+  });
+
   it.each<[Record<string, unknown>, string, string]>([
     [{ cluster: "gke" }, "cluster", '"kubeconfig", "digitalocean", "aws"'],
     [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
@@ -62,6 +71,13 @@ describe("parseDeployConfig", () => {
     [{ vpcCidr: "10.0.0.0/30" }, "vpcCidr", "8..24"],
     [{ loadRps: 0 }, "loadRps", "1..100000"],
     [{ clusterName: "Bad_Name" }, "clusterName", "DNS label"],
+    [{ objectAnnotations: ["x"] }, "objectAnnotations", "annotation key -> string value"],
+    [
+      { objectAnnotations: { "pulumi.com/skipAwait": true } },
+      "objectAnnotations.pulumi.com/skipAwait",
+      "a string",
+    ],
+    [{ objectAnnotations: { "bad key!": "x" } }, "objectAnnotations.bad key!", "annotation key"],
   ])("%j fails on %s", (raw, key, allowed) => {
     const e = err(() => parseDeployConfig(raw));
     expect(e.key).toBe(key);
@@ -132,18 +148,26 @@ describe("collectRaw", () => {
 });
 
 describe("stackRawConfig", () => {
-  it("layers the stack's values over the project's declarations, slop: keys only", async () => {
+  it("layers the stack's k8s-slop: values over the project's declarations, replacing objects whole", async () => {
     const { stackRawConfig } = await import("../../components/config");
     const project = {
-      "slop:services": { description: "n", value: 20 },
-      "slop:image": { description: "no value" },
-      "slop:mesh": "none",
+      services: { type: "integer", description: "n", default: 20 },
+      image: { type: "string", description: "no default" },
+      "k8s-slop:mesh": "none",
+      classes: { type: "object", description: "c", default: { db: { share: 2 }, cache: { share: 2 } } },
       "aws:region": "x",
     };
-    expect(stackRawConfig(project, { "slop:services": 8, "slop:seed": "43" })).toEqual({
+    const stack = {
+      "k8s-slop:services": 8,
+      "k8s-slop:seed": "43",
+      "k8s-slop:classes": { db: { share: 1 } },
+      "slop:seed": "9",
+    };
+    expect(stackRawConfig(project, stack)).toEqual({
       services: 8,
       mesh: "none",
       seed: "43",
+      classes: { db: { share: 1 } },
     });
   });
 });

@@ -123,7 +123,7 @@ describe("capacity", () => {
       err = e as Error;
     }
     expect(err?.name).toBe("CapacityError");
-    expect(err?.message).toMatch(/slop:nodePools cannot schedule the system/);
+    expect(err?.message).toMatch(/k8s-slop:nodePools cannot schedule the system/);
     expect(err?.message).toMatch(/general +t3\.medium +3 /);
     expect(rec.resources).toHaveLength(0);
   });

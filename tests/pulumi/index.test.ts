@@ -1,20 +1,42 @@
-/** index.ts reads `slop:*` through pulumi.Config and exports the stack outputs. */
+/**
+ * index.ts reads the project's own config namespace (`k8s-slop:*`, what `pulumi config set KEY`
+ * writes) through pulumi.Config and exports the stack outputs.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, ofType, settle, value } from "./harness";
 
 const rec = installMocks();
+// Each test runs the whole program once or twice; on a loaded 2-core machine that takes a while.
+jest.setTimeout(240_000);
+type Index = typeof import("../../index");
 
-it("reads slop:* config (structured values decoded, strings verbatim) and exports the summary", async () => {
-  pulumi.runtime.setConfig("slop:seed", "1e3");
-  pulumi.runtime.setConfig("slop:services", "6");
-  pulumi.runtime.setConfig("slop:namespace", "exp");
-  pulumi.runtime.setConfig("slop:prometheus", "false");
-  pulumi.runtime.setConfig(
-    "slop:classes",
-    JSON.stringify({ stateless: { hpa: { enabled: false } }, gateway: { hpa: { enabled: false } } }),
-  );
-  const index = await import("../../index");
+/** Run index.ts afresh with exactly this stack config (what the engine would hand the program). */
+async function runIndex(config: Record<string, string>): Promise<Index> {
+  rec.reset();
+  pulumi.runtime.setAllConfig(config);
+  let index: Index | undefined;
+  jest.isolateModules(() => {
+    index = jest.requireActual<Index>("../../index");
+  });
+  if (index === undefined) throw new Error("index.ts did not load");
   await settle(rec);
+  return index;
+}
+
+/** Every registered resource's inputs, keyed by type and name: the whole deployed system. */
+const systemInputs = () => JSON.stringify(rec.resources.map((r) => [r.key, r.inputs]));
+
+it("reads k8s-slop:* config (structured values decoded, strings verbatim) and exports the summary", async () => {
+  const index = await runIndex({
+    "k8s-slop:seed": "1e3",
+    "k8s-slop:services": "6",
+    "k8s-slop:namespace": "exp",
+    "k8s-slop:prometheus": "false",
+    "k8s-slop:classes": JSON.stringify({
+      stateless: { hpa: { enabled: false } },
+      gateway: { hpa: { enabled: false } },
+    }),
+  });
   expect(index.namespace).toBe("exp");
   expect(index.serviceCount).toBe(6);
   expect(index.summary.seed).toBe("1e3");
@@ -26,4 +48,53 @@ it("reads slop:* config (structured values decoded, strings verbatim) and export
   expect(index.kubeconfig).toBeUndefined();
   expect(index.clusterProvider).toBe("kubeconfig");
   expect(await value(pulumi.output(index.image))).toBe("ghcr.io/k8s-slop/slop:0.1.0");
+});
+
+it("`pulumi config set seed 43` (k8s-slop:seed) changes the system", async () => {
+  const base = { "k8s-slop:services": "6", "k8s-slop:prometheus": "false" };
+  const a = await runIndex({ ...base, "k8s-slop:seed": "42" });
+  const systemA = systemInputs();
+  const b = await runIndex({ ...base, "k8s-slop:seed": "43" });
+  expect(a.summary.seed).toBe("42");
+  expect(b.summary.seed).toBe("43");
+  expect(b.serviceCount).toBe(6);
+  expect(systemInputs()).not.toEqual(systemA);
+});
+
+it("a stack's object value is deep-merged over the defaults (one field changes, the rest stays)", async () => {
+  // Pulumi hands the program the stack's object in place of the project's; the program merges it.
+  const index = await runIndex({
+    "k8s-slop:services": "8",
+    "k8s-slop:classes": JSON.stringify({ stateless: { hpa: { enabled: false } } }),
+  });
+  const hpas = ofType(rec, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+  const deployments = ofType(rec, "kubernetes:apps/v1:Deployment");
+  // Only the gateway keeps an HPA (its class was not in the stack value, so it kept its default).
+  expect(hpas).toHaveLength(1);
+  expect(deployments.length).toBeGreaterThan(1);
+  const target = (hpas[0].inputs as { spec: { scaleTargetRef: { name: string } } }).spec.scaleTargetRef.name;
+  expect(index.gatewayPortForward).toContain(`svc/${target} `);
+});
+
+it("refuses the old slop:* keys instead of silently ignoring them", async () => {
+  await expect(runIndex({ "slop:seed": "43", "slop:services": "8" })).rejects.toThrow(
+    /config slop:seed, slop:services: the program reads the project namespace k8s-slop: .*pulumi config set seed VALUE/,
+  );
+});
+
+it("k8s-slop:objectAnnotations lands on every object of the system (how tests/e2e turns readiness awaits off)", async () => {
+  await runIndex({
+    "k8s-slop:services": "6",
+    "k8s-slop:objectAnnotations": JSON.stringify({ "pulumi.com/skipAwait": "true" }),
+  });
+  const objects = rec.resources.filter(
+    (r) => r.key.startsWith("kubernetes:") && !r.key.startsWith("kubernetes:helm"),
+  );
+  const system = objects.filter((r) => r.key.includes("::system-"));
+  expect(system.length).toBeGreaterThan(6 * 3);
+  for (const r of system) {
+    const annotations = (r.inputs as { metadata: { annotations?: Record<string, string> } }).metadata
+      .annotations;
+    expect([r.key, annotations?.["pulumi.com/skipAwait"]]).toEqual([r.key, "true"]);
+  }
 });

@@ -1,0 +1,363 @@
+/**
+ * The real Pulumi engine, the real Kubernetes provider and a real kube-apiserver (tests/e2e/cluster.ts),
+ * on this machine: the repo's Pulumi.yaml and index.ts, a local file backend in a temp dir, the
+ * passphrase secrets provider, the kubeconfig cluster provider, observability and mesh off.
+ *
+ *   preview of a fresh stack: its Kubernetes resources == the objects of `slop render`
+ *   up: every object exists in the API server (server-side validation accepted each one)
+ *   `pulumi config set seed 43` + `pulumi preview --diff`: created/updated+replaced/deleted == `slop diff 42 43`
+ *   services N -> N+1: the same, and only the new service, the gateway and the callees' policies change
+ *   an immutable field (ConfigMap data: the provider treats it as immutable) shows as a replace
+ *   destroy: nothing left in the namespace, and the namespace is gone
+ *
+ * There are no kubelets or controllers, so the stack sets, through k8s-slop:objectAnnotations,
+ * `pulumi.com/skipAwait: "true"` (no readiness waits) and `pulumi.com/deletionPropagationPolicy:
+ * background` (foreground deletion needs the garbage collector) on every object, and the test plays
+ * the namespace controller once the namespace is empty (it removes the `kubernetes` finalizer).
+ * Needs the tools of scripts/dev-tools; see tools.ts for what happens without them.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { startCluster } from "./cluster";
+import type { Cluster } from "./cluster";
+import { findTools, REPO, SKIP_ENV } from "./tools";
+
+const tools = findTools();
+const NS = "slop-e2e";
+const SERVICES = 6;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const tailOf = (r: Run): string => `${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n");
+
+interface Step {
+  readonly op: string;
+  readonly urn: string;
+  readonly newState?: { type: string; inputs?: Record<string, unknown> };
+  readonly oldState?: { type: string; inputs?: Record<string, unknown> };
+}
+
+/** objectKey() (core/k8s/objects.ts) of the Kubernetes object behind a preview step. */
+function stepKey(s: Step): string | undefined {
+  const state = s.newState ?? s.oldState;
+  if (state === undefined || !state.type.startsWith("kubernetes:")) return undefined;
+  const inputs = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as {
+    apiVersion?: string;
+    kind?: string;
+    metadata?: { name?: string; namespace?: string };
+  };
+  const { apiVersion, kind, metadata } = inputs;
+  if (apiVersion === undefined || kind === undefined || metadata?.name === undefined) return undefined;
+  return metadata.namespace === undefined
+    ? `${apiVersion}/${kind}/${metadata.name}`
+    : `${apiVersion}/${kind}/${metadata.namespace}/${metadata.name}`;
+}
+
+interface Sets {
+  readonly created: string[];
+  readonly updated: string[];
+  readonly replaced: string[];
+  readonly deleted: string[];
+}
+
+function stepSets(steps: readonly Step[]): Sets {
+  const sets = {
+    created: new Set<string>(),
+    updated: new Set<string>(),
+    replaced: new Set<string>(),
+    deleted: new Set<string>(),
+  };
+  for (const s of steps) {
+    const key = stepKey(s);
+    if (key === undefined) continue;
+    if (s.op === "create") sets.created.add(key);
+    else if (s.op === "update") sets.updated.add(key);
+    else if (s.op === "replace" || s.op === "create-replacement" || s.op === "delete-replaced")
+      sets.replaced.add(key);
+    else if (s.op === "delete") sets.deleted.add(key);
+  }
+  const sorted = (x: Set<string>) => [...x].sort();
+  return {
+    created: sorted(sets.created),
+    updated: sorted(sets.updated),
+    replaced: sorted(sets.replaced),
+    deleted: sorted(sets.deleted),
+  };
+}
+
+const PLURAL: Record<string, string> = {
+  Namespace: "namespaces",
+  ConfigMap: "configmaps",
+  PersistentVolumeClaim: "persistentvolumeclaims",
+  Deployment: "deployments",
+  Service: "services",
+  HorizontalPodAutoscaler: "horizontalpodautoscalers",
+  PodDisruptionBudget: "poddisruptionbudgets",
+  NetworkPolicy: "networkpolicies",
+};
+
+/** REST path of an object (or, without a name, of its collection in `ns`). */
+function apiPath(apiVersion: string, kind: string, ns: string | undefined, name?: string): string {
+  const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const plural = PLURAL[kind];
+  if (plural === undefined) throw new Error(`no REST path for kind ${kind}`);
+  const scope = ns === undefined ? "" : `/namespaces/${ns}`;
+  return `${base}${scope}/${plural}${name === undefined ? "" : `/${name}`}`;
+}
+
+if (!tools.ok) {
+  if (process.env[SKIP_ENV] === "1") {
+    it.skip(`real-engine tests skipped (${SKIP_ENV}=1): ${tools.reason}`, () => undefined);
+  } else {
+    it("has the tools the real-engine tests need", () => {
+      throw new Error(tools.reason);
+    });
+  }
+} else {
+  const bin = tools.bin;
+  jest.setTimeout(600_000);
+
+  describe("the real Pulumi engine against a real kube-apiserver", () => {
+    let cluster: Cluster;
+    let tmp: string;
+    let project: string;
+    let env: NodeJS.ProcessEnv;
+    let slopConfig: (seed: string, services: number) => string;
+
+    const pulumi = async (...args: string[]): Promise<Run> => {
+      const r = await run(path.join(bin, "pulumi"), args, { cwd: project, env });
+      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${tailOf(r)}`);
+      return r;
+    };
+    const preview = async (): Promise<Step[]> => {
+      const r = await pulumi("preview", "--diff", "--json", "--non-interactive");
+      return (JSON.parse(r.stdout) as { steps?: Step[] }).steps ?? [];
+    };
+    const slop = (...args: string[]) =>
+      run(process.execPath, [path.join(REPO, "bin", "slop.js"), ...args], { cwd: tmp });
+    const slopDiff = async (a: string, b: string): Promise<Sets> => {
+      const r = await slop("diff", a, b, "--format", "json");
+      if (r.code !== 1) throw new Error(`slop diff exited ${r.code} (expected 1, different):\n${tailOf(r)}`);
+      const d = JSON.parse(r.stdout) as {
+        resources: { added: string[]; removed: string[]; changed: { key: string }[] };
+      };
+      return {
+        created: [...d.resources.added].sort(),
+        updated: d.resources.changed.map((c) => c.key).sort(),
+        replaced: [],
+        deleted: [...d.resources.removed].sort(),
+      };
+    };
+    /**
+     * slop diff leaves out an object whose only change is a content hash (core/diff.ts: the
+     * Deployment's slop.dev/config-hash follows its ConfigMap, whose own change is reported); Pulumi
+     * updates that Deployment. So Pulumi's changed set is slop's plus the Deployment of every
+     * changed ConfigMap.
+     */
+    const expectSameAsSlopDiff = (pul: Sets, slopSets: Sets) => {
+      expect(pul.created).toEqual(slopSets.created);
+      expect(pul.deleted).toEqual(slopSets.deleted);
+      const hashOnly = slopSets.updated
+        .filter((k) => k.startsWith("v1/ConfigMap/"))
+        .map((k) => k.replace(/^v1\/ConfigMap\//, "apps/v1/Deployment/"))
+        .filter((k) => !slopSets.updated.includes(k));
+      // slop diff has one "changed" list; Pulumi splits it into in-place updates and replaces.
+      expect([...pul.updated, ...pul.replaced].sort()).toEqual([...slopSets.updated, ...hashOnly].sort());
+    };
+
+    beforeAll(async () => {
+      cluster = await startCluster(bin);
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-slop-e2e-"));
+      project = path.join(tmp, "project");
+      const shims = path.join(tmp, "shims");
+      fs.mkdirSync(project);
+      fs.mkdirSync(shims);
+      // The repo's own project file; the program and its modules are symlinked, so Pulumi.e2e.yaml
+      // (stack config) lands in the temp dir and the repo stays untouched.
+      fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+      for (const entry of fs.readdirSync(REPO)) {
+        if (entry === "Pulumi.yaml" || /^Pulumi\..*\.yaml$/.test(entry) || entry === ".git") continue;
+        fs.symlinkSync(path.join(REPO, entry), path.join(project, entry));
+      }
+      fs.writeFileSync(
+        path.join(shims, "pulumi-language-nodejs"),
+        `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, "tests", "e2e", "language-host.js")}" "$@"\n`,
+        { mode: 0o755 },
+      );
+      env = {
+        ...process.env,
+        PATH: `${shims}:${bin}:${process.env.PATH ?? ""}`,
+        PULUMI_HOME: path.join(tmp, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "k8s-slop-e2e",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+        KUBECONFIG: cluster.kubeconfigPath,
+        NO_COLOR: "1",
+      };
+      fs.mkdirSync(path.join(tmp, "state"));
+      await pulumi("stack", "init", "e2e", "--secrets-provider", "passphrase", "--non-interactive");
+      const stackFile = path.join(project, "Pulumi.e2e.yaml");
+      const stack = (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as Record<string, unknown>;
+      stack.config = {
+        "k8s-slop:cluster": "kubeconfig",
+        "k8s-slop:kubeconfig": cluster.kubeconfigPath,
+        "k8s-slop:seed": "42",
+        "k8s-slop:services": SERVICES,
+        "k8s-slop:namespace": NS,
+        "k8s-slop:mesh": "none",
+        "k8s-slop:prometheus": false,
+        "k8s-slop:grafana": false,
+        "k8s-slop:tracing": false,
+        "k8s-slop:logs": false,
+        "k8s-slop:metricsServer": false,
+        "k8s-slop:objectAnnotations": {
+          "pulumi.com/skipAwait": "true",
+          "pulumi.com/deletionPropagationPolicy": "background",
+        },
+      };
+      fs.writeFileSync(stackFile, stringify(stack));
+      slopConfig = (seed, services) => {
+        const file = path.join(tmp, `slop-${seed}-${services}.yaml`);
+        fs.writeFileSync(file, stringify({ seed, services, namespace: NS }));
+        return file;
+      };
+    });
+
+    afterAll(async () => {
+      await cluster?.stop();
+      if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    let rendered: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[] = [];
+
+    it("preview of a fresh stack: its Kubernetes resources are the objects of `slop render`", async () => {
+      const r = await slop("render", "--config", slopConfig("42", SERVICES));
+      expect(r.code).toBe(0);
+      rendered = r.stdout
+        .split(/^---$/m)
+        .map((doc) => parse(doc) as (typeof rendered)[number])
+        .filter((o) => o !== null);
+      const steps = await preview();
+      const sets = stepSets(steps);
+      expect(sets.updated).toEqual([]);
+      expect(sets.deleted).toEqual([]);
+      const keys = rendered.map((o) =>
+        o.metadata.namespace === undefined
+          ? `${o.apiVersion}/${o.kind}/${o.metadata.name}`
+          : `${o.apiVersion}/${o.kind}/${o.metadata.namespace}/${o.metadata.name}`,
+      );
+      expect(sets.created).toEqual([...keys].sort());
+      expect(sets.created.length).toBeGreaterThan(SERVICES * 4);
+    });
+
+    it("up creates every generated object in the API server", async () => {
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      const missing: string[] = [];
+      for (const o of rendered) {
+        const res = await cluster.api(
+          "GET",
+          apiPath(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name),
+        );
+        if (res.status !== 200) missing.push(`${o.kind}/${o.metadata.name}: HTTP ${res.status}`);
+      }
+      expect(missing).toEqual([]);
+      const deployments = await cluster.api("GET", apiPath("apps/v1", "Deployment", NS));
+      expect((deployments.body as { items: unknown[] }).items).toHaveLength(SERVICES);
+    });
+
+    it("`pulumi config set seed 43`, then `pulumi preview --diff`: the same created/changed/deleted sets as `slop diff 42 43`; changed ConfigMaps are replaced", async () => {
+      await pulumi("config", "set", "seed", "43");
+      const sets = stepSets(await preview());
+      expectSameAsSlopDiff(sets, await slopDiff(slopConfig("42", SERVICES), slopConfig("43", SERVICES)));
+      expect(sets.created.length + sets.updated.length + sets.replaced.length).toBeGreaterThan(0);
+      // The provider treats ConfigMap data as immutable (enableConfigMapMutable is off): a change replaces it.
+      // A Deployment's selector never changes with the seed (it is the service's name), so Deployments update in place.
+      expect(sets.replaced.length).toBeGreaterThan(0);
+      for (const k of sets.replaced) expect(k).toMatch(/^v1\/ConfigMap\//);
+      for (const k of sets.updated) expect(k).not.toMatch(/^v1\/ConfigMap\//);
+    });
+
+    it("services N -> N+1: the same sets as `slop diff`; only the new service, the gateway and the callees' policies change", async () => {
+      await pulumi("config", "set", "seed", "42");
+      await pulumi("config", "set", "services", String(SERVICES + 1));
+      const sets = stepSets(await preview());
+      expectSameAsSlopDiff(sets, await slopDiff(slopConfig("42", SERVICES), slopConfig("42", SERVICES + 1)));
+      expect(sets.deleted).toEqual([]);
+      expect(sets.created.length).toBeGreaterThanOrEqual(4);
+      const changedKinds = new Set(
+        [...sets.updated, ...sets.replaced].map((k) => k.split("/").slice(-3, -2)[0]),
+      );
+      for (const kind of changedKinds)
+        expect([
+          "ConfigMap",
+          "Deployment",
+          "NetworkPolicy",
+          "HorizontalPodAutoscaler",
+          "Service",
+          "PodDisruptionBudget",
+        ]).toContain(kind);
+    });
+
+    it("destroy leaves nothing in the namespace, and the namespace is gone", async () => {
+      await pulumi("config", "set", "services", String(SERVICES));
+      await pulumi("destroy", "--yes", "--skip-preview", "--non-interactive");
+      const left: string[] = [];
+      for (const [apiVersion, kind] of [
+        ["v1", "ConfigMap"],
+        ["v1", "PersistentVolumeClaim"],
+        ["apps/v1", "Deployment"],
+        ["v1", "Service"],
+        ["autoscaling/v2", "HorizontalPodAutoscaler"],
+        ["policy/v1", "PodDisruptionBudget"],
+        ["networking.k8s.io/v1", "NetworkPolicy"],
+      ]) {
+        const list = await cluster.api("GET", apiPath(apiVersion, kind, NS));
+        for (const item of (list.body as { items?: { metadata: { name: string } }[] }).items ?? [])
+          left.push(`${kind}/${item.metadata.name}`);
+      }
+      expect(left).toEqual([]);
+      // No namespace controller runs here: once the namespace is empty, do what it would do.
+      const ns = await cluster.api("GET", `/api/v1/namespaces/${NS}`);
+      if (ns.status === 200) {
+        const obj = ns.body as { status?: { phase?: string }; spec?: { finalizers?: string[] } };
+        expect(obj.status?.phase).toBe("Terminating");
+        await cluster.api("PUT", `/api/v1/namespaces/${NS}/finalize`, {
+          ...obj,
+          spec: { ...obj.spec, finalizers: [] },
+        });
+      }
+      expect((await cluster.api("GET", `/api/v1/namespaces/${NS}`)).status).toBe(404);
+      const stack = JSON.parse((await pulumi("stack", "export")).stdout) as {
+        deployment: { resources?: unknown[] };
+      };
+      expect(stack.deployment.resources ?? []).toEqual([]);
+    });
+  });
+}
