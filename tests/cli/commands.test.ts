@@ -172,7 +172,10 @@ describe("slop render", () => {
     const dir = path.join(tmp, "m");
     expect((await run(["render", "--seed", "9", "--services", "6", "--out", dir])).code).toBe(0);
     const objects = expand(spec());
-    const files = fs.readdirSync(dir).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f !== ".slop-render.json")
+      .sort();
     expect(files).toHaveLength(objects.length);
     files.forEach((f, i) => {
       const o = objects[i];
@@ -183,7 +186,7 @@ describe("slop render", () => {
     });
     expect((await run(["render", "--seed", "9", "--services", "2", "--out", dir])).code).toBe(0);
     const fewer = expand(generate(parseConfig({ seed: 9, services: 2 })));
-    expect(fs.readdirSync(dir)).toHaveLength(fewer.length);
+    expect(fs.readdirSync(dir).filter((f) => f !== ".slop-render.json")).toHaveLength(fewer.length);
   });
 });
 
@@ -197,5 +200,24 @@ describe("slop graph", () => {
     expect(r.stdout).toMatch(head);
     expect(r.stdout).toMatch(edge);
     expect(r.stdout).toContain("A svc-a (gateway)");
+  });
+});
+
+describe("slop render --out keeps the user's files (issue 10 item 2)", () => {
+  it("refuses to overwrite a file it did not write, and deletes nothing", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slop-render-own-"));
+    const mine = path.join(dir, "00-namespace-slop.yaml");
+    fs.writeFileSync(mine, "mine\n");
+    const other = path.join(dir, "01-deployment-my-app.yaml");
+    fs.writeFileSync(other, "also mine\n");
+    const r = await run(["render", "--services", "2", "--out", dir]);
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(mine, "utf8")).toBe("mine\n");
+    expect(fs.readFileSync(other, "utf8")).toBe("also mine\n");
+    fs.rmSync(mine);
+    expect((await run(["render", "--services", "2", "--out", dir])).code).toBe(0);
+    expect((await run(["render", "--services", "1", "--out", dir])).code).toBe(0);
+    expect(fs.readFileSync(other, "utf8")).toBe("also mine\n");
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
