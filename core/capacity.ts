@@ -31,7 +31,13 @@ export interface InstanceType {
  * 0.25% above; eviction threshold 100 MiB. The kubelet sees about 95.75% of the nominal memory
  * (a t3.medium reports 3922 MiB of 4096). Prices: EC2 on-demand Linux, us-east-1.
  */
-function eks(name: string, vcpu: number, memoryGiB: number, maxPods: number, usdPerHour: number): InstanceType {
+function eks(
+  name: string,
+  vcpu: number,
+  memoryGiB: number,
+  maxPods: number,
+  usdPerHour: number,
+): InstanceType {
   const cores = [60, 10, 5, 5];
   let reservedCpu = 0;
   for (let i = 0; i < vcpu; i++) reservedCpu += i < cores.length ? cores[i] : 2.5;
@@ -54,7 +60,13 @@ function eks(name: string, vcpu: number, memoryGiB: number, maxPods: number, usd
  * CPU: the whole vCPUs less 100m for system daemons (an estimate: check `kubectl describe node`).
  * Prices: the monthly Droplet price / 672 h (DigitalOcean bills at most 672 h a month).
  */
-function doks(name: string, vcpu: number, memoryGiB: number, allocGiB: number, usdPerMonth: number): InstanceType {
+function doks(
+  name: string,
+  vcpu: number,
+  memoryGiB: number,
+  allocGiB: number,
+  usdPerMonth: number,
+): InstanceType {
   return {
     provider: "digitalocean",
     name,
@@ -356,7 +368,8 @@ export function checkCapacity(input: CapacityInput): CapacityReport {
   }
   const cost = (n: (p: PoolPlan) => number): number =>
     Math.round(
-      (CONTROL_PLANE_USD_PER_HOUR[input.provider] + pools.reduce((s, p) => s + n(p) * p.usdPerHourPerNode, 0)) *
+      (CONTROL_PLANE_USD_PER_HOUR[input.provider] +
+        pools.reduce((s, p) => s + n(p) * p.usdPerHourPerNode, 0)) *
         10000,
     ) / 10000;
   return {

@@ -5,6 +5,7 @@
 import { readFileSync } from "fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../core/config";
+import { incidentKnobs } from "./faults";
 import { isServiceId } from "../core/ids";
 import { API_VERSION, SERVICE_CLASSES, type FaultConfig, type ServiceRuntimeConfig } from "../core/types";
 
@@ -57,6 +58,7 @@ function faultsOf(o: Obj): FaultConfig {
     errorCode: num(o, "errorCode", p, 1, 16, true),
     latency: { distribution, ms: num(latency, "ms", "faults.latency.", 0, 3_600_000, false) },
     failStartup: o.failStartup,
+    ...incidentKnobs(o),
   };
 }
 
@@ -148,6 +150,7 @@ export function applyEnv(cfg: ServiceRuntimeConfig, env: Env): ServiceRuntimeCon
       metrics: envNumber(env, "SLOP_METRICS_PORT", 0, PORT_MAX, true) ?? cfg.ports.metrics,
     },
     faults: {
+      ...f,
       errorRate: envNumber(env, "SLOP_FAULT_ERROR_RATE", 0, 1, false) ?? f.errorRate,
       errorCode: envNumber(env, "SLOP_FAULT_ERROR_CODE", 1, 16, true) ?? f.errorCode,
       latency: {

@@ -1,3 +1,6 @@
+import { readFileSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import type { Command } from "commander";
 import { UsageError } from "../errors";
 import { loadRuntimeConfig } from "../../runtime/config-file";
@@ -13,6 +16,22 @@ interface ServeFlags {
   readonly traceFile?: string;
   readonly logLevel?: string;
   readonly graceMs?: string;
+}
+
+const crashFile = (id: string): string => join(tmpdir(), `slop-crashes-${id}`);
+function crashCount(id: string): number {
+  try {
+    return Number(readFileSync(crashFile(id), "utf8")) || 0;
+  } catch {
+    return 0;
+  }
+}
+function recordCrash(id: string): void {
+  try {
+    writeFileSync(crashFile(id), String(crashCount(id) + 1));
+  } catch {
+    // A read-only /tmp only loses the count.
+  }
 }
 
 function nonEmpty(s: string | undefined): string | undefined {
@@ -74,6 +93,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
           dataDir: flags.dataDir ?? nonEmpty(env.SLOP_DATA_DIR),
           traceFile: flags.traceFile ?? nonEmpty(env.SLOP_TRACE_FILE),
           logLevel,
+          // /tmp is an emptyDir in the pod: it outlives container restarts, so it counts crashes.
+          priorCrashes: crashCount(cfg.id),
+          onCrash: (reason) => {
+            process.stderr.write(`slop serve: ${reason}\n`);
+            recordCrash(cfg.id);
+            process.exit(reason.includes("OOMKilled") ? 137 : 1);
+          },
         });
       } catch (err) {
         if (err instanceof StartupError && err.injected) {
