@@ -27,7 +27,10 @@ require(main)
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`slop: ${err && err.stack ? err.stack : err}\n`);
-      process.exitCode = 2;
+      // A crash: never 2, which means bad input (cli/errors.ts EXIT_CRASH).
+      process.stderr.write(
+        `slop: internal error (please report it): ${err && err.stack ? err.stack : err}\n`,
+      );
+      process.exitCode = 70;
     },
   );

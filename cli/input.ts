@@ -7,15 +7,12 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
-import { DEFAULT_CONFIG, parseConfig, showValue } from "../core/config";
+import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../core/document";
+import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../core/config";
+import { validateSystemSpec } from "../core/spec-schema";
 import { expand } from "../core/expand";
-import { parse } from "../core/grammar";
-import { isServiceId } from "../core/ids";
-import { isDnsLabel } from "../core/names";
 import { PROFILE_NAMES } from "../core/realism/profiles";
 import { generate } from "../core/spec";
-import { API_VERSION } from "../core/types";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { UsageError } from "./errors";
 
@@ -45,19 +42,9 @@ export function addGenerationOptions(
     );
 }
 
-/** Parse a YAML or JSON document (JSON is YAML); errors name the file. */
-export function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseYaml(text) as unknown;
-  } catch (err) {
-    throw new UsageError(`${file} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
-  }
+/** Parse a YAML or JSON document (JSON is YAML), bounded in size and depth; errors name the file. */
+export function readDocument(file: string, maxBytes?: number): unknown {
+  return readBoundedDocument(file, maxBytes);
 }
 
 /** Flags as dotted config overrides; parseConfig validates them (and accepts numeric strings). */
@@ -83,59 +70,18 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-const isStringArray = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === "string");
-
 /**
- * A spec read from a file, checked enough that the diff cannot trip over it: kind, apiVersion,
- * a valid config, services with unique ids, names, classes, calls to known ids, paths that
- * parse, a known gateway, and expand() must accept it.
+ * A spec read from a file, checked by the SystemSpec schema (core/spec-schema.ts), and expand()
+ * must accept it. Errors name the file and the key path.
  */
 export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
-  const bad = (key: string, value: unknown, allowed: string): UsageError =>
-    new UsageError(
-      `${file}: ${key} must be ${allowed} (got ${value === undefined ? "nothing" : showValue(value)})`,
-    );
-  if (raw.apiVersion !== API_VERSION) throw bad("apiVersion", raw.apiVersion, JSON.stringify(API_VERSION));
-  if (typeof raw.gateway !== "string") throw bad("gateway", raw.gateway, "a service id");
-  parseConfig(raw.config);
-  if (!Array.isArray(raw.services)) throw bad("services", raw.services, "an array of services");
-  raw.services.forEach((s: unknown, i) => {
-    if (!isRecord(s)) throw bad(`services[${i}]`, s, "an object");
-    for (const k of ["id", "name", "class"] as const) {
-      if (typeof s[k] !== "string") throw bad(`services[${i}].${k}`, s[k], "a string");
-    }
-    for (const k of ["calls", "paths"] as const) {
-      if (!isStringArray(s[k])) throw bad(`services[${i}].${k}`, s[k], "an array of strings");
-    }
-  });
-  const ids = new Set<string>();
-  const names = new Set<string>();
-  raw.services.forEach((s: Record<string, unknown>, i) => {
-    const id = s.id as string;
-    const name = s.name as string;
-    if (!isServiceId(id) || ids.has(id)) throw bad(`services[${i}].id`, id, "a unique id of A-Z letters");
-    if (!isDnsLabel(name) || names.has(name)) throw bad(`services[${i}].name`, name, "a unique DNS label");
-    ids.add(id);
-    names.add(name);
-  });
-  if (!ids.has(raw.gateway)) throw bad("gateway", raw.gateway, "the id of one of the services");
-  raw.services.forEach((s: Record<string, unknown>, i) => {
-    for (const c of s.calls as string[]) {
-      if (!ids.has(c)) throw bad(`services[${i}].calls`, c, "ids of services in the spec");
-    }
-  });
-  raw.services.forEach((s: Record<string, unknown>, i) => {
-    (s.paths as string[]).forEach((p, j) => {
-      try {
-        parse(p);
-      } catch (err) {
-        throw new UsageError(
-          `${file}: not a valid spec: services[${i}].paths[${j}]: ${(err as Error).message}`,
-        );
-      }
-    });
-  });
-  const spec = raw as unknown as SystemSpec;
+  let spec: SystemSpec;
+  try {
+    spec = validateSystemSpec(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.key}`, err.value, err.allowed);
+    throw err;
+  }
   try {
     expand(spec);
   } catch (err) {
@@ -173,8 +119,11 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   }
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
-  const doc = readDocument(arg);
+  const doc = readDocument(arg, MAX_SPEC_BYTES);
   if (isRecord(doc) && doc.kind === "System") return checkSpec(doc, arg);
+  if (isRecord(doc) && doc.kind !== undefined) {
+    throw new ConfigError(`${arg}: kind`, doc.kind, '"System" (a spec file) or unset (a config file)');
+  }
   return generate(parseConfig(doc));
 }
 

@@ -1,6 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { EXIT_USAGE, UsageError } from "./errors";
-import { ConfigError } from "../core/config";
+import { EXIT_CRASH, EXIT_USAGE, exitCodeOf } from "./errors";
 import { register as generate } from "./commands/generate";
 import { register as render } from "./commands/render";
 import { register as graph } from "./commands/graph";
@@ -12,6 +11,7 @@ import { register as report } from "./commands/report";
 import { register as stats } from "./commands/stats";
 import { register as incident } from "./commands/incident";
 import { register as oracle } from "./commands/oracle";
+import { register as plan } from "./commands/plan";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -28,6 +28,7 @@ const COMMANDS: readonly Register[] = [
   stats,
   incident,
   oracle,
+  plan,
 ];
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
@@ -48,10 +49,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       // --help and --version exit 0; every parse error is bad input.
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`slop: ${err.message}\n`);
-      return EXIT_USAGE;
+    const code = exitCodeOf(err);
+    if (code === EXIT_CRASH) {
+      // A bug, not bad input: the stack trace is for the bug report.
+      process.stderr.write(
+        `slop: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+    } else {
+      process.stderr.write(`slop: ${(err as Error).message}\n`);
     }
-    throw err;
+    return code;
   }
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NodePool } from "../core/types";
 import type { CloudCluster } from "./cluster";
 import { doKubeconfig } from "./kubeconfig";
-import { doPoolSpec, POOL_LABEL } from "./pools";
+import { DO_SYSTEM_POOL, doPoolSpec, POOL_LABEL } from "./pools";
 
 export interface DoClusterArgs {
   readonly clusterName: string;
@@ -13,8 +13,7 @@ export interface DoClusterArgs {
   readonly nodePools: readonly NodePool[];
 }
 
-/** Size of the inline pool DOKS requires; it hosts the observability stack and the mesh. */
-export const DO_SYSTEM_POOL = { size: "s-2vcpu-4gb", nodeCount: 1 } as const;
+export { DO_SYSTEM_POOL } from "./pools";
 
 /** An exact DOKS version slug ("1.33.1-do.0"): used verbatim, never looked up. */
 export const DO_VERSION_SLUG = /^\d+\.\d+\.\d+-do\.\d+$/;

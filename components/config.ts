@@ -62,6 +62,11 @@ export interface DeployConfig {
   readonly loadRps: number;
   /** Duration of the load-generator Job in seconds. @default 300 */
   readonly loadDurationSeconds: number;
+  /**
+   * Cloud pools: raise each pool's node count to what the capacity check sizes it to (every HPA
+   * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
+   */
+  readonly sizePools: boolean;
 }
 
 /** Every deploy key as it appears after `slop:` in Pulumi config. */
@@ -85,6 +90,7 @@ export const DEPLOY_KEYS = [
   "loadGenerator",
   "loadRps",
   "loadDurationSeconds",
+  "sizePools",
 ] as const;
 
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
@@ -274,6 +280,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
+    sizePools: bool(r, "sizePools", false),
   };
 }
 

@@ -44,6 +44,9 @@ export function awsTaintEffect(effect: TaintEffect): AwsTaintEffect {
   }
 }
 
+/** Size of the inline pool DOKS requires; it hosts the observability stack and the mesh. */
+export const DO_SYSTEM_POOL = { size: "s-2vcpu-4gb", nodeCount: 1 } as const;
+
 /** The label every node of a pool carries, so the pool can be found from the nodes. */
 export const POOL_LABEL = "slop.dev/pool";
 

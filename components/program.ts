@@ -7,9 +7,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "../core/config";
 import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "./config";
+import { CapacityError, formatCapacity } from "../core/capacity";
 import { generate } from "../core/spec";
 import { LABEL_PART_OF, PART_OF } from "../core/k8s/labels";
 import { METRICS_PORT, type SlopConfig, type SystemSpec } from "../core/types";
+import { sizedPools, stackCapacity } from "./capacity-plan";
 import { Cluster } from "./cluster";
 import { systemDashboard } from "./dashboard";
 import { RuntimeImage } from "./image";
@@ -89,6 +91,15 @@ export function program(
     (deploy.buildImage && deploy.cluster === "digitalocean") || secrets.pullSecret !== undefined;
   if (needsPullSecret) config = withPullSecret(config, DEFAULT_PULL_SECRET_NAME);
   const spec = generate(config);
+  // Stop before any resource when the system cannot be scheduled on the cloud pools (or size them).
+  const capacity = stackCapacity(spec, config.nodePools, deploy);
+  if (capacity !== undefined && !capacity.fits && !deploy.sizePools) {
+    throw new CapacityError(
+      `slop:nodePools cannot schedule the system (set larger pools, or slop:sizePools true):\n${formatCapacity(capacity)}`,
+    );
+  }
+  const nodePools =
+    capacity !== undefined && deploy.sizePools ? sizedPools(config.nodePools, capacity) : config.nodePools;
 
   const cluster = new Cluster("cluster", {
     provider: deploy.cluster,
@@ -99,7 +110,7 @@ export function program(
     clusterName: deploy.clusterName,
     subnetIds: deploy.subnetIds,
     vpcCidr: deploy.vpcCidr,
-    nodePools: config.nodePools,
+    nodePools,
   });
   const onCluster: pulumi.ComponentResourceOptions = { providers: [cluster.provider] };
   const mesh = new Mesh("mesh", { mesh: deploy.mesh }, onCluster);

@@ -12,6 +12,7 @@ import { expand, type ExpandOptions, type KubeObject } from "../core/expand";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
+import { KubeObjectResource } from "./kube-object";
 import { loadGeneratorJob } from "./loadgen-job";
 import type { MeshObject } from "./mesh";
 
@@ -85,7 +86,7 @@ export class System extends pulumi.ComponentResource {
             },
           };
 
-    let namespaceRes: k8s.core.v1.Namespace | undefined;
+    let namespaceRes: Created | undefined;
     const inNs = (): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn: namespaceRes === undefined ? [] : [namespaceRes],
@@ -97,7 +98,7 @@ export class System extends pulumi.ComponentResource {
       let created: Created;
       switch (o.kind) {
         case "Namespace":
-          namespaceRes = new k8s.core.v1.Namespace(logical, o, { parent: this, dependsOn: opts?.dependsOn });
+          namespaceRes = new KubeObjectResource(logical, o, { parent: this, dependsOn: opts?.dependsOn });
           created = namespaceRes;
           if (args.pullSecret !== undefined) {
             const secretName = args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
@@ -112,12 +113,6 @@ export class System extends pulumi.ComponentResource {
             );
           }
           break;
-        case "ConfigMap":
-          created = new k8s.core.v1.ConfigMap(logical, o, inNs());
-          break;
-        case "PersistentVolumeClaim":
-          created = new k8s.core.v1.PersistentVolumeClaim(logical, o, inNs());
-          break;
         case "Deployment": {
           const deps: pulumi.Resource[] = [
             ...(namespaceRes === undefined ? [] : [namespaceRes]),
@@ -131,35 +126,19 @@ export class System extends pulumi.ComponentResource {
             if (cm !== undefined) deps.push(cm);
             if (pvc !== undefined) deps.push(pvc);
           }
-          created = new k8s.apps.v1.Deployment(logical, withImage(o) as k8s.apps.v1.DeploymentArgs, {
+          created = new KubeObjectResource(logical, withImage(o), {
             parent: this,
             dependsOn: deps,
           });
           break;
         }
+        case "ConfigMap":
+        case "PersistentVolumeClaim":
         case "Service":
-          created = new k8s.core.v1.Service(logical, o as k8s.core.v1.ServiceArgs, inNs());
-          break;
         case "HorizontalPodAutoscaler":
-          created = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            logical,
-            o as k8s.autoscaling.v2.HorizontalPodAutoscalerArgs,
-            inNs(),
-          );
-          break;
         case "PodDisruptionBudget":
-          created = new k8s.policy.v1.PodDisruptionBudget(
-            logical,
-            o as k8s.policy.v1.PodDisruptionBudgetArgs,
-            inNs(),
-          );
-          break;
         case "NetworkPolicy":
-          created = new k8s.networking.v1.NetworkPolicy(
-            logical,
-            o as k8s.networking.v1.NetworkPolicyArgs,
-            inNs(),
-          );
+          created = new KubeObjectResource(logical, o, inNs());
           break;
         default: {
           const never: never = o;

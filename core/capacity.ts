@@ -28,7 +28,7 @@ export interface InstanceType {
  * delegation (ENIs x (IPv4 per ENI - 1) + 2; github.com/awslabs/amazon-eks-ami,
  * templates/shared/runtime/eni-max-pods.txt). kube-reserved from the AMI's bootstrap:
  * memory 255 MiB + 11 MiB per pod, CPU 6% of the first core, 1% of the second, 0.5% of cores 3-4,
- * 0.25% above; eviction threshold 100 MiB. The kubelet sees about 95.75% of the nominal memory
+ * 0.25% above; eviction threshold 100 MiB. The kubelet sees about 95.76% of the nominal memory
  * (a t3.medium reports 3922 MiB of 4096). Prices: EC2 on-demand Linux, us-east-1.
  */
 function eks(
@@ -41,7 +41,7 @@ function eks(
   const cores = [60, 10, 5, 5];
   let reservedCpu = 0;
   for (let i = 0; i < vcpu; i++) reservedCpu += i < cores.length ? cores[i] : 2.5;
-  const capacityMiB = Math.floor(memoryGiB * 1024 * 0.9575);
+  const capacityMiB = Math.floor(memoryGiB * 1024 * 0.9576);
   return {
     provider: "aws",
     name,

@@ -1,45 +1,19 @@
 /**
- * SlopConfig: defaults, parsing and validation. One validator for the CLI (YAML/JSON file + flags)
- * and Pulumi (`slop:*` keys). Errors name the key, the value and what is allowed.
+ * SlopConfig: its schema (the one definition: types.ts derives the TypeScript type from it),
+ * defaults, merging and validation. One validator for the CLI (YAML/JSON file + flags) and Pulumi
+ * (`slop:*` keys). Errors name the key path, the value and what is allowed.
  */
+import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
+import { COST_KEYS, costRow } from "./ops";
 import { DNS_LABEL_RE as DNS_LABEL } from "./names";
 import { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, type ProfileName } from "./realism/profiles";
+import { ConfigError, isPlainObject, showValue } from "./errors";
+import { coerce, Contract, define, type Allowed, type Fail } from "./schema";
 import { SERVICE_CLASSES } from "./types";
-import type {
-  CallShape,
-  GrammarLimits,
-  HpaPolicy,
-  NodePool,
-  OpCostRanges,
-  Range,
-  ServiceClass,
-  ServiceClassConfig,
-  SlopConfig,
-  Taint,
-  TaintEffect,
-} from "./types";
+import type { OpCostRanges, ServiceClass, ServiceClassConfig, SlopConfig } from "./types";
 
-/** Longest value an error message quotes in full. */
-const SHOWN_VALUE_CHARS = 100;
-
-/** A value as error messages show it: JSON, cut short (a whole file read as a string can be huge). */
-export function showValue(value: unknown): string {
-  const s = JSON.stringify(value) ?? String(value);
-  return s.length <= SHOWN_VALUE_CHARS ? s : `${s.slice(0, SHOWN_VALUE_CHARS)}... (${s.length} characters)`;
-}
-
-export class ConfigError extends Error {
-  constructor(
-    /** Dotted key, e.g. "classes.db.replicas.min". */
-    readonly key: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`${key} must be ${allowed} (got ${showValue(value)})`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError, showValue };
 
 const ops = (w: Partial<Record<LocalOp, number>>): Record<LocalOp, number> => ({
   cpu: 0,
@@ -83,6 +57,7 @@ const BASE_CONFIG: SlopConfig = {
   seed: "42",
   services: 20,
   attachment: 2,
+  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
   calls: {
@@ -92,6 +67,7 @@ const BASE_CONFIG: SlopConfig = {
     aggregatorShare: 0,
     aggregatorAttachment: 2,
     gatewayProbability: { min: 1, max: 1 },
+    gatewayCompanion: 0,
   },
   classes: {
     gateway: klass({
@@ -154,8 +130,8 @@ function profileOf(base: Obj, overrides: Record<string, unknown>): ProfileName {
 
 /**
  * Parse and validate a raw config (from YAML/JSON or Pulumi), deep-merged over the defaults of
- * its profile (`profile`, default production; core/realism/profiles.ts), then `overrides` (CLI flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values
- * are skipped) on top.
+ * its profile (`profile`, default production; core/realism/profiles.ts), then `overrides` (CLI
+ * flags, flat dotted keys such as `"classes.db.nodePool"`; undefined values are skipped) on top.
  * Objects merge by key; arrays (nodePools, imagePullSecrets, taints) replace. Numbers and
  * booleans may arrive as strings ("21", "true"). Throws ConfigError naming the first bad key.
  * Returns a fresh, fully populated config with keys in canonical order.
@@ -171,14 +147,15 @@ export function parseConfig(raw: unknown, overrides: Record<string, unknown> = {
   return validateConfig(merged);
 }
 
+function validateConfig(merged: unknown): SlopConfig {
+  const c = SLOP_CONFIG.parse(coerce(SlopConfigSchema, merged));
+  return { ...c, seed: String(c.seed) } as SlopConfig;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Merging
 
 type Obj = Record<string, unknown>;
-
-function isPlainObject(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function deepMerge(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
@@ -186,11 +163,6 @@ function deepMerge(base: unknown, over: unknown): unknown {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) define(out, k, deepMerge(base[k], v));
   return out;
-}
-
-/** An own, enumerable property even for "__proto__", so such a key is reported, never applied. */
-function define(obj: Obj, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Set `a.b.c` in a copy of `root`; numeric segments index arrays. */
@@ -217,329 +189,252 @@ function setDotted(root: unknown, key: string, value: unknown): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation: one small checker per shape; each names the dotted key it checks.
+// The schema
 
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
-const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+const LABEL_VALUE = "^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$";
+const DNS_LABEL_TEXT = "a DNS label (lowercase alphanumerics and '-', <= 63 chars)";
 const NON_GATEWAY: readonly ServiceClass[] = SERVICE_CLASSES.filter((c) => c !== "gateway");
 
-const join = (k: string, sub: string): string => (k === "" ? sub : `${k}.${sub}`);
+const strict = { additionalProperties: false } as const;
+const int = (minimum: number, maximum: number): ReturnType<typeof Type.Integer> =>
+  Type.Integer({ minimum, maximum });
+const num = (minimum: number, maximum: number): ReturnType<typeof Type.Number> =>
+  Type.Number({ minimum, maximum });
+const pattern = (re: RegExp | string, allowed: string): ReturnType<typeof Type.String> =>
+  Type.String({ pattern: typeof re === "string" ? re : re.source, allowed } as Allowed);
 
-function object(key: string, v: unknown, allowedKeys?: readonly string[]): Obj {
-  if (!isPlainObject(v)) {
-    throw new ConfigError(key, v, allowedKeys ? `an object with keys ${allowedKeys.join("|")}` : "an object");
-  }
-  if (allowedKeys) {
-    for (const k of Object.keys(v)) {
-      if (!allowedKeys.includes(k)) {
-        throw new ConfigError(
-          join(key, k),
-          v[k],
-          `a known key (unknown key; allowed: ${allowedKeys.join("|")})`,
-        );
-      }
-    }
-    for (const k of allowedKeys) {
-      if (v[k] === undefined) throw new ConfigError(join(key, k), v[k], "set (required key)");
-    }
-  }
-  return v;
+/** `{min, max}`; min <= max is a refinement (`ordered` below). */
+function rangeOf<T extends TSchema>(bound: T): TObject<{ min: T; max: T }> {
+  return Type.Object({ min: bound, max: bound }, strict);
 }
 
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === "number") return v;
-  if (typeof v === "string" && /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) return Number(v);
-  return undefined;
-}
+/** Config ranges of each op's cost: integers up to what the runtime will run (core/ops.ts). */
+export const OpCostRangesSchema = Type.Object(
+  {
+    cpuMs: rangeOf(int(0, costRow("cpuMs").max)),
+    memMiB: rangeOf(int(0, costRow("memMiB").max)),
+    diskKiB: rangeOf(int(0, costRow("diskKiB").max)),
+    ioOps: rangeOf(int(0, costRow("ioOps").max)),
+    netKiB: rangeOf(int(0, costRow("netKiB").max)),
+  },
+  strict,
+);
 
-function int(key: string, v: unknown, min: number, max: number): number {
-  const n = toNumber(v);
-  if (n === undefined || !Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(key, v, `an integer in ${min}..${max}`);
-  }
-  return n;
-}
+export const HpaPolicySchema = Type.Object(
+  { enabled: Type.Boolean(), maxFactor: num(1, 100), targetCPU: rangeOf(int(1, 100)) },
+  strict,
+);
 
-function num(key: string, v: unknown, min: number, max: number): number {
-  const n = toNumber(v);
-  if (n === undefined || !Number.isFinite(n) || n < min || n > max) {
-    throw new ConfigError(key, v, `a number in ${min}..${max}`);
-  }
-  return n;
-}
+const OpWeightsSchema = Type.Object(
+  Object.fromEntries(LOCAL_OPS.map((op) => [op, num(0, 1_000_000)])) as Record<
+    LocalOp,
+    ReturnType<typeof Type.Number>
+  >,
+  strict,
+);
 
-function bool(key: string, v: unknown): boolean {
-  if (v === true || v === "true") return true;
-  if (v === false || v === "false") return false;
-  throw new ConfigError(key, v, "a boolean (true|false)");
-}
+export const ServiceClassConfigSchema = Type.Object(
+  {
+    share: num(0, 1_000_000),
+    opCost: OpCostRangesSchema,
+    replicas: rangeOf(int(1, 1000)),
+    cpuRequestMillis: rangeOf(int(1, 1_000_000)),
+    memoryRequestMiB: rangeOf(int(1, 10_000_000)),
+    cpuLimitRatio: rangeOf(num(1, 100)),
+    memoryLimitRatio: rangeOf(num(1, 100)),
+    hpa: HpaPolicySchema,
+    nodePool: Type.Union([Type.String(), Type.Null()]),
+    opWeights: OpWeightsSchema,
+  },
+  strict,
+);
 
-function str(key: string, v: unknown, re: RegExp, what: string): string {
-  if (typeof v !== "string" || !re.test(v)) throw new ConfigError(key, v, what);
-  return v;
-}
+export const TaintEffectSchema = Type.Union([
+  Type.Literal("NoSchedule"),
+  Type.Literal("PreferNoSchedule"),
+  Type.Literal("NoExecute"),
+]);
 
-function range(key: string, v: unknown, min: number, max: number, integer: boolean): Range {
-  const o = object(key, v, ["min", "max"]);
-  const check = integer ? int : num;
-  const lo = check(join(key, "min"), o.min, min, max);
-  const hi = check(join(key, "max"), o.max, min, max);
-  if (lo > hi) throw new ConfigError(key, v, `a range with min <= max (${lo} > ${hi})`);
-  return { min: lo, max: hi };
-}
+export const TaintSchema = Type.Object(
+  {
+    key: Type.String({ minLength: 1 }),
+    value: pattern(LABEL_VALUE, "a taint value (<= 63 chars of [A-Za-z0-9-_.])"),
+    effect: TaintEffectSchema,
+  },
+  strict,
+);
 
-function labelKey(key: string, k: string): void {
+export const NodePoolSchema = Type.Object(
+  {
+    name: pattern(DNS_LABEL, DNS_LABEL_TEXT),
+    labels: Type.Record(Type.String(), pattern(LABEL_VALUE, "a label value (<= 63 chars of [A-Za-z0-9-_.])")),
+    taints: Type.Array(TaintSchema),
+    nodes: int(1, 1000),
+    size: pattern(/^\S+$/, "a non-empty machine size without spaces"),
+  },
+  strict,
+);
+
+export const GrammarLimitsSchema = Type.Object(
+  {
+    maxDepth: int(0, 6),
+    maxOps: int(1, 64),
+    repeatProbability: num(0, 1),
+    maxRepeat: int(2, 99),
+    optionalCallProbability: num(0, 1),
+  },
+  strict,
+);
+
+/** Printed as `B?p` with three decimals, so a call probability below 1 is at most 0.999. */
+const PROBABILITY = num(0.001, 1);
+
+/** How calls are placed in paths, which shapes each request's call tree (core/realism/profiles.ts). */
+export const CallShapeSchema = Type.Object(
+  {
+    /** Chance that a random grammar leaf is a remote call (0.5: the original grammar; 0: none). */
+    remoteProbability: num(0, 1),
+    /** Per-edge call probability of a placed call (`B?0.3`); 1 = always called. */
+    probability: rangeOf(PROBABILITY),
+    /** Chance that a placed call repeats (`B*3`, 2..grammar.maxRepeat times in a row). */
+    repeatProbability: num(0, 1),
+    /** Share of stateless services that are aggregators: more callees, all called in parallel. */
+    aggregatorShare: num(0, 1),
+    /** Callees of an aggregator (Barabási–Albert attachment for it). */
+    aggregatorAttachment: int(1, 64),
+    /** Per-route probability that the gateway calls the route's service; 1 = always. */
+    gatewayProbability: rangeOf(PROBABILITY),
+    /**
+     * Chance that a gateway route also calls a companion: an older leaf (a cache, a database) it
+     * reads next to its own service. Used when `remoteProbability` is 0.
+     */
+    gatewayCompanion: num(0, 1),
+  },
+  strict,
+);
+
+/** Knobs of the call graph beyond the Barabási–Albert attachment (core/graph.ts). */
+export const TopologyShapeSchema = Type.Object(
+  {
+    /** Initial attractiveness A: callees are picked by weight A + in-degree (1 = classic BA). */
+    attractiveness: int(1, 1000),
+    /** Classes from a low-discrepancy sequence (shares hold in every prefix) instead of independent draws. */
+    stratifiedClasses: Type.Boolean(),
+    /** Share of caches that call one db (read-through); the others are leaves. 1 = every cache. */
+    cacheCallsDb: num(0, 1),
+  },
+  strict,
+);
+
+const SEED_TEXT = "an integer or a non-empty string (<= 256 chars, no surrounding spaces)";
+
+export const SlopConfigSchema = Type.Object(
+  {
+    /** The named set of defaults this config was built on (core/realism/profiles.ts). */
+    profile: Type.Union(PROFILE_NAMES.map((p) => Type.Literal(p))),
+    seed: Type.Union(
+      [
+        Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+        Type.String({ minLength: 1, maxLength: 256, pattern: "^\\S(.*\\S)?$" }),
+      ],
+      { allowed: SEED_TEXT } as Allowed,
+    ),
+    services: int(1, 100_000),
+    attachment: int(1, 10),
+    topology: TopologyShapeSchema,
+    pathsPerService: rangeOf(int(1, 32)),
+    grammar: GrammarLimitsSchema,
+    calls: CallShapeSchema,
+    classes: Type.Object(
+      Object.fromEntries(SERVICE_CLASSES.map((c) => [c, ServiceClassConfigSchema])) as Record<
+        ServiceClass,
+        typeof ServiceClassConfigSchema
+      >,
+      strict,
+    ),
+    nodePools: Type.Array(NodePoolSchema, {
+      minItems: 1,
+      allowed: "a non-empty list of node pools",
+    } as Allowed),
+    namespace: pattern(DNS_LABEL, DNS_LABEL_TEXT),
+    image: pattern(/^\S+$/, "a non-empty image reference without spaces"),
+    imagePullSecrets: Type.Array(
+      pattern(DNS_SUBDOMAIN, "a secret name (DNS subdomain: lowercase alphanumerics, '-', '.')"),
+    ),
+    annotations: Type.Record(Type.String(), Type.String()),
+    maxInFlight: int(1, 1_000_000),
+    requestTimeoutMs: int(1, 3_600_000),
+  },
+  { ...strict, $id: "https://k8s-slop.dev/schemas/slop-config.json", title: "SlopConfig" },
+);
+
+/** Every SlopConfig key, in canonical order (also the `slop:*` keys Pulumi hands to parseConfig). */
+export const CONFIG_KEYS = Object.keys(SlopConfigSchema.properties) as readonly (keyof SlopConfig)[];
+
+function labelKey(fail: Fail, key: string, k: string): void {
   const slash = k.lastIndexOf("/");
   const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
   const name = slash >= 0 ? k.slice(slash + 1) : k;
   if ((prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) || !QUALIFIED_NAME.test(name)) {
-    throw new ConfigError(key, k, "a Kubernetes label/annotation key ([prefix/]name, name <= 63 chars)");
+    fail(key, k, "a Kubernetes label/annotation key ([prefix/]name, name <= 63 chars)");
   }
 }
 
-function stringMap(key: string, v: unknown, values: "label" | "annotation"): Record<string, string> {
-  const o = object(key, v);
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(o).sort()) {
-    const sub = join(key, k);
-    labelKey(sub, k);
-    const val = o[k];
-    if (values === "label") str(sub, val, LABEL_VALUE, "a label value (<= 63 chars of [A-Za-z0-9-_.])");
-    else if (typeof val !== "string") throw new ConfigError(sub, val, "a string");
-    out[k] = val as string;
-  }
-  return out;
+function ordered(fail: Fail, key: string, r: { min: number; max: number }): void {
+  if (r.min > r.max) fail(key, r, `a range with min <= max (${r.min} > ${r.max})`);
 }
 
-function opCost(key: string, v: unknown): OpCostRanges {
-  const keys = ["cpuMs", "memMiB", "diskKiB", "ioOps", "netKiB"] as const;
-  const o = object(key, v, keys);
-  const r = (k: (typeof keys)[number]): Range => range(join(key, k), o[k], 0, 100_000, true);
-  return {
-    cpuMs: r("cpuMs"),
-    memMiB: r("memMiB"),
-    diskKiB: r("diskKiB"),
-    ioOps: r("ioOps"),
-    netKiB: r("netKiB"),
-  };
-}
-
-function hpa(key: string, v: unknown): HpaPolicy {
-  const o = object(key, v, ["enabled", "maxFactor", "targetCPU"]);
-  return {
-    enabled: bool(join(key, "enabled"), o.enabled),
-    maxFactor: num(join(key, "maxFactor"), o.maxFactor, 1, 100),
-    targetCPU: range(join(key, "targetCPU"), o.targetCPU, 1, 100, true),
-  };
-}
-
-function opWeights(key: string, v: unknown): Record<LocalOp, number> {
-  const o = object(key, v, LOCAL_OPS);
-  const out = {} as Record<LocalOp, number>;
-  for (const op of LOCAL_OPS) out[op] = num(join(key, op), o[op], 0, 1_000_000);
-  if (!LOCAL_OPS.some((op) => out[op] > 0)) {
-    throw new ConfigError(key, v, `op weights >= 0 with at least one positive (${LOCAL_OPS.join("|")})`);
-  }
-  return out;
-}
-
-const CLASS_KEYS = [
-  "share",
-  "opCost",
-  "replicas",
-  "cpuRequestMillis",
-  "memoryRequestMiB",
-  "cpuLimitRatio",
-  "memoryLimitRatio",
-  "hpa",
-  "nodePool",
-  "opWeights",
-] as const;
-
-function serviceClass(key: string, v: unknown, pools: readonly string[]): ServiceClassConfig {
-  const o = object(key, v, CLASS_KEYS);
-  const k = (sub: string): string => join(key, sub);
-  const pool = o.nodePool;
-  if (pool !== null && !(typeof pool === "string" && pools.includes(pool))) {
-    throw new ConfigError(k("nodePool"), pool, `the name of a nodePools entry (${pools.join("|")}) or null`);
-  }
-  return {
-    share: num(k("share"), o.share, 0, 1_000_000),
-    opCost: opCost(k("opCost"), o.opCost),
-    replicas: range(k("replicas"), o.replicas, 1, 1000, true),
-    cpuRequestMillis: range(k("cpuRequestMillis"), o.cpuRequestMillis, 1, 1_000_000, true),
-    memoryRequestMiB: range(k("memoryRequestMiB"), o.memoryRequestMiB, 1, 10_000_000, true),
-    cpuLimitRatio: range(k("cpuLimitRatio"), o.cpuLimitRatio, 1, 100, false),
-    memoryLimitRatio: range(k("memoryLimitRatio"), o.memoryLimitRatio, 1, 100, false),
-    hpa: hpa(k("hpa"), o.hpa),
-    nodePool: pool,
-    opWeights: opWeights(k("opWeights"), o.opWeights),
-  };
-}
-
-function taint(key: string, v: unknown): Taint {
-  const o = object(key, v, ["key", "value", "effect"]);
-  const k = str(join(key, "key"), o.key, /./, "a taint key");
-  labelKey(join(key, "key"), k);
-  const value = str(
-    join(key, "value"),
-    o.value,
-    LABEL_VALUE,
-    "a taint value (<= 63 chars of [A-Za-z0-9-_.])",
-  );
-  if (!TAINT_EFFECTS.includes(o.effect as TaintEffect)) {
-    throw new ConfigError(join(key, "effect"), o.effect, `one of ${TAINT_EFFECTS.join("|")}`);
-  }
-  return { key: k, value, effect: o.effect as TaintEffect };
-}
-
-function nodePools(key: string, v: unknown): NodePool[] {
-  if (!Array.isArray(v) || v.length === 0) throw new ConfigError(key, v, "a non-empty list of node pools");
-  const seen = new Set<string>();
-  return v.map((item: unknown, i) => {
-    const k = `${key}.${i}`;
-    const o = object(k, item, ["name", "labels", "taints", "nodes", "size"]);
-    const name = str(
-      `${k}.name`,
-      o.name,
-      DNS_LABEL,
-      "a DNS label (lowercase alphanumerics and '-', <= 63 chars)",
-    );
-    if (seen.has(name)) throw new ConfigError(`${k}.name`, name, "unique among nodePools");
-    seen.add(name);
-    const taints = o.taints;
-    if (!Array.isArray(taints)) throw new ConfigError(`${k}.taints`, taints, "a list of taints");
-    return {
-      name,
-      labels: stringMap(`${k}.labels`, o.labels, "label"),
-      taints: taints.map((t: unknown, j) => taint(`${k}.taints.${j}`, t)),
-      nodes: int(`${k}.nodes`, o.nodes, 1, 1000),
-      size: str(`${k}.size`, o.size, /^\S+$/, "a non-empty machine size without spaces"),
-    };
+/** What the schema cannot state: min <= max, label keys, pool references and uniqueness, sums. */
+function refineConfig(c: SlopConfig, fail: Fail): void {
+  ordered(fail, "pathsPerService", c.pathsPerService);
+  ordered(fail, "calls.probability", c.calls.probability);
+  ordered(fail, "calls.gatewayProbability", c.calls.gatewayProbability);
+  const pools = c.nodePools.map((p) => p.name);
+  c.nodePools.forEach((p, i) => {
+    if (pools.indexOf(p.name) !== i) fail(`nodePools.${i}.name`, p.name, "unique among nodePools");
+    for (const k of Object.keys(p.labels)) labelKey(fail, `nodePools.${i}.labels.${k}`, k);
+    p.taints.forEach((t, j) => labelKey(fail, `nodePools.${i}.taints.${j}.key`, t.key));
   });
-}
-
-function grammar(key: string, v: unknown): GrammarLimits {
-  const o = object(key, v, [
-    "maxDepth",
-    "maxOps",
-    "repeatProbability",
-    "maxRepeat",
-    "optionalCallProbability",
-  ]);
-  return {
-    maxDepth: int(`${key}.maxDepth`, o.maxDepth, 0, 6),
-    maxOps: int(`${key}.maxOps`, o.maxOps, 1, 64),
-    repeatProbability: num(`${key}.repeatProbability`, o.repeatProbability, 0, 1),
-    maxRepeat: int(`${key}.maxRepeat`, o.maxRepeat, 2, 99),
-    optionalCallProbability: num(`${key}.optionalCallProbability`, o.optionalCallProbability, 0, 1),
-  };
-}
-
-function seed(v: unknown): string {
-  if (typeof v === "number" && Number.isSafeInteger(v)) return String(v);
-  if (typeof v === "string" && v.length > 0 && v.length <= 256 && v.trim() === v) return v;
-  throw new ConfigError("seed", v, "an integer or a non-empty string (<= 256 chars, no surrounding spaces)");
-}
-
-function calls(key: string, v: unknown): CallShape {
-  const o = object(key, v, [
-    "remoteProbability",
-    "probability",
-    "repeatProbability",
-    "aggregatorShare",
-    "aggregatorAttachment",
-    "gatewayProbability",
-  ]);
-  // Printed as `B?p` with three decimals, so a probability below 1 is at most 0.999.
-  const prob = (k: string): Range => range(`${key}.${k}`, o[k], 0.001, 1, false);
-  return {
-    remoteProbability: num(`${key}.remoteProbability`, o.remoteProbability, 0, 1),
-    probability: prob("probability"),
-    repeatProbability: num(`${key}.repeatProbability`, o.repeatProbability, 0, 1),
-    aggregatorShare: num(`${key}.aggregatorShare`, o.aggregatorShare, 0, 1),
-    aggregatorAttachment: int(`${key}.aggregatorAttachment`, o.aggregatorAttachment, 1, 64),
-    gatewayProbability: prob("gatewayProbability"),
-  };
-}
-
-/** Every SlopConfig key, in canonical order (also the `slop:*` keys Pulumi hands to parseConfig). */
-export const CONFIG_KEYS = [
-  "profile",
-  "seed",
-  "services",
-  "attachment",
-  "pathsPerService",
-  "grammar",
-  "calls",
-  "classes",
-  "nodePools",
-  "namespace",
-  "image",
-  "imagePullSecrets",
-  "annotations",
-  "maxInFlight",
-  "requestTimeoutMs",
-] as const;
-
-function validateConfig(v: unknown): SlopConfig {
-  const o = object("", v, CONFIG_KEYS);
-  const seedValue = seed(o.seed);
-  const pools = nodePools("nodePools", o.nodePools);
-  const out: SlopConfig = {
-    profile: o.profile as ProfileName, // checked by profileOf
-    seed: seedValue,
-    services: int("services", o.services, 1, 100_000),
-    attachment: int("attachment", o.attachment, 1, 10),
-    pathsPerService: range("pathsPerService", o.pathsPerService, 1, 32, true),
-    grammar: grammar("grammar", o.grammar),
-    calls: calls("calls", o.calls),
-    classes: classes(o.classes, pools),
-    nodePools: pools,
-    namespace: str(
-      "namespace",
-      o.namespace,
-      DNS_LABEL,
-      "a DNS label (lowercase alphanumerics and '-', <= 63 chars)",
-    ),
-    image: str("image", o.image, /^\S+$/, "a non-empty image reference without spaces"),
-    imagePullSecrets: pullSecrets(o.imagePullSecrets),
-    annotations: stringMap("annotations", o.annotations, "annotation"),
-    maxInFlight: int("maxInFlight", o.maxInFlight, 1, 1_000_000),
-    requestTimeoutMs: int("requestTimeoutMs", o.requestTimeoutMs, 1, 3_600_000),
-  };
-  return out;
-}
-
-function classes(v: unknown, pools: readonly NodePool[]): Record<ServiceClass, ServiceClassConfig> {
-  const o = object("classes", v, SERVICE_CLASSES);
-  const names = pools.map((p) => p.name);
-  const out = {} as Record<ServiceClass, ServiceClassConfig>;
-  for (const c of SERVICE_CLASSES) out[c] = serviceClass(`classes.${c}`, o[c], names);
-  const total = NON_GATEWAY.reduce((s, c) => s + out[c].share, 0);
-  if (!(total > 0)) {
-    throw new ConfigError(
+  for (const cls of SERVICE_CLASSES) {
+    const k = `classes.${cls}`;
+    const sc: ServiceClassConfig = c.classes[cls];
+    for (const cost of COST_KEYS) ordered(fail, `${k}.opCost.${cost}`, sc.opCost[cost]);
+    const rangeKeys = [
+      "replicas",
+      "cpuRequestMillis",
+      "memoryRequestMiB",
+      "cpuLimitRatio",
+      "memoryLimitRatio",
+    ] as const;
+    for (const r of rangeKeys) ordered(fail, `${k}.${r}`, sc[r]);
+    ordered(fail, `${k}.hpa.targetCPU`, sc.hpa.targetCPU);
+    if (sc.nodePool !== null && !pools.includes(sc.nodePool)) {
+      fail(`${k}.nodePool`, sc.nodePool, `the name of a nodePools entry (${pools.join("|")}) or null`);
+    }
+    if (!LOCAL_OPS.some((op) => sc.opWeights[op] > 0)) {
+      fail(
+        `${k}.opWeights`,
+        sc.opWeights,
+        `op weights >= 0 with at least one positive (${LOCAL_OPS.join("|")})`,
+      );
+    }
+  }
+  if (!(NON_GATEWAY.reduce((s, cls) => s + c.classes[cls].share, 0) > 0)) {
+    fail(
       "classes",
-      NON_GATEWAY.map((c) => out[c].share),
+      NON_GATEWAY.map((cls) => c.classes[cls].share),
       `shares with a positive sum over ${NON_GATEWAY.join("|")}`,
     );
   }
-  return out;
+  for (const k of Object.keys(c.annotations)) labelKey(fail, `annotations.${k}`, k);
 }
+
+/** The SlopConfig contract (the seed is normalised to a string by parseConfig). */
+export const SLOP_CONFIG = new Contract(SlopConfigSchema, "config", (c, fail) =>
+  refineConfig(c as unknown as SlopConfig, fail),
+);
 
 /** The defaults of the default profile (production): what `parseConfig({})` returns. */
 export const DEFAULT_CONFIG: SlopConfig = validateConfig(profileBase(DEFAULT_PROFILE));
-
-function pullSecrets(v: unknown): string[] {
-  if (!Array.isArray(v)) throw new ConfigError("imagePullSecrets", v, "a list of secret names");
-  return v.map((s: unknown, i) =>
-    str(
-      `imagePullSecrets.${i}`,
-      s,
-      DNS_SUBDOMAIN,
-      "a secret name (DNS subdomain: lowercase alphanumerics, '-', '.')",
-    ),
-  );
-}

@@ -1,10 +1,11 @@
 /**
  * Topology: Barabási–Albert preferential attachment, edges point new -> old, so the call graph
- * is a DAG. Service 0 ("A") is the gateway; every other service draws its class by share and
+ * is a DAG; `topology.attractiveness` adds initial attractiveness (weight A + in-degree). Service 0 ("A") is the gateway; every other service draws its class by share and
  * picks its callees among the older non-gateway services, weighted by (1 + in-degree so far),
  * sampled in O(1) from the classic "repeated endpoints" list. Class rules:
  *   - db calls nobody (a sink);
- *   - cache calls one older db (preferentially) if one exists, else nobody;
+ *   - cache calls one older db (preferentially) if one exists, with chance `topology.cacheCallsDb`
+ *     (1 in the original), else nobody;
  *   - stateless calls k = min(attachment, i - 1) distinct older services; an aggregator (a share
  *     `calls.aggregatorShare` of the stateless services, drawn from its own stream) calls
  *     k = min(calls.aggregatorAttachment, i - 1).
@@ -16,7 +17,7 @@
  * O(N * attachment) time and memory.
  */
 import { serviceId } from "./ids";
-import { type Rng, stream } from "./rng";
+import { fromSource, type Rng, stream } from "./rng";
 import type { ServiceClass, SlopConfig } from "./types";
 
 export interface Topology {
@@ -31,10 +32,23 @@ export interface Topology {
 export const GATEWAY_INDEX = 0;
 const DRAWN_CLASSES = ["stateless", "cache", "db"] as const satisfies readonly ServiceClass[];
 
-/** Class of non-gateway service `index`, from its own stream. */
-export function drawClass(config: SlopConfig, index: number): ServiceClass {
+/** (√5 - 1) / 2: consecutive multiples of it, mod 1, spread evenly over [0, 1) for every prefix. */
+const GOLDEN = 0.6180339887498949;
+
+/**
+ * Class of non-gateway service `index`: drawn by share from its own stream, or, with
+ * `topology.stratifiedClasses`, from the golden-ratio sequence frac(offset + index * GOLDEN) (the
+ * offset drawn once per seed), so every prefix of the services holds the classes in their shares
+ * within a service or two, even in a 20-service system.
+ */
+export function drawClass(config: SlopConfig, index: number, offset?: number): ServiceClass {
   const weights = DRAWN_CLASSES.map((c) => config.classes[c].share);
-  return stream(config.seed, serviceId(index), "class").weighted(DRAWN_CLASSES, weights);
+  if (!config.topology.stratifiedClasses) {
+    return stream(config.seed, serviceId(index), "class").weighted(DRAWN_CLASSES, weights);
+  }
+  const o = offset ?? stream(config.seed, "classes", "offset").next();
+  const u = (o + index * GOLDEN) % 1;
+  return fromSource(() => u).weighted(DRAWN_CLASSES, weights);
 }
 
 /** Whether stateless service `index` is an aggregator; no stream is drawn when none can be. */
@@ -65,17 +79,23 @@ export function buildTopology(config: SlopConfig): Topology {
   const endpoints: number[] = [];
   const dbEndpoints: number[] = [];
   classes[GATEWAY_INDEX] = "gateway";
+  const { attractiveness, stratifiedClasses, cacheCallsDb } = config.topology;
+  const offset = stratifiedClasses ? stream(config.seed, "classes", "offset").next() : undefined;
   for (let i = 1; i < n; i++) {
-    const klass = drawClass(config, i);
+    const klass = drawClass(config, i, offset);
     classes[i] = klass;
     let callees: number[];
     switch (klass) {
       case "db":
         callees = [];
         break;
-      case "cache":
+      case "cache": {
+        // A share below 1 draws from the cache's own stream (none drawn at 1, the original).
+        const readThrough =
+          cacheCallsDb >= 1 ||
+          (cacheCallsDb > 0 && stream(config.seed, serviceId(i), "readThrough").chance(cacheCallsDb));
         callees =
-          dbEndpoints.length === 0
+          !readThrough || dbEndpoints.length === 0
             ? []
             : [
                 dbEndpoints[
@@ -83,6 +103,7 @@ export function buildTopology(config: SlopConfig): Topology {
                 ],
               ];
         break;
+      }
       case "stateless": {
         if (isAggregator(config, i)) aggregators[i] = 1;
         const m = aggregators[i] ? config.calls.aggregatorAttachment : config.attachment;
@@ -104,7 +125,10 @@ export function buildTopology(config: SlopConfig): Topology {
       endpoints.push(c);
       if (classes[c] === "db") dbEndpoints.push(c);
     }
-    endpoints.push(i);
+    // Initial attractiveness: a service enters the list `attractiveness` times, so it is picked
+    // by weight (attractiveness + in-degree); above 1 the preference for hubs weakens and more
+    // services get a caller.
+    for (let a = 0; a < attractiveness; a++) endpoints.push(i);
     if (klass === "db") dbEndpoints.push(i);
   }
   const everyone: number[] = new Array<number>(n - 1);

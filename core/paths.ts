@@ -203,19 +203,57 @@ function drawIn(config: SlopConfig, entity: string, field: string, r: Range): nu
 
 /**
  * How service `id` calls `callee` where the call is placed: `callee`, `callee?p` (p from
- * `calls.probability`, drawn per edge) and, with chance `calls.repeatProbability`, a run of
- * 2..grammar.maxRepeat calls in a row (`callee*3?p`). Each edge has its own streams, so adding a
- * callee or changing one edge's draw leaves the others.
+ * `calls.probability`, drawn per edge) and, for a callee that calls nobody (a cache, a database),
+ * with chance `calls.repeatProbability` a run of 2..grammar.maxRepeat calls in a row
+ * (`callee*3?p`): repeated calls go to leaves, as in production traces, so a repeat never
+ * multiplies a subtree. Each edge has its own streams, so adding a callee or changing one edge's
+ * draw leaves the others.
  */
-export function placedCall(config: SlopConfig, id: string, callee: string): Expr {
-  const { calls, grammar } = config;
-  let e: Expr = call(callee);
-  if (calls.repeatProbability > 0) {
-    const rng = stream(config.seed, id, `repeat.${callee}`);
-    if (rng.chance(calls.repeatProbability)) e = repeat(rng.int(2, grammar.maxRepeat), e);
-  }
-  const p = roundProbability(drawIn(config, id, `call.${callee}`, calls.probability));
+export function placedCall(config: SlopConfig, id: string, callee: string, calleeIsLeaf = true): Expr {
+  const e = repeatedCall(config, id, callee, calleeIsLeaf);
+  const p = roundProbability(drawIn(config, id, `call.${callee}`, config.calls.probability));
   return p < 1 ? maybe(p, e) : e;
+}
+
+/** The call of `placedCall` without its probability: `callee`, or `callee*n` for a leaf. */
+function repeatedCall(config: SlopConfig, id: string, callee: string, calleeIsLeaf: boolean): Expr {
+  const { calls, grammar } = config;
+  const e: Expr = call(callee);
+  if (calls.repeatProbability > 0 && calleeIsLeaf) {
+    const rng = stream(config.seed, id, `repeat.${callee}`);
+    if (rng.chance(calls.repeatProbability)) return repeat(rng.int(2, grammar.maxRepeat), e);
+  }
+  return e;
+}
+
+/** Most distinct callees in one placed group (more callees get more paths, up to pathsPerService.max). */
+export const MAX_GROUP = 3;
+
+/**
+ * Conditional placement (a `calls.probability` range below 1): the callees the grammar left out
+ * are shuffled from the service's stream and dealt round-robin to its paths, at most MAX_GROUP to
+ * a path while pathsPerService.max allows (`paths` holds enough paths); a path's placed calls form
+ * one group, `{B,C*3}?p`, run with one probability drawn per path: an interface needs its callees
+ * together or not at all, so a visit that makes calls usually makes several (fan-out), while the
+ * expected calls per visit stay low.
+ */
+function placeGrouped(
+  config: SlopConfig,
+  id: string,
+  paths: readonly Path[],
+  missing: readonly string[],
+  isLeaf: (callee: string) => boolean,
+): Path[] {
+  const groups: Expr[][] = paths.map(() => []);
+  const dealt = stream(config.seed, id, "deal").shuffle(missing);
+  dealt.forEach((c, j) => groups[j % paths.length].push(repeatedCall(config, id, c, isLeaf(c))));
+  return paths.map((p, k) => {
+    const g = groups[k];
+    if (g.length === 0) return p;
+    const prob = roundProbability(drawIn(config, id, `group.${k}`, config.calls.probability));
+    const body = g.length === 1 ? g[0] : parallel(g);
+    return path([...p.items, prob < 1 ? maybe(prob, body) : body]);
+  });
 }
 
 /**
@@ -226,11 +264,30 @@ export function placedCall(config: SlopConfig, id: string, callee: string): Expr
  * at 100,000 services). One route per service, in service order: growing the system adds one
  * route and leaves the others as they are.
  */
-export function gatewayRoute(config: SlopConfig, gateway: string, callee: string): string {
+export function gatewayRoute(
+  config: SlopConfig,
+  gateway: string,
+  callee: string,
+  calleeIsLeaf = true,
+  olderLeaves: readonly string[] = [],
+): string {
   const p = roundProbability(drawIn(config, gateway, `route.${callee}`, config.calls.gatewayProbability));
-  const placed = p < 1 ? maybe(p, call(callee)) : call(callee);
   const { grammar, calls } = config;
-  if (calls.remoteProbability === 0) return print(path([placed]));
+  if (calls.remoteProbability === 0) {
+    // The placed call: repeats for a leaf (several reads of one cache) as at any other caller,
+    // next to, with chance `calls.gatewayCompanion`, a companion: an older leaf (a cache, a
+    // database) the route reads as well.
+    const once = { ...config, calls: { ...calls, probability: { min: 1, max: 1 } } };
+    const items = [placedCall(once, gateway, callee, calleeIsLeaf)];
+    if (calls.gatewayCompanion > 0 && olderLeaves.length > 0) {
+      const rng = stream(config.seed, gateway, `route.${callee}.companion`);
+      if (rng.chance(calls.gatewayCompanion))
+        items.push(placedCall(once, gateway, rng.pick(olderLeaves), true));
+    }
+    const body = items.length === 1 ? items[0] : parallel(items);
+    return print(path([p < 1 ? maybe(p, body) : body]));
+  }
+  const placed = p < 1 ? maybe(p, call(callee)) : call(callee);
   const options = {
     grammar,
     remotes: [callee],
@@ -248,7 +305,9 @@ export function gatewayRoute(config: SlopConfig, gateway: string, callee: string
  * - Any other service: `pathsPerService` paths from the grammar (each from its own stream), then
  *   placement: an aggregator appends one parallel group calling all its callees to its first path
  *   (that path may exceed grammar.maxOps); otherwise every callee the grammar left out is placed
- *   with `placedCall` (`repairPaths`).
+ *   with `placedCall` (`repairPaths`), or, when calls are conditional (`calls.probability.max` < 1), in
+ *   groups (`placeGrouped`; a path may then exceed grammar.maxOps by its group). `isLeaf(callee)`
+ *   says whether a callee calls nobody.
  */
 export function servicePaths(
   config: SlopConfig,
@@ -256,23 +315,39 @@ export function servicePaths(
   klass: ServiceClass,
   callees: readonly string[],
   aggregator = false,
+  isLeaf: (callee: string) => boolean = () => true,
 ): string[] {
   const { seed, grammar, pathsPerService } = config;
-  if (klass === "gateway" && callees.length > 0) return callees.map((c) => gatewayRoute(config, id, c));
+  if (klass === "gateway" && callees.length > 0) {
+    const leaves: string[] = [];
+    return callees.map((c) => {
+      const route = gatewayRoute(config, id, c, isLeaf(c), leaves);
+      if (isLeaf(c)) leaves.push(c);
+      return route;
+    });
+  }
   const opWeights = config.classes[klass].opWeights;
-  const drawn = stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
-  const remoteProbability = config.calls.remoteProbability;
+  let count = stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
+  const { remoteProbability, probability } = config.calls;
+  const grouped = !aggregator && probability.max < 1;
+  // Grouped placement wants room for its groups; the extra paths' streams are their own.
+  if (grouped && remoteProbability === 0) {
+    count = Math.max(count, Math.min(pathsPerService.max, Math.ceil(callees.length / MAX_GROUP)));
+  }
   const paths: Path[] = [];
-  for (let k = 0; k < drawn; k++) {
+  for (let k = 0; k < count; k++) {
     const options = { grammar, remotes: callees, opWeights, remoteProbability };
     paths.push(genPath(stream(seed, id, `path.${k}`), options));
   }
-  if (aggregator && callees.length > 0) {
-    const used = new Map<string, number>();
-    for (const p of paths) countCalls(p, used);
-    const fan = callees.filter((c) => !used.has(c)).map(call);
-    if (fan.length > 0) paths[0] = path([...paths[0].items, fan.length === 1 ? fan[0] : parallel(fan)]);
+  const used = new Map<string, number>();
+  for (const p of paths) countCalls(p, used);
+  const missing = callees.filter((c) => !used.has(c));
+  if (aggregator && missing.length > 0) {
+    const fan = missing.map(call);
+    paths[0] = path([...paths[0].items, fan.length === 1 ? fan[0] : parallel(fan)]);
     return printPaths(paths);
   }
-  return printPaths(repairPaths(paths, callees, grammar.maxOps, (c) => placedCall(config, id, c)));
+  if (aggregator) return printPaths(paths);
+  if (grouped) return printPaths(placeGrouped(config, id, paths, missing, isLeaf));
+  return printPaths(repairPaths(paths, callees, grammar.maxOps, (c) => placedCall(config, id, c, isLeaf(c))));
 }

@@ -1,6 +1,118 @@
+/**
+ * ServiceRuntimeConfig, the `service.json` a service reads: its schema (the one definition; the
+ * TypeScript type in types.ts is derived from it) and `runtimeConfig()`, which builds it from a
+ * SystemSpec for `expand()` and the local runner.
+ */
+import { Type } from "@sinclair/typebox";
 import { indexOfId, isServiceId } from "./ids";
-import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT } from "./types";
+import { OpCostsSchema } from "./ops";
+import { Contract, type Allowed } from "./schema";
+import { API_VERSION, GRPC_PORT, MAX_HOPS, METRICS_PORT, SERVICE_CLASSES } from "./types";
 import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "./types";
+
+const strict = { additionalProperties: false } as const;
+const PORT = Type.Integer({ minimum: 0, maximum: 65535 });
+/** Longest path string a service accepts (the grammar bounds nesting separately). */
+export const MAX_PATH_CHARS = 65_536;
+export const SERVICE_ID = Type.String({
+  pattern: "^[A-Z]+$",
+  maxLength: 16,
+  allowed: "a service id [A-Z]+",
+} as Allowed);
+export const SERVICE_CLASS = Type.Union(SERVICE_CLASSES.map((c) => Type.Literal(c)));
+
+export const LatencyDistributionSchema = Type.Union([
+  Type.Literal("fixed"),
+  Type.Literal("uniform"),
+  Type.Literal("exponential"),
+]);
+
+export const FaultConfigSchema = Type.Object(
+  {
+    /** Fraction of requests answered with `errorCode`. */
+    errorRate: Type.Number({ minimum: 0, maximum: 1 }),
+    /** gRPC status code of injected errors (e.g. 14 UNAVAILABLE). */
+    errorCode: Type.Integer({ minimum: 1, maximum: 16 }),
+    /** Added latency per request. */
+    latency: Type.Object(
+      { distribution: LatencyDistributionSchema, ms: Type.Number({ minimum: 0, maximum: 3_600_000 }) },
+      strict,
+    ),
+    /** Exit non-zero at start-up. */
+    failStartup: Type.Boolean(),
+    // Incident knobs (core/incidents); absent means off.
+    /** Accept requests and never answer them (callers hit their deadlines). */
+    hang: Type.Optional(Type.Boolean()),
+    /** Multiplier of the `cpu` op cost (CPU saturation or throttling). */
+    cpuFactor: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
+    /** Added delay per `disk` and `io` op (slow disk). */
+    ioDelayMs: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
+    /** Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). */
+    leak: Type.Optional(
+      Type.Object(
+        {
+          mibPerSec: Type.Number({ minimum: 0, maximum: 65_536 }),
+          limitMiB: Type.Number({ minimum: 1, maximum: 65_536 }),
+        },
+        strict,
+      ),
+    ),
+    /** Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop). */
+    crash: Type.Optional(
+      Type.Object(
+        {
+          afterMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+          times: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        },
+        strict,
+      ),
+    ),
+    /** In-flight slots held forever (leaked), so only maxInFlight - heldInFlight are usable. */
+    heldInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+    /** Per-callee faults: a deadline far too low, or a partition (calls dropped until the deadline). */
+    callees: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: "^[A-Z]+$" }),
+        Type.Object(
+          {
+            deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
+            partitioned: Type.Optional(Type.Boolean()),
+          },
+          strict,
+        ),
+      ),
+    ),
+  },
+  strict,
+);
+
+export const ServiceRuntimeConfigSchema = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal("ServiceConfig"),
+    id: SERVICE_ID,
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    class: SERVICE_CLASS,
+    namespace: Type.String({ minLength: 1, maxLength: 253 }),
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS }), { minItems: 1 }),
+    opCosts: OpCostsSchema,
+    /** Callee id -> "host:port". */
+    callees: Type.Record(
+      Type.String({ pattern: "^[A-Z]+$" }),
+      Type.String({ pattern: "^.+:[0-9]+$", maxLength: 512, allowed: '"host:port"' } as Allowed),
+    ),
+    ports: Type.Object({ grpc: PORT, metrics: PORT }, strict),
+    maxInFlight: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    requestTimeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+    /** Hard limit on hop count; deeper requests are rejected. */
+    maxHops: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    faults: FaultConfigSchema,
+  },
+  { ...strict, $id: "https://k8s-slop.dev/schemas/service-config.json", title: "ServiceRuntimeConfig" },
+);
+
+/** The service.json contract. */
+export const SERVICE_CONFIG = new Contract(ServiceRuntimeConfigSchema, "service.json");
 
 export const NO_FAULTS: FaultConfig = {
   errorRate: 0,

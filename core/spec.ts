@@ -5,7 +5,7 @@
  */
 import { parseConfig } from "./config";
 import { buildTopology } from "./graph";
-import { serviceId, serviceName } from "./ids";
+import { indexOfId, serviceId, serviceName } from "./ids";
 import { servicePaths } from "./paths";
 import { serviceProfile } from "./profiles";
 import { API_VERSION } from "./types";
@@ -16,6 +16,7 @@ export function generate(config: SlopConfig): SystemSpec {
   const ids: string[] = new Array<string>(config.services);
   for (let i = 0; i < config.services; i++) ids[i] = serviceId(i);
   const services: ServiceSpec[] = new Array<ServiceSpec>(config.services);
+  const isLeaf = (callee: string): boolean => topo.calls[indexOfId(callee)].length === 0;
   for (let i = 0; i < config.services; i++) {
     const id = ids[i];
     const klass = topo.classes[i];
@@ -26,7 +27,7 @@ export function generate(config: SlopConfig): SystemSpec {
       name: serviceName(id),
       class: klass,
       calls,
-      paths: servicePaths(config, id, klass, calls, topo.aggregators[i] === 1),
+      paths: servicePaths(config, id, klass, calls, topo.aggregators[i] === 1, isLeaf),
       opCosts: p.opCosts,
       replicas: p.replicas,
       resources: p.resources,

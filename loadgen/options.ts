@@ -1,7 +1,8 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
+import { UserError } from "../core/errors";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
-export class FlagError extends Error {
+export class FlagError extends UserError {
   constructor(flag: string, value: unknown, allowed: string) {
     super(`${flag} must be ${allowed} (got ${JSON.stringify(value)})`);
     this.name = "FlagError";

@@ -4,6 +4,7 @@
  * so each service's runtime config (the same `runtimeConfig()` the ConfigMaps hold, with loopback
  * addresses) names its callees' ports. Start-up failure anywhere stops everything.
  */
+import { UserError } from "../core/errors";
 import { fork, type ChildProcess } from "child_process";
 import { mkdirSync } from "fs";
 import { join } from "path";
@@ -59,7 +60,7 @@ export interface LocalSystemOptions {
   readonly isolate?: readonly string[];
 }
 
-export class LocalStartError extends Error {
+export class LocalStartError extends UserError {
   constructor(
     readonly serviceId: string,
     message: string,

@@ -11,8 +11,8 @@
  *   ranges `slop stats` and the tests check.
  * - benchmark: shaped like DeathStarBench / Online Boutique request types: a handful of services per
  *   request, every call made.
- * Profiles set only pathsPerService, grammar and calls, the keys Pulumi.yaml leaves without a
- * project value (a project value would override the profile a stack names).
+ * Profiles set only attachment, topology, pathsPerService, grammar and calls, the keys Pulumi.yaml
+ * leaves without a project value (a project value would override the profile a stack names).
  * - stress: the original K8sSlop write-up's random nested paths (remote leaves anywhere in the
  *   grammar), which amplify load: dozens to hundreds of calls per request.
  */
@@ -27,20 +27,29 @@ export const DEFAULT_PROFILE: ProfileName = "production";
 
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
   production: {
-    pathsPerService: { min: 2, max: 5 },
-    grammar: { maxDepth: 1, maxOps: 4, repeatProbability: 0, optionalCallProbability: 0 },
+    // More callees per stateless service and a weaker preference for hubs (weight 40 + in-degree)
+    // give most services a caller (entry share ~0.25) while old services still gather callers;
+    // classes in their shares in every prefix, so a 20-service system has its databases too.
+    attachment: 8,
+    topology: { attractiveness: 40, stratifiedClasses: true, cacheCallsDb: 0.15 },
+    pathsPerService: { min: 1, max: 5 },
+    grammar: { maxDepth: 1, maxOps: 2, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
     calls: {
       remoteProbability: 0,
-      probability: { min: 0.1, max: 0.9 },
-      repeatProbability: 0.1,
-      aggregatorShare: 0.05,
-      aggregatorAttachment: 8,
+      // Grouped per path; the data's conditional edges are taken rarely (median 0.03).
+      probability: { min: 0.05, max: 0.4 },
+      repeatProbability: 0.6,
+      aggregatorShare: 0.03,
+      aggregatorAttachment: 4,
       gatewayProbability: { min: 1, max: 1 },
+      gatewayCompanion: 0.35,
     },
   },
   benchmark: {
+    attachment: 2,
+    topology: { attractiveness: 1, stratifiedClasses: true, cacheCallsDb: 1 },
     pathsPerService: { min: 1, max: 2 },
-    grammar: { maxDepth: 1, maxOps: 3, repeatProbability: 0, optionalCallProbability: 0 },
+    grammar: { maxDepth: 1, maxOps: 3, repeatProbability: 0, maxRepeat: 3, optionalCallProbability: 0 },
     calls: {
       remoteProbability: 0,
       probability: { min: 1, max: 1 },
@@ -48,9 +57,12 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       aggregatorShare: 0.15,
       aggregatorAttachment: 3,
       gatewayProbability: { min: 1, max: 1 },
+      gatewayCompanion: 0.5,
     },
   },
   stress: {
+    attachment: 2,
+    topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
     pathsPerService: { min: 2, max: 4 },
     grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
     calls: {
@@ -60,6 +72,7 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       aggregatorShare: 0,
       aggregatorAttachment: 2,
       gatewayProbability: { min: 1, max: 1 },
+      gatewayCompanion: 0,
     },
   },
 };

@@ -68,6 +68,9 @@ export interface Simulation {
   /** Per invocation that makes at least one call: calls made, and the share going to a callee it already called. */
   readonly fanOut: readonly number[];
   readonly repeatedCallShare: readonly number[];
+  /** Over all requests: remote calls, and those to a callee the same invocation had already called. */
+  readonly calls: number;
+  readonly repeatedCalls: number;
 }
 
 function compile(spec: SystemSpec): CompiledService[] {
@@ -103,6 +106,8 @@ export function simulate(spec: SystemSpec, requests: number, seed = "stats"): Si
   };
   const fanOut: number[] = [];
   const repeatedCallShare: number[] = [];
+  let totalCalls = 0;
+  let totalRepeats = 0;
 
   // Per-request accumulators (reset for each request).
   let nodes = 0;
@@ -167,6 +172,8 @@ export function simulate(spec: SystemSpec, requests: number, seed = "stats"): Si
     if (calls > 0) {
       fanOut.push(calls);
       repeatedCallShare.push(repeats / calls);
+      totalCalls += calls;
+      totalRepeats += repeats;
     }
     return t;
   };
@@ -188,5 +195,5 @@ export function simulate(spec: SystemSpec, requests: number, seed = "stats"): Si
     out.workMs[r] = workMs;
     out.latencyMs[r] = latency;
   }
-  return { requests, ...out, fanOut, repeatedCallShare };
+  return { requests, ...out, fanOut, repeatedCallShare, calls: totalCalls, repeatedCalls: totalRepeats };
 }

@@ -8,7 +8,10 @@ import { SERVICE_CLASSES, type ServiceClass } from "../types";
 import { simulate, type Simulation } from "./simulate";
 import { TARGETS, type ProfileName, type Statistic, type Summary, type Target } from "./targets";
 
-/** Summary of one distribution. `share` is the mean (of a 0/1 or a fraction). */
+/**
+ * Summary of one distribution. `share` is the mean (of a 0/1 or a fraction), except for
+ * repeatedCallShare, where it is pooled over all calls (core/realism/targets.ts).
+ */
 export interface Summarised {
   readonly count: number;
   readonly mean: number;
@@ -41,7 +44,10 @@ export function summarise(values: ArrayLike<number>): Summarised {
   };
 }
 
-/** Static shape of the call graph. Gateway edges are left out of degrees and roles (it calls everyone). */
+/**
+ * Static shape of the call graph. The gateway's edges are left out of degrees and roles (it calls
+ * every service); paths and call sites count every service's, the gateway's routes included.
+ */
 export interface TopologyStats {
   readonly services: number;
   readonly classShares: Readonly<Record<ServiceClass, number>>;
@@ -52,9 +58,9 @@ export interface TopologyStats {
   readonly entryShare: number;
   readonly leafShare: number;
   readonly middleShare: number;
-  /** Paths per non-gateway service. */
+  /** Paths per service. */
   readonly pathsPerService: Summarised;
-  /** Share of remote-call leaves in non-gateway paths that sit under a `?p`. */
+  /** Share of remote-call sites in all paths that sit under a `?p`. */
   readonly conditionalCallShare: number;
   /**
    * Expected remote calls per visit, per non-gateway service (the mean offspring of the request's
@@ -130,11 +136,7 @@ export function topologyStats(spec: SystemSpec): TopologyStats {
   let calls = 0;
   let conditional = 0;
   const perVisit: number[] = [];
-  for (const s of others) {
-    const called = (callers.get(s.id) ?? 0) > 0;
-    if (!called) entry++;
-    if (s.calls.length === 0) leaf++;
-    if (called && s.calls.length > 0) middle++;
+  for (const s of spec.services) {
     let expected = 0;
     for (const text of s.paths) {
       const p = parse(text);
@@ -143,7 +145,14 @@ export function topologyStats(spec: SystemSpec): TopologyStats {
       conditional += c.conditional;
       expected += expectedCalls(p);
     }
+    if (s.id === spec.gateway) continue;
     perVisit.push(s.paths.length === 0 ? 0 : expected / s.paths.length);
+    // A partition (targets.ts): entry = no caller but the gateway; leaf / middle = called, and
+    // calling nobody / others.
+    const called = (callers.get(s.id) ?? 0) > 0;
+    if (!called) entry++;
+    else if (s.calls.length === 0) leaf++;
+    else middle++;
   }
   const classShares = {} as Record<ServiceClass, number>;
   for (const k of SERVICE_CLASSES) classShares[k] = spec.services.filter((s) => s.class === k).length / n;
@@ -155,7 +164,7 @@ export function topologyStats(spec: SystemSpec): TopologyStats {
     entryShare: entry / n,
     leafShare: leaf / n,
     middleShare: middle / n,
-    pathsPerService: summarise(others.map((s) => s.paths.length)),
+    pathsPerService: summarise(spec.services.map((s) => s.paths.length)),
     conditionalCallShare: calls === 0 ? 0 : conditional / calls,
     callsPerVisit: summarise(perVisit),
   };
@@ -184,7 +193,11 @@ export function requestStats(sim: Simulation): RequestStats {
     uniqueServices: summarise(sim.uniqueServices),
     depth: summarise(sim.depth),
     fanOut: summarise(sim.fanOut),
-    repeatedCallShare: summarise(sim.repeatedCallShare),
+    // Percentiles per calling invocation; the share pooled over all calls (targets.ts).
+    repeatedCallShare: {
+      ...summarise(sim.repeatedCallShare),
+      share: sim.calls === 0 ? 0 : sim.repeatedCalls / sim.calls,
+    },
     statefulShare: summarise(sim.stateful),
     statefulCalls: summarise(sim.statefulCalls),
     localOps: summarise(sim.localOps),

@@ -221,6 +221,12 @@ def main() -> None:
                 num += v[0] * w
                 den += v[1] * w
             r[key] = num / den if den else 0.0
+        # The same share averaged per request instead of pooled (requests without remote calls
+        # left out), for comparison with simulations that average per request.
+        per_req = [
+            (g[0] / g[1], w) for g, w in weighted(lambda g: (g["repeatsService"], g["calls"]), weighting) if g[1] > 0
+        ]
+        r["repeatedCallSharePerRequestMean"] = sum(v * w for v, w in per_req) / sum(w for _, w in per_req)
         r["requestsWithRepeatShare"] = share(weighted(lambda g: g["repeatsService"], weighting), lambda v: v > 0)
         r["statefulShare"] = share(weighted(lambda g: g["cache"] or g["db"], weighting), bool)
         r["cacheShare"] = share(weighted(lambda g: g["cache"], weighting), bool)

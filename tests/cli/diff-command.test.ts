@@ -78,7 +78,7 @@ describe("slop diff", () => {
     [
       "a broken spec file",
       (): string[] => ["diff", write("s.json", JSON.stringify({ kind: "System", apiVersion: "v0" })), "42"],
-      "apiVersion",
+      "s.json: seed must be set (required key",
     ],
     [
       "a missing file that looks like one",
@@ -95,7 +95,7 @@ describe("slop diff", () => {
         };
         return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
       },
-      'services[1].calls must be ids of services in the spec (got "ZZ")',
+      'services.1.calls.0 must be the id of a service in the spec (got "ZZ")',
     ],
     [
       "a spec file with a name that is not a DNS label",
@@ -104,7 +104,7 @@ describe("slop diff", () => {
         const broken = { ...spec, services: spec.services.map((s) => ({ ...s, name: "Not A Label" })) };
         return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
       },
-      'services[0].name must be a unique DNS label (got "Not A Label")',
+      'services.0.name must be a DNS label (got "Not A Label")',
     ],
     [
       "a spec file expand() rejects (an unparsable path)",
@@ -113,7 +113,7 @@ describe("slop diff", () => {
         const broken = { ...spec, services: spec.services.map((s) => ({ ...s, paths: ["((("] })) };
         return ["diff", write("broken.json", JSON.stringify(broken)), "42"];
       },
-      "broken.json: not a valid spec: ",
+      "broken.json: services.0.paths.0 must be a path in the grammar (at position 3",
     ],
     ["a bad --services", (): string[] => ["diff", "1", "2", "--services", "-1"], "services"],
     ["a bad --format", (): string[] => ["diff", "1", "2", "--format", "html"], "html"],

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../../core/config";
+import { ConfigError, DEFAULT_CONFIG, parseConfig, SlopConfigSchema } from "../../core/config";
 
 function errorOf(raw: unknown, overrides: Record<string, unknown> = {}): ConfigError {
   try {
@@ -45,7 +45,12 @@ describe("ConfigError", () => {
     const message = errorOf(text).message;
     expect(message.length).toBeLessThan(200);
     expect(message).toMatch(/^config must be .*\(got "root:x:0:0.*\.\.\. \((\d+) characters\)\)$/);
-    expect(message).toContain(`(${JSON.stringify(text).length} characters)`);
+    // The length is the string's own, not that of its JSON quoting.
+    expect(message).toContain(`(${text.length} characters)`);
+  });
+
+  it("gives a long seed's own length (not that of its quoted JSON)", () => {
+    expect(errorOf({ seed: "x".repeat(10_000) }).message).toContain("(10000 characters)");
   });
 });
 
@@ -213,6 +218,24 @@ describe("parseConfig validation names the bad key", () => {
     expect(errorOf({}, { "classes.db.nodePool": "gpu" }).message).toBe(
       'classes.db.nodePool must be the name of a nodePools entry (general|data) or null (got "gpu")',
     );
+  });
+
+  it("takes opCost bounds from the op table, so the runtime accepts every generated cost", () => {
+    expect(errorOf({ classes: { db: { opCost: { cpuMs: { min: 1, max: 60_001 } } } } }).message).toBe(
+      "classes.db.opCost.cpuMs.max must be an integer in 0..60000 (got 60001)",
+    );
+    expect(errorOf({ classes: { db: { opCost: { memMiB: { min: 1, max: 65_537 } } } } }).key).toBe(
+      "classes.db.opCost.memMiB.max",
+    );
+  });
+
+  it("exports the schema as JSON Schema with the bounds", () => {
+    const json = JSON.parse(JSON.stringify(SlopConfigSchema)) as {
+      properties: { services: { minimum: number; maximum: number } };
+      additionalProperties: boolean;
+    };
+    expect(json.properties.services).toMatchObject({ type: "integer", minimum: 1, maximum: 100_000 });
+    expect(json.additionalProperties).toBe(false);
   });
 
   it("lists the allowed keys for an unknown key", () => {

@@ -53,7 +53,9 @@ describe("buildTopology", () => {
           if (klass === "db") expect(callees).toEqual([]);
           if (klass === "cache") {
             const olderDb = t.classes.slice(1, i).includes("db");
-            expect(callees.length).toBe(olderDb ? 1 : 0);
+            // Every cache reads through when cacheCallsDb is 1 (the original); else some do.
+            if (c.topology.cacheCallsDb >= 1) expect(callees.length).toBe(olderDb ? 1 : 0);
+            else expect(callees.length).toBeLessThanOrEqual(olderDb ? 1 : 0);
             for (const j of callees) expect(t.classes[j]).toBe("db");
           }
           if (klass === "stateless") {
@@ -109,13 +111,31 @@ describe("buildTopology", () => {
     expect(Math.abs(share - 0.1)).toBeLessThan(4 * Math.sqrt((0.1 * 0.9) / stateless.length));
   });
 
+  it("gives more services a caller with initial attractiveness, and keeps the classes' shares when stratified", () => {
+    const entries = (attractiveness: number): number => {
+      const base = config(2000, "ia", 4, [6, 2, 2]);
+      const t = buildTopology({ ...base, topology: { ...base.topology, attractiveness } });
+      const called = new Set<number>();
+      t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => called.add(j)));
+      return 1 - called.size / 1999;
+    };
+    expect(entries(40)).toBeLessThan(entries(1) - 0.1);
+    const base = config(20, "st", 2, [6, 2, 2]);
+    const t = buildTopology({ ...base, topology: { ...base.topology, stratifiedClasses: true } });
+    const count = (k: string): number => t.classes.filter((c) => c === k).length;
+    // 19 services in shares 6:2:2: 11.4, 3.8, 3.8 (within one or two of each).
+    expect(Math.abs(count("stateless") - 11.4)).toBeLessThanOrEqual(2);
+    expect(Math.abs(count("db") - 3.8)).toBeLessThanOrEqual(2);
+  });
+
   it("only draws classes with a positive share", () => {
     const t = buildTopology(config(200, "x", 2, [1, 0, 0]));
     expect(new Set(t.classes.slice(1))).toEqual(new Set(["stateless"]));
   });
 
   it("prefers services that already have callers (preferential attachment)", () => {
-    const t = buildTopology(config(3000, "pa", 2, [1, 0, 0]));
+    const base = config(3000, "pa", 2, [1, 0, 0]);
+    const t = buildTopology({ ...base, topology: { ...base.topology, attractiveness: 1 } });
     const indeg = new Array<number>(3000).fill(0);
     t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => indeg[j]++));
     const max = Math.max(...indeg);

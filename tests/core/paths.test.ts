@@ -157,17 +157,30 @@ describe("servicePaths", () => {
     expect(servicePaths(config, "Q", "stateless", ["B", "C"])).toEqual(paths);
   });
 
-  it("gives the gateway one route per callee, in callee order, each calling only it", () => {
+  it("gives the gateway one route per callee, in callee order, calling it and at most an older leaf", () => {
     const many = Array.from(
       { length: 100 },
       (_, i) => `B${String.fromCharCode(65 + (i % 26))}${"Z".repeat(i / 26)}`,
     );
+    const leaves = new Set(many.filter((_, i) => i % 3 === 0));
+    const isLeaf = (id: string): boolean => leaves.has(id);
     for (const profile of ["production", "stress"]) {
       const c = parseConfig({ profile });
-      const paths = servicePaths(c, "A", "gateway", many);
-      expect(paths.map((s) => callees(parse(s)))).toEqual(many.map((id) => [id]));
+      const paths = servicePaths(c, "A", "gateway", many, false, isLeaf);
+      paths.forEach((p, i) => {
+        const own = many[i];
+        const cs = callees(parse(p));
+        expect(cs).toContain(own);
+        const others = cs.filter((x) => x !== own);
+        expect(others.length).toBeLessThanOrEqual(c.calls.gatewayCompanion > 0 ? 1 : 0);
+        for (const o of others) {
+          expect(leaves.has(o)).toBe(true);
+          expect(many.indexOf(o)).toBeLessThan(i);
+        }
+      });
+      if (profile === "production") expect(paths.some((p) => callees(parse(p)).length === 2)).toBe(true);
       // A route depends on its callee only: dropping the last callee drops the last route.
-      expect(servicePaths(c, "A", "gateway", many.slice(0, -1))).toEqual(paths.slice(0, -1));
+      expect(servicePaths(c, "A", "gateway", many.slice(0, -1), false, isLeaf)).toEqual(paths.slice(0, -1));
     }
   });
 

@@ -29,8 +29,8 @@ async function run(raw: Record<string, unknown>) {
 const releases = () => new Map(ofType(rec, RELEASE).map((r) => [String(r.inputs.name), r]));
 
 describe("meshes", () => {
-  it("linkerd: callers may reach the proxy's inbound port 4143; the load Job runs the proxy as a native sidecar", async () => {
-    const out = await run({ ...SMALL, mesh: "linkerd", loadGenerator: true });
+  it("linkerd: callers may reach the proxy's inbound port 4143; the load Job runs the proxy as a native sidecar and is not awaited", async () => {
+    const out = await run({ ...SMALL, mesh: "linkerd", loadGenerator: true, loadDurationSeconds: 86_400 });
     const policies = ofType(rec, "kubernetes:networking.k8s.io/v1:NetworkPolicy").map(
       (r) => plain(r.inputs) as NetworkPolicy,
     );
@@ -43,9 +43,11 @@ describe("meshes", () => {
     expect(job.spec?.template.metadata?.annotations).toEqual({
       "config.beta.linkerd.io/proxy-enable-native-sidecar": "true",
     });
+    // Pulumi gives a Job at most 10 minutes; the load may run for a day.
+    expect(job.metadata?.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
   });
 
-  it("istio: the generated pods accept plaintext on the metrics port only (Prometheus is not meshed)", async () => {
+  it("istio: the generated pods accept plaintext on the metrics port only; observability releases as fixed", async () => {
     await run({ ...SMALL, mesh: "istio" });
     const pa = ofType(rec, "kubernetes:security.istio.io/v1:PeerAuthentication").find(
       (p) => meta(p).namespace === "slop",
@@ -62,19 +64,9 @@ describe("meshes", () => {
     // No extra ports without linkerd.
     for (const np of policies)
       for (const rule of np.spec?.ingress ?? []) expect(rule.ports?.map((p) => p.port)).not.toContain(4143);
-  });
 
-  it("the load Job is not awaited by Pulumi (which gives a Job at most 10 minutes)", async () => {
-    await run({ ...SMALL, loadGenerator: true, loadDurationSeconds: 86_400 });
-    const job = plain(ofType(rec, "kubernetes:batch/v1:Job")[0].inputs) as Job;
-    expect(job.metadata?.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
-    expect(job.spec?.template.metadata?.annotations).toBeUndefined();
-  });
-});
-
-describe("observability releases", () => {
-  it("on an existing cluster: metrics-server (kubelet TLS relaxed, no repeated default flag), CRDs as their own release, shippers tolerate every taint", async () => {
-    await run(SMALL);
+    // Observability on an existing cluster: metrics-server with kubelet TLS relaxed and no
+    // repeated default flag, the CRDs as their own release, shippers that tolerate every taint.
     const r = releases();
     const values = (name: string) => plain(r.get(name)?.inputs.values) as Record<string, unknown>;
     expect(values("metrics-server").args).toEqual(["--kubelet-insecure-tls"]);
@@ -89,12 +81,6 @@ describe("observability releases", () => {
     });
     const exporters = (values("otel-collector").config as { exporters: Record<string, unknown> }).exporters;
     expect(Object.keys(exporters)).toEqual(["otlp_grpc/jaeger"]);
-  });
-
-  it("on a cloud cluster metrics-server keeps the kubelets' TLS check", async () => {
-    await run({ ...SMALL, cluster: "aws", image: "r/x:1" });
-    const v = plain(releases().get("metrics-server")?.inputs.values) as { args: string[] };
-    expect(v.args).toEqual([]);
   });
 });
 
@@ -123,5 +109,31 @@ describe("DOCR", () => {
     );
     const doks = ofType(rec, "digitalocean:index/kubernetesCluster:KubernetesCluster")[0];
     expect(doks.inputs.registryIntegration).toBe(false);
+    // On a cloud cluster metrics-server keeps the kubelets' TLS check.
+    expect((plain(releases().get("metrics-server")?.inputs.values) as { args: string[] }).args).toEqual([]);
+  });
+});
+
+describe("capacity", () => {
+  it("stops before any resource when seed 42 does not fit the EKS pools, naming the pool", () => {
+    let err: Error | undefined;
+    try {
+      prog.program({ seed: "42", cluster: "aws", image: "r/x:1" });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.name).toBe("CapacityError");
+    expect(err?.message).toMatch(/slop:nodePools cannot schedule the system/);
+    expect(err?.message).toMatch(/general +t3\.medium +3 /);
+    expect(rec.resources).toHaveLength(0);
+  });
+
+  it("sizes the pools instead when slop:sizePools is true", async () => {
+    await run({ ...SMALL, cluster: "aws", image: "r/x:1", sizePools: true, services: 20 });
+    const groups = ofType(rec, "aws:eks/nodeGroup:NodeGroup");
+    const general = groups.find((g) => g.inputs.nodeGroupNamePrefix === "general-");
+    const scaling = general?.inputs.scalingConfig as { desiredSize: number; minSize: number };
+    expect(scaling.desiredSize).toBeGreaterThan(3);
+    expect(scaling.minSize).toBe(scaling.desiredSize);
   });
 });

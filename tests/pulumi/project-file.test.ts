@@ -18,7 +18,7 @@ const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { conf
  */
 const NO_PROJECT_VALUE = [
   ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
-  ...["pathsPerService", "grammar", "calls"],
+  ...["attachment", "topology", "pathsPerService", "grammar", "calls"],
 ];
 
 const strip = (c: Record<string, unknown>): Record<string, unknown> =>

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { ConfigError } from "../../core/config";
+import { UserError } from "../../core/errors";
 import { applyEnv, loadRuntimeConfig, validateRuntimeConfig } from "../../runtime/config-file";
 import { cfgOf } from "./helpers";
 
@@ -21,11 +21,13 @@ describe("runtime config file", () => {
   });
 
   it.each([
-    ["paths", [], "paths must be a non-empty list of path strings"],
+    ["paths", [], "paths must be a non-empty list (each item a non-empty string, <= 65536 chars) (got [])"],
     ["maxInFlight", 0, "maxInFlight must be an integer in 1..1000000 (got 0)"],
     ["kind", "System", 'kind must be "ServiceConfig"'],
     ["callees", { C: "nope" }, 'callees.C must be "host:port" (got "nope")'],
-    ["class", "db2", "class must be gateway | stateless | cache | db"],
+    ["class", "db2", "class must be one of gateway|stateless|cache|db"],
+    ["opCosts", { ...base.opCosts, cpuMs: 60_001 }, "opCosts.cpuMs must be a number in 0..60000 (got 60001)"],
+    ["opCosts", { ...base.opCosts, ioOps: 1.5 }, "opCosts.ioOps must be an integer in 0..100000 (got 1.5)"],
   ])("rejects a bad %s naming the key and what is allowed", (key, value, message) => {
     expect(() => validateRuntimeConfig({ ...base, [key]: value })).toThrow(message);
   });
@@ -33,12 +35,29 @@ describe("runtime config file", () => {
   it("rejects a bad latency distribution", () => {
     const faults = { ...base.faults, latency: { distribution: "normal", ms: 1 } };
     expect(() => validateRuntimeConfig({ ...base, faults })).toThrow(
-      'faults.latency.distribution must be fixed | uniform | exponential (got "normal")',
+      'faults.latency.distribution must be one of fixed|uniform|exponential (got "normal")',
+    );
+  });
+
+  it("rejects an unknown key instead of ignoring it", () => {
+    expect(() => validateRuntimeConfig({ ...base, maxInflight: 3 })).toThrow(
+      "maxInflight must be a known key (unknown key; allowed: apiVersion|kind|",
+    );
+    expect(() => validateRuntimeConfig({ ...base, faults: { ...base.faults, rate: 1 } })).toThrow(
+      "faults.rate must be a known key",
+    );
+  });
+
+  it("names the file and the key when the file is invalid", () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ ...base, maxHops: 0 }));
+    expect(() => loadRuntimeConfig(file, {})).toThrow(
+      `${file}: maxHops must be an integer in 1..10000 (got 0)`,
     );
   });
 
   it("names the file when it cannot be read", () => {
-    expect(() => loadRuntimeConfig(join(dir, "none.json"), {})).toThrow(ConfigError);
+    expect(() => loadRuntimeConfig(join(dir, "none.json"), {})).toThrow(UserError);
     expect(() => loadRuntimeConfig(join(dir, "none.json"), {})).toThrow("none.json");
   });
 
@@ -65,7 +84,7 @@ describe("runtime config file", () => {
   it.each([
     ["SLOP_FAULT_ERROR_RATE", "1.5", "SLOP_FAULT_ERROR_RATE must be a number in 0..1"],
     ["SLOP_FAULT_ERROR_CODE", "0", "SLOP_FAULT_ERROR_CODE must be an integer in 1..16"],
-    ["SLOP_FAULT_LATENCY_DIST", "gauss", "SLOP_FAULT_LATENCY_DIST must be fixed | uniform | exponential"],
+    ["SLOP_FAULT_LATENCY_DIST", "gauss", "SLOP_FAULT_LATENCY_DIST must be one of fixed|uniform|exponential"],
     ["SLOP_FAULT_FAIL_STARTUP", "yes", "SLOP_FAULT_FAIL_STARTUP must be true, false, 1 or 0"],
     ["SLOP_GRPC_PORT", "70000", "SLOP_GRPC_PORT must be an integer in 0..65535"],
   ])("rejects %s=%p", (name, value, message) => {

@@ -1,0 +1,117 @@
+/**
+ * Realism consequences (issue 9), each against a baseline measured in the same run:
+ * - `slop stats` on 10,000 services x 10,000 simulated requests, next to generating the system;
+ * - the `npm start` demo (seed 42, 8 services, 5 rps) under the production profile and under stress
+ *   (the old default): latency and spans per request;
+ * - `slop run --local --seed 7 --services 10 --rps 50 --duration 5`: success;
+ * - the highest rate a 50-service system sustains at >= 99.9% success, production vs stress
+ *   (rates double from 10 rps until one falls short).
+ * `npm run bench -- realism`; SLOP_BENCH_QUICK=1 skips the load runs.
+ */
+import { mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { parseConfig } from "../core/config";
+import { systemStats } from "../core/realism/stats";
+import { generate } from "../core/spec";
+import { readRuns } from "../loadgen/results";
+import { requestShapes } from "../loadgen/report/shapes";
+import { readSpans } from "../loadgen/report/traces";
+import { runLocal } from "../local/run";
+
+const ms = (t0: number): number => performance.now() - t0;
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+function statsSpeed(): void {
+  const t0 = performance.now();
+  const spec = generate(parseConfig({}, { seed: "42", services: 10_000 }));
+  const gen = ms(t0);
+  const t1 = performance.now();
+  const s = systemStats(spec, { requests: 10_000 });
+  const stats = ms(t1);
+  process.stdout.write(
+    `slop stats, 10,000 services x 10,000 requests: ${(stats / 1000).toFixed(2)} s ` +
+      `(generating the system: ${(gen / 1000).toFixed(2)} s; ratio ${(stats / gen).toFixed(2)}x); ` +
+      `${s.checks.filter((c) => c.ok).length} of ${s.checks.length} targets in range\n`,
+  );
+}
+
+interface LoadResult {
+  readonly success: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Per trace: all spans, and server spans (services visited). */
+  readonly spans: number;
+  readonly nodes: number;
+}
+
+async function load(
+  raw: Record<string, unknown>,
+  rate: number,
+  durationMs: number,
+  warmupMs = 1000,
+): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), "slop-bench-realism-"));
+  try {
+    const summary = await runLocal({
+      config: parseConfig({}, raw),
+      dir,
+      load: { rate, arrival: "poisson", durationMs, warmupMs, deadlineMs: 5000, baselineRequests: 10 },
+      verbose: false,
+    });
+    const [run] = readRuns(dir);
+    const spans = readSpans(join(dir, String(run?.metadata.extra["traceFile"] ?? "traces.jsonl")));
+    const perTrace = new Map<string, number>();
+    for (const s of spans) perTrace.set(s.traceId, (perTrace.get(s.traceId) ?? 0) + 1);
+    return {
+      success: summary.successRate,
+      p50: summary.p50Ms,
+      p99: summary.p99Ms,
+      spans: median([...perTrace.values()]),
+      nodes: median(requestShapes(spans).nodes),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (r: LoadResult): string =>
+  `success ${(100 * r.success).toFixed(2)}%, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
+  `median ${r.spans} spans (${r.nodes} services visited) per request`;
+
+async function demo(): Promise<void> {
+  for (const profile of ["production", "stress"]) {
+    const r = await load({ seed: "42", services: 8, profile }, 5, 15_000, 3000);
+    process.stdout.write(`npm start demo (seed 42, 8 services, 5 rps, 15 s), ${profile}: ${fmt(r)}\n`);
+  }
+  const r = await load({ seed: "7", services: 10 }, 50, 5000, 3000);
+  process.stdout.write(`slop run --local --seed 7 --services 10 --rps 50 --duration 5: ${fmt(r)}\n`);
+}
+
+async function maxRate(profile: string): Promise<void> {
+  let best = 0;
+  let last: LoadResult | null = null;
+  for (let rate = 10; rate <= 640; rate *= 2) {
+    const r = await load({ seed: "42", services: 50, profile }, rate, 5000);
+    process.stdout.write(`  50 services, ${profile}, ${rate} rps: ${fmt(r)}\n`);
+    if (r.success < 0.999) break;
+    best = rate;
+    last = r;
+  }
+  process.stdout.write(
+    `highest rate at >= 99.9% success, 50 services (seed 42), ${profile}: ${best} rps` +
+      (last ? ` (median ${last.spans} spans per request)` : "") +
+      "\n",
+  );
+}
+
+async function main(): Promise<void> {
+  statsSpeed();
+  if (process.env.SLOP_BENCH_QUICK === "1") return;
+  await demo();
+  await maxRate("production");
+  await maxRate("stress");
+}
+
+void main();

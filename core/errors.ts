@@ -1,0 +1,51 @@
+/**
+ * The one base class of errors the user caused (a bad flag, config, spec or file), and the one
+ * error every schema raises. The CLI maps UserError to exit code 2 in exactly one place
+ * (cli/main.ts); anything else is a crash.
+ */
+
+/** An error the user caused: printed as one line without a stack trace, exit code 2. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UserError";
+  }
+}
+
+/** Longest value an error message quotes in full. */
+const SHOWN_VALUE_CHARS = 100;
+
+/**
+ * A value as error messages show it: JSON, cut short (a whole file read as a string can be huge).
+ * The length given for a cut string is the string's own length, not that of its JSON.
+ */
+export function showValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  let s: string;
+  try {
+    s = JSON.stringify(value) ?? String(value);
+  } catch {
+    s = String(value); // a cyclic or BigInt-holding value
+  }
+  if (s.length <= SHOWN_VALUE_CHARS) return s;
+  const length = typeof value === "string" ? value.length : s.length;
+  return `${s.slice(0, SHOWN_VALUE_CHARS)}... (${length} characters)`;
+}
+
+/** A document key that breaks its contract: names the key path, the value and what is allowed. */
+export class ConfigError extends UserError {
+  constructor(
+    /** Dotted key path, array indices as segments: "classes.db.replicas.min", "services.3.calls.0". */
+    readonly key: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`${key} must be ${allowed} (got ${showValue(value)})`);
+    this.name = "ConfigError";
+  }
+}
+
+/** A plain object (not null, not an array): the one such check. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
