@@ -1,11 +1,20 @@
 /** Messages between the local runner and its worker processes (over the fork IPC channel). */
-import type { ServiceRuntimeConfig } from "../core/types";
+import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 
 export interface StartMessage {
   readonly type: "start";
   readonly configs: readonly ServiceRuntimeConfig[];
   readonly traceFile?: string;
   readonly logFile: string;
+  /** Injected crashes before this start, per service id (see ServeOptions.priorCrashes). */
+  readonly priorCrashes?: Readonly<Record<string, number>>;
+}
+
+/** Replace the fault knobs of a running service. */
+export interface FaultsMessage {
+  readonly type: "faults";
+  readonly id: string;
+  readonly faults: FaultConfig;
 }
 
 export interface StopMessage {
@@ -17,7 +26,7 @@ export interface MemoryQuery {
   readonly type: "memory";
 }
 
-export type ToWorker = StartMessage | StopMessage | MemoryQuery;
+export type ToWorker = StartMessage | StopMessage | MemoryQuery | FaultsMessage;
 
 export type FromWorker =
   | {
@@ -28,5 +37,7 @@ export type FromWorker =
       readonly ms: number;
     }
   | { readonly type: "failed"; readonly id: string; readonly message: string }
+  /** A running service died (an injected crash or OOM kill); the supervisor restarts it. */
+  | { readonly type: "exited"; readonly id: string; readonly reason: string }
   | { readonly type: "memory"; readonly rss: number; readonly heapUsed: number }
   | { readonly type: "stopped" };

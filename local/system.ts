@@ -10,7 +10,8 @@ import { mkdirSync } from "fs";
 import { join } from "path";
 import { pathToFileURL } from "url";
 import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
-import type { FaultConfig, ServiceSpec, SystemSpec } from "../core/types";
+import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "../core/types";
+import { Supervisor, type BackoffOptions, type SupervisorEvent } from "./supervisor";
 import { waitServing } from "./health";
 import type { FromWorker, ToWorker } from "./protocol";
 import { WORKER_FILE } from "./worker";
@@ -33,6 +34,14 @@ export interface LocalSystem {
   stop(graceMs?: number): Promise<void>;
   /** Resident memory of every worker, summed, in bytes. */
   rss(): Promise<number>;
+  /** Replace a service's fault knobs (it keeps them across restarts). */
+  setFaults(id: string, faults: FaultConfig): void;
+  /** Restarts per service id so far (services never restarted are absent or 0). */
+  restarts(): Record<string, number>;
+  /** What the supervisor did: deaths, failed starts, restarts. */
+  events(): readonly SupervisorEvent[];
+  /** The runtime config each service runs with now (loopback ports, current faults). */
+  configs(): ServiceRuntimeConfig[];
 }
 
 export interface LocalSystemOptions {
@@ -45,6 +54,10 @@ export interface LocalSystemOptions {
   readonly faults?: Readonly<Record<string, FaultConfig>>;
   /** @default 30000 */
   readonly readyTimeoutMs?: number;
+  /** Restart back-off of crashed services. */
+  readonly backoff?: BackoffOptions;
+  /** Services that get a worker process of their own (e.g. the target of a CPU fault). */
+  readonly isolate?: readonly string[];
 }
 
 export class LocalStartError extends UserError {
@@ -129,14 +142,35 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
   const workerCount = Math.max(1, Math.min(n, opts.workers ?? 4));
   const logs = join(opts.dir, "logs");
   mkdirSync(logs, { recursive: true });
-  const workerOf = new Map(spec.services.map((s, i) => [s.id, i % workerCount]));
+  const isolated = [...new Set(opts.isolate ?? [])].filter((id) => spec.services.some((s) => s.id === id));
+  const workerOf = new Map(
+    spec.services
+      .filter((s) => !isolated.includes(s.id))
+      .map((s, i) => [s.id, i % workerCount] as [string, number]),
+  );
+  isolated.forEach((id, k) => workerOf.set(id, workerCount + k));
   const waves = startWaves(spec);
   const t0 = Date.now();
   const workers: Worker[] = [];
   const stopState = { stopping: false };
   const started = new Map<string, LocalService>();
   try {
-    for (let w = 0; w < workerCount; w++) workers.push(spawnWorker(w));
+    const configs = new Map<string, ServiceRuntimeConfig>();
+    const live = { supervising: false };
+    const logFile = (w: number): string => join(logs, `worker-${w}.log`);
+    const restart = (id: string, priorCrashes: number): void => {
+      const cfg = configs.get(id);
+      const w = workers[workerOf.get(id) ?? 0];
+      if (cfg === undefined || w === undefined || !w.child.connected) return;
+      w.child.send({
+        type: "start",
+        configs: [cfg],
+        traceFile: opts.traceFile,
+        logFile: logFile(w.index),
+        priorCrashes: { [id]: priorCrashes },
+      } satisfies ToWorker);
+    };
+    const supervisor = new Supervisor(restart, opts.backoff);
     // One listener per worker; each wave waits for its own services.
     let pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
     let failure: LocalStartError | null = null;
@@ -144,7 +178,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       failure ??= e;
       pending?.reject(failure);
     };
-    for (const w of workers) {
+    const attach = (w: Worker): void => {
       const names = spec.services
         .filter((s) => workerOf.get(s.id) === w.index)
         .map((s) => s.id)
@@ -161,18 +195,31 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
             metricsPort: m.metricsPort,
             worker: w.index,
           });
+          const cfg = configs.get(m.id);
+          // Restarts bind the same ports: the callers' addresses stay valid.
+          if (cfg !== undefined)
+            configs.set(m.id, { ...cfg, ports: { grpc: m.grpcPort, metrics: m.metricsPort } });
+          if (live.supervising) supervisor.started(m.id);
           pending?.ids.delete(m.id);
           if (pending && pending.ids.size === 0) pending.resolve();
         } else if (m.type === "failed") {
-          fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+          if (live.supervising) supervisor.died(m.id, m.message, "start-failed", false);
+          else fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+        } else if (m.type === "exited") {
+          supervisor.died(m.id, m.reason, "died", /faults\.crash/.test(m.reason));
         }
       });
       w.child.once("exit", (code, signal) => {
         const how = signal ?? `code ${code}`;
-        if (started.size === n && !stopState.stopping) {
+        if (live.supervising && !stopState.stopping) {
           process.stderr.write(
-            `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); see ${logs}\n`,
+            `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); restarting its services; see ${logs}\n`,
           );
+          const fresh = spawnWorker(w.index);
+          workers[w.index] = fresh;
+          attach(fresh);
+          for (const id of names.split(", "))
+            supervisor.died(id, `worker ${w.index} exited (${how})`, "died", false);
         } else if (started.size < n) {
           const first = names.split(", ")[0] ?? "?";
           fail(
@@ -183,9 +230,11 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
           );
         }
       });
-    }
+    };
+    for (let w = 0; w < workerCount + isolated.length; w++) workers.push(spawnWorker(w));
+    workers.forEach(attach);
     for (const wave of waves) {
-      const configs = wave.map((svc) =>
+      const waveConfigs = wave.map((svc) =>
         runtimeConfig(
           spec,
           svc,
@@ -194,17 +243,18 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
           opts.faults?.[svc.id] ?? NO_FAULTS,
         ),
       );
+      for (const c of waveConfigs) configs.set(c.id, c);
       await new Promise<void>((resolve, reject) => {
         if (failure) return reject(failure);
         pending = { ids: new Set(wave.map((s) => s.id)), resolve, reject };
         for (const w of workers) {
-          const mine = configs.filter((c) => workerOf.get(c.id) === w.index);
+          const mine = waveConfigs.filter((c) => workerOf.get(c.id) === w.index);
           if (mine.length === 0) continue;
           w.child.send({
             type: "start",
             configs: mine,
             traceFile: opts.traceFile,
-            logFile: join(logs, `worker-${w.index}.log`),
+            logFile: logFile(w.index),
           } satisfies ToWorker);
         }
       });
@@ -215,14 +265,28 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
     const gateway = started.get(spec.gateway);
     if (!gateway) throw new LocalStartError(spec.gateway, `gateway ${spec.gateway} did not start`);
     const startupMs = Date.now() - t0;
+    live.supervising = true;
     let stopping: Promise<void> | null = null;
     return {
       gateway,
       services: list,
       pids: workers.map((w) => w.child.pid ?? -1),
       startupMs,
+      setFaults: (id, faults) => {
+        const cfg = configs.get(id);
+        if (cfg === undefined) throw new Error(`no service ${id} in this system`);
+        configs.set(id, { ...cfg, faults });
+        supervisor.faultsChanged(id);
+        const w = workers[workerOf.get(id) ?? 0];
+        if (w?.child.connected) w.child.send({ type: "faults", id, faults } satisfies ToWorker);
+      },
+      restarts: () => supervisor.restarts(),
+      events: () => supervisor.events(),
+      configs: () =>
+        spec.services.map((s) => configs.get(s.id)).filter((c): c is ServiceRuntimeConfig => c !== undefined),
       stop: (graceMs = 2000) => {
         stopState.stopping = true;
+        supervisor.stop();
         return (stopping ??= stopWorkers(workers, graceMs));
       },
       rss: async () => {

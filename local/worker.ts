@@ -40,8 +40,14 @@ export function workerMain(): void {
           m.configs.map(async (cfg) => {
             const t0 = Date.now();
             try {
-              const s = await startService(cfg, {
+              const s: RunningService = await startService(cfg, {
                 host: "127.0.0.1",
+                priorCrashes: m.priorCrashes?.[cfg.id] ?? 0,
+                onCrash: (reason) => {
+                  const i = running.indexOf(s);
+                  if (i >= 0) running.splice(i, 1);
+                  send({ type: "exited", id: cfg.id, reason });
+                },
                 traceFile: m.traceFile,
                 processMetrics: false,
                 logLevel: "warn",
@@ -65,6 +71,9 @@ export function workerMain(): void {
       }
       case "stop":
         void stopAll(m.graceMs);
+        return;
+      case "faults":
+        running.find((s) => s.id === m.id)?.setFaults(m.faults);
         return;
       case "memory": {
         const mem = process.memoryUsage();

@@ -7,13 +7,31 @@ import { ConfigError } from "../core/errors";
 import { readDocument } from "../core/document";
 import { SERVICE_CONFIG } from "../core/runtime-config";
 import type { ServiceRuntimeConfig } from "../core/types";
+import { incidentKnobs } from "./faults";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Validate a parsed service.json; errors name the key path, the value and what is allowed. */
 export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
-  return SERVICE_CONFIG.parse(raw);
+  // The incident knobs (all optional) are checked apart; the schema sees the base faults.
+  const faults = isObj(raw) && isObj(raw.faults) ? raw.faults : null;
+  if (faults === null) return SERVICE_CONFIG.parse(raw);
+  const base = Object.fromEntries(Object.entries(faults).filter(([k]) => !INCIDENT_KNOBS.has(k)));
+  const cfg = SERVICE_CONFIG.parse({ ...(raw as Record<string, unknown>), faults: base });
+  return { ...cfg, faults: { ...cfg.faults, ...incidentKnobs(faults) } };
 }
+
+const INCIDENT_KNOBS = new Set([
+  "hang",
+  "cpuFactor",
+  "ioDelayMs",
+  "leak",
+  "crash",
+  "heldInFlight",
+  "callees",
+]);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Each environment override and the key it sets. */
 const ENV_KEYS = {

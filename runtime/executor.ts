@@ -6,11 +6,13 @@
  */
 import { Metadata, status } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
-import type { Expr, Path } from "../core/grammar";
+import type { Expr, LocalOp, Path } from "../core/grammar";
+import type { FaultConfig } from "../core/types";
 import type { OpTiming } from "../proto/gen/slop/v1/OpTiming";
 import type { CalleePool } from "./callees";
 import { RpcError, statusName, toRpcError } from "./errors";
 import type { ServiceMetrics } from "./metrics";
+import { sleepOrAbort } from "./faults";
 import { runLocalOp, type LocalOpEnv } from "./ops";
 
 export interface ExecutorDeps {
@@ -20,6 +22,8 @@ export interface ExecutorDeps {
   readonly tracer: Tracer | null;
   readonly inject: (ctx: Context, md: Metadata) => void;
   readonly random: () => number;
+  /** The fault knobs now (cpuFactor, ioDelayMs, per-callee deadline and partition). */
+  readonly faults?: () => FaultConfig;
 }
 
 /** Everything about the request being served that ops need. */
@@ -73,7 +77,7 @@ export class Executor {
         if (this.deps.random() < e.p) await this.expr(e.body, scope, ctx);
         return;
       case "local":
-        return this.leaf(e.op, e.op, scope, ctx, () => runLocalOp(e.op, this.deps.local));
+        return this.leaf(e.op, e.op, scope, ctx, () => this.local(e.op, scope));
       case "call":
         return this.leaf(e.service, "call", scope, ctx, (spanCtx) => this.call(e.service, scope, spanCtx));
       default: {
@@ -83,14 +87,34 @@ export class Executor {
     }
   }
 
+  private async local(op: LocalOp, scope: RequestScope): Promise<void> {
+    const f = this.deps.faults?.();
+    const env = this.deps.local;
+    if (op === "cpu" && f?.cpuFactor !== undefined && f.cpuFactor !== 1) {
+      return runLocalOp(op, { ...env, costs: { ...env.costs, cpuMs: env.costs.cpuMs * f.cpuFactor } });
+    }
+    if ((op === "disk" || op === "io") && (f?.ioDelayMs ?? 0) > 0) {
+      await sleepOrAbort(Math.min(f?.ioDelayMs ?? 0, scope.deadline - Date.now()), scope.signal);
+    }
+    return runLocalOp(op, env);
+  }
+
   private async call(callee: string, scope: RequestScope, ctx: Context): Promise<void> {
     const md = new Metadata();
     this.deps.inject(ctx, md);
     scope.calls++;
+    const f = this.deps.faults?.().callees?.[callee];
+    if (f?.partitioned === true) {
+      // Dropped packets: nothing comes back until the deadline.
+      await sleepOrAbort(scope.deadline - Date.now(), scope.signal);
+      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: unreachable (partitioned)`);
+    }
+    const deadline =
+      f?.deadlineMs === undefined ? scope.deadline : Math.min(scope.deadline, Date.now() + f.deadlineMs);
     await this.deps.callees.call(
       callee,
       { requestId: scope.requestId, hop: scope.hop + 1, payload: scope.payload, flags: 0 },
-      { deadline: scope.deadline, metadata: md, signal: scope.signal },
+      { deadline, metadata: md, signal: scope.signal },
     );
   }
 

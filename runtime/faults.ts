@@ -1,4 +1,5 @@
 import type { FaultConfig } from "../core/types";
+import { ConfigError } from "../core/config";
 import { RpcError } from "./errors";
 
 /** Added latency in ms for one request: fixed `ms`, uniform in [0, 2ms), or exponential with mean `ms`. */
@@ -23,4 +24,82 @@ export function sampleLatencyMs(latency: FaultConfig["latency"], random: () => n
 export function sampleError(faults: FaultConfig, random: () => number = Math.random): RpcError | null {
   if (faults.errorRate <= 0 || random() >= faults.errorRate) return null;
   return new RpcError(faults.errorCode, `injected fault (error rate ${faults.errorRate})`);
+}
+
+type Obj = Readonly<Record<string, unknown>>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function knobNumber(o: Obj, key: string, min: number, max: number): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !(v >= min && v <= max)) {
+    throw new ConfigError(`faults.${key}`, v, `a number in ${min}..${max}`);
+  }
+  return v;
+}
+
+function knobPair<K extends string>(
+  o: Obj,
+  key: string,
+  fields: Record<K, [number, number]>,
+): Record<K, number> | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (!isObj(v))
+    throw new ConfigError(`faults.${key}`, v, `an object with ${Object.keys(fields).join(", ")}`);
+  const out = {} as Record<K, number>;
+  for (const [f, [min, max]] of Object.entries(fields) as [K, [number, number]][]) {
+    const n = knobNumber(v, f, min, max);
+    if (n === undefined) throw new ConfigError(`faults.${key}.${f}`, undefined, `a number in ${min}..${max}`);
+    out[f] = n;
+  }
+  return out;
+}
+
+/** The incident knobs of `faults` (all optional; see FaultConfig), validated. */
+export function incidentKnobs(o: Obj): Partial<FaultConfig> {
+  const out: { -readonly [K in keyof FaultConfig]?: FaultConfig[K] } = {};
+  if (o.hang !== undefined) {
+    if (typeof o.hang !== "boolean") throw new ConfigError("faults.hang", o.hang, "true or false");
+    out.hang = o.hang;
+  }
+  out.cpuFactor = knobNumber(o, "cpuFactor", 1, 1000);
+  out.ioDelayMs = knobNumber(o, "ioDelayMs", 0, 3_600_000);
+  out.heldInFlight = knobNumber(o, "heldInFlight", 0, 1_000_000);
+  out.leak = knobPair(o, "leak", { mibPerSec: [0.001, 65_536], limitMiB: [1, 1_048_576] });
+  out.crash = knobPair(o, "crash", { afterMs: [0, 86_400_000], times: [0, 1_000_000] });
+  if (o.callees !== undefined) {
+    if (!isObj(o.callees)) throw new ConfigError("faults.callees", o.callees, "an object keyed by callee id");
+    const callees: Record<string, { deadlineMs?: number; partitioned?: boolean }> = {};
+    for (const [id, v] of Object.entries(o.callees)) {
+      if (!/^[A-Z]+$/.test(id) || !isObj(v)) {
+        throw new ConfigError(`faults.callees.${id}`, v, "{deadlineMs?, partitioned?} under a callee id");
+      }
+      const deadlineMs = knobNumber(v, "deadlineMs", 0, 3_600_000);
+      if (v.partitioned !== undefined && typeof v.partitioned !== "boolean") {
+        throw new ConfigError(`faults.callees.${id}.partitioned`, v.partitioned, "true or false");
+      }
+      callees[id] = {
+        ...(deadlineMs === undefined ? {} : { deadlineMs }),
+        ...(v.partitioned === undefined ? {} : { partitioned: v.partitioned }),
+      };
+    }
+    out.callees = callees;
+  }
+  for (const k of Object.keys(out) as (keyof FaultConfig)[]) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleepOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

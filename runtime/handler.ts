@@ -2,7 +2,7 @@
 import { status, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Path } from "../core/grammar";
-import type { ServiceRuntimeConfig } from "../core/types";
+import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 import type { HandleRequest__Output } from "../proto/gen/slop/v1/HandleRequest";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
 import { RpcError, statusName, toRpcError } from "./errors";
@@ -31,6 +31,8 @@ export interface HandlerDeps {
   readonly random: () => number;
   readonly executor: Executor;
   readonly inflight: Inflight;
+  /** The fault knobs now (an incident may change them while the service runs). */
+  readonly faults: () => FaultConfig;
 }
 
 type Respond = (err: Partial<ServiceError> | null, res?: HandleResponse) => void;
@@ -86,10 +88,12 @@ export async function handleRequest(
     const e = new RpcError(status.UNAVAILABLE, `service ${cfg.id} is shutting down`);
     return finish(e.code, e);
   }
-  if (inflight.count >= cfg.maxInFlight) {
+  const faults = deps.faults();
+  const held = faults.heldInFlight ?? 0;
+  if (inflight.count + held >= cfg.maxInFlight) {
     const e = new RpcError(
       status.RESOURCE_EXHAUSTED,
-      `service ${cfg.id} has ${inflight.count} requests in flight (maxInFlight ${cfg.maxInFlight})`,
+      `service ${cfg.id} has ${inflight.count + held} requests in flight (maxInFlight ${cfg.maxInFlight})`,
     );
     return finish(e.code, e);
   }
@@ -139,12 +143,18 @@ export async function handleRequest(
     span?.setAttribute("slop.pattern", deps.canonical[pathIndex]);
     span?.setAttribute("slop.path_index", pathIndex);
     const deadline = deadlineOf(call, cfg.requestTimeoutMs);
-    const latency = sampleLatencyMs(cfg.faults.latency, deps.random);
+    if (faults.hang === true) {
+      // Never answer: hold the request until the caller gives up.
+      await sleepWithin(Number.MAX_SAFE_INTEGER, deadline, abort.signal);
+      span?.setAttribute("slop.fault.hang", true);
+      throw new RpcError(status.DEADLINE_EXCEEDED, `${cfg.id} hung (faults.hang)`);
+    }
+    const latency = sampleLatencyMs(faults.latency, deps.random);
     if (latency > 0) {
       await sleepWithin(latency, deadline, abort.signal);
       span?.setAttribute("slop.fault.latency_ms", latency);
     }
-    const injected = sampleError(cfg.faults, deps.random);
+    const injected = sampleError(faults, deps.random);
     if (injected) {
       span?.setAttribute("slop.fault.error", true);
       throw injected;

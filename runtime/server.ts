@@ -9,7 +9,7 @@ import { join } from "path";
 import { Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { print, type Path } from "../core/grammar";
-import type { ServiceRuntimeConfig } from "../core/types";
+import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
 import type { SlopServiceHandlers } from "../proto/gen/slop/v1/SlopService";
 import { createCalleePool } from "./callees";
@@ -50,6 +50,13 @@ export interface ServeOptions {
   readonly log?: (line: string) => void;
   /** Random source for path choice, `?p` and faults. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Injected crashes (faults.crash) before this start: a crash with `times` n strikes only while
+   * fewer than n happened. @default 0
+   */
+  readonly priorCrashes?: number;
+  /** Called once when the service dies of an injected crash or an OOM kill (faults.crash, faults.leak). */
+  readonly onCrash?: (reason: string) => void;
 }
 
 export interface RunningService {
@@ -60,6 +67,8 @@ export interface RunningService {
   readonly address: string;
   /** NOT_SERVING, refuse new requests, drain in-flight ones up to graceMs, then close. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
+  /** Replace the fault knobs (an incident starts or ends); crash and leak timers follow them. */
+  setFaults(faults: FaultConfig): void;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
@@ -150,6 +159,7 @@ export async function startService(
     const callees = createCalleePool(protos, cfg.callees, metrics);
     closers.push(() => callees.close());
     const health = createHealth([SLOP_SERVICE_NAME], "NOT_SERVING");
+    const state = { faults: cfg.faults };
 
     const deps: HandlerDeps = {
       cfg,
@@ -167,8 +177,10 @@ export async function startService(
         tracer: tracing.tracer,
         inject: tracing.inject,
         random,
+        faults: () => state.faults,
       }),
       inflight: { count: 0, idle: [] },
+      faults: () => state.faults,
     };
     const slopHandlers: SlopServiceHandlers = {
       Handle: (call, callback) => {
@@ -238,15 +250,85 @@ export async function startService(
       await closeAll();
       logger.log("info", "stopped", { inflight: deps.inflight.count });
     };
+    const lifecycle = lifecycleFaults(cfg.id, opts.priorCrashes ?? 0, logger, (reason) => {
+      // A crash is abrupt: no drain; in-flight requests are cut off.
+      health.set("NOT_SERVING");
+      server.forceShutdown();
+      stopping ??= closeAll();
+      void stopping.then(() => opts.onCrash?.(reason));
+    });
+    closers.push(() => lifecycle.stop());
+    lifecycle.apply(state.faults);
     return {
       id: cfg.id,
       grpcPort,
       metricsPort: metricsServer.port,
       address,
       shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= shutdown(graceMs)),
+      setFaults: (f) => {
+        state.faults = f;
+        lifecycle.apply(f);
+      },
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * The faults that end a service: `crash` (exit afterMs after the faults apply, while fewer than
+ * `times` crashes happened; 0 = always), `leak` (hold mibPerSec of touched memory per second until
+ * limitMiB, then die as OOM-killed) and `failStartup` set on a running service (it dies, and its
+ * restarts fail).
+ */
+function lifecycleFaults(
+  id: string,
+  priorCrashes: number,
+  logger: ReturnType<typeof createLogger>,
+  die: (reason: string) => void,
+): { apply(f: FaultConfig): void; stop(): void } {
+  let timers: NodeJS.Timeout[] = [];
+  let leaked: Buffer[] = [];
+  let dead = false;
+  const kill = (reason: string): void => {
+    if (dead) return;
+    dead = true;
+    stop();
+    logger.log("error", "crashed", { reason });
+    die(reason);
+  };
+  const stop = (): void => {
+    for (const t of timers) clearTimeout(t);
+    timers = [];
+    leaked = [];
+  };
+  return {
+    apply(f) {
+      stop();
+      if (dead) return;
+      if (f.failStartup) return kill(`service ${id}: start-up failure injected (faults.failStartup)`);
+      const crash = f.crash;
+      if (crash !== undefined && (crash.times === 0 || priorCrashes < crash.times)) {
+        timers.push(setTimeout(() => kill(`service ${id}: crash injected (faults.crash)`), crash.afterMs));
+      }
+      const leak = f.leak;
+      if (leak !== undefined && leak.mibPerSec > 0) {
+        const tickMs = 100;
+        let total = 0;
+        const tick = (): void => {
+          const mib = (leak.mibPerSec * tickMs) / 1000;
+          leaked.push(Buffer.alloc(Math.round(mib * 2 ** 20), 1));
+          total += mib;
+          if (total >= leak.limitMiB)
+            return kill(
+              `service ${id}: OOMKilled (leaked ${Math.round(total)} MiB, limit ${leak.limitMiB} MiB)`,
+            );
+          timers.push(setTimeout(tick, tickMs));
+        };
+        timers.push(setTimeout(tick, tickMs));
+      }
+    },
+    stop,
+  };
 }

@@ -1,6 +1,7 @@
-import { existsSync, statSync } from "fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { isIP } from "net";
-import { dirname } from "path";
+import { tmpdir } from "os";
+import { dirname, join } from "path";
 import type { Command } from "commander";
 import { UsageError } from "../errors";
 import { loadRuntimeConfig } from "../../runtime/config-file";
@@ -16,6 +17,22 @@ interface ServeFlags {
   readonly traceFile?: string;
   readonly logLevel?: string;
   readonly graceMs?: string;
+}
+
+const crashFile = (id: string): string => join(tmpdir(), `slop-crashes-${id}`);
+function crashCount(id: string): number {
+  try {
+    return Number(readFileSync(crashFile(id), "utf8")) || 0;
+  } catch {
+    return 0;
+  }
+}
+function recordCrash(id: string): void {
+  try {
+    writeFileSync(crashFile(id), String(crashCount(id) + 1));
+  } catch {
+    // A read-only /tmp only loses the count.
+  }
 }
 
 function nonEmpty(s: string | undefined): string | undefined {
@@ -117,7 +134,16 @@ export function register(program: Command, setExit: (code: number) => void): voi
       const cfg = loadRuntimeConfig(file, env);
       let svc;
       try {
-        svc = await startService(cfg, options);
+        svc = await startService(cfg, {
+          ...options,
+          // /tmp is an emptyDir in the pod: it outlives container restarts, so it counts crashes.
+          priorCrashes: crashCount(cfg.id),
+          onCrash: (reason) => {
+            process.stderr.write(`slop serve: ${reason}\n`);
+            recordCrash(cfg.id);
+            process.exit(reason.includes("OOMKilled") ? 137 : 1);
+          },
+        });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const message = err instanceof Error ? err.message : String(err);
