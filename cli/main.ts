@@ -1,5 +1,8 @@
 import { Command, CommanderError } from "commander";
-import { EXIT_CRASH, EXIT_USAGE, exitCodeOf } from "./errors";
+import { readFileSync } from "fs";
+import { join } from "path";
+import { packageRoot } from "../loadgen/metadata";
+import { EXIT_CRASH, EXIT_USAGE, exitCodeOf, UsageError } from "./errors";
 import { register as generate } from "./commands/generate";
 import { register as render } from "./commands/render";
 import { register as graph } from "./commands/graph";
@@ -31,17 +34,42 @@ const COMMANDS: readonly Register[] = [
   plan,
 ];
 
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** `--seed 1 --seed 2` is ambiguous: refuse it instead of silently taking the last value. */
+function rejectRepeatedFlags(argv: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const arg of argv) {
+    if (arg === "--") return;
+    if (!arg.startsWith("--") || arg === "--help") continue;
+    const flag = arg.split("=")[0] as string;
+    if (seen.has(flag)) throw new UsageError(`${flag} is given more than once (give each flag once)`);
+    seen.add(flag);
+  }
+}
+
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
   const program = new Command("slop")
     .description("k8s-slop: procedurally generated microservice systems from a seed")
     .exitOverride()
+    .version(packageVersion(), "-V, --version", "print the version of k8s-slop")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   for (const register of COMMANDS) register(program, (code) => (exit = code));
   program.commands.forEach((c) => c.exitOverride());
   try {
+    rejectRepeatedFlags(argv);
     await program.parseAsync(argv as string[], { from: "user" });
     return exit;
   } catch (err) {

@@ -1,4 +1,5 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
+import { existsSync, mkdirSync, statSync } from "fs";
 import { UserError } from "../core/errors";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
@@ -15,12 +16,24 @@ export function numberFlag(
   fallback: number,
   min: number,
   max: number,
+  integer = false,
 ): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max)
-    throw new FlagError(flag, v, `a number in ${min}..${max}`);
+  if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+    throw new FlagError(flag, v, `${integer ? "an integer" : "a number"} in ${min}..${max}`);
   return n;
+}
+
+/** An integer flag (a count of workers, requests, ...). */
+export function intFlag(
+  flag: string,
+  v: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  return numberFlag(flag, v, fallback, min, max, true);
 }
 
 export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
@@ -29,8 +42,33 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
   return v;
 }
 
-/** `results/<UTC timestamp>-<suffix>`, filesystem-safe. */
-export function defaultResultsDir(suffix: string): string {
+/** Create the results directory `--out` names, or fail with a clear error (a file, no permission). */
+export function prepareOutDir(dir: string): string {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory())
+      throw new FlagError("--out", dir, "a directory (it is a file)");
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    if (err instanceof FlagError) throw err;
+    throw new FlagError(
+      "--out",
+      dir,
+      `a directory that can be created (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  return dir;
+}
+
+/**
+ * `results/<UTC timestamp>-<suffix>`, filesystem-safe: the suffix may hold user input (a seed),
+ * so everything but [A-Za-z0-9._-] becomes '_' and it is cut to 64 characters; it can never name
+ * a path outside results/.
+ */
+export function defaultResultsDir(rawSuffix: string): string {
+  const suffix = rawSuffix
+    .replace(/[^A-Za-z0-9._-]/g, "_")
+    .replace(/^\.+/, "_")
+    .slice(0, 64);
   const ts = new Date()
     .toISOString()
     .replace(/[:.]/g, "-")

@@ -9,7 +9,8 @@
  *   DIR/summary.csv, DIR/summary.json, DIR/report.html
  */
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { UserError, isPlainObject } from "../core/errors";
 import { join } from "path";
 import type { LoadOptions, LoadResult, PhaseTimes } from "./generator";
 import { decode, encode, summarise, type Histogram } from "./histogram";
@@ -141,7 +142,19 @@ export function summariseRun(id: string, rate: number, arrival: string, r: LoadR
   };
 }
 
-const write = (file: string, v: unknown): void => writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
+/** Write via a temporary sibling and a rename: a reader (or a crash) never sees half a file. */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+const write = (file: string, v: unknown): void => writeAtomic(file, `${JSON.stringify(v, null, 2)}\n`);
 
 export function writeExperiment(dir: string, meta: ExperimentMetadata): void {
   mkdirSync(join(dir, "runs"), { recursive: true });
@@ -167,12 +180,43 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UserError(`cannot read ${file}: ${(err as Error).message.split("\n")[0]}`);
   }
 }
 
+function need(ok: boolean, file: string, what: string): void {
+  if (!ok) throw new UserError(`${file} is not a results file: ${what}`);
+}
+
 export function readExperiment(dir: string): ExperimentMetadata {
-  return readJson(join(dir, "metadata.json")) as ExperimentMetadata;
+  const file = join(dir, "metadata.json");
+  const m = readJson(file);
+  need(isPlainObject(m), file, "it must be an object");
+  const o = m as Record<string, unknown>;
+  need(["load", "sweep", "local"].includes(o.kind as string), file, "kind must be one of load|sweep|local");
+  need(isPlainObject(o.provenance), file, "provenance must be an object");
+  need(typeof o.startedAt === "string", file, "startedAt must be a timestamp");
+  need(Array.isArray(o.argv) && Array.isArray(o.notes), file, "argv and notes must be lists");
+  return m as ExperimentMetadata;
+}
+
+function readRunSummary(file: string): RunSummary {
+  const s = readJson(file);
+  need(isPlainObject(s), file, "it must be an object");
+  const o = s as Record<string, unknown>;
+  for (const k of ["rate", "sent", "ok", "successRate", "p50Ms", "p99Ms"]) {
+    need(typeof o[k] === "number", file, `${k} must be a number`);
+  }
+  need(typeof o.id === "string" && isPlainObject(o.statusCounts), file, "id and statusCounts must be set");
+  return s as RunSummary;
+}
+
+function readRunMetadata(file: string): RunMetadata {
+  const m = readJson(file);
+  need(isPlainObject(m), file, "it must be an object");
+  const o = m as Record<string, unknown>;
+  need(typeof o.id === "string" && isPlainObject(o.params), file, "id and params must be set");
+  return m as RunMetadata;
 }
 
 /** Every run in `dir`, in id order. */
@@ -186,14 +230,20 @@ export function readRuns(dir: string): StoredRun[] {
       const d = join(runsDir, id);
       const h = readJson(join(d, "histograms.json")) as Record<string, string>;
       const get = (k: string): Histogram => {
-        const s = h[k];
-        if (typeof s !== "string")
-          throw new Error(`${join(d, "histograms.json")}: ${k} must be an encoded histogram`);
-        return decode(s);
+        const file = join(d, "histograms.json");
+        const s = isPlainObject(h) ? h[k] : undefined;
+        need(typeof s === "string", file, `${k} must be an encoded histogram`);
+        try {
+          return decode(s as string);
+        } catch (err) {
+          throw new UserError(
+            `${file} is not a results file: ${k} does not decode (${(err as Error).message})`,
+          );
+        }
       };
       return {
-        metadata: readJson(join(d, "metadata.json")) as RunMetadata,
-        summary: readJson(join(d, "summary.json")) as RunSummary,
+        metadata: readRunMetadata(join(d, "metadata.json")),
+        summary: readRunSummary(join(d, "summary.json")),
         histograms: {
           latency: get("latency"),
           service: get("service"),
@@ -249,5 +299,5 @@ export function writeSummaries(dir: string, runs: readonly StoredRun[]): void {
   write(join(dir, "summary.json"), rows);
   const lines = [CSV_COLUMNS.join(",")];
   for (const row of rows) lines.push(CSV_COLUMNS.map((c) => csvCell(row[c])).join(","));
-  writeFileSync(join(dir, "summary.csv"), `${lines.join("\n")}\n`);
+  writeAtomic(join(dir, "summary.csv"), `${lines.join("\n")}\n`);
 }

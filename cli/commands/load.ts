@@ -5,7 +5,14 @@ import { generate } from "../../core/spec";
 import { grpcTarget } from "../../loadgen/client";
 import { abortOn, interruptedNote, measureAndStore, summaryText } from "../../loadgen/experiment";
 import { provenance } from "../../loadgen/metadata";
-import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
+import {
+  arrivalFlag,
+  defaultResultsDir,
+  FlagError,
+  intFlag,
+  numberFlag,
+  prepareOutDir,
+} from "../../loadgen/options";
 import { stderrProgress } from "../../loadgen/progress";
 import { writeReport } from "../../loadgen/report/html";
 import { readRuns, writeExperiment, writeSummaries, type ExperimentMetadata } from "../../loadgen/results";
@@ -24,7 +31,7 @@ interface LoadFlags {
   readonly requests?: string;
   readonly warmup?: string;
   readonly arrival?: string;
-  readonly seed?: string;
+  readonly arrivalSeed?: string;
   readonly maxInFlight?: string;
   readonly deadline?: string;
   readonly baseline?: string;
@@ -58,9 +65,41 @@ function readSweep(file: string): Sweep {
 }
 
 function checkTarget(t: string): string {
-  if (!/^[^\s:]+:\d{1,5}$/.test(t))
-    throw new UsageError(`--target must be host:port (got ${JSON.stringify(t)})`);
+  const m = /^[^\s:]+:(\d{1,5})$/.exec(t);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
+    throw new UsageError(`--target must be host:port with a port in 1..65535 (got ${JSON.stringify(t)})`);
   return t;
+}
+
+/** Flags that mean nothing with --sweep (the sweep file sets the load). */
+const NOT_WITH_SWEEP = [
+  ["rps", "--rps"],
+  ["duration", "--duration"],
+  ["requests", "--requests"],
+  ["warmup", "--warmup"],
+  ["arrival", "--arrival"],
+  ["arrivalSeed", "--arrival-seed"],
+  ["maxInFlight", "--max-in-flight"],
+  ["deadline", "--deadline"],
+  ["baseline", "--baseline"],
+] as const;
+
+/** Conflicting flags are an error, never silently ignored. */
+function checkConflicts(flags: LoadFlags): void {
+  if (flags.sweep !== undefined) {
+    for (const [key, flag] of NOT_WITH_SWEEP) {
+      if (flags[key] !== undefined) {
+        throw new UsageError(
+          `${flag} cannot be combined with --sweep (the sweep file sets the load: its load and grid keys)`,
+        );
+      }
+    }
+  }
+  if (flags.requests !== undefined && flags.duration !== undefined) {
+    throw new UsageError(
+      "--requests and --duration cannot be combined (give one: a request count or a duration)",
+    );
+  }
 }
 
 /** `slop load`: open-loop load against one target, or a sweep (grid) of systems and rates. */
@@ -75,7 +114,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option("--requests <n>", "stop after N measured requests instead of a duration")
     .option("--warmup <s>", "warm-up seconds, not recorded [default: 2]")
     .option("--arrival <kind>", "uniform or poisson [default: poisson]")
-    .option("--seed <seed>", "seed of the Poisson arrivals [default: 42]")
+    .option("--arrival-seed <seed>", "seed of the Poisson arrival times [default: 42]")
     .option("--max-in-flight <n>", "outstanding requests before drops [default: 1000]")
     .option("--deadline <ms>", "per-request deadline [default: 5000]")
     .option("--baseline <n>", "sequential unloaded requests before the run [default: 20]")
@@ -83,6 +122,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .addHelpText("after", EXAMPLES)
     .action(async (flags: LoadFlags) => {
       try {
+        checkConflicts(flags);
         if (flags.sweep !== undefined) return await sweepCommand(flags, setExit);
         if (flags.target === undefined)
           throw new UsageError("slop load needs --target host:port or --sweep FILE");
@@ -90,17 +130,17 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const rate = numberFlag("--rps", flags.rps, 100, 0.001, 1e6);
         const warmupMs = numberFlag("--warmup", flags.warmup, 2, 0, 3600) * 1000;
         const requests =
-          flags.requests === undefined ? undefined : numberFlag("--requests", flags.requests, 0, 1, 1e9);
+          flags.requests === undefined ? undefined : intFlag("--requests", flags.requests, 0, 1, 1e9);
         const durationMs =
           requests === undefined
             ? numberFlag("--duration", flags.duration, 10, 0.1, 86400) * 1000
             : undefined;
         const arrival = arrivalFlag(flags.arrival, "poisson");
-        const seed = flags.seed ?? "42";
-        const maxInFlight = numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
+        const seed = flags.arrivalSeed ?? "42";
+        const maxInFlight = intFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
         const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
-        const baselineRequests = numberFlag("--baseline", flags.baseline, 20, 0, 1e5);
-        const dir = flags.out ?? defaultResultsDir("load");
+        const baselineRequests = intFlag("--baseline", flags.baseline, 20, 0, 1e5);
+        const dir = prepareOutDir(flags.out ?? defaultResultsDir("load"));
         const prov = provenance();
         const meta: ExperimentMetadata = {
           kind: "load",
@@ -165,7 +205,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
 async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void): Promise<void> {
   const file = flags.sweep as string;
   const sweep = readSweep(file);
-  const dir = flags.out ?? defaultResultsDir(`sweep-${sweep.name}`);
+  if (flags.target !== undefined) checkTarget(flags.target);
+  const dir = prepareOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
   const prov = provenance();
   const meta: ExperimentMetadata = {
     kind: "sweep",

@@ -46,11 +46,29 @@ export function fileNames(objects: readonly KubeObject[]): string[] {
   );
 }
 
-const RENDERED_FILE = /^\d+-[a-z]+-[a-z0-9.-]+\.yaml$/;
+/** The list of files `slop render --out` wrote into a directory: the only files it may replace or remove. */
+export const MANIFEST = ".slop-render.json";
+
+function readManifest(dir: string): Set<string> {
+  const file = path.join(dir, MANIFEST);
+  if (!fs.existsSync(file)) return new Set();
+  try {
+    const v = JSON.parse(fs.readFileSync(file, "utf8")) as { files?: unknown };
+    if (Array.isArray(v.files) && v.files.every((f) => typeof f === "string" && !f.includes("/"))) {
+      return new Set(v.files as string[]);
+    }
+  } catch {
+    /* reported below */
+  }
+  throw new UsageError(
+    `--out ${dir}: ${MANIFEST} is not a file list written by slop render; remove it or pick another directory`,
+  );
+}
 
 /**
- * Write one file per object under `dir`. Everything is serialised before the first write; files
- * of an earlier render that are not part of this one are removed.
+ * Write one file per object under `dir`. Everything is serialised before the first write. Only
+ * files listed in the directory's manifest (written by an earlier render) are replaced or
+ * removed; a file of the user's that has a rendered file's name is an error, never overwritten.
  */
 function writeDir(dir: string, objects: readonly KubeObject[]): void {
   const names = fileNames(objects);
@@ -58,18 +76,26 @@ function writeDir(dir: string, objects: readonly KubeObject[]): void {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new UsageError(`--out ${dir} exists and is not a directory`);
   }
+  const owned = fs.existsSync(dir) ? readManifest(dir) : new Set<string>();
+  const foreign = names.filter((n) => !owned.has(n) && fs.existsSync(path.join(dir, n)));
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `--out ${dir}: ${foreign[0]}${foreign.length > 1 ? ` and ${foreign.length - 1} more` : ""} exist but were not written by slop render; refusing to overwrite (pick an empty directory)`,
+    );
+  }
   const keep = new Set(names);
   try {
     fs.mkdirSync(dir, { recursive: true });
-    for (const f of fs.readdirSync(dir)) {
-      if (RENDERED_FILE.test(f) && !keep.has(f)) fs.rmSync(path.join(dir, f));
-    }
   } catch (err) {
     throw new UsageError(
       `cannot write to --out ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
   names.forEach((name, i) => writeFileAtomic(path.join(dir, name), texts[i] ?? ""));
+  writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify({ files: names }, null, 2)}\n`);
+  for (const f of owned) {
+    if (!keep.has(f)) fs.rmSync(path.join(dir, f), { force: true });
+  }
 }
 
 function checkUrl(url: string | undefined): void {

@@ -2,7 +2,7 @@ import { existsSync } from "fs";
 import { join } from "path";
 import type { Command } from "commander";
 import { writeReport } from "../../loadgen/report/html";
-import { readRuns, writeSummaries } from "../../loadgen/results";
+import { readExperiment, readRuns, writeSummaries } from "../../loadgen/results";
 import { UsageError } from "../errors";
 
 /** `slop report DIR`: regenerate report.html (and the summaries) from a results directory's saved data. */
@@ -15,7 +15,15 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       if (!existsSync(join(dir, "metadata.json"))) {
         throw new UsageError(`${dir} is not a results directory (no metadata.json in it)`);
       }
-      writeSummaries(dir, readRuns(dir));
+      if (!existsSync(join(dir, "runs"))) {
+        throw new UsageError(
+          `${dir} has no runs/ directory: nothing to report (the summaries are left as they are)`,
+        );
+      }
+      // Read and check everything before the first write, so a bad file changes nothing.
+      readExperiment(dir);
+      const runs = readRuns(dir);
+      writeSummaries(dir, runs);
       process.stdout.write(`${writeReport(dir)}\n`);
     });
 }

@@ -1,7 +1,14 @@
 import type { Command } from "commander";
 import { ConfigError } from "../../core/config";
 import { generate } from "../../core/spec";
-import { arrivalFlag, defaultResultsDir, FlagError, numberFlag } from "../../loadgen/options";
+import {
+  arrivalFlag,
+  defaultResultsDir,
+  FlagError,
+  intFlag,
+  numberFlag,
+  prepareOutDir,
+} from "../../loadgen/options";
 import { Interrupted, runLocal, startSystem } from "../../local/run";
 import { LocalStartError } from "../../local/system";
 import { signals } from "../signals";
@@ -74,14 +81,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
           arrival: arrivalFlag(flags.arrival, "poisson"),
           durationMs: numberFlag("--duration", flags.duration, 15, 0.1, 86400) * 1000,
           warmupMs: numberFlag("--warmup", flags.warmup, 3, 0, 3600) * 1000,
-          maxInFlight: numberFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6),
+          maxInFlight: intFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6),
           deadlineMs: numberFlag("--deadline", flags.deadline, cfg.requestTimeoutMs, 1, 600000),
         };
         const workers =
-          flags.workers === undefined ? undefined : numberFlag("--workers", flags.workers, 4, 1, 256);
+          flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
         await runLocal({
           config: cfg,
-          dir: flags.out ?? defaultResultsDir(`seed${cfg.seed}`),
+          dir: prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}`)),
           load,
           workers,
           argv: process.argv.slice(2),
@@ -116,9 +123,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
       try {
         const cfg = config(flags);
         const spec = generate(cfg);
-        const dir = flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`);
         const workers =
-          flags.workers === undefined ? undefined : numberFlag("--workers", flags.workers, 4, 1, 256);
+          flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
+        const dir = prepareOutDir(flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`));
         const startP = startSystem(spec, dir, { workers });
         const first = await Promise.race([startP, sig.interrupted]);
         if (typeof first === "string") {

@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from "fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
+import { isIP } from "net";
 import { tmpdir } from "os";
-import { join } from "path";
+import { dirname, join } from "path";
 import type { Command } from "commander";
 import { UsageError } from "../errors";
 import { loadRuntimeConfig } from "../../runtime/config-file";
@@ -47,6 +48,45 @@ function port(flag: string, value: string | undefined): number | undefined {
   return n;
 }
 
+/** A host name or an IP address; `999.1.1.1` is neither. */
+function host(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const name =
+    /^(?=.{1,253}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*$/;
+  if (isIP(value) === 0 && (!name.test(value) || /^[0-9.]+$/.test(value))) {
+    throw new UsageError(`--host must be an IP address or a host name (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** A directory that exists or can be created: not an existing file. */
+function dataDir(value: string | undefined): string | undefined {
+  if (value !== undefined && existsSync(value) && !statSync(value).isDirectory()) {
+    throw new UsageError(`--data-dir ${value} exists and is not a directory`);
+  }
+  return value;
+}
+
+/** A file in an existing directory (spans written into a missing one would be lost). */
+function traceFile(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const dir = dirname(value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`--trace-file ${value}: the directory ${dir} does not exist`);
+  }
+  if (existsSync(value) && statSync(value).isDirectory()) {
+    throw new UsageError(`--trace-file ${value} is a directory`);
+  }
+  return value;
+}
+
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "the port is in use",
+  EACCES: "no permission to listen there",
+  EADDRNOTAVAIL: "the address is not on this machine",
+  ENOTFOUND: "the host name does not resolve",
+};
+
 /** `slop serve`: run one service from its runtime config until SIGTERM/SIGINT, then drain and exit 0. */
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -83,16 +123,19 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (!Number.isInteger(graceMs) || graceMs < 0) {
         throw new UsageError(`--grace-ms must be a non-negative integer (got "${graceText}")`);
       }
+      const options = {
+        host: host(flags.host),
+        grpcPort: port("--grpc-port", flags.grpcPort),
+        metricsPort: port("--metrics-port", flags.metricsPort),
+        dataDir: dataDir(flags.dataDir ?? nonEmpty(env.SLOP_DATA_DIR)),
+        traceFile: traceFile(flags.traceFile ?? nonEmpty(env.SLOP_TRACE_FILE)),
+        logLevel,
+      };
       const cfg = loadRuntimeConfig(file, env);
       let svc;
       try {
         svc = await startService(cfg, {
-          host: flags.host,
-          grpcPort: port("--grpc-port", flags.grpcPort),
-          metricsPort: port("--metrics-port", flags.metricsPort),
-          dataDir: flags.dataDir ?? nonEmpty(env.SLOP_DATA_DIR),
-          traceFile: flags.traceFile ?? nonEmpty(env.SLOP_TRACE_FILE),
-          logLevel,
+          ...options,
           // /tmp is an emptyDir in the pod: it outlives container restarts, so it counts crashes.
           priorCrashes: crashCount(cfg.id),
           onCrash: (reason) => {
@@ -102,6 +145,19 @@ export function register(program: Command, setExit: (code: number) => void): voi
           },
         });
       } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const message = err instanceof Error ? err.message : String(err);
+        // gRPC reports a failed bind (port in use, bad address) without an errno code.
+        const why =
+          (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
+          (/No address added/.test(message)
+            ? "the port is in use or the address is not on this machine"
+            : undefined);
+        if (why !== undefined) {
+          throw new UsageError(
+            `cannot listen on ${options.host ?? "0.0.0.0"}: ${why} (${message.split("\n")[0]})`,
+          );
+        }
         if (err instanceof StartupError && err.injected) {
           process.stderr.write(`slop serve: ${err.message}\n`);
           setExit(1);

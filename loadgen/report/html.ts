@@ -4,11 +4,11 @@
  * the rate); each series' legend names its commit and config, and a banner says so when the
  * directory holds more than one commit or config.
  */
-import { existsSync, writeFileSync } from "fs";
+import { existsSync } from "fs";
 import { isAbsolute, join } from "path";
 import { cdf } from "../histogram";
 import { runNote } from "../experiment";
-import { readExperiment, readRuns, type ExperimentMetadata, type StoredRun } from "../results";
+import { readExperiment, readRuns, writeAtomic, type ExperimentMetadata, type StoredRun } from "../results";
 import { escapeXml, lineChart, colourOf, type Series } from "./svg";
 import { shapeSection } from "./shapes";
 import { readSpans, summariseTraces, type TraceSummary } from "./traces";
@@ -251,6 +251,6 @@ ${shapeSection(dir, runs)}
 export function writeReport(dir: string): string {
   const html = renderReport(dir, readExperiment(dir), readRuns(dir));
   const file = join(dir, "report.html");
-  writeFileSync(file, html);
+  writeAtomic(file, html);
   return file;
 }

@@ -52,7 +52,9 @@ describe("slop run --local", () => {
     const system = JSON.parse(readFileSync(join(dir, "system.json"), "utf8")) as SystemFile;
     expect(system.services.map((s) => s.id)).toEqual(generate(config).services.map((s) => s.id));
     const html = readFileSync(join(dir, "report.html"), "utf8");
-    expect(html.match(/<svg /g)).toHaveLength(4);
+    // Four load charts, and three request-shape CDFs (observed vs predicted).
+    expect(html.match(/<svg /g)).toHaveLength(7);
+    expect(html).toContain("Request shapes: observed vs predicted");
     expect(html).toContain("Traces: critical paths");
     expect(html).toContain("Local system");
     expect(existsSync(join(dir, "summary.csv"))).toBe(true);

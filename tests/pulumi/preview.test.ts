@@ -9,6 +9,7 @@ const rec = installMocks(true);
 
 it("registers every resource in preview on a cloud cluster with an image still to build", async () => {
   const { program } = await import("../../components/program");
+  process.env.DIGITALOCEAN_TOKEN ??= "dop_v1_test"; // the DOCR push uses the API token, as the provider does
   const out = program({ seed: "42", services: 6, cluster: "digitalocean" });
   await settle(rec);
   expect(ofType(rec, "kubernetes:apps/v1:Deployment")).toHaveLength(out.spec.services.length);
