@@ -11,34 +11,50 @@ export interface EksKubeconfigInput {
   readonly region: string;
 }
 
-/** A kubeconfig that authenticates with `aws eks get-token` (the AWS CLI must be on PATH). */
-export function eksKubeconfig(input: EksKubeconfigInput): string {
-  const user = `aws-${input.clusterName}`;
+/**
+ * A kubeconfig for one cluster whose user authenticates by running `command args...` on every call
+ * (an exec credential plugin), so no token is stored that could expire.
+ */
+function execKubeconfig(
+  clusterName: string,
+  endpoint: string,
+  caData: string,
+  user: string,
+  command: string,
+  args: readonly string[],
+): string {
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [
-      {
-        name: input.clusterName,
-        cluster: { server: input.endpoint, "certificate-authority-data": input.caData },
-      },
-    ],
-    contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
-    "current-context": input.clusterName,
+    clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": caData } }],
+    contexts: [{ name: clusterName, context: { cluster: clusterName, user } }],
+    "current-context": clusterName,
     users: [
       {
         name: user,
         user: {
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "aws",
-            args: ["eks", "get-token", "--cluster-name", input.clusterName, "--region", input.region],
+            command,
+            args,
             interactiveMode: "Never",
           },
         },
       },
     ],
   });
+}
+
+/** A kubeconfig that authenticates with `aws eks get-token` (the AWS CLI must be on PATH). */
+export function eksKubeconfig(input: EksKubeconfigInput): string {
+  return execKubeconfig(input.clusterName, input.endpoint, input.caData, `aws-${input.clusterName}`, "aws", [
+    "eks",
+    "get-token",
+    "--cluster-name",
+    input.clusterName,
+    "--region",
+    input.region,
+  ]);
 }
 
 export interface DoKubeconfigInput {
@@ -55,39 +71,14 @@ export interface DoKubeconfigInput {
  * fresh token, unlike the cluster's rawConfig whose token expires after 7 days.
  */
 export function doKubeconfig(input: DoKubeconfigInput): string {
-  const user = `do-${input.clusterName}`;
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [
-      {
-        name: input.clusterName,
-        cluster: { server: input.endpoint, "certificate-authority-data": input.caData },
-      },
-    ],
-    contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
-    "current-context": input.clusterName,
-    users: [
-      {
-        name: user,
-        user: {
-          exec: {
-            apiVersion: "client.authentication.k8s.io/v1beta1",
-            command: "doctl",
-            args: [
-              "kubernetes",
-              "cluster",
-              "kubeconfig",
-              "exec-credential",
-              "--version=v1beta1",
-              input.clusterId,
-            ],
-            interactiveMode: "Never",
-          },
-        },
-      },
-    ],
-  });
+  return execKubeconfig(input.clusterName, input.endpoint, input.caData, `do-${input.clusterName}`, "doctl", [
+    "kubernetes",
+    "cluster",
+    "kubeconfig",
+    "exec-credential",
+    "--version=v1beta1",
+    input.clusterId,
+  ]);
 }
 
 /**

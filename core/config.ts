@@ -7,7 +7,13 @@ import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
 import { COST_KEYS, costRow } from "./ops";
 import { DNS_LABEL_RE as DNS_LABEL } from "./names";
-import { DEFAULT_PROFILE, PROFILES, PROFILE_NAMES, type ProfileName } from "./realism/profiles";
+import {
+  DEFAULT_PROFILE,
+  ORIGINAL_SHAPE,
+  PROFILES,
+  PROFILE_NAMES,
+  type ProfileName,
+} from "./realism/profiles";
 import { ConfigError, isPlainObject, showValue } from "./errors";
 import { coerce, Contract, define, type Allowed, type Fail } from "./schema";
 import { SERVICE_CLASSES } from "./types";
@@ -56,19 +62,7 @@ const BASE_CONFIG: SlopConfig = {
   profile: "stress",
   seed: "42",
   services: 20,
-  attachment: 2,
-  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
-  pathsPerService: { min: 2, max: 4 },
-  grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
-  calls: {
-    remoteProbability: 0.5,
-    probability: { min: 1, max: 1 },
-    repeatProbability: 0,
-    aggregatorShare: 0,
-    aggregatorAttachment: 2,
-    gatewayProbability: { min: 1, max: 1 },
-    gatewayCompanion: 0,
-  },
+  ...ORIGINAL_SHAPE,
   classes: {
     gateway: klass({
       share: 0,

@@ -16,6 +16,7 @@
  * - stress: the original K8sSlop write-up's random nested paths (remote leaves anywhere in the
  *   grammar), which amplify load: dozens to hundreds of calls per request.
  */
+import type { SlopConfig } from "../types";
 import type { ProfileName } from "./targets";
 
 export { PROFILE_NAMES, type ProfileName } from "./targets";
@@ -24,6 +25,30 @@ export { PROFILE_NAMES, type ProfileName } from "./targets";
 export type ConfigFragment = { readonly [key: string]: unknown };
 
 export const DEFAULT_PROFILE: ProfileName = "production";
+
+/**
+ * The original K8sSlop shape: the `stress` profile, and the base defaults that parseConfig starts
+ * from (core/config.ts), written once. A profile restates every knob, since it is merged over
+ * whichever profile would otherwise apply.
+ */
+export const ORIGINAL_SHAPE: Pick<
+  SlopConfig,
+  "attachment" | "topology" | "pathsPerService" | "grammar" | "calls"
+> = {
+  attachment: 2,
+  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
+  pathsPerService: { min: 2, max: 4 },
+  grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
+  calls: {
+    remoteProbability: 0.5,
+    probability: { min: 1, max: 1 },
+    repeatProbability: 0,
+    aggregatorShare: 0,
+    aggregatorAttachment: 2,
+    gatewayProbability: { min: 1, max: 1 },
+    gatewayCompanion: 0,
+  },
+};
 
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
   production: {
@@ -60,19 +85,5 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       gatewayCompanion: 0.5,
     },
   },
-  stress: {
-    attachment: 2,
-    topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
-    pathsPerService: { min: 2, max: 4 },
-    grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
-    calls: {
-      remoteProbability: 0.5,
-      probability: { min: 1, max: 1 },
-      repeatProbability: 0,
-      aggregatorShare: 0,
-      aggregatorAttachment: 2,
-      gatewayProbability: { min: 1, max: 1 },
-      gatewayCompanion: 0,
-    },
-  },
+  stress: ORIGINAL_SHAPE,
 };
