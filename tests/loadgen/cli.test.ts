@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { main } from "../../cli/main";
@@ -98,6 +98,16 @@ describe("slop load", () => {
     expect(r.code).toBe(0);
     expect(readRuns(out).map((x) => x.summary.rate)).toEqual([20, 40]);
     expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
+  it("refuses --target with a sweep whose grid varies the system, writing nothing", async () => {
+    const file = join(dir, "system-sweep.yaml");
+    writeFileSync(file, "grid: { rate: [20], seed: [1, 2] }\n");
+    const out = join(dir, "never");
+    const r = await run(["load", "--sweep", file, "--target", server.address, "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--target cannot be combined with a sweep whose grid varies the system \(seed\)/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it.each([
