@@ -115,3 +115,8 @@ export type ServiceRuntimeConfig = DeepReadonly<Static<typeof ServiceRuntimeConf
 export const GRPC_PORT = 50051;
 export const METRICS_PORT = 9464;
 export const MAX_HOPS = 64;
+/**
+ * Longest request_id a service accepts: the id is copied into every span, log line and callee
+ * request, so an unbounded one multiplies into the trace file (three 1 MB ids once wrote 34 MB).
+ */
+export const MAX_REQUEST_ID_CHARS = 256;
