@@ -6,7 +6,8 @@
  */
 import { abortReason, InterruptedError, UserError } from "../core/errors";
 import { fork, type ChildProcess } from "child_process";
-import { mkdirSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
 import { pathToFileURL } from "url";
 import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
@@ -32,6 +33,8 @@ export interface LocalSystem {
   /** From the first fork to every service SERVING. */
   readonly startupMs: number;
   stop(graceMs?: number): Promise<void>;
+  /** Parent of the services' data directories; removed when the system stops. */
+  readonly dataRoot: string;
   /** Resident memory of every worker, summed, in bytes. */
   rss(): Promise<number>;
   /** Replace a service's fault knobs (it keeps them across restarts). */
@@ -158,6 +161,11 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
   const t0 = Date.now();
   const workers: Worker[] = [];
   const stopState = { stopping: false };
+  const dataRoot = mkdtempSync(join(tmpdir(), "slop-data-"));
+  const stopAll = async (graceMs: number): Promise<void> => {
+    await stopWorkers(workers, graceMs);
+    rmSync(dataRoot, { recursive: true, force: true });
+  };
   const started = new Map<string, LocalService>();
   try {
     const configs = new Map<string, ServiceRuntimeConfig>();
@@ -172,6 +180,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         configs: [cfg],
         traceFile: opts.traceFile,
         logFile: logFile(w.index),
+        dataRoot,
         priorCrashes: { [id]: priorCrashes },
       } satisfies ToWorker);
     };
@@ -279,6 +288,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
             configs: mine,
             traceFile: opts.traceFile,
             logFile: logFile(w.index),
+            dataRoot,
           } satisfies ToWorker);
         }
       }).finally(() => {
@@ -302,6 +312,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       services: list,
       pids: workers.map((w) => w.child.pid ?? -1),
       startupMs,
+      dataRoot,
       setFaults: (id, faults) => {
         const cfg = configs.get(id);
         if (cfg === undefined) throw new Error(`no service ${id} in this system`);
@@ -317,7 +328,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       stop: (graceMs = 2000) => {
         stopState.stopping = true;
         supervisor.stop();
-        return (stopping ??= stopWorkers(workers, graceMs));
+        return (stopping ??= stopAll(graceMs));
       },
       rss: async () => {
         const sizes = await Promise.all(
@@ -342,7 +353,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
     };
   } catch (err) {
     stopState.stopping = true;
-    await stopWorkers(workers, 500);
+    await stopAll(500);
     throw err;
   }
 }
