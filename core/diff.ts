@@ -3,6 +3,7 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
 import { expand, objectKey } from "./expand";
 import type { KubeObject } from "./expand";
@@ -257,7 +258,7 @@ function keyed<O>(objs: readonly O[], key: (obj: O) => string): Map<string, O> {
  * a changed path shows as `data["service.json"].paths[1]`, not as one unreadable string.
  */
 function expandJsonStrings(obj: unknown): unknown {
-  if (!isRecord(obj) || !isRecord(obj.data)) return obj;
+  if (!isPlainObject(obj) || !isPlainObject(obj.data)) return obj;
   const data: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj.data)) data[k] = typeof v === "string" ? parseJsonDocument(v) : v;
   return { ...obj, data };
@@ -273,15 +274,11 @@ function parseJsonDocument(s: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Items by their `name`, when every item is an object with a unique string name; else null. */
 function byName(items: readonly unknown[]): Map<string, unknown> | null {
   const out = new Map<string, unknown>();
   for (const item of items) {
-    if (!isRecord(item) || typeof item.name !== "string" || out.has(item.name)) return null;
+    if (!isPlainObject(item) || typeof item.name !== "string" || out.has(item.name)) return null;
     out.set(item.name, item);
   }
   return items.length > 0 ? out : null;
@@ -294,7 +291,7 @@ function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }
 
-const nameOf = (v: unknown): unknown => (isRecord(v) ? v.name : undefined);
+const nameOf = (v: unknown): unknown => (isPlainObject(v) ? v.name : undefined);
 
 /**
  * The named lists whose members changed, as `byName` and `sameKeys` decide, and (when so) both
@@ -380,7 +377,7 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
       }
       continue;
     }
-    if (isRecord(x) && isRecord(y)) {
+    if (isPlainObject(x) && isPlainObject(y)) {
       const keys = unionKeys(x, y);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i] as string;
