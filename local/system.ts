@@ -145,18 +145,53 @@ export function startWaves(spec: SystemSpec): ServiceSpec[][] {
   return waves.filter((w) => w !== undefined);
 }
 
-export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
-  const n = spec.services.length;
-  const workerCount = Math.max(1, Math.min(n, opts.workers ?? 4));
-  const logs = join(opts.dir, "logs");
-  mkdirSync(logs, { recursive: true });
-  const isolated = [...new Set(opts.isolate ?? [])].filter((id) => spec.services.some((s) => s.id === id));
+/**
+ * Which worker process hosts each service: round robin over `workers` processes, and one process
+ * of its own for each isolated service (appended after the shared ones).
+ */
+export function assignWorkers(
+  spec: SystemSpec,
+  workers: number,
+  isolate: readonly string[],
+): { readonly workerOf: ReadonlyMap<string, number>; readonly processes: number } {
+  const shared = Math.max(1, Math.min(spec.services.length, workers));
+  const isolated = [...new Set(isolate)].filter((id) => spec.services.some((s) => s.id === id));
   const workerOf = new Map(
     spec.services
       .filter((s) => !isolated.includes(s.id))
-      .map((s, i) => [s.id, i % workerCount] as [string, number]),
+      .map((s, i) => [s.id, i % shared] as [string, number]),
   );
-  isolated.forEach((id, k) => workerOf.set(id, workerCount + k));
+  isolated.forEach((id, k) => workerOf.set(id, shared + k));
+  return { workerOf, processes: shared + isolated.length };
+}
+
+/** Resident memory of the worker processes, summed (0 for one that is gone). */
+async function workersRss(workers: readonly Worker[]): Promise<number> {
+  const sizes = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<number>((resolve) => {
+          const on = (raw: unknown): void => {
+            const m = raw as FromWorker;
+            if (m.type === "memory") {
+              w.child.off("message", on);
+              resolve(m.rss);
+            }
+          };
+          w.child.on("message", on);
+          if (w.child.connected) w.child.send({ type: "memory" } satisfies ToWorker);
+          else resolve(0);
+        }),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
+  const n = spec.services.length;
+  const logs = join(opts.dir, "logs");
+  mkdirSync(logs, { recursive: true });
+  const { workerOf, processes } = assignWorkers(spec, opts.workers ?? 4, opts.isolate ?? []);
   const waves = startWaves(spec);
   const t0 = Date.now();
   const workers: Worker[] = [];
@@ -245,7 +280,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         }
       });
     };
-    for (let w = 0; w < workerCount + isolated.length; w++) workers.push(spawnWorker(w));
+    for (let w = 0; w < processes; w++) workers.push(spawnWorker(w));
     workers.forEach(attach);
     const timeoutMs = opts.startTimeoutMs ?? 60_000 + 500 * n;
     const deadline = t0 + timeoutMs;
@@ -330,26 +365,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         supervisor.stop();
         return (stopping ??= stopAll(graceMs));
       },
-      rss: async () => {
-        const sizes = await Promise.all(
-          workers.map(
-            (w) =>
-              new Promise<number>((resolve) => {
-                const on = (raw: unknown): void => {
-                  const m = raw as FromWorker;
-                  if (m.type === "memory") {
-                    w.child.off("message", on);
-                    resolve(m.rss);
-                  }
-                };
-                w.child.on("message", on);
-                if (w.child.connected) w.child.send({ type: "memory" } satisfies ToWorker);
-                else resolve(0);
-              }),
-          ),
-        );
-        return sizes.reduce((a, b) => a + b, 0);
-      },
+      rss: () => workersRss(workers),
     };
   } catch (err) {
     stopState.stopping = true;
