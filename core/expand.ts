@@ -173,12 +173,31 @@ export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
  * here, before the first object.
  */
 export function expandEach(spec: SystemSpec, opts?: ExpandOptions): Iterable<KubeObject> {
+  const groups = expandByService(spec, opts);
+  function* objects(): Generator<KubeObject> {
+    for (const g of groups) yield* g.objects;
+  }
+  return objects();
+}
+
+/** The objects of one service (`service` is its id), or those of no service (`null`: the Namespace). */
+export interface ObjectGroup {
+  readonly service: string | null;
+  readonly objects: readonly KubeObject[];
+}
+
+/**
+ * The objects of `expand(spec, opts)` in the same order, grouped: first those of no service, then
+ * each service's, built as they are consumed (`slop diff` compares two systems service by
+ * service). Checks its input before it returns, like `expandEach`.
+ */
+export function expandByService(spec: SystemSpec, opts?: ExpandOptions): Iterable<ObjectGroup> {
   const resolved = resolveOptions(opts);
   checkNames(spec, resolved);
   const contextOf = contextBuilder(spec, resolved);
-  function* objects(): Generator<KubeObject> {
-    yield namespace(spec.config.namespace, resolved);
-    for (const svc of spec.services) yield* serviceObjects(contextOf(svc));
+  function* groups(): Generator<ObjectGroup> {
+    yield { service: null, objects: [namespace(spec.config.namespace, resolved)] };
+    for (const svc of spec.services) yield { service: svc.id, objects: serviceObjects(contextOf(svc)) };
   }
-  return objects();
+  return groups();
 }
