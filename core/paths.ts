@@ -26,6 +26,7 @@ import {
   path,
   repeat,
 } from "./grammar/ast";
+import { parse } from "./grammar/parser";
 import { print } from "./grammar/printer";
 import { type Rng, stream } from "./rng";
 import type { GrammarLimits, Range, ServiceClass, SlopConfig } from "./types";
@@ -298,6 +299,20 @@ export function gatewayRoute(
   return print(repairPaths([skeleton], [callee], grammar.maxOps, () => placed)[0]);
 }
 
+/** Most leaves one gateway route takes when `calls.leafRoutes` is false; a further one gets its own route. */
+export const MAX_JOINED = 2;
+
+/**
+ * A route `X` or `{X,L}` (maybe under `?p`) with one more call in its group: `{X,C}`, `{X,L,C}`.
+ * Routes the gateway generates are one item: a call, a repeat, a group, or one of them under `?p`.
+ */
+function joinRoute(route: Path, extra: Expr): Path {
+  const [item] = route.items;
+  const add = (e: Expr): Expr =>
+    e.type === "parallel" ? parallel([...e.items, extra]) : parallel([e, extra]);
+  return path([item.type === "maybe" ? maybe(item.p, add(item.body)) : add(item)]);
+}
+
 /**
  * The canonical paths of one service.
  * - The gateway: one route per callee (`gatewayRoute`), in callee order; with no callees (a
@@ -320,11 +335,30 @@ export function servicePaths(
   const { seed, grammar, pathsPerService } = config;
   if (klass === "gateway" && callees.length > 0) {
     const leaves: string[] = [];
-    return callees.map((c) => {
-      const route = gatewayRoute(config, id, c, isLeaf(c), leaves);
+    const routes: string[] = [];
+    let joined = 0; // leaves the newest route has taken
+    for (const c of callees) {
+      if (
+        !config.calls.leafRoutes &&
+        isLeaf(c) &&
+        routes.length > 0 &&
+        joined < MAX_JOINED &&
+        config.calls.remoteProbability === 0
+      ) {
+        joined++;
+        // The newest route calls this leaf as well: `{B,C}` (it may already be a group); the call
+        // may repeat, as at any other caller.
+        const once = { ...config, calls: { ...config.calls, probability: { min: 1, max: 1 } } };
+        routes[routes.length - 1] = print(
+          joinRoute(parse(routes[routes.length - 1]), placedCall(once, id, c, true)),
+        );
+      } else {
+        routes.push(gatewayRoute(config, id, c, isLeaf(c), leaves));
+        joined = 0;
+      }
       if (isLeaf(c)) leaves.push(c);
-      return route;
-    });
+    }
+    return routes;
   }
   const opWeights = config.classes[klass].opWeights;
   let count = stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
