@@ -311,6 +311,12 @@ export const CallShapeSchema = Type.Object(
      * request type of its own); only the first services, before any route, get their own.
      */
     leafRoutes: Type.Boolean(),
+    /**
+     * Draw each service's path count and each gateway route's companion and repeats from
+     * low-discrepancy sequences over the service index instead of independent streams, so their
+     * shares hold in every prefix of the services (a 20-service system too).
+     */
+    stratified: Type.Boolean(),
   },
   strict,
 );

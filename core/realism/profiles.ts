@@ -56,6 +56,7 @@ export const ORIGINAL_SHAPE: Pick<
     gatewayProbability: { min: 1, max: 1 },
     gatewayCompanion: 0,
     leafRoutes: true,
+    stratified: false,
   },
 };
 
@@ -66,7 +67,7 @@ export const ORIGINAL_SHAPE: Pick<
  */
 export const LATER_KEYS = {
   topology: { statelessLeafShare: 0, maxHeight: 0, ownLeaves: false, maxTree: 0 },
-  calls: { leafRoutes: true },
+  calls: { leafRoutes: true, stratified: false },
 } as const;
 
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
@@ -96,6 +97,7 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       gatewayProbability: { min: 1, max: 1 },
       gatewayCompanion: 0.35,
       leafRoutes: true,
+      stratified: true,
     },
   },
   benchmark: {
@@ -120,6 +122,7 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       gatewayProbability: { min: 1, max: 1 },
       gatewayCompanion: 0,
       leafRoutes: false,
+      stratified: false,
     },
   },
   stress: ORIGINAL_SHAPE,
