@@ -90,6 +90,7 @@ async function child(which: Result["which"], services: number): Promise<Result> 
   let system = 0;
   if (which === "ours") {
     const out = program({ seed: "42", services });
+    await out.system.ready; // a large system registers in batches
     await settle(rec);
     system = rec.resources.filter((r) => /::system-[A-Z]+-/.test(r.key)).length / out.spec.services.length;
   } else {
