@@ -5,7 +5,7 @@ import { expand, type KubeObject } from "../../core/expand";
 import { applyIncident } from "../../core/incidents";
 import type { SystemSpec } from "../../core/types";
 import { loadIncident } from "./incident";
-import { DIFF_FORMATS, formatDiff } from "../../core/diff-format";
+import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
 import { resolveDiffArgument } from "../input";
@@ -52,7 +52,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           opts.incident === undefined
             ? diffSystems(specA, specB)
             : diffSystems(specA, specB, withIncident(specB, loadIncident(opts.incident)));
-        process.stdout.write(formatDiff(diff, opts.format));
+        writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
         setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
       },
     );
