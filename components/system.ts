@@ -9,6 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { expand, type ExpandOptions, type KubeObject } from "../core/expand";
+import { applyIncident, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
@@ -19,6 +20,11 @@ import type { MeshObject } from "./mesh";
 export interface SystemArgs {
   readonly spec: SystemSpec;
   readonly expandOptions?: ExpandOptions;
+  /**
+   * Render the objects with this incident applied (its Kubernetes patches, its runtime faults in
+   * the ConfigMaps): the preview shows exactly the injected change. @default undefined (the baseline)
+   */
+  readonly incident?: Incident;
   /** Image of every container; unset = spec.config.image. Use for an image built by the stack. */
   readonly image?: pulumi.Input<string>;
   /**
@@ -65,10 +71,14 @@ export class System extends pulumi.ComponentResource {
     super("k8s-slop:index:System", name, {}, opts);
     const spec = args.spec;
     const extra = args.objectAnnotations ?? {};
+    const expanded =
+      args.incident === undefined
+        ? expand(spec, args.expandOptions)
+        : applyIncident(spec, expand(spec, args.expandOptions), args.incident);
     const objects =
       Object.keys(extra).length === 0
-        ? expand(spec, args.expandOptions)
-        : expand(spec, args.expandOptions).map(
+        ? expanded
+        : expanded.map(
             (o) =>
               ({
                 ...o,

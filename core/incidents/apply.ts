@@ -4,7 +4,8 @@
  * Pure; objects that change are copied, the others are returned as they are.
  */
 import { ConfigError } from "../config";
-import { objectKey, type KubeObject } from "../expand";
+import type { ResourceSource } from "../diff";
+import { expand, objectKey, type KubeObject } from "../expand";
 import { CONFIG_HASH_ANNOTATION } from "../k8s/deployment";
 import { CONFIG_FILE, configHash } from "../k8s/config-map";
 import type { FaultConfig, SystemSpec } from "../types";
@@ -34,7 +35,10 @@ function unescape(token: string): string {
 
 /** RFC 6902 add/remove/replace on a deep copy of `doc`. Throws naming the pointer when it does not resolve. */
 export function applyPatch<T>(doc: T, patch: ManifestPatch): T {
-  const copy = structuredClone(doc) as unknown;
+  // A JSON copy, not structuredClone: objects are JSON anyway, and structuredClone builds its arrays
+  // in Node's own realm, which code that tests `instanceof Array` in another realm (Pulumi's
+  // serialiser under jest) takes for plain objects.
+  const copy = JSON.parse(JSON.stringify(doc)) as unknown;
   const tokens = patch.path.split("/").slice(1).map(unescape);
   if (tokens.length === 0) throw new Error(`patch path must not be empty (object ${patch.object})`);
   let parent = copy as Record<string, unknown> | unknown[];
@@ -141,4 +145,15 @@ export function checkSystem(spec: SystemSpec, incident: Incident): void {
       `the hash of the system it is applied to (${h}, seed ${spec.seed}, ${spec.services.length} services)`,
     );
   }
+}
+
+/**
+ * What `slop diff A B --incident FILE` compares: the objects of `expand`, with the incident applied
+ * to those of `target` (B) only. The Pulumi System with the `incident` key renders the same change.
+ */
+export function incidentSource(target: SystemSpec, incident: Incident): ResourceSource<KubeObject> {
+  return {
+    expand: (spec) => (spec === target ? applyIncident(spec, expand(spec), incident) : expand(spec)),
+    key: objectKey,
+  };
 }

@@ -18,6 +18,7 @@ export {
   manifestPatches,
   mergeFaults,
   checkSystem,
+  incidentSource,
 } from "./apply";
 export { readIncident } from "./read";
 export { reachModel, type Site } from "./reach";
