@@ -1,7 +1,7 @@
 /**
  * Exit codes of every `slop` command, and the one place errors map to them (`exitCodeOf`).
  */
-import { UserError } from "../core/errors";
+import { InterruptedError, UserError } from "../core/errors";
 
 export const EXIT_OK = 0;
 /** `slop diff` found differences (like diff(1)). */
@@ -23,5 +23,6 @@ export class UsageError extends UserError {
 
 /** The exit code of an error that ended a command: the only mapping of errors to exit codes. */
 export function exitCodeOf(err: unknown): number {
+  if (err instanceof InterruptedError) return EXIT_INTERRUPTED;
   return err instanceof UserError ? EXIT_USAGE : EXIT_CRASH;
 }

@@ -49,3 +49,25 @@ export class ConfigError extends UserError {
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
+
+/**
+ * Ctrl-C or SIGTERM ended a command after it stopped every process it started and kept what it
+ * measured: not an error of the user's nor a crash (exit code 130).
+ */
+export class InterruptedError extends Error {
+  constructor(
+    /** The signal's name, e.g. "SIGINT". */
+    readonly signal: string,
+    /** What happened to the processes and the data, e.g. "the run until then is in results/x". */
+    readonly detail: string | null = null,
+  ) {
+    super(`interrupted by ${signal}${detail === null ? "" : `; ${detail}`}`);
+    this.name = "InterruptedError";
+  }
+}
+
+/** Why `signal` was aborted, as a name ("SIGINT" when cli/signals.ts aborted it). */
+export function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return typeof r === "string" ? r : r instanceof Error ? r.message : "an abort";
+}

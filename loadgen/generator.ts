@@ -72,7 +72,12 @@ export interface LoadResult {
   readonly completed: number;
   readonly ok: number;
   readonly dropped: number;
-  /** ok / (completed + dropped), 0 when nothing was measured. */
+  /**
+   * Measured requests sent but never completed: still in flight when an abort (Ctrl-C) or the
+   * drain's deadline ended the run. They count against the success rate.
+   */
+  readonly unfinished: number;
+  /** ok / (completed + dropped + unfinished) = ok / (sent + dropped), 0 when nothing was measured. */
   readonly successRate: number;
   /** Measured sends per second (sent after warm-up over the measured send window). */
   readonly achievedRate: number;
@@ -224,7 +229,8 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
   const measuredMs = firstMeasured < 0 ? 0 : lastMeasuredSend - firstMeasured;
   // n sends span n - 1 intervals.
   const achievedRate = sent > 1 && measuredMs > 0 ? ((sent - 1) * 1000) / measuredMs : 0;
-  const denom = completed + dropped;
+  const unfinished = sent - completed;
+  const denom = completed + dropped + unfinished;
   return {
     latency,
     service,
@@ -236,6 +242,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     completed,
     ok,
     dropped,
+    unfinished,
     successRate: denom === 0 ? 0 : ok / denom,
     achievedRate,
     measuredMs,

@@ -42,11 +42,17 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
   return v;
 }
 
+/** `--out` does not name an existing file (checked before any slow check, without writing). */
+export function checkOutDir(dir: string): string {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new FlagError("--out", dir, "a directory (it is a file)");
+  return dir;
+}
+
 /** Create the results directory `--out` names, or fail with a clear error (a file, no permission). */
 export function prepareOutDir(dir: string): string {
   try {
-    if (existsSync(dir) && !statSync(dir).isDirectory())
-      throw new FlagError("--out", dir, "a directory (it is a file)");
+    checkOutDir(dir);
     mkdirSync(dir, { recursive: true });
   } catch (err) {
     if (err instanceof FlagError) throw err;

@@ -45,6 +45,8 @@ export interface RunSummary {
   readonly completed: number;
   readonly ok: number;
   readonly dropped: number;
+  /** Sent but never completed (in flight when an interrupt ended the run); counted as failures. */
+  readonly unfinished: number;
   readonly errors: number;
   readonly successRate: number;
   readonly stoppedEarly: boolean;
@@ -123,6 +125,7 @@ export function summariseRun(id: string, rate: number, arrival: string, r: LoadR
     completed: r.completed,
     ok: r.ok,
     dropped: r.dropped,
+    unfinished: r.unfinished,
     errors: r.completed - r.ok,
     successRate: r.successRate,
     stoppedEarly: r.stoppedEarly,
@@ -266,6 +269,7 @@ const CSV_COLUMNS = [
   "ok",
   "errors",
   "dropped",
+  "unfinished",
   "successRate",
   "stoppedEarly",
   "interrupted",

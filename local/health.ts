@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { existsSync } from "fs";
 import { join } from "path";
+import { abortReason, InterruptedError } from "../core/errors";
 
 function healthProto(): string {
   for (const up of ["..", "../.."]) {
@@ -53,10 +54,14 @@ export function healthChecker(): HealthChecker {
   };
 }
 
-/** Poll until every address is SERVING; throws naming the services that are not, after `timeoutMs`. */
+/**
+ * Poll until every address is SERVING; throws naming the services that are not, after `timeoutMs`
+ * (or InterruptedError once `signal` aborts).
+ */
 export async function waitServing(
   services: readonly { readonly id: string; readonly address: string }[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const h = healthChecker();
   const deadline = Date.now() + timeoutMs;
@@ -64,6 +69,8 @@ export async function waitServing(
     let pending = [...services];
     let last = new Map<string, string>();
     while (pending.length > 0) {
+      if (signal?.aborted)
+        throw new InterruptedError(abortReason(signal), "every started process was stopped");
       const states = await Promise.all(pending.map((s) => h.check(s.address, 1000)));
       last = new Map(pending.map((s, i) => [s.id, states[i] as string]));
       pending = pending.filter((_, i) => states[i] !== "SERVING");

@@ -1,27 +1,19 @@
 /**
- * `slop run --local` / `slop up --local`: generate the spec, start it on 127.0.0.1, optionally
- * start Prometheus, drive open-loop load at the gateway, store the results and the report, and
- * stop every process. Ctrl-C / SIGTERM at any point stops everything that was started; during the
- * load it also stops sending, and what was measured until then is stored and reported as usual.
+ * `slop run --local` / `slop up --local`: generate the spec, start it on 127.0.0.1 (with
+ * Prometheus when available) and, for `run`, measure one window of open-loop load at the gateway
+ * with the experiment driver (loadgen/experiment.ts), which stores the results and the report and
+ * stops every process. Ctrl-C / SIGTERM (one AbortSignal) at any point stops everything that was
+ * started; during the load it also stops sending, and what was measured until then is kept.
  */
-import { mkdirSync, writeFileSync } from "fs";
+import { writeFileSync } from "fs";
 import { join, relative } from "path";
+import { InterruptedError } from "../core/errors";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { generate } from "../core/spec";
-import { grpcTarget } from "../loadgen/client";
-import { abortOn, interruptedNote, measureAndStore, summaryText } from "../loadgen/experiment";
+import { runExperiment, type SystemUnderTest } from "../loadgen/experiment";
 import type { LoadOptions } from "../loadgen/generator";
-import { provenance } from "../loadgen/metadata";
-import { stderrProgress } from "../loadgen/progress";
-import { writeReport } from "../loadgen/report/html";
-import {
-  readRuns,
-  writeExperiment,
-  writeSummaries,
-  type ExperimentMetadata,
-  type RunSummary,
-} from "../loadgen/results";
-import type { SystemUnderTest } from "../loadgen/sweep-run";
+import type { RunSummary } from "../loadgen/results";
+import { summaryText } from "../loadgen/summary-text";
 import { startPrometheus, type RunningPrometheus } from "./prometheus";
 import { startLocalSystem, type LocalSystem } from "./system";
 import type { FaultConfig } from "../core/types";
@@ -36,28 +28,17 @@ export interface LocalRunOptions {
   readonly verbose?: boolean;
   readonly argv?: readonly string[];
   /**
-   * Resolves when the run must stop (signal); the run then tears down and rejects with Interrupted,
-   * after storing the partial run when the load had started.
+   * Ctrl-C / SIGTERM: the run then tears down, keeps the partial run when the load had started,
+   * and rejects with InterruptedError.
    */
-  readonly interrupted?: Promise<string>;
+  readonly signal?: AbortSignal;
 }
 
-export class Interrupted extends Error {
-  constructor(
-    readonly signal: string,
-    /** The results directory holding the partial run, if one was stored. */
-    readonly saved: string | null = null,
-  ) {
-    super(
-      `interrupted by ${signal}; every started process was stopped` +
-        (saved === null ? "" : `; the run until then is in ${saved}`),
-    );
-    this.name = "Interrupted";
-  }
-}
-
-/** How long an interrupted load may take to stop and store its figures before it is abandoned. */
-export const INTERRUPT_GRACE_MS = 10_000;
+/** A local system as the experiment driver measures it. */
+export type LocalSystemUnderTest = SystemUnderTest & {
+  readonly local: LocalSystem;
+  readonly prometheus: RunningPrometheus | null;
+};
 
 const iso = (): string => new Date().toISOString();
 const say = (verbose: boolean, s: string): void => {
@@ -73,15 +54,23 @@ export async function startSystem(
     faults?: Readonly<Record<string, FaultConfig>>;
     verbose?: boolean;
     runId?: string;
+    /** Aborts the start-up (it then rejects with InterruptedError, every worker stopped). */
+    signal?: AbortSignal;
   },
-): Promise<SystemUnderTest & { readonly local: LocalSystem; readonly prometheus: RunningPrometheus | null }> {
+): Promise<LocalSystemUnderTest> {
   const verbose = opts.verbose ?? true;
   const started = iso();
   // A sweep names each system's files after its grid point (none when only the load varies).
   const suffix = opts.runId === undefined || opts.runId === "" ? "" : `-${opts.runId}`;
   const traceFile = join(dir, `traces${suffix}.jsonl`);
   say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
-  const local = await startLocalSystem(spec, { dir, workers: opts.workers, traceFile, faults: opts.faults });
+  const local = await startLocalSystem(spec, {
+    dir,
+    workers: opts.workers,
+    traceFile,
+    faults: opts.faults,
+    signal: opts.signal,
+  });
   const ready = iso();
   let rss: number;
   let prom: RunningPrometheus | string;
@@ -130,103 +119,56 @@ export async function startSystem(
   };
 }
 
-/** Race `p` against the interrupt signal; on interrupt run `cleanup` and throw Interrupted. */
-async function guarded<T>(
-  p: Promise<T>,
-  interrupted: Promise<string> | undefined,
-  cleanup: () => Promise<void>,
-): Promise<T> {
-  if (!interrupted) return p;
-  const sig = await Promise.race([p.then(() => null), interrupted]).catch(() => null);
-  if (typeof sig === "string") {
-    // The start-up (or load) may still finish; make sure whatever it produced is stopped too.
-    void p.then(
-      (v) =>
-        v && typeof v === "object" && "stop" in v ? (v as { stop: () => Promise<void> }).stop() : undefined,
-      () => undefined,
-    );
-    await cleanup();
-    throw new Interrupted(sig);
-  }
-  return p;
-}
-
 export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
   const verbose = o.verbose ?? true;
-  mkdirSync(o.dir, { recursive: true });
-  const startedAt = iso();
-  const meta: ExperimentMetadata = {
-    kind: "local",
-    provenance: provenance(),
-    startedAt,
-    endedAt: null,
-    argv: o.argv ?? [],
-    experiment: { config: o.config, load: o.load },
-    notes: [],
-  };
-  writeExperiment(o.dir, meta);
   const spec = generate(o.config);
-  const sutP = startSystem(spec, o.dir, { workers: o.workers, faults: o.faults, verbose });
-  const sut = await guarded(sutP, o.interrupted, async () => {
-    await sutP.then((s) => s.stop()).catch(() => undefined);
-  });
-  const target = grpcTarget(sut.address);
-  const abort = abortOn(o.interrupted);
-  try {
-    say(
-      verbose,
-      `load: ${o.load.rate} rps ${o.load.arrival} for ${(o.load.durationMs ?? 0) / 1000} s (+${(o.load.warmupMs ?? 0) / 1000} s warm-up) at ${spec.gateway}`,
-    );
-    const { summary } = await guarded(
-      measureAndStore({
-        dir: o.dir,
-        id: "001",
-        target,
-        targetName: sut.address,
-        load: {
-          ...o.load,
-          seed: spec.seed,
-          signal: abort.signal,
-          onProgress: verbose ? stderrProgress("[load]") : undefined,
-        },
-        params: {
-          seed: spec.seed,
-          services: spec.services.length,
-          arrival: o.load.arrival,
-          rate: o.load.rate,
-        },
-        config: spec.config,
-        provenance: meta.provenance,
-        extra: sut.extra,
-        phases: sut.phases,
-      }),
-      // The aborted load stops sending at once and stores what it measured; give up only if that hangs.
-      o.interrupted?.then(
-        (sig) => new Promise<string>((r) => setTimeout(() => r(sig), INTERRUPT_GRACE_MS).unref()),
-      ),
-      async () => {
-        target.close();
-        await sut.stop();
+  let sut: LocalSystemUnderTest | null = null;
+  const out = await runExperiment({
+    dir: o.dir,
+    kind: "local",
+    experiment: { config: o.config, load: o.load },
+    argv: o.argv ?? [],
+    signal: o.signal,
+    progress: verbose,
+    systems: [
+      {
+        start: async (signal) =>
+          (sut = await startSystem(spec, o.dir, { workers: o.workers, faults: o.faults, verbose, signal })),
+        windows: [
+          {
+            id: "001",
+            label: "[load]",
+            params: {
+              seed: spec.seed,
+              services: spec.services.length,
+              arrival: o.load.arrival,
+              rate: o.load.rate,
+            },
+            load: { ...o.load, seed: spec.seed },
+            before: async () =>
+              say(
+                verbose,
+                `load: ${o.load.rate} rps ${o.load.arrival} for ${(o.load.durationMs ?? 0) / 1000} s (+${(o.load.warmupMs ?? 0) / 1000} s warm-up) at ${spec.gateway}`,
+              ),
+          },
+        ],
       },
+    ],
+  });
+  const summary = out.summaries[0];
+  const started = sut as LocalSystemUnderTest | null;
+  if (verbose && summary !== undefined && started !== null) {
+    process.stdout.write(
+      `\n== slop run --local: seed ${spec.seed}, ${spec.services.length} services, gateway ${spec.gateway}\n` +
+        `start-up ${started.local.startupMs} ms for ${spec.services.length} services in ${started.local.pids.length} processes (${Number(started.extra["rssPerServiceMiB"]).toFixed(1)} MiB RSS per service)\n` +
+        `${summaryText(summary)}\nresults: ${o.dir}\nreport:  ${out.report}\n`,
     );
-    target.close();
-    await sut.stop();
-    const signal = abort.by();
-    const notes = signal === null ? meta.notes : [...meta.notes, interruptedNote(signal)];
-    writeExperiment(o.dir, { ...meta, endedAt: iso(), notes });
-    writeSummaries(o.dir, readRuns(o.dir));
-    const report = writeReport(o.dir);
-    if (verbose) {
-      process.stdout.write(
-        `\n== slop run --local: seed ${spec.seed}, ${spec.services.length} services, gateway ${spec.gateway}\n` +
-          `start-up ${sut.local.startupMs} ms for ${spec.services.length} services in ${sut.local.pids.length} processes (${Number(sut.extra["rssPerServiceMiB"]).toFixed(1)} MiB RSS per service)\n` +
-          `${summaryText(summary)}\nresults: ${o.dir}\nreport:  ${report}\n`,
-      );
-    }
-    if (signal !== null) throw new Interrupted(signal, o.dir);
-    return summary;
-  } finally {
-    target.close();
-    await sut.stop();
   }
+  if (out.interrupted !== null)
+    throw new InterruptedError(
+      out.interrupted,
+      `every started process was stopped${summary === undefined ? "" : `; the run until then is in ${o.dir}`}`,
+    );
+  if (summary === undefined) throw new Error("runLocal: the experiment stored no run");
+  return summary;
 }

@@ -4,7 +4,7 @@
  * so each service's runtime config (the same `runtimeConfig()` the ConfigMaps hold, with loopback
  * addresses) names its callees' ports. Start-up failure anywhere stops everything.
  */
-import { UserError } from "../core/errors";
+import { abortReason, InterruptedError, UserError } from "../core/errors";
 import { fork, type ChildProcess } from "child_process";
 import { mkdirSync } from "fs";
 import { join } from "path";
@@ -52,8 +52,13 @@ export interface LocalSystemOptions {
   readonly traceFile?: string;
   /** Fault knobs per service id (e.g. failStartup for tests). */
   readonly faults?: Readonly<Record<string, FaultConfig>>;
-  /** @default 30000 */
-  readonly readyTimeoutMs?: number;
+  /**
+   * Deadline of the whole start-up (every service started and SERVING); past it the start fails
+   * naming the services that did not start. @default 60 s + 0.5 s per service
+   */
+  readonly startTimeoutMs?: number;
+  /** Aborts the start-up: it then stops every worker and rejects with InterruptedError. */
+  readonly signal?: AbortSignal;
   /** Restart back-off of crashed services. */
   readonly backoff?: BackoffOptions;
   /** Services that get a worker process of their own (e.g. the target of a CPU fault). */
@@ -173,8 +178,8 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
     const supervisor = new Supervisor(restart, opts.backoff);
     // One listener per worker; each wave waits for its own services.
     let pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
-    let failure: LocalStartError | null = null;
-    const fail = (e: LocalStartError): void => {
+    let failure: Error | null = null;
+    const fail = (e: Error): void => {
       failure ??= e;
       pending?.reject(failure);
     };
@@ -233,6 +238,8 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
     };
     for (let w = 0; w < workerCount + isolated.length; w++) workers.push(spawnWorker(w));
     workers.forEach(attach);
+    const timeoutMs = opts.startTimeoutMs ?? 60_000 + 500 * n;
+    const deadline = t0 + timeoutMs;
     for (const wave of waves) {
       const waveConfigs = wave.map((svc) =>
         runtimeConfig(
@@ -244,6 +251,23 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         ),
       );
       for (const c of waveConfigs) configs.set(c.id, c);
+      // A start that never answers (a hung worker) must not hang the command: a deadline, and the signal.
+      const onAbort = (): void =>
+        fail(
+          new InterruptedError(abortReason(opts.signal as AbortSignal), "every started process was stopped"),
+        );
+      const late = (): void => {
+        const ids = [...(pending?.ids ?? [])];
+        fail(
+          new LocalStartError(
+            ids[0] ?? "?",
+            `service${ids.length === 1 ? "" : "s"} ${ids.join(", ")} did not start within ${timeoutMs / 1000} s (see the logs in ${logs})`,
+          ),
+        );
+      };
+      const timer = setTimeout(late, Math.max(0, deadline - Date.now()));
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
       await new Promise<void>((resolve, reject) => {
         if (failure) return reject(failure);
         pending = { ids: new Set(wave.map((s) => s.id)), resolve, reject };
@@ -257,11 +281,17 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
             logFile: logFile(w.index),
           } satisfies ToWorker);
         }
+      }).finally(() => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
       });
       pending = null;
     }
     const list = spec.services.map((s) => started.get(s.id) as LocalService);
-    await waitServing(list, opts.readyTimeoutMs ?? 30000);
+    await waitServing(list, Math.max(1000, deadline - Date.now()), opts.signal).catch((err: unknown) => {
+      if (err instanceof InterruptedError) throw err;
+      throw new LocalStartError(list[0]?.id ?? "?", `${(err as Error).message} (see the logs in ${logs})`);
+    });
     const gateway = started.get(spec.gateway);
     if (!gateway) throw new LocalStartError(spec.gateway, `gateway ${spec.gateway} did not start`);
     const startupMs = Date.now() - t0;

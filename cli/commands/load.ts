@@ -1,25 +1,21 @@
 import { readFileSync } from "fs";
 import type { Command } from "commander";
-import { ConfigError } from "../../core/config";
+import { ConfigError, InterruptedError } from "../../core/errors";
 import { generate } from "../../core/spec";
-import { grpcTarget } from "../../loadgen/client";
-import { abortOn, interruptedNote, measureAndStore, summaryText } from "../../loadgen/experiment";
-import { provenance } from "../../loadgen/metadata";
+import { waitReady } from "../../loadgen/client";
+import { runExperiment, type SystemUnderTest } from "../../loadgen/experiment";
 import {
   arrivalFlag,
+  checkOutDir,
   defaultResultsDir,
-  FlagError,
   intFlag,
   numberFlag,
   prepareOutDir,
 } from "../../loadgen/options";
-import { stderrProgress } from "../../loadgen/progress";
-import { writeReport } from "../../loadgen/report/html";
-import { readRuns, writeExperiment, writeSummaries, type ExperimentMetadata } from "../../loadgen/results";
 import { parseSweep, SweepError, type Sweep } from "../../loadgen/sweep";
-import { runSweep, type SystemProvider, type SystemUnderTest } from "../../loadgen/sweep-run";
+import { sweepSystems, type SystemProvider } from "../../loadgen/sweep-run";
+import { summaryText } from "../../loadgen/summary-text";
 import { startSystem } from "../../local/run";
-import { LocalStartError } from "../../local/system";
 import { UsageError } from "../errors";
 import { signals } from "../signals";
 
@@ -46,8 +42,6 @@ Examples:
   $ slop report results/r1                           # regenerate report.html
 `;
 
-const iso = (): string => new Date().toISOString();
-
 function readSweep(file: string): Sweep {
   let text: string;
   try {
@@ -64,11 +58,27 @@ function readSweep(file: string): Sweep {
   }
 }
 
-function checkTarget(t: string): string {
+/** How long `slop load` waits for a connection to --target before calling it unreachable. */
+const REACH_TIMEOUT_MS = 3000;
+
+/** --target is host:port and something accepts connections there (checked before anything is written). */
+async function checkTarget(t: string): Promise<string> {
   const m = /^[^\s:]+:(\d{1,5})$/.exec(t);
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535)
     throw new UsageError(`--target must be host:port with a port in 1..65535 (got ${JSON.stringify(t)})`);
+  try {
+    await waitReady(t, REACH_TIMEOUT_MS);
+  } catch {
+    throw new UsageError(
+      `--target ${t} is not reachable (no gRPC server accepted a connection within ${REACH_TIMEOUT_MS / 1000} s)`,
+    );
+  }
   return t;
+}
+
+/** A target slop load did not start: nothing to stop, config unknown. */
+function externalSystem(address: string): SystemUnderTest {
+  return { address, config: null, extra: {}, phases: {}, stop: async () => undefined };
 }
 
 /** Flags that mean nothing with --sweep (the sweep file sets the load). */
@@ -103,7 +113,7 @@ function checkConflicts(flags: LoadFlags): void {
 }
 
 /** `slop load`: open-loop load against one target, or a sweep (grid) of systems and rates. */
-export function register(program: Command, setExit: (code: number) => void): void {
+export function register(program: Command): void {
   program
     .command("load")
     .description("open-loop load test of a gateway (--target) or a sweep of generated systems (--sweep)")
@@ -121,150 +131,115 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option("--out <dir>", "results directory [default: results/<timestamp>-load]")
     .addHelpText("after", EXAMPLES)
     .action(async (flags: LoadFlags) => {
-      try {
-        checkConflicts(flags);
-        if (flags.sweep !== undefined) return await sweepCommand(flags, setExit);
-        if (flags.target === undefined)
-          throw new UsageError("slop load needs --target host:port or --sweep FILE");
-        const target = checkTarget(flags.target);
-        const rate = numberFlag("--rps", flags.rps, 100, 0.001, 1e6);
-        const warmupMs = numberFlag("--warmup", flags.warmup, 2, 0, 3600) * 1000;
-        const requests =
-          flags.requests === undefined ? undefined : intFlag("--requests", flags.requests, 0, 1, 1e9);
-        const durationMs =
-          requests === undefined
-            ? numberFlag("--duration", flags.duration, 10, 0.1, 86400) * 1000
-            : undefined;
-        const arrival = arrivalFlag(flags.arrival, "poisson");
-        const seed = flags.arrivalSeed ?? "42";
-        const maxInFlight = intFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
-        const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
-        const baselineRequests = intFlag("--baseline", flags.baseline, 20, 0, 1e5);
-        const dir = prepareOutDir(flags.out ?? defaultResultsDir("load"));
-        const prov = provenance();
-        const meta: ExperimentMetadata = {
-          kind: "load",
-          provenance: prov,
-          startedAt: iso(),
-          endedAt: null,
-          argv: process.argv.slice(2),
-          experiment: { target },
-          notes: [
-            `External target ${target}: the system's config is unknown to slop load (config "external").`,
-          ],
-        };
-        writeExperiment(dir, meta);
-        const client = grpcTarget(target);
-        // Ctrl-C stops sending; what was measured until then is stored and reported as usual.
-        const sig = signals();
-        const abort = abortOn(sig.interrupted);
-        try {
-          const { summary } = await measureAndStore({
-            dir,
-            id: "001",
-            target: client,
-            targetName: target,
-            load: {
-              rate,
-              arrival,
-              seed,
-              durationMs,
-              // --requests counts measured requests: the warm-up ones come on top.
-              count: requests === undefined ? undefined : requests + Math.ceil((warmupMs / 1000) * rate),
-              warmupMs,
-              maxInFlight,
-              deadlineMs,
-              baselineRequests,
-              signal: abort.signal,
-              onProgress: stderrProgress("[load]"),
-            },
-            params: { arrival, rate, seed },
-            config: null,
-            provenance: prov,
-          });
-          const signal = abort.by();
-          const notes = signal === null ? meta.notes : [...meta.notes, interruptedNote(signal)];
-          writeExperiment(dir, { ...meta, endedAt: iso(), notes });
-          writeSummaries(dir, readRuns(dir));
-          process.stdout.write(`${summaryText(summary)}\nresults: ${dir}\nreport:  ${writeReport(dir)}\n`);
-          if (signal !== null) {
-            process.stderr.write(`slop: interrupted by ${signal}; the run until then is in ${dir}\n`);
-            setExit(130);
-          }
-        } finally {
-          client.close();
-          sig.dispose();
-        }
-      } catch (err) {
-        if (err instanceof FlagError || err instanceof LocalStartError) throw new UsageError(err.message);
-        throw err;
-      }
+      checkConflicts(flags);
+      if (flags.sweep !== undefined) return await sweepCommand(flags);
+      if (flags.target === undefined)
+        throw new UsageError("slop load needs --target host:port or --sweep FILE");
+      await targetCommand(flags.target, flags);
     });
 }
 
-async function sweepCommand(flags: LoadFlags, _setExit: (code: number) => void): Promise<void> {
+async function targetCommand(targetFlag: string, flags: LoadFlags): Promise<void> {
+  const rate = numberFlag("--rps", flags.rps, 100, 0.001, 1e6);
+  const warmupMs = numberFlag("--warmup", flags.warmup, 2, 0, 3600) * 1000;
+  const requests =
+    flags.requests === undefined ? undefined : intFlag("--requests", flags.requests, 0, 1, 1e9);
+  const durationMs =
+    requests === undefined ? numberFlag("--duration", flags.duration, 10, 0.1, 86400) * 1000 : undefined;
+  const arrival = arrivalFlag(flags.arrival, "poisson");
+  const seed = flags.arrivalSeed ?? "42";
+  const maxInFlight = intFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
+  const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
+  const baselineRequests = intFlag("--baseline", flags.baseline, 20, 0, 1e5);
+  const dir = checkOutDir(flags.out ?? defaultResultsDir("load"));
+  const target = await checkTarget(targetFlag);
+  prepareOutDir(dir);
+  const sig = signals();
+  try {
+    const out = await runExperiment({
+      dir,
+      kind: "load",
+      experiment: { target },
+      argv: process.argv.slice(2),
+      notes: [`External target ${target}: the system's config is unknown to slop load (config "external").`],
+      signal: sig.signal,
+      systems: [
+        {
+          start: async () => externalSystem(target),
+          windows: [
+            {
+              id: "001",
+              label: "[load]",
+              params: { arrival, rate, seed },
+              load: {
+                rate,
+                arrival,
+                seed,
+                durationMs,
+                // --requests counts measured requests: the warm-up ones come on top.
+                count: requests === undefined ? undefined : requests + Math.ceil((warmupMs / 1000) * rate),
+                warmupMs,
+                maxInFlight,
+                deadlineMs,
+                baselineRequests,
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const summary = out.summaries[0];
+    if (summary !== undefined)
+      process.stdout.write(`${summaryText(summary)}\nresults: ${dir}\nreport:  ${out.report}\n`);
+    if (out.interrupted !== null)
+      throw new InterruptedError(out.interrupted, `the run until then is in ${dir}`);
+  } finally {
+    sig.dispose();
+  }
+}
+
+async function sweepCommand(flags: LoadFlags): Promise<void> {
   const file = flags.sweep as string;
   const sweep = readSweep(file);
-  if (flags.target !== undefined) checkTarget(flags.target);
-  const dir = prepareOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
-  const prov = provenance();
-  const meta: ExperimentMetadata = {
-    kind: "sweep",
-    provenance: prov,
-    startedAt: iso(),
-    endedAt: null,
-    argv: process.argv.slice(2),
-    experiment: { file, sweep },
-    notes:
-      flags.target === undefined
-        ? []
-        : [`External target ${flags.target}: system parameters are recorded, not applied.`],
-  };
-  writeExperiment(dir, meta);
-  const external = flags.target === undefined ? undefined : checkTarget(flags.target);
-  const provide: SystemProvider = async (config, point, d) =>
+  const dir = checkOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
+  const external = flags.target === undefined ? undefined : await checkTarget(flags.target);
+  prepareOutDir(dir);
+  const provide: SystemProvider = async (config, point, signal) =>
     external === undefined
-      ? startSystem(generate(config), d, {
+      ? startSystem(generate(config), dir, {
           verbose: true,
+          signal,
           runId: Object.entries(point)
             .map(([k, v]) => `${k}-${v}`)
             .join("_"),
         })
-      : { address: external, config: null, extra: {}, phases: {}, stop: async () => undefined };
-  // Ctrl-C / SIGTERM: stop the system that is running (workers, Prometheus) before exiting.
-  const current: { sut: SystemUnderTest | null } = { sut: null };
-  const tracked: SystemProvider = async (config, point, d) => {
-    const sut = await provide(config, point, d);
-    current.sut = sut;
-    return { ...sut, stop: () => sut.stop().finally(() => (current.sut = null)) };
-  };
-  // The runs that finished are on disk already: summarise and report them before exiting.
-  const onSignal = (sig: NodeJS.Signals): void => {
-    process.stderr.write(`slop: interrupted by ${sig}; stopping the running system\n`);
-    void (current.sut?.stop() ?? Promise.resolve())
-      .then(() => {
-        writeExperiment(dir, { ...meta, endedAt: iso(), notes: [...meta.notes, interruptedNote(sig)] });
-        const runs = readRuns(dir);
-        writeSummaries(dir, runs);
-        process.stderr.write(
-          `slop: ${runs.length} finished run${runs.length === 1 ? "" : "s"} kept; report: ${writeReport(dir)}\n`,
-        );
-      })
-      .catch((err: unknown) => process.stderr.write(`slop: could not write the summaries: ${String(err)}\n`))
-      .finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  let out: Awaited<ReturnType<typeof runSweep>>;
+      : externalSystem(external);
+  const sig = signals();
   try {
-    out = await runSweep(dir, sweep, tracked, prov);
+    const out = await runExperiment({
+      dir,
+      kind: "sweep",
+      experiment: { file, sweep },
+      argv: process.argv.slice(2),
+      notes:
+        external === undefined
+          ? []
+          : [`External target ${external}: system parameters are recorded, not applied.`],
+      signal: sig.signal,
+      systems: sweepSystems(sweep, provide),
+    });
+    const runs = `${out.summaries.length} run${out.summaries.length === 1 ? "" : "s"}`;
+    if (out.interrupted !== null) {
+      throw new InterruptedError(
+        out.interrupted,
+        `every started process was stopped; ${runs} kept${out.summaries.at(-1)?.interrupted ? " (the last one interrupted)" : ""} in ${dir}` +
+          (out.report === null ? "" : `; report: ${out.report}`),
+      );
+    }
+    process.stdout.write(
+      `${runs}${out.skipped ? `, ${out.skipped} skipped after success fell below ${sweep.load.minSuccess}` : ""}\nresults: ${dir}\nreport:  ${out.report}\n`,
+    );
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    sig.dispose();
   }
-  writeExperiment(dir, { ...meta, endedAt: iso() });
-  writeSummaries(dir, readRuns(dir));
-  process.stdout.write(
-    `${out.summaries.length} runs${out.skipped ? `, ${out.skipped} skipped after success fell below ${sweep.load.minSuccess}` : ""}\nresults: ${dir}\nreport:  ${writeReport(dir)}\n`,
-  );
 }

@@ -1,16 +1,8 @@
 import type { Command } from "commander";
-import { ConfigError } from "../../core/config";
+import { abortReason } from "../../core/errors";
 import { generate } from "../../core/spec";
-import {
-  arrivalFlag,
-  defaultResultsDir,
-  FlagError,
-  intFlag,
-  numberFlag,
-  prepareOutDir,
-} from "../../loadgen/options";
-import { Interrupted, runLocal, startSystem } from "../../local/run";
-import { LocalStartError } from "../../local/system";
+import { arrivalFlag, defaultResultsDir, intFlag, numberFlag, prepareOutDir } from "../../loadgen/options";
+import { runLocal, startSystem } from "../../local/run";
 import { signals } from "../signals";
 import { UsageError } from "../errors";
 import { addGenerationOptions, loadConfig, type GenerationOptions } from "../input";
@@ -50,13 +42,8 @@ function config(flags: LocalFlags): ReturnType<typeof loadConfig> {
   return loadConfig({ ...flags, services });
 }
 
-function asUsage(err: unknown): never {
-  if (err instanceof FlagError || err instanceof LocalStartError) throw new UsageError(err.message);
-  throw err;
-}
-
 /** `slop run --local` and `slop up --local`. */
-export function register(program: Command, setExit: (code: number) => void): void {
+export function register(program: Command): void {
   addGenerationOptions(
     program.command("run").description("run a generated system on 127.0.0.1 and load-test it (--local)"),
     LOCAL_SERVICES_HELP,
@@ -92,16 +79,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
           load,
           workers,
           argv: process.argv.slice(2),
-          interrupted: sig.interrupted,
+          signal: sig.signal,
         });
-      } catch (err) {
-        if (err instanceof Interrupted) {
-          process.stderr.write(`slop: ${err.message}\n`);
-          setExit(130);
-          return;
-        }
-        if (err instanceof ConfigError) throw err;
-        asUsage(err);
       } finally {
         sig.dispose();
       }
@@ -126,15 +105,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const workers =
           flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
         const dir = prepareOutDir(flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`));
-        const startP = startSystem(spec, dir, { workers });
-        const first = await Promise.race([startP, sig.interrupted]);
-        if (typeof first === "string") {
-          await startP.then((s) => s.stop()).catch(() => undefined);
-          process.stderr.write(`slop: interrupted by ${first}; every started process was stopped\n`);
-          setExit(130);
-          return;
-        }
-        const sut = first;
+        const sut = await startSystem(spec, dir, { workers, signal: sig.signal });
         const lines = sut.local.services.map(
           (s) =>
             `${s.id.padEnd(4)} ${s.name.padEnd(24)} grpc ${s.address}  metrics http://127.0.0.1:${s.metricsPort}/metrics`,
@@ -143,12 +114,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
           `${lines.join("\n")}\ngateway ${spec.gateway}: ${sut.address}\n` +
             `${sut.prometheus ? `prometheus: ${sut.prometheus.url}\n` : ""}logs and traces: ${dir}\nCtrl-C to stop.\n`,
         );
-        const s = await sig.interrupted;
+        // Ctrl-C is how `up` ends: stop every process, exit 0.
+        if (!sig.signal.aborted)
+          await new Promise((resolve) => sig.signal.addEventListener("abort", resolve, { once: true }));
         await sut.stop();
-        process.stderr.write(`slop: ${s}: stopped ${spec.services.length} services\n`);
-      } catch (err) {
-        if (err instanceof ConfigError) throw err;
-        asUsage(err);
+        process.stderr.write(`slop: ${abortReason(sig.signal)}: stopped ${spec.services.length} services\n`);
       } finally {
         sig.dispose();
       }

@@ -7,7 +7,7 @@
 import { existsSync } from "fs";
 import { isAbsolute, join } from "path";
 import { cdf } from "../histogram";
-import { runNote } from "../experiment";
+import { runNote } from "../summary-text";
 import { readExperiment, readRuns, writeAtomic, type ExperimentMetadata, type StoredRun } from "../results";
 import { escapeXml, lineChart, colourOf, type Series } from "./svg";
 import { shapeSection } from "./shapes";
@@ -193,7 +193,7 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       num(s.p999Ms),
       num(s.serviceP99Ms),
       num(s.sendLagP99Ms),
-      num(s.slowdownP99),
+      s.slowdownP99 > 0 ? num(s.slowdownP99) : "–",
       escapeXml(
         Object.entries(s.statusCounts)
           .map(([k, v]) => `${k}:${v}`)

@@ -88,8 +88,11 @@ describe("open-loop load generator", () => {
     expect(r.sent).toBeGreaterThan(20);
     expect(r.sent).toBeLessThan(r.scheduled / 2);
     expect(r.completed).toBeGreaterThan(0);
-    expect(r.completed).toBeLessThan(r.sent); // the ones in flight are not counted
+    expect(r.completed).toBeLessThan(r.sent); // the ones in flight are not counted as completed,
+    expect(r.unfinished).toBe(r.sent - r.completed); // but as unfinished, against the success rate
     expect(r.ok).toBe(r.completed);
+    expect(r.successRate).toBeCloseTo(r.ok / (r.sent + r.dropped), 9);
+    expect(r.successRate).toBeLessThan(1);
     await new Promise((resolve) => setTimeout(resolve, 400)); // the in-flight calls finish now
     target.close();
     expect(JSON.stringify(r.statusCounts)).toBe(counted);

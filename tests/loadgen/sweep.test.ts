@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseSweep, planRuns, sweepConfig } from "../../loadgen/sweep";
-import { runSweep } from "../../loadgen/sweep-run";
+import { runExperiment } from "../../loadgen/experiment";
+import { sweepSystems } from "../../loadgen/sweep-run";
 import { readRuns } from "../../loadgen/results";
 import { provenance } from "../../loadgen/metadata";
 import { startTestServer } from "./server";
@@ -67,24 +68,30 @@ base: {}
 load: { durationS: 1, warmupS: 0, baselineRequests: 0, minSuccess: 0.9 }
 grid: { rate: [20, 40, 80], arrival: [uniform], seed: [3] }
 `);
-      const out = await runSweep(
+      const out = await runExperiment({
         dir,
-        s,
-        async (config) => ({
-          address: server.address,
-          config,
-          extra: {},
-          phases: {},
-          stop: async () => void stops.push(config.seed),
-        }),
-        provenance(),
-        true,
-      );
+        kind: "sweep",
+        experiment: { sweep: s },
+        provenance: provenance(),
+        progress: false,
+        systems: sweepSystems(
+          s,
+          async (config) => ({
+            address: server.address,
+            config,
+            extra: {},
+            phases: {},
+            stop: async () => void stops.push(config.seed),
+          }),
+          true,
+        ),
+      });
       expect(out.summaries.map((x) => x.rate)).toEqual([20, 40]);
       expect(out.summaries[0]!.successRate).toBe(1);
       expect(out.summaries[1]!.successRate).toBeLessThan(0.9);
       expect(out.skipped).toBe(1);
       expect(stops).toEqual(["3"]);
+      expect(out.interrupted).toBeNull();
       expect(readRuns(dir).map((r) => r.metadata.params)).toEqual([
         { seed: 3, arrival: "uniform", rate: 20 },
         { seed: 3, arrival: "uniform", rate: 40 },

@@ -133,16 +133,24 @@ describe("slop run --local", () => {
     let err = "";
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-    // The system serves all three rates; interrupt during the second run.
-    expect(await eventually(() => existsSync(join(out, "runs", "001", "summary.json")), 60000)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The system serves all three rates; interrupt during the second run, once it is sending.
+    expect(await eventually(() => /\[002 [^\n]*\] t=1s/.test(err), 60000)).toBe(true);
     const system = JSON.parse(readFileSync(join(out, "system.json"), "utf8")) as SystemFile;
     child.kill("SIGINT");
+    // A second Ctrl-C while stopping changes nothing: the workers are stopped and the runs kept.
+    child.kill("SIGINT");
     expect(await exited).toBe(130);
-    expect(err).toContain("slop: 1 finished run kept; report: ");
+    expect(err).toContain(
+      `slop: interrupted by SIGINT; every started process was stopped; 2 runs kept (the last one interrupted) in ${out}; report: `,
+    );
     expect(await eventually(() => system.pids.every((p) => !alive(p)), 5000)).toBe(true);
-    expect(readRuns(out).map((r) => r.metadata.id)).toEqual(["001"]);
-    expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(2);
+    const runs = readRuns(out);
+    expect(runs.map((r) => [r.metadata.id, r.summary.interrupted])).toEqual([
+      ["001", false],
+      ["002", true],
+    ]);
+    expect(runs[1]!.summary.sent).toBeLessThan(runs[1]!.summary.scheduled);
+    expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
     expect(existsSync(join(out, "report.html"))).toBe(true);
     expect(readExperiment(out).notes.join(" ")).toMatch(/Interrupted by SIGINT/);
   });
