@@ -7,7 +7,7 @@ import type { SystemSpec } from "../../core/types";
 import { ConfigError } from "../../core/config";
 import { checkLocalPlay, runLocalIncident } from "../../local/incident-run";
 import { runLocal, startSystem } from "../../local/run";
-import { loadIncident } from "./incident";
+import { loadIncident, phasesFlag } from "./incident";
 import { signals } from "../signals";
 import { UsageError } from "../errors";
 import { addGenerationOptions, loadConfig, type GenerationOptions } from "../input";
@@ -39,26 +39,6 @@ Examples:
   $ slop run --local --seed 7 --incident-seed 3    # baseline, fault, recovery; ground-truth.json
   $ slop incident generate --seed 7 --kind partition --out inc.json && slop run --local --seed 7 --incident inc.json --phases 10,20,10
 `;
-
-/** `--phases b,f,r`: seconds of the baseline, fault and recovery phases. */
-function phasesFlag(
-  v: string | undefined,
-): { baselineS: number; faultS: number; recoveryS: number } | undefined {
-  if (v === undefined) return undefined;
-  const parts = v.split(",").map((x) => Number(x));
-  if (
-    parts.length !== 3 ||
-    parts.some((x) => !Number.isFinite(x) || x < 0.1 || x > 86_400) ||
-    v.trim() === ""
-  ) {
-    throw new ConfigError(
-      "--phases",
-      v,
-      "three numbers of seconds in 0.1..86400: baseline,fault,recovery (e.g. 10,20,10)",
-    );
-  }
-  return { baselineS: parts[0], faultS: parts[1], recoveryS: parts[2] };
-}
 
 /** The incident of --incident FILE or --incident-seed K, checked to play locally, or undefined. */
 function incidentFlag(flags: LocalFlags, spec: SystemSpec): Incident | undefined {
