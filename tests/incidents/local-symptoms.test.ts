@@ -132,19 +132,24 @@ e2e((process.env.SLOP_INCIDENT_SEEDS ?? "42,7,3").split(","))("seed %s, 6 servic
     const sickShare = (r: RouteSample, base: number): number =>
       r.codes.filter((c, i) => (code === null ? c !== 0 || r.latencies[i] > base + delay / 2 : c === code))
         .length / r.codes.length;
+    const hard: string[] = [];
+    const rows: string[] = [];
     for (const r of samples) {
       const truth = inc.groundTruth.routes[r.route];
       const base = p95(baseline[r.route].latencies);
       const observed = Math.max(0, sickShare(r, base) - sickShare(baseline[r.route], base));
       const s = truth.share;
-      if (s === 0 && observed > 0.2) {
-        throw new Error(`${kind}: route ${r.route} predicted unaffected, observed ${observed} symptomatic`);
-      }
-      if (s >= 0.5) expect(observed).toBeGreaterThanOrEqual(0.3);
-      if (Math.abs(observed - s) <= 3 * Math.sqrt((s * (1 - s)) / N) + 0.15) agree++;
+      if (s === 0 && observed > 0.2) hard.push(`route ${r.route} predicted unaffected, observed ${observed}`);
+      if (s >= 0.5 && observed < 0.3) hard.push(`route ${r.route} predicted ${s}, observed only ${observed}`);
+      const ok = Math.abs(observed - s) <= 3 * Math.sqrt((s * (1 - s)) / N) + 0.15;
+      if (ok) agree++;
+      rows.push(`${r.route}:${s.toFixed(2)}/${observed.toFixed(2)}${ok ? "" : "!"}`);
     }
+    // Tallied before asserting, so the printed accuracy counts the failing routes too.
     const a = accuracy.get(kind) ?? { agree: 0, routes: 0 };
     accuracy.set(kind, { agree: a.agree + agree, routes: a.routes + samples.length });
+    process.stderr.write(`seed ${seed} ${kind} (predicted/observed per route): ${rows.join(" ")}\n`);
+    expect(hard).toEqual([]);
     expect(agree / samples.length).toBeGreaterThanOrEqual(0.75);
   });
 });
