@@ -9,7 +9,7 @@
  * Run: `npm run bench -- pulumi`.
  */
 import { spawnSync } from "child_process";
-import { installMocks, settle } from "../tests/pulumi/harness";
+import { installMocks, settle } from "../testkit/pulumi-mocks";
 
 const SIZES = (process.env.SLOP_BENCH_SIZES ?? "1000").split(",").map(Number);
 const MiB = 2 ** 20;
@@ -90,6 +90,7 @@ async function child(which: Result["which"], services: number): Promise<Result> 
   let system = 0;
   if (which === "ours") {
     const out = program({ seed: "42", services });
+    await out.system.ready; // a large system registers in batches
     await settle(rec);
     system = rec.resources.filter((r) => /::system-[A-Z]+-/.test(r.key)).length / out.spec.services.length;
   } else {

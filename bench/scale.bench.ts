@@ -23,15 +23,18 @@ const MAIN = path.join(ROOT, "dist", "cli", "main.js");
 
 interface Run {
   readonly ms: number;
+  /** User + system CPU time of the process: steadier than wall time on a loaded machine. */
+  readonly cpuMs: number;
   readonly rssMiB: number;
   readonly code: number;
 }
 
-/** One `slop ARGS` process, stdout to /dev/null; its wall time and peak RSS. */
+/** One `slop ARGS` process (as bin/slop.js runs it), stdout to /dev/null; wall time, CPU time, peak RSS. */
 function slop(args: readonly string[]): Run {
   const script =
     `require(${JSON.stringify(MAIN)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; ` +
-    `process.on("exit", () => process.stderr.write("RSS " + process.resourceUsage().maxRSS + "\\n")); });`;
+    `process.on("exit", () => { const u = process.resourceUsage(); ` +
+    `process.stderr.write("RSS " + u.maxRSS + " CPU " + (u.userCPUTime + u.systemCPUTime) + "\\n"); }); });`;
   const out = fs.openSync("/dev/null", "w");
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ["-e", script], {
@@ -40,20 +43,28 @@ function slop(args: readonly string[]): Run {
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   fs.closeSync(out);
-  const rss = /RSS (\d+)/.exec(r.stderr ?? "");
-  if (rss === null) throw new Error(`slop ${args.join(" ")} failed: ${r.stderr}`);
-  return { ms, rssMiB: Number(rss[1]) / 1024, code: r.status ?? -1 };
+  const m = /RSS (\d+) CPU (\d+)/.exec(r.stderr ?? "");
+  if (m === null) throw new Error(`slop ${args.join(" ")} failed: ${r.stderr}`);
+  return { ms, cpuMs: Number(m[2]) / 1000, rssMiB: Number(m[1]) / 1024, code: r.status ?? -1 };
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+/** Wall and CPU time of a run. */
+const t = (r: Run): string => `${s(r.ms)} (CPU ${s(r.cpuMs)})`;
 const x = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
 function checkBuild(): void {
   if (!fs.existsSync(MAIN)) throw new Error("dist/ is missing: run `npm run build` first");
   const built = fs.statSync(MAIN).mtimeMs;
-  const stale = ["core/yaml.ts", "core/diff.ts", "core/diff-format.ts", "cli/commands/render.ts"].filter(
-    (f) => fs.statSync(path.join(ROOT, f)).mtimeMs > built,
-  );
+  const stale = [
+    "core/yaml.ts",
+    "core/diff.ts",
+    "core/diff-format.ts",
+    "core/expand.ts",
+    "cli/main.ts",
+    "cli/commands/render.ts",
+    "cli/commands/diff.ts",
+  ].filter((f) => fs.statSync(path.join(ROOT, f)).mtimeMs > built);
   if (stale.length > 0) process.stdout.write(`warning: dist/ is older than ${stale.join(", ")}\n`);
 }
 
@@ -83,31 +94,35 @@ function emitter(): void {
 function main(): void {
   checkBuild();
   emitter();
+  // The floor every command pays: Node, the CLI and the command's modules.
+  const version = slop(["--version"]);
+  process.stdout.write(`start-up (slop --version): ${t(version)}\n`);
   for (const n of [1_000, 10_000]) {
     const gen = slop(["generate", "--seed", "42", "--services", String(n)]);
     const render = slop(["render", "--seed", "42", "--services", String(n)]);
     process.stdout.write(
-      `render ${n}: ${s(render.ms)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"}), peak RSS ${render.rssMiB.toFixed(0)} MiB; ` +
-        `baseline generate ${n}: ${s(gen.ms)}; render/generate ${x(render.ms, gen.ms)}\n`,
+      `render ${n}: ${t(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"}), peak RSS ${render.rssMiB.toFixed(0)} MiB; ` +
+        `baseline generate ${n}: ${t(gen)}; render/generate wall ${x(render.ms, gen.ms)}, CPU ${x(render.cpuMs, gen.cpuMs)}\n`,
     );
   }
   const g1 = slop(["generate", "--seed", "1", "--services", "10000"]);
   const g2 = slop(["generate", "--seed", "2", "--services", "10000"]);
   const diff = slop(["diff", "1", "2", "--services", "10000"]);
   process.stdout.write(
-    `diff 1 2 at 10,000: ${s(diff.ms)} (goal < 3 s, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB; ` +
-      `baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)}; diff/baseline ${x(diff.ms, g1.ms + g2.ms)}\n`,
+    `diff 1 2 at 10,000: ${t(diff)} (goal < 3 s, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB; ` +
+      `baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
+      `diff/baseline wall ${x(diff.ms, g1.ms + g2.ms)}, CPU ${x(diff.cpuMs, g1.cpuMs + g2.cpuMs)}\n`,
   );
   if (process.env.SLOP_BENCH_HUGE === "1") {
     const huge = slop(["diff", "1", "2", "--services", "100000"]);
     process.stdout.write(
-      `diff 1 2 at 100,000: ${s(huge.ms)}, exit ${huge.code} (1 = differences), peak RSS ${huge.rssMiB.toFixed(0)} MiB\n`,
+      `diff 1 2 at 100,000: ${t(huge)}, exit ${huge.code} (1 = differences), peak RSS ${huge.rssMiB.toFixed(0)} MiB\n`,
     );
   }
   const floor = slop(["generate", "--services", "1"]);
   const big = slop(["generate", "--services", "100000"]);
   process.stdout.write(
-    `generate 100,000: ${s(big.ms)}, peak RSS ${big.rssMiB.toFixed(0)} MiB (goal <= 600 MiB); ` +
+    `generate 100,000: ${t(big)}, peak RSS ${big.rssMiB.toFixed(0)} MiB (goal <= 600 MiB); ` +
       `baseline generate 1: ${floor.rssMiB.toFixed(0)} MiB; ratio ${x(big.rssMiB, floor.rssMiB)}\n`,
   );
 }

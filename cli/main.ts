@@ -3,36 +3,43 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { packageRoot } from "../loadgen/metadata";
 import { EXIT_CRASH, EXIT_USAGE, exitCodeOf, UsageError } from "./errors";
-import { register as generate } from "./commands/generate";
-import { register as render } from "./commands/render";
-import { register as graph } from "./commands/graph";
-import { register as diff } from "./commands/diff";
-import { register as serve } from "./commands/serve";
-import { register as load } from "./commands/load";
-import { register as run } from "./commands/run";
-import { register as report } from "./commands/report";
-import { register as stats } from "./commands/stats";
-import { register as incident } from "./commands/incident";
-import { register as oracle } from "./commands/oracle";
-import { register as plan } from "./commands/plan";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
 
-const COMMANDS: readonly Register[] = [
-  generate,
-  render,
-  graph,
-  diff,
-  serve,
-  load,
-  run,
-  report,
-  stats,
-  incident,
-  oracle,
-  plan,
+/**
+ * The command modules in help order, each with the commands it registers, loaded only when
+ * needed: `slop render` loads the render module and not the gRPC runtime, the load generator or
+ * OpenTelemetry, which were most of its start-up (issue 13). tests/cli/lazy-commands.test.ts
+ * checks that each module registers exactly the names listed here.
+ */
+export const COMMANDS: readonly {
+  readonly names: readonly string[];
+  readonly load: () => Promise<Register>;
+}[] = [
+  { names: ["generate"], load: async () => (await import("./commands/generate")).register },
+  { names: ["render"], load: async () => (await import("./commands/render")).register },
+  { names: ["graph"], load: async () => (await import("./commands/graph")).register },
+  { names: ["diff"], load: async () => (await import("./commands/diff")).register },
+  { names: ["serve"], load: async () => (await import("./commands/serve")).register },
+  { names: ["load"], load: async () => (await import("./commands/load")).register },
+  { names: ["run", "up"], load: async () => (await import("./commands/run")).register },
+  { names: ["report"], load: async () => (await import("./commands/report")).register },
+  { names: ["stats"], load: async () => (await import("./commands/stats")).register },
+  { names: ["incident"], load: async () => (await import("./commands/incident")).register },
+  { names: ["oracle"], load: async () => (await import("./commands/oracle")).register },
+  { names: ["plan"], load: async () => (await import("./commands/plan")).register },
 ];
+
+/**
+ * The modules to load for argv: only the one that registers argv's first word when it names a
+ * command, otherwise all of them (top-level help, `help CMD`, a mistyped name that commander
+ * suggests a fix for).
+ */
+function commandsFor(argv: readonly string[]): (() => Promise<Register>)[] {
+  const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ""));
+  return named !== undefined ? [named.load] : COMMANDS.map((c) => c.load);
+}
 
 function packageVersion(): string {
   try {
@@ -66,9 +73,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .version(packageVersion(), "-V, --version", "print the version of k8s-slop")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
-  for (const register of COMMANDS) register(program, (code) => (exit = code));
-  program.commands.forEach((c) => c.exitOverride());
   try {
+    for (const load of commandsFor(argv)) (await load())(program, (code) => (exit = code));
+    program.commands.forEach((c) => c.exitOverride());
     rejectRepeatedFlags(argv);
     await program.parseAsync(argv as string[], { from: "user" });
     return exit;

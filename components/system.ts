@@ -8,8 +8,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { expand, type ExpandOptions, type KubeObject } from "../core/expand";
-import { applyIncident, type Incident } from "../core/incidents";
+import { expand, expandByService, type ExpandOptions, type KubeObject } from "../core/expand";
+import { incidentPatcher, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
@@ -46,6 +46,25 @@ export interface SystemArgs {
   readonly loadJobPodAnnotations?: Readonly<Record<string, string>>;
   /** Custom objects to create in the system's namespace (a mesh's policies). @default [] */
   readonly extraObjects?: readonly MeshObject[];
+  /**
+   * Services whose objects are built and registered together. A larger system is registered
+   * batch by batch, each batch once the SDK has sent the previous one, so only one batch of
+   * registrations is in flight (memory stays bounded at 10,000 services). What is registered
+   * does not change. @default REGISTRATION_BATCH
+   */
+  readonly registrationBatch?: number;
+}
+
+/** Services per registration batch: systems up to this size register in one go, as before. */
+export const REGISTRATION_BATCH = 250;
+
+/** Settles when the SDK has registered `r` (its URN is known) or failed to. */
+function registered(r: pulumi.Resource): Promise<unknown> {
+  // Output.promise() is the SDK's own (not in its typings); it rejects when the registration fails,
+  // so a failed batch ends the program instead of leaving it waiting.
+  const urn = r.urn as unknown as { promise?: () => Promise<unknown> };
+  if (typeof urn.promise === "function") return urn.promise().then(undefined, () => undefined);
+  return new Promise((resolve) => r.urn.apply(resolve));
 }
 
 export const DEFAULT_PULL_SECRET_NAME = "slop-registry";
@@ -71,20 +90,26 @@ export class System extends pulumi.ComponentResource {
     super("k8s-slop:index:System", name, {}, opts);
     const spec = args.spec;
     const extra = args.objectAnnotations ?? {};
-    const expanded =
+    // An incident is checked (and its patches computed from one full expand) before anything is registered.
+    const patched =
       args.incident === undefined
-        ? expand(spec, args.expandOptions)
-        : applyIncident(spec, expand(spec, args.expandOptions), args.incident);
-    const objects =
-      Object.keys(extra).length === 0
-        ? expanded
-        : expanded.map(
-            (o) =>
-              ({
-                ...o,
-                metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
-              }) as KubeObject,
-          );
+        ? (o: KubeObject): KubeObject => o
+        : incidentPatcher(spec, expand(spec, args.expandOptions), args.incident);
+    const annotated = (raw: KubeObject): KubeObject => {
+      const o = patched(raw);
+      return Object.keys(extra).length === 0
+        ? o
+        : ({
+            ...o,
+            metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
+          } as KubeObject);
+    };
+    // The gateway is checked before anything is registered.
+    const gateway = spec.services.find((s) => s.id === spec.gateway);
+    if (gateway === undefined) {
+      throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
+    }
+    const groups = expandByService(spec, args.expandOptions)[Symbol.iterator]();
     const ns = spec.config.namespace;
     const byKey = new Map<string, Created>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
@@ -115,7 +140,7 @@ export class System extends pulumi.ComponentResource {
     });
 
     let pullSecret: k8s.core.v1.Secret | undefined;
-    for (const o of objects) {
+    const register = (o: KubeObject): Created => {
       const logical = logicalName(name, o);
       let created: Created;
       switch (o.kind) {
@@ -168,8 +193,62 @@ export class System extends pulumi.ComponentResource {
         }
       }
       byKey.set(key(o.kind, o.metadata.name), created);
-    }
+      return created;
+    };
 
+    /** Registers the next `size` services' objects (the first batch also the Namespace); false when done. */
+    const batchSize = Math.max(1, args.registrationBatch ?? REGISTRATION_BATCH);
+    const registerBatch = (made: Created[]): boolean => {
+      for (let n = 0; n < batchSize;) {
+        const g = groups.next();
+        if (g.done === true) return false;
+        for (const o of g.value.objects) made.push(register(annotated(o)));
+        if (g.value.service !== null) n++;
+      }
+      return true;
+    };
+
+    this.gatewayAddress = clusterAddress(spec, gateway);
+    this.namespace = ns;
+    this.serviceCount = spec.services.length;
+    this.resources = byKey;
+    const first: Created[] = [];
+    if (!registerBatch(first)) {
+      this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
+      this.ready = Promise.resolve();
+      return;
+    }
+    // The rest batch by batch. The keep-alive holds the program open between batches, when no
+    // registration of ours is in flight.
+    const keepAlive = pulumi.runtime.rpcKeepAlive();
+    const rest = async (): Promise<void> => {
+      let made = first;
+      for (let more = true; more;) {
+        await Promise.all(made.map(registered));
+        made = [];
+        more = registerBatch(made);
+      }
+      this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
+    };
+    this.ready = rest().finally(keepAlive);
+  }
+
+  /** Resolves when every object is registered (a large system registers in batches). */
+  readonly ready: Promise<void>;
+
+  /** After every object: the extra objects, the load Job and the outputs. */
+  private finish(
+    name: string,
+    args: SystemArgs,
+    byKey: ReadonlyMap<string, Created>,
+    gatewayName: string,
+    inNs: () => pulumi.CustomResourceOptions,
+    withImage: <T extends object>(o: T) => T,
+    namespaceRes: Created | undefined,
+  ): void {
+    const key = (kind: string, objName: string): string => `${kind}/${objName}`;
+    const spec = args.spec;
+    const ns = spec.config.namespace;
     for (const extra of args.extraObjects ?? []) {
       new k8s.apiextensions.CustomResource(
         `${name}-${extra.kind.toLowerCase()}-${extra.metadata.name}`,
@@ -177,12 +256,6 @@ export class System extends pulumi.ComponentResource {
         inNs(),
       );
     }
-
-    const gateway = spec.services.find((s) => s.id === spec.gateway);
-    if (gateway === undefined) {
-      throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
-    }
-    this.gatewayAddress = clusterAddress(spec, gateway);
 
     if (args.loadGenerator ?? false) {
       const job = loadGeneratorJob({
@@ -194,7 +267,7 @@ export class System extends pulumi.ComponentResource {
         imagePullSecrets: spec.config.imagePullSecrets,
         podAnnotations: args.loadJobPodAnnotations,
       });
-      const gatewayDeployment = byKey.get(key("Deployment", gateway.name));
+      const gatewayDeployment = byKey.get(key("Deployment", gatewayName));
       new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {
         parent: this,
         dependsOn: [
@@ -204,9 +277,6 @@ export class System extends pulumi.ComponentResource {
       });
     }
 
-    this.namespace = ns;
-    this.serviceCount = spec.services.length;
-    this.resources = byKey;
     this.registerOutputs({
       namespace: ns,
       serviceCount: this.serviceCount,

@@ -12,18 +12,84 @@ export type DiffFormat = (typeof DIFF_FORMATS)[number];
 export const MARKDOWN_LIMIT = 60_000;
 
 export function formatDiff(diff: SystemDiff, format: DiffFormat): string {
+  const chunks: string[] = [];
+  writeDiff(diff, format, (s) => chunks.push(s));
+  return chunks.join("");
+}
+
+/** Text is handed to `write` in pieces of about this many characters. */
+const CHUNK_CHARS = 2 ** 20;
+
+/**
+ * `formatDiff`, handed to `write` in pieces of about 1 MiB as it is produced (text and JSON), so
+ * a diff of two large systems is never one string: 10,000 services make 47 MB of text, and
+ * 100,000 services more JSON than a JavaScript string can hold.
+ */
+export function writeDiff(diff: SystemDiff, format: DiffFormat, write: (chunk: string) => void): void {
   switch (format) {
     case "text":
-      return formatText(diff);
+      return writeText(diff, write);
     case "markdown":
-      return formatMarkdown(diff);
-    case "json":
-      return `${JSON.stringify(diff, null, 2)}\n`;
+      return write(formatMarkdown(diff));
+    case "json": {
+      const out = chunked(write);
+      writeJson(diff, "", 0, out.add);
+      out.add("\n");
+      return out.flush();
+    }
     default: {
       const never: never = format;
       throw new Error(`unknown diff format ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Collects small strings and passes them on in pieces of about CHUNK_CHARS. */
+function chunked(write: (chunk: string) => void): { add: (s: string) => void; flush: () => void } {
+  let buf = "";
+  return {
+    add: (s) => {
+      buf += s;
+      if (buf.length >= CHUNK_CHARS) {
+        write(buf);
+        buf = "";
+      }
+    },
+    flush: () => {
+      if (buf.length > 0) write(buf);
+      buf = "";
+    },
+  };
+}
+
+/** Levels of the SystemDiff written member by member; deeper values go to JSON.stringify whole. */
+const JSON_STREAM_DEPTH = 3;
+
+/** Exactly `JSON.stringify(v, null, 2)` for the JSON data of a SystemDiff, nested `indent` deep. */
+function writeJson(v: unknown, indent: string, depth: number, add: (s: string) => void): void {
+  if (depth >= JSON_STREAM_DEPTH || typeof v !== "object" || v === null) {
+    // String contents escape their line breaks, so every line break is JSON's own.
+    add((JSON.stringify(v, null, 2) ?? "null").replaceAll("\n", `\n${indent}`));
+    return;
+  }
+  const inner = `${indent}  `;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return add("[]");
+    add("[");
+    v.forEach((item: unknown, i) => {
+      add(`${i === 0 ? "" : ","}\n${inner}`);
+      writeJson(item === undefined ? null : item, inner, depth + 1, add);
+    });
+    return add(`\n${indent}]`);
+  }
+  const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+  if (entries.length === 0) return add("{}");
+  add("{");
+  entries.forEach(([k, x], i) => {
+    add(`${i === 0 ? "" : ","}\n${inner}${JSON.stringify(k)}: `);
+    writeJson(x, inner, depth + 1, add);
+  });
+  add(`\n${indent}}`);
 }
 
 /** A value for display: JSON, shortened to `max` characters; "(absent)" for a missing one. */
@@ -53,47 +119,52 @@ function fieldLine(f: FieldChange, max: number): string {
   return `${f.path}: ${showValue(f.from, max)} -> ${showValue(f.to, max)}`;
 }
 
-function serviceTextLines(c: ServiceChange, out: string[]): void {
-  out.push(`  ~ ${c.id} ${c.name}`);
-  if (c.class !== undefined) out.push(`      class: ${c.class.from} -> ${c.class.to}`);
-  for (const p of c.pathsAdded) out.push(`      + path ${p}`);
-  for (const p of c.pathsRemoved) out.push(`      - path ${p}`);
-  for (const f of c.fields) out.push(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
+function serviceTextLines(c: ServiceChange, line: (s: string) => void): void {
+  line(`  ~ ${c.id} ${c.name}`);
+  if (c.class !== undefined) line(`      class: ${c.class.from} -> ${c.class.to}`);
+  for (const p of c.pathsAdded) line(`      + path ${p}`);
+  for (const p of c.pathsRemoved) line(`      - path ${p}`);
+  for (const f of c.fields) line(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
 }
 
 export function formatText(diff: SystemDiff): string {
-  if (isEmptyDiff(diff)) return "No differences.\n";
-  const lines = [`Summary: ${summaryLine(diff)}`];
-  // Sections are written straight into `lines`: a diff of two 100,000-service systems has
-  // millions of lines, too many for intermediate arrays or for spreading into push().
+  return formatDiff(diff, "text");
+}
+
+function writeText(diff: SystemDiff, write: (chunk: string) => void): void {
+  if (isEmptyDiff(diff)) return write("No differences.\n");
+  const out = chunked(write);
+  const line = (s: string): void => out.add(`${s}\n`);
+  line(`Summary: ${summaryLine(diff)}`);
   const section = (title: string, count: number, body: () => void): void => {
     if (count === 0) return;
-    lines.push("", title);
+    line("");
+    line(title);
     body();
   };
   section("Config", diff.config.length, () => {
-    for (const f of diff.config) lines.push(`  ~ ${fieldLine(f, TEXT_VALUE_MAX)}`);
+    for (const f of diff.config) line(`  ~ ${fieldLine(f, TEXT_VALUE_MAX)}`);
   });
   const services = diff.services;
   section("Services", services.added.length + services.removed.length + services.changed.length, () => {
-    for (const s of services.added) lines.push(`  + ${showRef(s)}`);
-    for (const s of services.removed) lines.push(`  - ${showRef(s)}`);
-    for (const c of services.changed) serviceTextLines(c, lines);
+    for (const s of services.added) line(`  + ${showRef(s)}`);
+    for (const s of services.removed) line(`  - ${showRef(s)}`);
+    for (const c of services.changed) serviceTextLines(c, line);
   });
   section("Call edges", diff.edges.added.length + diff.edges.removed.length, () => {
-    for (const e of diff.edges.added) lines.push(`  + ${showEdge(e)}`);
-    for (const e of diff.edges.removed) lines.push(`  - ${showEdge(e)}`);
+    for (const e of diff.edges.added) line(`  + ${showEdge(e)}`);
+    for (const e of diff.edges.removed) line(`  - ${showEdge(e)}`);
   });
   const res = diff.resources;
   section("Kubernetes objects", res.added.length + res.removed.length + res.changed.length, () => {
-    for (const k of res.added) lines.push(`  + ${k}`);
-    for (const k of res.removed) lines.push(`  - ${k}`);
+    for (const k of res.added) line(`  + ${k}`);
+    for (const k of res.removed) line(`  - ${k}`);
     for (const o of res.changed) {
-      lines.push(`  ~ ${o.key}`);
-      for (const f of o.fields) lines.push(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
+      line(`  ~ ${o.key}`);
+      for (const f of o.fields) line(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
     }
   });
-  return `${lines.join("\n")}\n`;
+  out.flush();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
-import { expand, objectKey } from "./expand";
+import { expand, expandByService, objectKey } from "./expand";
 import type { KubeObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
 
@@ -77,12 +78,25 @@ export interface SystemDiff {
 export interface ResourceSource<O> {
   expand(spec: SystemSpec): readonly O[];
   key(obj: O): string;
+  /**
+   * Optional: the objects of `expand(spec)`, grouped by the service they belong to (its id; null
+   * for none) and built as they are consumed. With it, two systems are compared service by
+   * service and neither is ever held whole; the result is the same either way.
+   */
+  byService?(spec: SystemSpec): Iterable<ResourceGroup<O>>;
+}
+
+/** Objects of one service (`service` is its id), or of no service (null). */
+export interface ResourceGroup<O> {
+  readonly service: string | null;
+  readonly objects: readonly O[];
 }
 
 /** The real objects: `expand(spec)` with default options, keyed by `objectKey`. */
 export const KUBE_RESOURCES: ResourceSource<KubeObject> = {
   expand: (spec) => expand(spec),
   key: objectKey,
+  byService: (spec) => expandByService(spec),
 };
 
 /** Service fields compared per service (paths, class and calls are reported separately). */
@@ -128,7 +142,9 @@ export function diffSystems(
   const config = diffValues(a.config, b.config);
   const services = diffServices(a.services, b.services);
   const edges = diffEdges(a.services, b.services);
-  const objects = diffObjects(resources.expand(a), resources.expand(b), resources.key);
+  const groups = (spec: SystemSpec): Iterable<ResourceGroup<unknown>> =>
+    resources.byService?.(spec) ?? [{ service: null, objects: resources.expand(spec) }];
+  const objects = diffObjectGroups(groups(a), groups(b), resources.key);
   return {
     summary: {
       configChanges: config.length,
@@ -227,26 +243,112 @@ export function diffObjects<O>(
   b: readonly O[],
   key: (obj: O) => string,
 ): SystemDiff["resources"] {
-  const inA = keyed(a, key);
-  const inB = keyed(b, key);
-  const added = [...inB.keys()].filter((k) => !inA.has(k)).sort();
-  const removed = [...inA.keys()].filter((k) => !inB.has(k)).sort();
-  const changed: ObjectChange[] = [];
-  for (const k of [...inA.keys()].sort()) {
-    if (!inB.has(k)) continue;
-    const fields = diffValues(expandJsonStrings(inA.get(k)), expandJsonStrings(inB.get(k))).filter(
-      (f) => !isNoise(f.path),
-    );
-    if (fields.length > 0) changed.push({ key: k, fields });
-  }
-  return { added, removed, changed };
+  return diffObjectGroups([{ service: null, objects: a }], [{ service: null, objects: b }], key);
 }
 
-function keyed<O>(objs: readonly O[], key: (obj: O) => string): Map<string, O> {
+const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * `diffObjects` of all the objects of `a` and of `b`, taking them a group (a service) at a time:
+ * the groups of the same service on both sides are compared as soon as both have been built, then
+ * dropped, so only the keys of each side and the objects that found no partner in their own
+ * service's group are kept until the end. Groups in the same order on both sides (generated
+ * specs) keep one group pending; any order gives the same result.
+ */
+export function diffObjectGroups<O>(
+  a: Iterable<ResourceGroup<O>>,
+  b: Iterable<ResourceGroup<O>>,
+  key: (obj: O) => string,
+): SystemDiff["resources"] {
+  const seenA = new Set<string>();
+  const seenB = new Set<string>();
+  // Objects without a partner in their service's group, by key: matched across services at the end.
+  const loneA = new Map<string, O>();
+  const loneB = new Map<string, O>();
+  const changed: ObjectChange[] = [];
+  const compare = (k: string, x: O, y: O): void => {
+    const fields = diffObjectPair(x, y);
+    if (fields.length > 0) changed.push({ key: k, fields });
+  };
+  const pair = (ga: readonly O[], gb: readonly O[]): void => {
+    const inB = keyed(gb, key, seenB);
+    for (const [k, x] of keyed(ga, key, seenA)) {
+      const y = inB.get(k);
+      if (y === undefined) loneA.set(k, x);
+      else {
+        inB.delete(k);
+        compare(k, x, y);
+      }
+    }
+    for (const [k, y] of inB) loneB.set(k, y);
+  };
+  // Groups seen on one side whose service has not come up on the other side yet.
+  const pendingA = new Map<string | null, readonly O[]>();
+  const pendingB = new Map<string | null, readonly O[]>();
+  const take = (
+    g: ResourceGroup<O>,
+    mine: typeof pendingA,
+    theirs: typeof pendingA,
+    aSide: boolean,
+  ): void => {
+    const other = theirs.get(g.service);
+    if (other === undefined) {
+      // A second group of the same service (a hand-edited spec repeats an id): its objects are
+      // matched by key at the end.
+      if (!mine.has(g.service)) mine.set(g.service, g.objects);
+      else if (aSide) pair(g.objects, []);
+      else pair([], g.objects);
+      return;
+    }
+    theirs.delete(g.service);
+    if (aSide) pair(g.objects, other);
+    else pair(other, g.objects);
+  };
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (let doneA = false, doneB = false; !doneA || !doneB;) {
+    if (!doneA) {
+      const n = ia.next();
+      if (n.done === true) doneA = true;
+      else take(n.value, pendingA, pendingB, true);
+    }
+    if (!doneB) {
+      const n = ib.next();
+      if (n.done === true) doneB = true;
+      else take(n.value, pendingB, pendingA, false);
+    }
+  }
+  for (const objs of pendingA.values()) pair(objs, []);
+  for (const objs of pendingB.values()) pair([], objs);
+  const added: string[] = [];
+  for (const [k, y] of loneB) {
+    const x = loneA.get(k);
+    if (x === undefined) added.push(k);
+    else {
+      loneA.delete(k);
+      compare(k, x, y);
+    }
+  }
+  return {
+    added: added.sort(byKey),
+    removed: [...loneA.keys()].sort(byKey),
+    changed: changed.sort((x, y) => byKey(x.key, y.key)),
+  };
+}
+
+/** The changed fields of one object, noise left out. */
+function diffObjectPair(x: unknown, y: unknown): FieldChange[] {
+  const [jx, jy] = expandJsonStrings(x, y);
+  return diffValues(jx, jy).filter((f) => !isNoise(f.path));
+}
+
+/** `objs` by key, each key also added to `seen`, which must not have it yet (keys are unique per side). */
+function keyed<O>(objs: readonly O[], key: (obj: O) => string, seen: Set<string>): Map<string, O> {
   const out = new Map<string, O>();
   for (const o of objs) {
     const k = key(o);
-    if (out.has(k)) throw new Error(`two objects share the key ${k}; keys must be unique`);
+    if (seen.has(k)) throw new Error(`two objects share the key ${k}; keys must be unique`);
+    seen.add(k);
     out.set(k, o);
   }
   return out;
@@ -254,13 +356,23 @@ function keyed<O>(objs: readonly O[], key: (obj: O) => string): Map<string, O> {
 
 /**
  * ConfigMap data values that hold JSON documents (the runtime's `service.json`) are parsed, so
- * a changed path shows as `data["service.json"].paths[1]`, not as one unreadable string.
+ * a changed path shows as `data["service.json"].paths[1]`, not as one unreadable string. A value
+ * equal on both sides is left as it is: it has no changes to show.
  */
-function expandJsonStrings(obj: unknown): unknown {
-  if (!isRecord(obj) || !isRecord(obj.data)) return obj;
-  const data: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj.data)) data[k] = typeof v === "string" ? parseJsonDocument(v) : v;
-  return { ...obj, data };
+function expandJsonStrings(x: unknown, y: unknown): [unknown, unknown] {
+  const dx = isPlainObject(x) && isPlainObject(x.data) ? x.data : null;
+  const dy = isPlainObject(y) && isPlainObject(y.data) ? y.data : null;
+  const parsed = (d: Readonly<Record<string, unknown>>, other: Readonly<Record<string, unknown>> | null) => {
+    const data: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(d)) {
+      data[k] = typeof v === "string" && v !== other?.[k] ? parseJsonDocument(v) : v;
+    }
+    return data;
+  };
+  return [
+    dx === null ? x : { ...(x as object), data: parsed(dx, dy) },
+    dy === null ? y : { ...(y as object), data: parsed(dy, dx) },
+  ];
 }
 
 function parseJsonDocument(s: string): unknown {
@@ -273,15 +385,11 @@ function parseJsonDocument(s: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Items by their `name`, when every item is an object with a unique string name; else null. */
 function byName(items: readonly unknown[]): Map<string, unknown> | null {
   const out = new Map<string, unknown>();
   for (const item of items) {
-    if (!isRecord(item) || typeof item.name !== "string" || out.has(item.name)) return null;
+    if (!isPlainObject(item) || typeof item.name !== "string" || out.has(item.name)) return null;
     out.set(item.name, item);
   }
   return items.length > 0 ? out : null;
@@ -294,7 +402,7 @@ function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }
 
-const nameOf = (v: unknown): unknown => (isRecord(v) ? v.name : undefined);
+const nameOf = (v: unknown): unknown => (isPlainObject(v) ? v.name : undefined);
 
 /**
  * The named lists whose members changed, as `byName` and `sameKeys` decide, and (when so) both
@@ -380,7 +488,7 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
       }
       continue;
     }
-    if (isRecord(x) && isRecord(y)) {
+    if (isPlainObject(x) && isPlainObject(y)) {
       const keys = unionKeys(x, y);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i] as string;

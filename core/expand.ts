@@ -102,11 +102,11 @@ export function callersById(spec: SystemSpec): Map<string, ServiceSpec[]> {
   return callers;
 }
 
-/** The resolved context of every service, in spec order. */
-export function serviceContexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
+/** Builds the resolved context of each service of `spec` (the call graph is indexed once). */
+function contextBuilder(spec: SystemSpec, opts: ResolvedOptions): (svc: ServiceSpec) => ServiceContext {
   const byId = new Map(spec.services.map((s) => [s.id, s]));
   const callers = callersById(spec);
-  return spec.services.map((svc) => {
+  return (svc) => {
     const callees = svc.calls.map((id) => byId.get(id)).filter((s): s is ServiceSpec => s !== undefined);
     const configJson = serviceConfigJson(spec, svc);
     return {
@@ -120,7 +120,12 @@ export function serviceContexts(spec: SystemSpec, opts: ResolvedOptions): Servic
       configJson,
       configHash: configHash(configJson),
     };
-  });
+  };
+}
+
+/** The resolved context of every service, in spec order. */
+export function serviceContexts(spec: SystemSpec, opts: ResolvedOptions): ServiceContext[] {
+  return spec.services.map(contextBuilder(spec, opts));
 }
 
 /** The objects of one service, in emission order, as the builders write them. */
@@ -158,11 +163,41 @@ function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
 }
 
 export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
+  return [...expandEach(spec, opts)];
+}
+
+/**
+ * The objects of `expand(spec, opts)`, in the same order, built one service at a time as they are
+ * consumed, so a caller that writes each object out and drops it (`slop render`) never holds the
+ * whole system. The spec and options are checked before this returns, so a bad input throws
+ * here, before the first object.
+ */
+export function expandEach(spec: SystemSpec, opts?: ExpandOptions): Iterable<KubeObject> {
+  const groups = expandByService(spec, opts);
+  function* objects(): Generator<KubeObject> {
+    for (const g of groups) yield* g.objects;
+  }
+  return objects();
+}
+
+/** The objects of one service (`service` is its id), or those of no service (`null`: the Namespace). */
+export interface ObjectGroup {
+  readonly service: string | null;
+  readonly objects: readonly KubeObject[];
+}
+
+/**
+ * The objects of `expand(spec, opts)` in the same order, grouped: first those of no service, then
+ * each service's, built as they are consumed (`slop diff` compares two systems service by
+ * service). Checks its input before it returns, like `expandEach`.
+ */
+export function expandByService(spec: SystemSpec, opts?: ExpandOptions): Iterable<ObjectGroup> {
   const resolved = resolveOptions(opts);
   checkNames(spec, resolved);
-  const out: KubeObject[] = [namespace(spec.config.namespace, resolved)];
-  for (const ctx of serviceContexts(spec, resolved)) {
-    for (const o of serviceObjects(ctx)) out.push(o);
+  const contextOf = contextBuilder(spec, resolved);
+  function* groups(): Generator<ObjectGroup> {
+    yield { service: null, objects: [namespace(spec.config.namespace, resolved)] };
+    for (const svc of spec.services) yield { service: svc.id, objects: serviceObjects(contextOf(svc)) };
   }
-  return out;
+  return groups();
 }

@@ -7,7 +7,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import { NodePoolSchema, SLOP_CONFIG, SlopConfigSchema, TaintEffectSchema } from "./config";
-import { parse } from "./grammar";
+import { MAX_PATH_CHARS, parse } from "./grammar";
 import type { Expr, Path } from "./grammar/ast";
 import { OpCostsSchema } from "./ops";
 import { SERVICE_CLASS, SERVICE_ID } from "./runtime-config";
@@ -41,7 +41,7 @@ export const ServiceSpecSchema = Type.Object(
     /** Callee ids, sorted. */
     calls: Type.Array(SERVICE_ID),
     /** Canonical path strings. */
-    paths: Type.Array(Type.String({ minLength: 1, maxLength: 65_536 }), { minItems: 1 }),
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS }), { minItems: 1 }),
     opCosts: OpCostsSchema,
     replicas: Type.Integer({ minimum: 0, maximum: 100_000 }),
     resources: Type.Object(

@@ -87,9 +87,30 @@ export function quote(s: string): string {
     : json;
 }
 
+/** Strings up to this long have their printed form cached. */
+const CACHED_CHARS = 256;
+/** Entries kept before the cache starts over (bounds its memory). */
+const CACHE_ENTRIES = 1 << 16;
+/**
+ * The printed form of recently seen strings: a rendered system repeats the same keys, label
+ * values, names and ports in every object, and deciding whether one may be plain takes several
+ * regular expressions.
+ */
+const printed = new Map<string, string>();
+
 function scalarString(s: string): string {
-  return isPlainSafe(s) ? s : quote(s);
+  if (s.length > CACHED_CHARS) return isPlainSafe(s) ? s : quote(s);
+  let out = printed.get(s);
+  if (out === undefined) {
+    out = isPlainSafe(s) ? s : quote(s);
+    if (printed.size >= CACHE_ENTRIES) printed.clear();
+    printed.set(s, out);
+  }
+  return out;
 }
+
+/** A line that is empty or white space only. */
+const BLANK_LINE = /(?:^|\n)[^\S\n]*(?:\n|$)/;
 
 /**
  * A literal block (`|-` or `|`) for a multi-line string, when one reads back exactly: printable
@@ -97,15 +118,17 @@ function scalarString(s: string): string {
  * ambiguous) and at most one trailing line break (more would need `|+`). Otherwise null.
  */
 function literalBlock(s: string, indent: string): string | null {
-  if (s.indexOf("\n") < 0 || s.indexOf("\r") >= 0 || NON_PRINTABLE.test(s)) return null;
+  if (s.indexOf("\r") >= 0 || NON_PRINTABLE.test(s)) return null;
   const first = s.charCodeAt(0);
   if (first === 0x20 || first === 0x0a || first === 0x09) return null;
   const keep = s.endsWith("\n");
   const body = keep ? s.slice(0, -1) : s;
   if (body.endsWith("\n")) return null;
-  const lines = body.split("\n");
-  let out = keep ? "|" : "|-";
-  for (const line of lines) {
+  const head = keep ? "|" : "|-";
+  // The common case (service.json): no empty or blank lines, so every line is indented alike.
+  if (!BLANK_LINE.test(body)) return `${head}\n${indent}${body.replaceAll("\n", `\n${indent}`)}`;
+  let out = head;
+  for (const line of body.split("\n")) {
     // A whitespace-only line in a block can be misread as indentation: quote instead.
     if (line.length > 0 && line.trim().length === 0) return null;
     out += line.length === 0 ? "\n" : `\n${indent}${line}`;
@@ -132,61 +155,59 @@ function scalar(v: unknown, indent: string): string {
 /** Longest key YAML accepts without the explicit `? ` form. */
 const MAX_IMPLICIT_KEY = 1024;
 
-function isCollection(v: unknown): v is object {
-  return typeof v === "object" && v !== null;
+function printedKey(k: string): string {
+  const key = scalarString(k);
+  if (key.length > MAX_IMPLICIT_KEY) {
+    throw new Error(`a key of ${key.length} characters is too long for YAML (at most ${MAX_IMPLICIT_KEY})`);
+  }
+  return key;
 }
 
-function isEmpty(v: object): boolean {
-  if (Array.isArray(v)) return v.length === 0;
-  for (const k in v) if ((v as Record<string, unknown>)[k] !== undefined) return false;
-  return true;
-}
+const emptyOf = (v: object): string => (Array.isArray(v) ? "[]" : "{}");
 
 /**
- * Emits the lines of a non-empty collection into `out`. `indent` is the indentation of its lines;
- * the first line starts with `lead` instead (`- ` and the parent's indentation when the collection
- * is a sequence item, so that it starts on the item's line).
+ * The lines of a collection, each ending in a line break, or "" when it is empty (no items, or
+ * only members whose value is `undefined`). `indent` is the indentation of its lines; the first
+ * line starts with `lead` instead (`- ` and the parent's indentation when the collection is a
+ * sequence item, so that it starts on the item's line).
  */
-function emitCollection(v: object, indent: string, lead: string, out: string[]): void {
+function emitCollection(v: object, indent: string, lead: string): string {
   const inner = `${indent}  `;
-  let prefix = lead;
+  let out = "";
   if (Array.isArray(v)) {
-    for (const item of v as unknown[]) {
-      if (isCollection(item) && !isEmpty(item)) emitCollection(item, inner, `${prefix}- `, out);
-      else out.push(`${prefix}- ${isCollection(item) ? emptyOf(item) : scalar(item, inner)}`);
-      prefix = indent;
+    const dash = `${indent}- `;
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
+      const itemLead = i === 0 ? `${lead}- ` : dash;
+      if (typeof item === "object" && item !== null) {
+        const body = emitCollection(item, inner, itemLead);
+        out += body === "" ? `${itemLead}${emptyOf(item)}\n` : body;
+      } else out += `${itemLead}${scalar(item, inner)}\n`;
     }
-    return;
+    return out;
   }
+  let prefix = lead;
   const rec = v as Record<string, unknown>;
   for (const k in rec) {
     const x = rec[k];
     if (x === undefined) continue;
-    const key = scalarString(k);
-    if (key.length > MAX_IMPLICIT_KEY) {
-      throw new Error(`a key of ${key.length} characters is too long for YAML (at most ${MAX_IMPLICIT_KEY})`);
-    }
-    if (!isCollection(x)) out.push(`${prefix}${key}: ${scalar(x, inner)}`);
-    else if (isEmpty(x)) out.push(`${prefix}${key}: ${emptyOf(x)}`);
-    else {
-      out.push(`${prefix}${key}:`);
+    const key = printedKey(k);
+    if (typeof x === "object" && x !== null) {
       // Sequences are indented under their key, as the yaml library and kubectl print them.
-      emitCollection(x, inner, inner, out);
-    }
+      const body = emitCollection(x, inner, inner);
+      out += body === "" ? `${prefix}${key}: ${emptyOf(x)}\n` : `${prefix}${key}:\n${body}`;
+    } else out += `${prefix}${key}: ${scalar(x, inner)}\n`;
     prefix = indent;
   }
+  return out;
 }
-
-const emptyOf = (v: object): string => (Array.isArray(v) ? "[]" : "{}");
 
 /**
  * One YAML document for a JSON value (objects, arrays, strings, finite numbers, booleans, null),
  * ending in a line break. Throws on a key longer than 1,024 characters.
  */
 export function toYamlDocument(value: unknown): string {
-  if (!isCollection(value)) return `${scalar(value, "  ")}\n`;
-  if (isEmpty(value)) return `${emptyOf(value)}\n`;
-  const lines: string[] = [];
-  emitCollection(value, "", "", lines);
-  return `${lines.join("\n")}\n`;
+  if (typeof value !== "object" || value === null) return `${scalar(value, "  ")}\n`;
+  const body = emitCollection(value, "", "");
+  return body === "" ? `${emptyOf(value)}\n` : body;
 }

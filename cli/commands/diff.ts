@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { diffSystems, isEmptyDiff } from "../../core/diff";
 import { incidentSource } from "../../core/incidents";
 import { loadIncident } from "./incident";
-import { DIFF_FORMATS, formatDiff } from "../../core/diff-format";
+import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
 import { resolveDiffArgument } from "../input";
@@ -50,7 +50,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           opts.incident === undefined
             ? diffSystems(specA, specB)
             : diffSystems(specA, specB, incidentSource(specB, loadIncident(opts.incident)));
-        process.stdout.write(formatDiff(diff, opts.format));
+        writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
         setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
       },
     );

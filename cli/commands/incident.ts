@@ -11,7 +11,6 @@ import {
 import { FAULT_KINDS } from "../../core/incidents/types";
 import { InterruptedError } from "../../core/errors";
 import { arrivalFlag, intFlag, numberFlag } from "../../loadgen/options";
-import { runLocalIncident } from "../../local/incident-run";
 import { planSweep, runSweep, type SweepParams } from "../../local/incident-sweep";
 import { signals } from "../signals";
 import { UsageError } from "../errors";
@@ -188,6 +187,8 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       };
       const workers =
         flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
+      // Loaded here, not at the top: render and diff import this module, and must not load gRPC.
+      const { runLocalIncident } = await import("../../local/incident-run");
       const sig = signals();
       try {
         const out = await runSweep(

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { expand } from "../../core/expand";
+import { expand, expandEach } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
 import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
@@ -25,16 +25,21 @@ export function toYaml(obj: KubeObject): string {
   return toYamlDocument(obj);
 }
 
-/** Multi-document YAML, in expand() order, to stdout in chunks of about 1 MiB. */
-function writeDocuments(objects: readonly KubeObject[]): void {
+/**
+ * Multi-document YAML, in expand() order, to stdout in chunks of about 1 MiB, each object printed
+ * as it is built and then dropped, so the whole system is never held at once.
+ */
+function writeDocuments(objects: Iterable<KubeObject>): void {
   let chunk = "";
-  objects.forEach((o, i) => {
-    chunk += (i === 0 ? "" : "---\n") + toYaml(o);
+  let first = true;
+  for (const o of objects) {
+    chunk += (first ? "" : "---\n") + toYaml(o);
+    first = false;
     if (chunk.length >= 2 ** 20) {
       process.stdout.write(chunk);
       chunk = "";
     }
-  });
+  }
   if (chunk.length > 0) process.stdout.write(chunk);
 }
 
@@ -123,8 +128,9 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .addHelpText("after", EXAMPLES)
     .action((opts: GenerationOptions & { readonly out?: string; readonly otlpEndpoint?: string }) => {
       checkUrl(opts.otlpEndpoint);
-      const objects = expand(loadSpec(opts), { otlpEndpoint: opts.otlpEndpoint });
-      if (opts.out === undefined) writeDocuments(objects);
-      else writeDir(opts.out, objects);
+      const spec = loadSpec(opts);
+      const expandOptions = { otlpEndpoint: opts.otlpEndpoint };
+      if (opts.out === undefined) writeDocuments(expandEach(spec, expandOptions));
+      else writeDir(opts.out, expand(spec, expandOptions));
     });
 }

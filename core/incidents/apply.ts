@@ -114,12 +114,16 @@ export function manifestPatches(
   return out;
 }
 
-/** The objects with the incident applied, in the same order. */
-export function applyIncident(
+/**
+ * A function that applies the incident to one object of `objects` (the system's full expand, which
+ * the derived patches read) and returns the others as they are: for callers that register objects
+ * one at a time. Checks the system and that every patched object exists, before returning.
+ */
+export function incidentPatcher(
   spec: SystemSpec,
   objects: readonly KubeObject[],
   incident: Incident,
-): KubeObject[] {
+): (o: KubeObject) => KubeObject {
   checkSystem(spec, incident);
   const patches = manifestPatches(spec, objects, incident);
   const byObject = new Map<string, ManifestPatch[]>();
@@ -129,10 +133,20 @@ export function applyIncident(
     if (!keys.has(k))
       throw new ConfigError("incident.mutation.manifests[].object", k, "an object of the system");
   }
-  return objects.map((o) => {
+  return (o) => {
     const mine = byObject.get(objectKey(o));
     return mine === undefined ? o : mine.reduce((acc, p) => applyPatch(acc, p), o);
-  });
+  };
+}
+
+/** The objects with the incident applied, in the same order. */
+export function applyIncident(
+  spec: SystemSpec,
+  objects: readonly KubeObject[],
+  incident: Incident,
+): KubeObject[] {
+  const patch = incidentPatcher(spec, objects, incident);
+  return objects.map(patch);
 }
 
 /** The incident must be made for this very system. */

@@ -19,6 +19,7 @@ export {
   mergeFaults,
   checkSystem,
   incidentSource,
+  incidentPatcher,
 } from "./apply";
 export { readIncident } from "./read";
 export { reachModel, type Site } from "./reach";

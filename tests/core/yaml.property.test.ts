@@ -112,6 +112,25 @@ describe("toYamlDocument", () => {
     }
   });
 
+  it.each([
+    ["a\n\nb", "|-\n  a\n\n  b"], // an empty line stays empty (no trailing indent)
+    ["a\nb\n", "|\n  a\n  b"],
+    ["a\n  \nb", '"a\\n  \\nb"'], // a blank line could be read as indentation: quoted
+    ["a\nb\n ", '"a\\nb\\n "'],
+    ["\u00a0\nb", '"\u00a0\\nb"'], // a first line that is white space only (trim's sense)
+    ["a\n\n", '"a\\n\\n"'], // two trailing line breaks would need |+
+  ])("prints the multi-line string %j as %s", (s, printed) => {
+    expect(toYamlDocument({ k: s })).toBe(`k: ${printed}\n`);
+    expect(read(toYamlDocument({ k: s }), "1.1")).toEqual({ k: s });
+  });
+
+  it("prints the same after its cache of printed strings starts over", () => {
+    const many = Array.from({ length: 70_000 }, (_, i) => (i % 2 === 0 ? `v${i}` : String(i)));
+    const text = toYamlDocument({ many, again: ["on", "svc-a", "0755"] });
+    expect(read(text, "1.1")).toEqual({ many, again: ["on", "svc-a", "0755"] });
+    expect(text.endsWith('again:\n  - "on"\n  - svc-a\n  - "0755"\n')).toBe(true);
+  });
+
   it("refuses a key too long for an implicit YAML key", () => {
     expect(() => toYamlDocument({ ["k".repeat(2000)]: 1 })).toThrow(/too long/);
   });

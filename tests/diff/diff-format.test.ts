@@ -1,7 +1,16 @@
 import { serviceId } from "../../core/ids";
 import { diffSystems } from "../../core/diff";
 import type { SystemDiff } from "../../core/diff";
-import { code, formatDiff, formatMarkdown, MARKDOWN_LIMIT, showValue } from "../../core/diff-format";
+import {
+  code,
+  formatDiff,
+  formatMarkdown,
+  MARKDOWN_LIMIT,
+  showValue,
+  writeDiff,
+} from "../../core/diff-format";
+import { parseConfig } from "../../core/config";
+import { generate } from "../../core/spec";
 import type { SystemSpec } from "../../core/types";
 import { abc, fakeResources, service, system } from "./fixtures";
 
@@ -77,6 +86,34 @@ describe("formatDiff", () => {
     const md = formatMarkdown(huge(200), 5_000);
     expect(md.length).toBeLessThanOrEqual(5_000);
     expect(md.split("<details>").length).toBe(md.split("</details>").length);
+  });
+});
+
+describe("writeDiff (streamed in pieces)", () => {
+  const generated = (seed: string, n: number): SystemSpec => generate(parseConfig({ seed, services: n }));
+  const cases: [string, () => SystemDiff][] = [
+    ["nothing", () => diff(abc(), abc())],
+    ["hand-built", changed],
+    ["huge", () => huge(300)],
+    ["two generated seeds", () => diffSystems(generated("1", 100), generated("2", 100))],
+    ["absent values and empty lists", () => diffSystems(generated("1", 20), generated("1", 21))],
+  ];
+
+  it.each(cases)("json is exactly JSON.stringify(diff, null, 2): %s", (_name, make) => {
+    const d = make();
+    const pieces: string[] = [];
+    writeDiff(d, "json", (s) => pieces.push(s));
+    expect(pieces.join("")).toBe(`${JSON.stringify(d, null, 2)}\n`);
+  });
+
+  it("hands a large text over in pieces of about 1 MiB that join to formatDiff's text", () => {
+    const d = diffSystems(generated("1", 600), generated("2", 600));
+    const pieces: string[] = [];
+    writeDiff(d, "text", (s) => pieces.push(s));
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(2 ** 20 + 10_000);
+    expect(pieces.join("")).toBe(formatDiff(d, "text"));
+    expect(pieces.join("").split("\n")[0]).toMatch(/^Summary: config ~1 \| services/);
   });
 });
 

@@ -1,9 +1,9 @@
 /** The diff on generated systems: real generate() + expand(). */
 import { parseConfig } from "../../core/config";
-import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { diffSystems, isEmptyDiff, KUBE_RESOURCES } from "../../core/diff";
 import { formatMarkdown, MARKDOWN_LIMIT } from "../../core/diff-format";
 import { generate } from "../../core/spec";
-import type { SystemSpec } from "../../core/types";
+import type { ServiceSpec, SystemSpec } from "../../core/types";
 
 const spec = (seed: string, services: number): SystemSpec => generate(parseConfig({ seed, services }));
 
@@ -55,5 +55,45 @@ describe("diffSystems on generated systems", () => {
     const md = formatMarkdown(d);
     expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(md).toContain("more");
+  });
+
+  describe("compared service by service (KUBE_RESOURCES.byService) or whole (expand)", () => {
+    // The whole-list path is the reference: one group per side, every object keyed at once.
+    const whole = { expand: KUBE_RESOURCES.expand, key: KUBE_RESOURCES.key };
+    const base = spec("42", 30);
+    const rename = (s: SystemSpec, from: string, to: string): SystemSpec => ({
+      ...s,
+      services: s.services.map((x) => (x.name === from ? { ...x, name: to } : x)),
+    });
+    const svc = (s: SystemSpec, i: number): ServiceSpec => s.services[i] as ServiceSpec;
+    it.each<[string, SystemSpec, SystemSpec]>([
+      ["two seeds", spec("1", 60), spec("2", 60)],
+      ["N vs N+1", base, spec("42", 31)],
+      ["N+1 vs N", spec("42", 31), base],
+      ["a changed config", base, generate(parseConfig({ seed: "42", services: 30, namespace: "other" }))],
+      ["services in another order", base, { ...base, services: [...base.services].reverse() }],
+      // Two services swap names: each one's objects now belong to the other service's id.
+      [
+        "swapped names",
+        base,
+        rename(
+          rename(rename(base, svc(base, 3).name, "tmp"), svc(base, 4).name, svc(base, 3).name),
+          "tmp",
+          svc(base, 4).name,
+        ),
+      ],
+      [
+        "a repeated id",
+        base,
+        {
+          ...base,
+          services: [...base.services, { ...svc(base, 5), id: svc(base, 6).id, name: "svc-extra" }],
+        },
+      ],
+    ])("gives the same diff: %s", (_name, a, b) => {
+      const d = diffSystems(a, b);
+      expect(d).toEqual(diffSystems(a, b, whole));
+      expect(JSON.stringify(d)).toBe(JSON.stringify(diffSystems(a, b, whole)));
+    });
   });
 });

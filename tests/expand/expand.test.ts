@@ -1,4 +1,4 @@
-import { expand, KUBE_KINDS, objectKey } from "../../core/expand";
+import { expand, expandEach, KUBE_KINDS, objectKey } from "../../core/expand";
 import type { Deployment, KubeObject } from "../../core/expand";
 import { serviceConfigJson } from "../../core/k8s/config-map";
 import { isDnsLabel } from "../../core/names";
@@ -58,6 +58,16 @@ describe("expand: order, identity, labels", () => {
         `networking.k8s.io/v1/NetworkPolicy/slop/${s.name}`,
       ]),
     ]);
+  });
+
+  it("expandEach builds the same objects one service at a time, and checks its input before the first", () => {
+    const each = expandEach(spec)[Symbol.iterator]();
+    expect(each.next().value).toEqual(objects[0]);
+    expect([objects[0], ...{ [Symbol.iterator]: () => each }]).toEqual(objects);
+    const svc0 = spec.services[0] as ServiceSpec;
+    const unknownCallee = { ...spec, services: [{ ...svc0, calls: ["ZZZ"] }, ...spec.services.slice(1)] };
+    expect(() => expandEach(unknownCallee)).toThrow(/unknown id "ZZZ"/);
+    expect(() => expandEach(spec, { extraIngressPorts: [0] })).toThrow(/extraIngressPorts/);
   });
 
   it("keys are unique and every name is a DNS label of at most 63 characters", () => {
