@@ -111,7 +111,8 @@ describe("open-loop load generator", () => {
   });
 
   it("drops due requests above the in-flight cap and counts them", async () => {
-    server = await startTestServer(() => 400);
+    // Calls take 2 s, far longer than the 300 ms of sends even on a busy machine.
+    server = await startTestServer(() => 2000);
     const r = await loadServer({
       rate: 200,
       arrival: "uniform",
@@ -120,7 +121,7 @@ describe("open-loop load generator", () => {
       maxInFlight: 10,
       baselineRequests: 0,
     });
-    // 60 sends over 300 ms while each takes 400 ms: only the first 10 go out.
+    // 60 sends over 300 ms while each takes 2 s: only the first 10 go out.
     expect(r.sent).toBe(10);
     expect(r.dropped).toBe(50);
     expect(r.ok).toBe(10);
@@ -129,8 +130,10 @@ describe("open-loop load generator", () => {
   });
 
   it("counts status codes and deadline expiries", async () => {
+    // Every tenth call answers after 4 s, always past the 2 s deadline; the others answer at once,
+    // and 2 s leaves them room on a busy machine (a 500 ms deadline did not, without retries).
     server = await startTestServer(
-      (n) => (n % 10 === 9 ? 2000 : 0),
+      (n) => (n % 10 === 9 ? 4000 : 0),
       (n) => (n % 10 === 3 ? 14 : 0),
     );
     const r = await loadServer({
@@ -138,7 +141,7 @@ describe("open-loop load generator", () => {
       arrival: "poisson",
       seed: "s",
       count: 100,
-      deadlineMs: 500,
+      deadlineMs: 2000,
       baselineRequests: 0,
     });
     expect(r.statusCounts).toEqual({ "0": 80, "4": 10, "14": 10 });
