@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import { DEFAULT_CONFIG } from "../core/config";
 import { expand } from "../core/expand";
 import { generate } from "../core/spec";
-import { validateAll } from "../tests/expand/validate";
+import { validateAll } from "../testkit/k8s-validate";
 
 const OPS = ["generate", "expand", "validate"] as const;
 type Op = (typeof OPS)[number];

@@ -9,7 +9,7 @@
  * Run: `npm run bench -- pulumi`.
  */
 import { spawnSync } from "child_process";
-import { installMocks, settle } from "../tests/pulumi/harness";
+import { installMocks, settle } from "../testkit/pulumi-mocks";
 
 const SIZES = (process.env.SLOP_BENCH_SIZES ?? "1000").split(",").map(Number);
 const MiB = 2 ** 20;

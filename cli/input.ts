@@ -9,6 +9,7 @@ import * as path from "path";
 import type { Command } from "commander";
 import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../core/document";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../core/config";
+import { isPlainObject } from "../core/errors";
 import { validateSystemSpec } from "../core/spec-schema";
 import { expand } from "../core/expand";
 import { PROFILE_NAMES } from "../core/realism/profiles";
@@ -66,10 +67,6 @@ export function loadSpec(opts: GenerationOptions): SystemSpec {
   return generate(loadConfig(opts));
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * A spec read from a file, checked by the SystemSpec schema (core/spec-schema.ts), and expand()
  * must accept it. Errors name the file and the key path.
@@ -120,8 +117,8 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
   const doc = readDocument(arg, MAX_SPEC_BYTES);
-  if (isRecord(doc) && doc.kind === "System") return checkSpec(doc, arg);
-  if (isRecord(doc) && doc.kind !== undefined) {
+  if (isPlainObject(doc) && doc.kind === "System") return checkSpec(doc, arg);
+  if (isPlainObject(doc) && doc.kind !== undefined) {
     throw new ConfigError(`${arg}: kind`, doc.kind, '"System" (a spec file) or unset (a config file)');
   }
   return generate(parseConfig(doc));

@@ -324,7 +324,7 @@ const TAINT_EFFECTS: readonly TaintEffect[] = ["NoSchedule", "PreferNoSchedule",
  */
 export function checkDeployment(config: SlopConfig, deploy: DeployConfig): void {
   const pools = new Map<string, NodePool>(config.nodePools.map((p) => [p.name, p]));
-  for (const [cls, c] of Object.entries(config.classes).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [cls, c] of Object.entries(config.classes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (c.nodePool !== null && !pools.has(c.nodePool)) {
       const names = [...pools.keys()].map((n) => `"${n}"`).join(", ");
       throw new ConfigError(

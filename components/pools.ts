@@ -2,6 +2,7 @@
  * Pure mapping of the generator's node pools (SlopConfig.nodePools, the same pools whose taints
  * become the services' tolerations) to each cloud provider's node-pool arguments.
  */
+import { sortedRecord } from "../core/k8s/canonical";
 import type { NodePool, Taint, TaintEffect } from "../core/types";
 
 export interface DoPoolSpec {
@@ -49,9 +50,6 @@ export const DO_SYSTEM_POOL = { size: "s-2vcpu-4gb", nodeCount: 1 } as const;
 
 /** The label every node of a pool carries, so the pool can be found from the nodes. */
 export const POOL_LABEL = "slop.dev/pool";
-
-const sortedRecord = (r: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
 
 export function doPoolSpec(pool: NodePool, clusterName: string): DoPoolSpec {
   return {

@@ -305,6 +305,18 @@ export const CallShapeSchema = Type.Object(
      * reads next to its own service. Used when `remoteProbability` is 0.
      */
     gatewayCompanion: num(0, 1),
+    /**
+     * Whether a service that calls nobody gets a gateway route of its own (true: the original).
+     * false: it joins the newest route as one more call (at most 2 per route) (a store behind the front end, not a
+     * request type of its own); only the first services, before any route, get their own.
+     */
+    leafRoutes: Type.Boolean(),
+    /**
+     * Draw each service's path count and each gateway route's companion and repeats from
+     * low-discrepancy sequences over the service index instead of independent streams, so their
+     * shares hold in every prefix of the services (a 20-service system too).
+     */
+    stratified: Type.Boolean(),
   },
   strict,
 );
@@ -318,6 +330,23 @@ export const TopologyShapeSchema = Type.Object(
     stratifiedClasses: Type.Boolean(),
     /** Share of caches that call one db (read-through); the others are leaves. 1 = every cache. */
     cacheCallsDb: num(0, 1),
+    /** Share of stateless services that call nobody (a currency or shipping service). 0 = none. */
+    statelessLeafShare: num(0, 1),
+    /**
+     * Longest call chain below and including a service, in services: a service whose chain
+     * reaches it is called by nobody, so no request goes deeper than 1 + maxHeight. 0 = unbounded.
+     */
+    maxHeight: int(0, 64),
+    /**
+     * A stateless service first calls the leaves (stores) added since the previous stateless
+     * service that nobody calls yet, its own stores, then picks the rest by attachment.
+     */
+    ownLeaves: Type.Boolean(),
+    /**
+     * Most services in a service's call tree (itself plus each callee's tree, counted once): a
+     * callee that would exceed it is not picked. Bounds the spans of a request. 0 = unbounded.
+     */
+    maxTree: int(0, 100_000),
   },
   strict,
 );

@@ -3,6 +3,7 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
 import { expand, expandByService, objectKey } from "./expand";
 import type { KubeObject } from "./expand";
@@ -359,8 +360,8 @@ function keyed<O>(objs: readonly O[], key: (obj: O) => string, seen: Set<string>
  * equal on both sides is left as it is: it has no changes to show.
  */
 function expandJsonStrings(x: unknown, y: unknown): [unknown, unknown] {
-  const dx = isRecord(x) && isRecord(x.data) ? x.data : null;
-  const dy = isRecord(y) && isRecord(y.data) ? y.data : null;
+  const dx = isPlainObject(x) && isPlainObject(x.data) ? x.data : null;
+  const dy = isPlainObject(y) && isPlainObject(y.data) ? y.data : null;
   const parsed = (d: Readonly<Record<string, unknown>>, other: Readonly<Record<string, unknown>> | null) => {
     const data: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(d)) {
@@ -384,15 +385,11 @@ function parseJsonDocument(s: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Items by their `name`, when every item is an object with a unique string name; else null. */
 function byName(items: readonly unknown[]): Map<string, unknown> | null {
   const out = new Map<string, unknown>();
   for (const item of items) {
-    if (!isRecord(item) || typeof item.name !== "string" || out.has(item.name)) return null;
+    if (!isPlainObject(item) || typeof item.name !== "string" || out.has(item.name)) return null;
     out.set(item.name, item);
   }
   return items.length > 0 ? out : null;
@@ -405,7 +402,7 @@ function sameKeys(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
   return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
 }
 
-const nameOf = (v: unknown): unknown => (isRecord(v) ? v.name : undefined);
+const nameOf = (v: unknown): unknown => (isPlainObject(v) ? v.name : undefined);
 
 /**
  * The named lists whose members changed, as `byName` and `sameKeys` decide, and (when so) both
@@ -491,7 +488,7 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
       }
       continue;
     }
-    if (isRecord(x) && isRecord(y)) {
+    if (isPlainObject(x) && isPlainObject(y)) {
       const keys = unionKeys(x, y);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i] as string;

@@ -8,7 +8,16 @@
  *     (1 in the original), else nobody;
  *   - stateless calls k = min(attachment, i - 1) distinct older services; an aggregator (a share
  *     `calls.aggregatorShare` of the stateless services, drawn from its own stream) calls
- *     k = min(calls.aggregatorAttachment, i - 1).
+ *     k = min(calls.aggregatorAttachment, i - 1); a share `topology.statelessLeafShare` (its own
+ *     stream) calls nobody.
+ * With `topology.maxHeight` > 0, a service whose longest call chain (itself included) has
+ * maxHeight services is left out of the lists callees are drawn from, so no request is deeper than
+ * 1 + maxHeight; k is then bounded by the callable older services. With `topology.ownLeaves`, a
+ * stateless service's first callees are the leaves added since the previous one that nobody calls
+ * yet (its own stores, as in DeathStarBench), the rest by attachment. With `topology.maxTree` > 0,
+ * a callee is picked only while the new service's call tree (itself plus each callee's tree)
+ * stays within maxTree services (a call to a leaf counted as grammar.maxRepeat calls when calls
+ * may repeat), which bounds the spans of one visit.
  * Everything about service i depends only on services < i, so growing N -> N + 1 leaves the
  * existing services' classes and edges untouched. The gateway calls every non-gateway service:
  * each new service is called by nobody when it is added (edges point new -> old), so the gateway
@@ -57,15 +66,29 @@ export function isAggregator(config: SlopConfig, index: number): boolean {
   return share > 0 && stream(config.seed, serviceId(index), "aggregator").chance(share);
 }
 
-/** Up to k distinct entries from an endpoints list (weighted by multiplicity), among 1..i-1. */
-function sampleDistinct(rng: Rng, endpoints: readonly number[], k: number, candidates: number): number[] {
-  const chosen = new Set<number>();
+/**
+ * Up to k distinct entries from an endpoints list (weighted by multiplicity), among `candidates`
+ * (the callable older services, ascending; 1..i-1 when every service is callable), after `first`.
+ * With `fits`, an entry it refuses is skipped (a try spent), and when the tries run out the
+ * service keeps the callees it has: no uniform fallback.
+ */
+function sampleDistinct(
+  rng: Rng,
+  endpoints: readonly number[],
+  k: number,
+  candidates: readonly number[],
+  first: readonly number[] = [],
+  fits?: (c: number, chosen: ReadonlySet<number>) => boolean,
+): number[] {
+  const chosen = new Set<number>(first);
   const budget = 32 * k;
   for (let tries = 0; chosen.size < k && tries < budget; tries++) {
-    chosen.add(endpoints[Math.floor(rng.next() * endpoints.length)]);
+    const c = endpoints[Math.floor(rng.next() * endpoints.length)];
+    if (fits === undefined || chosen.has(c) || fits(c, chosen)) chosen.add(c);
   }
-  // Rare fallback (a few hubs dominate a small list): uniform over the remaining candidates 1..candidates.
-  while (chosen.size < k) chosen.add(rng.int(1, candidates));
+  if (fits !== undefined) return [...chosen];
+  // Rare fallback (a few hubs dominate a small list): uniform over the candidates.
+  while (chosen.size < k) chosen.add(candidates[rng.int(1, candidates.length) - 1]);
   return [...chosen];
 }
 
@@ -79,7 +102,21 @@ export function buildTopology(config: SlopConfig): Topology {
   const endpoints: number[] = [];
   const dbEndpoints: number[] = [];
   classes[GATEWAY_INDEX] = "gateway";
-  const { attractiveness, stratifiedClasses, cacheCallsDb } = config.topology;
+  const { attractiveness, stratifiedClasses, cacheCallsDb, statelessLeafShare, maxHeight } = config.topology;
+  // Longest call chain below and including each service (1 for a leaf), and the services a new
+  // one may call: those below maxHeight (all of them when it is 0).
+  const height = new Uint8Array(n);
+  const callable: number[] = [];
+  // With topology.ownLeaves: leaves added since the last stateless caller, and who has a caller.
+  const ownLeaves = config.topology.ownLeaves;
+  const orphans: number[] = [];
+  const called = new Uint8Array(n);
+  // Services in each service's call tree, every callee's tree counted once (topology.maxTree).
+  const maxTree = config.topology.maxTree;
+  const treeSize = new Uint32Array(n);
+  // A call to a leaf may repeat (core/paths.ts placedCall): counted at its most, grammar.maxRepeat.
+  const leafCalls = config.calls.repeatProbability > 0 ? config.grammar.maxRepeat : 1;
+  const edgeTree = (c: number): number => (calls[c].length === 0 ? leafCalls : treeSize[c]);
   const offset = stratifiedClasses ? stream(config.seed, "classes", "offset").next() : undefined;
   for (let i = 1; i < n; i++) {
     const klass = drawClass(config, i, offset);
@@ -105,11 +142,32 @@ export function buildTopology(config: SlopConfig): Topology {
         break;
       }
       case "stateless": {
+        // A stateless leaf calls nobody (no stream is drawn when the share is 0).
+        if (statelessLeafShare > 0 && stream(config.seed, serviceId(i), "leaf").chance(statelessLeafShare)) {
+          callees = [];
+          break;
+        }
         if (isAggregator(config, i)) aggregators[i] = 1;
         const m = aggregators[i] ? config.calls.aggregatorAttachment : config.attachment;
-        const k = Math.min(m, i - 1);
+        const k = Math.min(m, callable.length);
+        // Its own stores first: the leaves nobody calls yet, newest first, up to k.
+        const own = ownLeaves ? orphans.filter((c) => !called[c]).slice(-k) : [];
+        orphans.length = 0;
+        // maxTree: a callee fits while 1 + the chosen callees' trees + its tree stays within it.
+        let tree = 1;
+        for (const c of own) tree += edgeTree(c);
+        const fits =
+          maxTree > 0
+            ? (c: number): boolean => {
+                if (tree + edgeTree(c) > maxTree) return false;
+                tree += edgeTree(c);
+                return true;
+              }
+            : undefined;
         callees =
-          k === 0 ? [] : sampleDistinct(stream(config.seed, serviceId(i), "calls"), endpoints, k, i - 1);
+          k === 0
+            ? []
+            : sampleDistinct(stream(config.seed, serviceId(i), "calls"), endpoints, k, callable, own, fits);
         break;
       }
       case "gateway":
@@ -121,10 +179,21 @@ export function buildTopology(config: SlopConfig): Topology {
     }
     callees.sort((a, b) => a - b);
     calls[i] = callees;
+    let h = 1;
     for (const c of callees) {
+      called[c] = 1;
       endpoints.push(c);
       if (classes[c] === "db") dbEndpoints.push(c);
+      if (height[c] + 1 > h) h = height[c] + 1;
     }
+    height[i] = Math.min(h, 255);
+    let size = 1;
+    for (const c of callees) size += edgeTree(c);
+    treeSize[i] = Math.min(size, 0xffffffff);
+    // A service at maxHeight, or whose tree leaves no room for a caller, enters no list: nobody calls it.
+    if ((maxHeight > 0 && h >= maxHeight) || (maxTree > 0 && size >= maxTree)) continue;
+    callable.push(i);
+    if (ownLeaves && callees.length === 0) orphans.push(i);
     // Initial attractiveness: a service enters the list `attractiveness` times, so it is picked
     // by weight (attractiveness + in-degree); above 1 the preference for hubs weakens and more
     // services get a caller.

@@ -26,7 +26,9 @@ import {
   path,
   repeat,
 } from "./grammar/ast";
+import { parse } from "./grammar/parser";
 import { print } from "./grammar/printer";
+import { indexOfId } from "./ids";
 import { type Rng, stream } from "./rng";
 import type { GrammarLimits, Range, ServiceClass, SlopConfig } from "./types";
 
@@ -264,6 +266,30 @@ function placeGrouped(
  * at 100,000 services). One route per service, in service order: growing the system adds one
  * route and leaves the others as they are.
  */
+/**
+ * Stratified draws (`calls.stratified`): u_k = frac(offset + k * step), the offset drawn once per
+ * seed and name. Consecutive k spread evenly over [0, 1) in every prefix, so a share drawn this way
+ * holds within a service or two even among 20 services. Each name has its own irrational step, and
+ * none is the classes' golden ratio (core/graph.ts), so the sequences are not correlated.
+ */
+const STEPS = {
+  paths: Math.SQRT2 - 1,
+  companion: Math.sqrt(3) - 1,
+  repeat: (Math.sqrt(13) - 3) / 2,
+  companionRepeat: Math.sqrt(7) - 2,
+} as const;
+
+function stratified(config: SlopConfig, name: keyof typeof STEPS, k: number): number {
+  const offset = stream(config.seed, "stratified", name).next();
+  return (offset + k * STEPS[name]) % 1;
+}
+
+/** `e` repeated 2..grammar.maxRepeat times (the count from the edge's stream) when `yes`. */
+function repeatIf(config: SlopConfig, id: string, callee: string, yes: boolean): Expr {
+  const e = call(callee);
+  return yes ? repeat(stream(config.seed, id, `repeat.${callee}`).int(2, config.grammar.maxRepeat), e) : e;
+}
+
 export function gatewayRoute(
   config: SlopConfig,
   gateway: string,
@@ -278,6 +304,26 @@ export function gatewayRoute(
     // next to, with chance `calls.gatewayCompanion`, a companion: an older leaf (a cache, a
     // database) the route reads as well.
     const once = { ...config, calls: { ...calls, probability: { min: 1, max: 1 } } };
+    if (calls.stratified) {
+      // The same shares, drawn stratified over the route's service index k.
+      const k = indexOfId(callee);
+      const repeats = calls.repeatProbability > 0;
+      const items = [
+        repeatIf(
+          config,
+          gateway,
+          callee,
+          repeats && calleeIsLeaf && stratified(config, "repeat", k) < calls.repeatProbability,
+        ),
+      ];
+      if (olderLeaves.length > 0 && stratified(config, "companion", k) < calls.gatewayCompanion) {
+        const other = stream(config.seed, gateway, `route.${callee}.companion`).pick(olderLeaves);
+        const again = repeats && stratified(config, "companionRepeat", k) < calls.repeatProbability;
+        items.push(repeatIf(config, gateway, other, again));
+      }
+      const body = items.length === 1 ? items[0] : parallel(items);
+      return print(path([p < 1 ? maybe(p, body) : body]));
+    }
     const items = [placedCall(once, gateway, callee, calleeIsLeaf)];
     if (calls.gatewayCompanion > 0 && olderLeaves.length > 0) {
       const rng = stream(config.seed, gateway, `route.${callee}.companion`);
@@ -296,6 +342,20 @@ export function gatewayRoute(
   };
   const skeleton = genPath(stream(config.seed, gateway, `route.${callee}.path`), options);
   return print(repairPaths([skeleton], [callee], grammar.maxOps, () => placed)[0]);
+}
+
+/** Most leaves one gateway route takes when `calls.leafRoutes` is false; a further one gets its own route. */
+export const MAX_JOINED = 2;
+
+/**
+ * A route `X` or `{X,L}` (maybe under `?p`) with one more call in its group: `{X,C}`, `{X,L,C}`.
+ * Routes the gateway generates are one item: a call, a repeat, a group, or one of them under `?p`.
+ */
+function joinRoute(route: Path, extra: Expr): Path {
+  const [item] = route.items;
+  const add = (e: Expr): Expr =>
+    e.type === "parallel" ? parallel([...e.items, extra]) : parallel([e, extra]);
+  return path([item.type === "maybe" ? maybe(item.p, add(item.body)) : add(item)]);
 }
 
 /**
@@ -320,14 +380,36 @@ export function servicePaths(
   const { seed, grammar, pathsPerService } = config;
   if (klass === "gateway" && callees.length > 0) {
     const leaves: string[] = [];
-    return callees.map((c) => {
-      const route = gatewayRoute(config, id, c, isLeaf(c), leaves);
+    const routes: string[] = [];
+    let joined = 0; // leaves the newest route has taken
+    for (const c of callees) {
+      if (
+        !config.calls.leafRoutes &&
+        isLeaf(c) &&
+        routes.length > 0 &&
+        joined < MAX_JOINED &&
+        config.calls.remoteProbability === 0
+      ) {
+        joined++;
+        // The newest route calls this leaf as well: `{B,C}` (it may already be a group); the call
+        // may repeat, as at any other caller.
+        const once = { ...config, calls: { ...config.calls, probability: { min: 1, max: 1 } } };
+        routes[routes.length - 1] = print(
+          joinRoute(parse(routes[routes.length - 1]), placedCall(once, id, c, true)),
+        );
+      } else {
+        routes.push(gatewayRoute(config, id, c, isLeaf(c), leaves));
+        joined = 0;
+      }
       if (isLeaf(c)) leaves.push(c);
-      return route;
-    });
+    }
+    return routes;
   }
   const opWeights = config.classes[klass].opWeights;
-  let count = stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
+  const span = pathsPerService.max - pathsPerService.min + 1;
+  let count = config.calls.stratified
+    ? pathsPerService.min + Math.floor(stratified(config, "paths", indexOfId(id)) * span)
+    : stream(seed, id, "paths").int(pathsPerService.min, pathsPerService.max);
   const { remoteProbability, probability } = config.calls;
   const grouped = !aggregator && probability.max < 1;
   // Grouped placement wants room for its groups; the extra paths' streams are their own.

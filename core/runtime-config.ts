@@ -4,6 +4,7 @@
  * SystemSpec for `expand()` and the local runner.
  */
 import { Type } from "@sinclair/typebox";
+import { MAX_PATH_CHARS } from "./grammar/ast";
 import { indexOfId, isServiceId } from "./ids";
 import { OpCostsSchema } from "./ops";
 import { Contract, type Allowed } from "./schema";
@@ -13,7 +14,7 @@ import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from 
 const strict = { additionalProperties: false } as const;
 const PORT = Type.Integer({ minimum: 0, maximum: 65535 });
 /** Longest path string a service accepts (the grammar bounds nesting separately). */
-export const MAX_PATH_CHARS = 65_536;
+export { MAX_PATH_CHARS };
 export const SERVICE_ID = Type.String({
   pattern: "^[A-Z]+$",
   maxLength: 16,

@@ -7,7 +7,8 @@
  */
 import { Type } from "@sinclair/typebox";
 import { NodePoolSchema, SLOP_CONFIG, SlopConfigSchema, TaintEffectSchema } from "./config";
-import { parse } from "./grammar";
+import { LATER_KEYS } from "./realism/profiles";
+import { MAX_PATH_CHARS, parse } from "./grammar";
 import type { Expr, Path } from "./grammar/ast";
 import { OpCostsSchema } from "./ops";
 import { SERVICE_CLASS, SERVICE_ID } from "./runtime-config";
@@ -41,7 +42,7 @@ export const ServiceSpecSchema = Type.Object(
     /** Callee ids, sorted. */
     calls: Type.Array(SERVICE_ID),
     /** Canonical path strings. */
-    paths: Type.Array(Type.String({ minLength: 1, maxLength: 65_536 }), { minItems: 1 }),
+    paths: Type.Array(Type.String({ minLength: 1, maxLength: MAX_PATH_CHARS }), { minItems: 1 }),
     opCosts: OpCostsSchema,
     replicas: Type.Integer({ minimum: 0, maximum: 100_000 }),
     resources: Type.Object(
@@ -182,7 +183,21 @@ function refineSpec(spec: Spec, fail: Fail): void {
 /** The SystemSpec contract. */
 export const SYSTEM_SPEC = new Contract(SystemSpecSchema, "spec", (s, fail) => refineSpec(s as Spec, fail));
 
-/** Validate a parsed SystemSpec document. */
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A spec written before a knob existed: its config gets the knob's neutral value (LATER_KEYS). */
+function withLaterKeys(raw: unknown): unknown {
+  if (!isObject(raw) || !isObject(raw.config)) return raw;
+  const config: Record<string, unknown> = { ...raw.config };
+  for (const [group, keys] of Object.entries(LATER_KEYS)) {
+    const value = config[group];
+    if (isObject(value)) config[group] = { ...keys, ...value };
+  }
+  return { ...raw, config };
+}
+
+/** Validate a parsed SystemSpec document (one written before a later knob existed included). */
 export function validateSystemSpec(raw: unknown): SystemSpec {
-  return SYSTEM_SPEC.parse(raw) as unknown as SystemSpec;
+  return SYSTEM_SPEC.parse(withLaterKeys(raw)) as unknown as SystemSpec;
 }

@@ -18,6 +18,7 @@ import type {
 } from "./config";
 import type { OpCostsSchema } from "./ops";
 import type { FaultConfigSchema, ServiceRuntimeConfigSchema } from "./runtime-config";
+import type { ServiceSpecSchema, SystemSpecSchema, TolerationSchema } from "./spec-schema";
 import type { DeepReadonly } from "./schema";
 
 export const API_VERSION = "slop.dev/v1alpha1" as const;
@@ -51,56 +52,16 @@ export type TopologyShape = DeepReadonly<Static<typeof TopologyShapeSchema>>;
 /** The validated configuration; parseConfig normalises the seed to a string. */
 export type SlopConfig = DeepReadonly<Omit<Static<typeof SlopConfigSchema>, "seed"> & { seed: string }>;
 
-export interface Toleration {
-  readonly key: string;
-  readonly operator: "Equal";
-  readonly value: string;
-  readonly effect: TaintEffect;
-}
-
-export interface ServiceResources {
-  readonly requests: { readonly cpu: string; readonly memory: string };
-  readonly limits: { readonly cpu: string; readonly memory: string };
-}
-
-export interface ServiceHpa {
-  readonly minReplicas: number;
-  readonly maxReplicas: number;
-  readonly targetCPUUtilizationPercentage: number;
-}
-
-export interface ServiceSpec {
-  /** [A-Z]+, as named in paths: bijective base-26 of the index (0 = "A", 25 = "Z", 26 = "AA"). */
-  readonly id: string;
-  /** DNS label, derived from the id only. */
-  readonly name: string;
-  readonly class: ServiceClass;
-  /** Callee ids, sorted. */
-  readonly calls: readonly string[];
-  /** Canonical path strings. */
-  readonly paths: readonly string[];
-  readonly opCosts: OpCosts;
-  readonly replicas: number;
-  readonly resources: ServiceResources;
-  readonly hpa: ServiceHpa | null;
-  readonly nodePool: string | null;
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly tolerations: readonly Toleration[];
-  readonly annotations: Readonly<Record<string, string>>;
-}
-
-export interface SystemSpec {
-  readonly apiVersion: typeof API_VERSION;
-  readonly kind: "System";
-  readonly seed: string;
-  /** The full validated config the system was generated from. */
+// The SystemSpec types are derived from their schemas in spec-schema.ts (the one definition; the
+// comments on each key are there).
+export type Toleration = DeepReadonly<Static<typeof TolerationSchema>>;
+export type ServiceResources = DeepReadonly<Static<typeof ServiceSpecSchema>["resources"]>;
+export type ServiceHpa = DeepReadonly<NonNullable<Static<typeof ServiceSpecSchema>["hpa"]>>;
+export type ServiceSpec = DeepReadonly<Static<typeof ServiceSpecSchema>>;
+/** The generated system; its config is the validated SlopConfig (seed a string). */
+export type SystemSpec = DeepReadonly<Omit<Static<typeof SystemSpecSchema>, "config">> & {
   readonly config: SlopConfig;
-  /** Id of the entry service. */
-  readonly gateway: string;
-  readonly nodePools: readonly NodePool[];
-  /** Sorted by index (A, B, ..., Z, AA, ...). */
-  readonly services: readonly ServiceSpec[];
-}
+};
 
 /** Fault knobs of one service instance (runtime). All off by default. */
 export type FaultConfig = DeepReadonly<Static<typeof FaultConfigSchema>>;
@@ -115,3 +76,8 @@ export type ServiceRuntimeConfig = DeepReadonly<Static<typeof ServiceRuntimeConf
 export const GRPC_PORT = 50051;
 export const METRICS_PORT = 9464;
 export const MAX_HOPS = 64;
+/**
+ * Longest request_id a service accepts: the id is copied into every span, log line and callee
+ * request, so an unbounded one multiplies into the trace file (three 1 MB ids once wrote 34 MB).
+ */
+export const MAX_REQUEST_ID_CHARS = 256;

@@ -3,9 +3,7 @@
  * `grpcTarget` calls `slop.v1.SlopService/Handle` through a single HTTP/2 channel.
  */
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { existsSync } from "fs";
-import { join } from "path";
+import { loadProtos } from "../runtime/proto";
 
 export interface Target {
   /** Send one request; resolves (never rejects) to the gRPC status code. */
@@ -13,26 +11,9 @@ export interface Target {
   close(): void;
 }
 
-/** Locate proto/slop/v1/slop.proto from source (loadgen/) or compiled (dist/loadgen/) code. */
-export function protoFile(): string {
-  for (const up of ["..", "../.."]) {
-    const p = join(__dirname, up, "proto", "slop", "v1", "slop.proto");
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`proto/slop/v1/slop.proto not found above ${__dirname}`);
-}
-
-/** The SlopService definition loaded from the proto (shared by client and test servers). */
+/** The SlopService definition, from the one proto loader (runtime/proto.ts). */
 export function slopServiceDefinition(): grpc.ServiceDefinition {
-  const def = protoLoader.loadSync(protoFile(), {
-    keepCase: false,
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-  });
-  const svc = def["slop.v1.SlopService"];
-  if (!svc || !("Handle" in svc)) throw new Error("slop.v1.SlopService not found in the proto");
-  return svc as grpc.ServiceDefinition;
+  return loadProtos().slop.slop.v1.SlopService.service;
 }
 
 export function grpcTarget(address: string): Target {

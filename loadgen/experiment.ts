@@ -32,7 +32,7 @@ import { provenance as currentProvenance, type Provenance } from "./metadata";
 import { stderrProgress } from "./progress";
 import { writeReport } from "./report/html";
 import {
-  configHash,
+  slopConfigHash,
   readRuns,
   summariseRun,
   writeExperiment,
@@ -145,7 +145,7 @@ export async function measureAndStore(req: RunRequest): Promise<{ result: LoadRe
       params: req.params,
       commit: p.commit,
       dirty: p.dirty,
-      configHash: configHash(req.config),
+      configHash: slopConfigHash(req.config),
       config: req.config,
       target: req.targetName,
       load,

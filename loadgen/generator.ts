@@ -91,9 +91,161 @@ export interface LoadResult {
 
 const iso = (): string => new Date().toISOString();
 
+/** Sequential unloaded requests before the run: the baseline of the E2E slowdown. */
+async function measureBaseline(target: Target, opts: LoadOptions, deadlineMs: number): Promise<Histogram> {
+  const baseline = newHistogram();
+  for (let i = 0; i < (opts.baselineRequests ?? 20) && !opts.signal?.aborted; i++) {
+    const t0 = performance.now();
+    const code = await target.call(`baseline-${i}`, deadlineMs);
+    if (code === 0) recordMs(baseline, performance.now() - t0);
+  }
+  return baseline;
+}
+
+/** The figures of one progress window (about a second), reset after each report. */
+interface Window {
+  readonly latency: Histogram;
+  ok: number;
+  done: number;
+  dropped: number;
+  sent: number;
+}
+
+/** One open-loop run: the send loop, its counters and histograms. */
+class OpenLoop {
+  readonly latency = newHistogram();
+  readonly service = newHistogram();
+  readonly sendLag = newHistogram();
+  readonly statusCounts: Record<string, number> = {};
+  private readonly win: Window = { latency: newHistogram(), ok: 0, done: 0, dropped: 0, sent: 0 };
+  sent = 0;
+  completed = 0;
+  ok = 0;
+  dropped = 0;
+  inFlight = 0;
+  stoppedEarly = false;
+  measureStartAt = "";
+  private lastProgress = 0;
+  private firstMeasured = -1;
+  private lastMeasuredSend = 0;
+  /** Set once the result is taken: a request still in flight then (abort, drain timeout) is not counted. */
+  private closed = false;
+  private start = 0;
+  /** Index of the next request of the schedule. */
+  next = 0;
+
+  constructor(
+    private readonly target: Target,
+    private readonly opts: LoadOptions,
+    private readonly times: Float64Array,
+    private readonly warmupMs: number,
+    private readonly maxInFlight: number,
+    private readonly deadlineMs: number,
+  ) {}
+
+  /** Send every request when it is due, until the schedule ends, success collapses or the signal aborts. */
+  send(): Promise<void> {
+    this.start = performance.now();
+    return new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now() - this.start;
+        while (this.next < this.times.length && (this.times[this.next] as number) <= now)
+          this.fire(this.next++, now);
+        this.progress(now);
+        if (this.next >= this.times.length || this.stoppedEarly || this.opts.signal?.aborted)
+          return resolve();
+        const wait = (this.times[this.next] as number) - (performance.now() - this.start);
+        // Timers are coarse (>= 1 ms); hand over to setImmediate for the last 2 ms.
+        if (wait > 2) setTimeout(tick, Math.min(wait - 2, 50));
+        else setImmediate(tick);
+      };
+      tick();
+    });
+  }
+
+  /** Wait for the requests in flight (up to the deadline and 2 s), unless aborted; then stop counting. */
+  async drain(): Promise<void> {
+    const sendEndAt = performance.now();
+    while (this.inFlight > 0 && !this.opts.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (performance.now() - sendEndAt > this.deadlineMs + 2000) break;
+    }
+    this.closed = true;
+  }
+
+  private fire(i: number, now: number): void {
+    const intended = this.times[i] as number;
+    const measured = intended >= this.warmupMs;
+    if (measured && this.measureStartAt === "") this.measureStartAt = iso();
+    if (this.inFlight >= this.maxInFlight) {
+      if (measured) {
+        this.dropped++;
+        this.win.dropped++;
+      }
+      return;
+    }
+    this.inFlight++;
+    this.win.sent++;
+    if (measured) {
+      this.sent++;
+      recordMs(this.sendLag, now - intended);
+      if (this.firstMeasured < 0) this.firstMeasured = now;
+      this.lastMeasuredSend = now;
+    }
+    const sentAt = now;
+    void this.target.call(`r${i}`, this.deadlineMs).then((code) => {
+      this.inFlight--;
+      if (!measured || this.closed) return;
+      const done = performance.now() - this.start;
+      this.completed++;
+      this.win.done++;
+      const key = String(code);
+      this.statusCounts[key] = (this.statusCounts[key] ?? 0) + 1;
+      if (code === 0) {
+        this.ok++;
+        this.win.ok++;
+        recordMs(this.latency, done - intended);
+        recordMs(this.service, done - sentAt);
+        recordMs(this.win.latency, done - intended);
+      }
+    });
+  }
+
+  private progress(now: number): void {
+    if (now - this.lastProgress < 1000) return;
+    const windowMs = now - this.lastProgress;
+    this.lastProgress = now;
+    const w = this.win;
+    this.opts.onProgress?.({
+      elapsedMs: now,
+      sent: this.sent,
+      sendRate: (w.sent * 1000) / windowMs,
+      achievedRate: (w.done * 1000) / windowMs,
+      p99Ms: w.latency.totalCount === 0 ? 0 : w.latency.getValueAtPercentile(99) / 1000,
+      errors: this.completed - this.ok,
+      dropped: this.dropped,
+      inFlight: this.inFlight,
+    });
+    if (this.opts.minSuccess !== undefined && w.done + w.dropped >= 20) {
+      if (w.ok / (w.done + w.dropped) < this.opts.minSuccess) this.stoppedEarly = true;
+    }
+    w.latency.reset();
+    w.ok = 0;
+    w.done = 0;
+    w.dropped = 0;
+    w.sent = 0;
+  }
+
+  /** Measured sends per second: n sends span n - 1 intervals. */
+  achievedRate(): { measuredMs: number; achievedRate: number } {
+    const measuredMs = this.firstMeasured < 0 ? 0 : this.lastMeasuredSend - this.firstMeasured;
+    const achievedRate = this.sent > 1 && measuredMs > 0 ? ((this.sent - 1) * 1000) / measuredMs : 0;
+    return { measuredMs, achievedRate };
+  }
+}
+
 export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadResult> {
   const warmupMs = opts.warmupMs ?? 0;
-  const maxInFlight = opts.maxInFlight ?? 10000;
   const deadlineMs = opts.deadlineMs ?? 5000;
   const durationMs = opts.durationMs === undefined ? undefined : opts.durationMs + warmupMs;
   const times = schedule({
@@ -103,151 +255,34 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     durationMs,
     count: opts.count,
   });
-
   const baselineStart = iso();
-  const baseline = newHistogram();
-  for (let i = 0; i < (opts.baselineRequests ?? 20) && !opts.signal?.aborted; i++) {
-    const t0 = performance.now();
-    const code = await target.call(`baseline-${i}`, deadlineMs);
-    if (code === 0) recordMs(baseline, performance.now() - t0);
-  }
-
-  const latency = newHistogram();
-  const service = newHistogram();
-  const sendLag = newHistogram();
-  const window = newHistogram();
-  const statusCounts: Record<string, number> = {};
-  let sent = 0;
-  let completed = 0;
-  let ok = 0;
-  let dropped = 0;
-  let inFlight = 0;
-  let stoppedEarly = false;
-  let measureStartAt = "";
-  let winOk = 0;
-  let winDone = 0;
-  let winDropped = 0;
-  let winSent = 0;
-  let lastProgress = 0;
-  let firstMeasured = -1;
-  let lastMeasuredSend = 0;
-  /** Set once the result is taken: a request still in flight then (abort, drain timeout) is not counted. */
-  let closed = false;
-
+  const baseline = await measureBaseline(target, opts, deadlineMs);
   const loadStart = iso();
-  const start = performance.now();
-  let next = 0;
-
-  const fire = (i: number, now: number): void => {
-    const intended = times[i] as number;
-    const measured = intended >= warmupMs;
-    if (measured && measureStartAt === "") measureStartAt = iso();
-    if (inFlight >= maxInFlight) {
-      if (measured) {
-        dropped++;
-        winDropped++;
-      }
-      return;
-    }
-    inFlight++;
-    winSent++;
-    if (measured) {
-      sent++;
-      recordMs(sendLag, now - intended);
-      if (firstMeasured < 0) firstMeasured = now;
-      lastMeasuredSend = now;
-    }
-    const sentAt = now;
-    void target.call(`r${i}`, deadlineMs).then((code) => {
-      inFlight--;
-      if (!measured || closed) return;
-      const done = performance.now() - start;
-      completed++;
-      winDone++;
-      const key = String(code);
-      statusCounts[key] = (statusCounts[key] ?? 0) + 1;
-      if (code === 0) {
-        ok++;
-        winOk++;
-        recordMs(latency, done - intended);
-        recordMs(service, done - sentAt);
-        recordMs(window, done - intended);
-      }
-    });
-  };
-
-  const progress = (now: number): void => {
-    if (now - lastProgress < 1000) return;
-    const windowMs = now - lastProgress;
-    lastProgress = now;
-    if (opts.onProgress) {
-      opts.onProgress({
-        elapsedMs: now,
-        sent,
-        sendRate: (winSent * 1000) / windowMs,
-        achievedRate: (winDone * 1000) / windowMs,
-        p99Ms: window.totalCount === 0 ? 0 : window.getValueAtPercentile(99) / 1000,
-        errors: completed - ok,
-        dropped,
-        inFlight,
-      });
-    }
-    if (opts.minSuccess !== undefined && winDone + winDropped >= 20) {
-      if (winOk / (winDone + winDropped) < opts.minSuccess) stoppedEarly = true;
-    }
-    window.reset();
-    winOk = 0;
-    winDone = 0;
-    winDropped = 0;
-    winSent = 0;
-  };
-
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const now = performance.now() - start;
-      while (next < times.length && (times[next] as number) <= now) fire(next++, now);
-      progress(now);
-      if (next >= times.length || stoppedEarly || opts.signal?.aborted) return resolve();
-      const wait = (times[next] as number) - (performance.now() - start);
-      // Timers are coarse (>= 1 ms); hand over to setImmediate for the last 2 ms.
-      if (wait > 2) setTimeout(tick, Math.min(wait - 2, 50));
-      else setImmediate(tick);
-    };
-    tick();
-  });
+  const run = new OpenLoop(target, opts, times, warmupMs, opts.maxInFlight ?? 10000, deadlineMs);
+  await run.send();
   const sendEnd = iso();
-  const sendEndAt = performance.now();
-  const interrupted = next < times.length && opts.signal?.aborted === true;
-  while (inFlight > 0 && !opts.signal?.aborted) {
-    await new Promise((r) => setTimeout(r, 5));
-    if (performance.now() - sendEndAt > deadlineMs + 2000) break;
-  }
+  const interrupted = run.next < times.length && opts.signal?.aborted === true;
+  await run.drain();
   const drainEnd = iso();
-  closed = true;
-
-  const scheduled = times.filter((t) => t >= warmupMs).length;
-  const measuredMs = firstMeasured < 0 ? 0 : lastMeasuredSend - firstMeasured;
-  // n sends span n - 1 intervals.
-  const achievedRate = sent > 1 && measuredMs > 0 ? ((sent - 1) * 1000) / measuredMs : 0;
+  const { sent, completed, ok, dropped } = run;
   const unfinished = sent - completed;
   const denom = completed + dropped + unfinished;
   return {
-    latency,
-    service,
-    sendLag,
+    latency: run.latency,
+    service: run.service,
+    sendLag: run.sendLag,
     baseline,
-    statusCounts,
-    scheduled,
+    statusCounts: run.statusCounts,
+    scheduled: times.filter((t) => t >= warmupMs).length,
     sent,
     completed,
     ok,
     dropped,
     unfinished,
     successRate: denom === 0 ? 0 : ok / denom,
-    achievedRate,
-    measuredMs,
-    stoppedEarly,
+    ...run.achievedRate(),
+    stoppedEarly: run.stoppedEarly,
     interrupted,
-    phases: { baselineStart, loadStart, measureStart: measureStartAt || loadStart, sendEnd, drainEnd },
+    phases: { baselineStart, loadStart, measureStart: run.measureStartAt || loadStart, sendEnd, drainEnd },
   };
 }

@@ -104,7 +104,11 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v) ?? "null";
 }
 
-export function configHash(config: unknown): string {
+/**
+ * Which SlopConfig a run measured: sha256 (first 12 hex) of its canonical JSON, or "external".
+ * (Not core/k8s/config-map's configHash, the checksum of a service.json that rolls its pods.)
+ */
+export function slopConfigHash(config: unknown): string {
   if (config === null || config === undefined) return "external";
   return createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 12);
 }

@@ -4,8 +4,9 @@
  */
 import seedrandom from "seedrandom";
 
-export const ARRIVALS = ["uniform", "poisson"] as const;
-export type Arrival = (typeof ARRIVALS)[number];
+import { ARRIVALS, type Arrival } from "../core/sweep-schema";
+
+export { ARRIVALS, type Arrival };
 
 export interface ScheduleOptions {
   /** Target rate in requests per second (> 0). */

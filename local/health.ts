@@ -1,17 +1,7 @@
 /** gRPC health checks (grpc.health.v1) of the local services: wait until every one is SERVING. */
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { existsSync } from "fs";
-import { join } from "path";
+import { loadProtos } from "../runtime/proto";
 import { abortReason, InterruptedError } from "../core/errors";
-
-function healthProto(): string {
-  for (const up of ["..", "../.."]) {
-    const p = join(__dirname, up, "proto", "grpc", "health", "v1", "health.proto");
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`proto/grpc/health/v1/health.proto not found above ${__dirname}`);
-}
 
 export interface HealthChecker {
   /** Resolves to the serving status name ("SERVING", "NOT_SERVING", ...) or the error text. */
@@ -20,11 +10,8 @@ export interface HealthChecker {
 }
 
 export function healthChecker(): HealthChecker {
-  const def = protoLoader.loadSync(healthProto(), { keepCase: false, enums: String, defaults: true });
-  const svc = def["grpc.health.v1.Health"] as grpc.ServiceDefinition | undefined;
-  const check = svc?.["Check"];
-  if (!svc || !check) throw new Error("grpc.health.v1.Health/Check not found in health.proto");
-  const Ctor = grpc.makeGenericClientConstructor(svc, "Health");
+  const Ctor = loadProtos().health.grpc.health.v1.Health;
+  const check = Ctor.service.Check;
   const clients = new Map<string, grpc.Client>();
   return {
     check(address, timeoutMs) {

@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import { mkdirSync, openSync, writeFileSync } from "fs";
 import { join } from "path";
+import { stringify } from "yaml";
 import type { LocalService } from "./system";
 import { freePorts } from "./ports";
 
@@ -22,23 +23,34 @@ export function prometheusOnPath(): boolean {
 
 /** prometheus.yml scraping every service's metrics port every second. */
 export function scrapeConfig(services: readonly LocalService[]): string {
-  const lines = ["global:", "  scrape_interval: 1s", "  evaluation_interval: 5s", "scrape_configs:"];
-  lines.push("  - job_name: slop", "    static_configs:");
-  for (const s of services) {
-    lines.push(
-      `      - targets: ["127.0.0.1:${s.metricsPort}"]`,
-      `        labels: { slop_service: "${s.id}", service: "${s.name}" }`,
-    );
-  }
-  return `${lines.join("\n")}\n`;
+  return stringify({
+    global: { scrape_interval: "1s", evaluation_interval: "5s" },
+    scrape_configs: [
+      {
+        job_name: "slop",
+        static_configs: services.map((s) => ({
+          targets: [`127.0.0.1:${s.metricsPort}`],
+          labels: { slop_service: s.id, service: s.name },
+        })),
+      },
+    ],
+  });
 }
 
+/** Prometheus is not installed: the run goes on without it (the message says so). */
+export class PrometheusUnavailable extends Error {
+  constructor() {
+    super("prometheus not found on PATH; metrics are still served on each service's metrics port");
+    this.name = "PrometheusUnavailable";
+  }
+}
+
+/** Start Prometheus; throws PrometheusUnavailable when it is not installed. */
 export async function startPrometheus(
   dir: string,
   services: readonly LocalService[],
-): Promise<RunningPrometheus | string> {
-  if (!prometheusOnPath())
-    return "prometheus not found on PATH; metrics are still served on each service's metrics port";
+): Promise<RunningPrometheus> {
+  if (!prometheusOnPath()) throw new PrometheusUnavailable();
   const home = join(dir, "prometheus");
   mkdirSync(join(home, "data"), { recursive: true });
   const cfg = join(home, "prometheus.yml");

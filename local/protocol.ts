@@ -6,6 +6,11 @@ export interface StartMessage {
   readonly configs: readonly ServiceRuntimeConfig[];
   readonly traceFile?: string;
   readonly logFile: string;
+  /**
+   * Parent of the services' data directories (DIR/<id>), owned by the runner: it removes the whole
+   * tree when the system stops, also after a worker was killed before it could clean up.
+   */
+  readonly dataRoot: string;
   /** Injected crashes before this start, per service id (see ServeOptions.priorCrashes). */
   readonly priorCrashes?: Readonly<Record<string, number>>;
 }

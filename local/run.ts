@@ -14,7 +14,7 @@ import { runExperiment, type SystemUnderTest } from "../loadgen/experiment";
 import type { LoadOptions } from "../loadgen/generator";
 import type { RunSummary } from "../loadgen/results";
 import { summaryText } from "../loadgen/summary-text";
-import { startPrometheus, type RunningPrometheus } from "./prometheus";
+import { PrometheusUnavailable, startPrometheus, type RunningPrometheus } from "./prometheus";
 import { startLocalSystem, type LocalSystem } from "./system";
 import type { FaultConfig } from "../core/types";
 
@@ -73,17 +73,23 @@ export async function startSystem(
   });
   const ready = iso();
   let rss: number;
-  let prom: RunningPrometheus | string;
+  let prometheus: RunningPrometheus | null = null;
+  // What the run says about Prometheus: its address, or why there is none (the run goes on).
+  let promNote: string;
   try {
     rss = await local.rss();
-    prom = await startPrometheus(dir, local.services).catch(
-      (e: Error) => `prometheus failed to start: ${e.message}`,
-    );
+    try {
+      prometheus = await startPrometheus(dir, local.services);
+      promNote = `prometheus at ${prometheus.url} (data in ${join(dir, "prometheus")})`;
+    } catch (err) {
+      if (!(err instanceof Error)) throw err;
+      promNote =
+        err instanceof PrometheusUnavailable ? err.message : `prometheus failed to start: ${err.message}`;
+    }
   } catch (err) {
     await local.stop();
     throw err;
   }
-  const prometheus = typeof prom === "string" ? null : prom;
   writeFileSync(
     join(dir, `system${suffix}.json`),
     `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
@@ -92,10 +98,7 @@ export async function startSystem(
     verbose,
     `${spec.services.length} services SERVING in ${local.startupMs} ms, ${(rss / 2 ** 20 / spec.services.length).toFixed(1)} MiB RSS per service, ${local.pids.length} worker processes (pids ${local.pids.join(" ")}); gateway ${spec.gateway} at ${local.gateway.address}`,
   );
-  say(
-    verbose,
-    typeof prom === "string" ? prom : `prometheus at ${prom.url} (data in ${join(dir, "prometheus")})`,
-  );
+  say(verbose, promNote);
   return {
     address: local.gateway.address,
     config: spec.config,
@@ -106,7 +109,7 @@ export async function startSystem(
       processes: local.pids.length,
       startupMs: local.startupMs,
       rssPerServiceMiB: rss / 2 ** 20 / spec.services.length,
-      prometheus: typeof prom === "string" ? prom : prom.url,
+      prometheus: prometheus?.url ?? promNote,
       traceFile: relative(dir, traceFile),
       gateway: spec.gateway,
       addresses: Object.fromEntries(local.services.map((s) => [s.id, s.address])),

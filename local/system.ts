@@ -6,7 +6,8 @@
  */
 import { abortReason, InterruptedError, UserError } from "../core/errors";
 import { fork, type ChildProcess } from "child_process";
-import { mkdirSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
 import { join } from "path";
 import { pathToFileURL } from "url";
 import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
@@ -32,6 +33,8 @@ export interface LocalSystem {
   /** From the first fork to every service SERVING. */
   readonly startupMs: number;
   stop(graceMs?: number): Promise<void>;
+  /** Parent of the services' data directories; removed when the system stops. */
+  readonly dataRoot: string;
   /** Resident memory of every worker, summed, in bytes. */
   rss(): Promise<number>;
   /** Replace a service's fault knobs (it keeps them across restarts). */
@@ -142,22 +145,62 @@ export function startWaves(spec: SystemSpec): ServiceSpec[][] {
   return waves.filter((w) => w !== undefined);
 }
 
-export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
-  const n = spec.services.length;
-  const workerCount = Math.max(1, Math.min(n, opts.workers ?? 4));
-  const logs = join(opts.dir, "logs");
-  mkdirSync(logs, { recursive: true });
-  const isolated = [...new Set(opts.isolate ?? [])].filter((id) => spec.services.some((s) => s.id === id));
+/**
+ * Which worker process hosts each service: round robin over `workers` processes, and one process
+ * of its own for each isolated service (appended after the shared ones).
+ */
+export function assignWorkers(
+  spec: SystemSpec,
+  workers: number,
+  isolate: readonly string[],
+): { readonly workerOf: ReadonlyMap<string, number>; readonly processes: number } {
+  const shared = Math.max(1, Math.min(spec.services.length, workers));
+  const isolated = [...new Set(isolate)].filter((id) => spec.services.some((s) => s.id === id));
   const workerOf = new Map(
     spec.services
       .filter((s) => !isolated.includes(s.id))
-      .map((s, i) => [s.id, i % workerCount] as [string, number]),
+      .map((s, i) => [s.id, i % shared] as [string, number]),
   );
-  isolated.forEach((id, k) => workerOf.set(id, workerCount + k));
+  isolated.forEach((id, k) => workerOf.set(id, shared + k));
+  return { workerOf, processes: shared + isolated.length };
+}
+
+/** Resident memory of the worker processes, summed (0 for one that is gone). */
+async function workersRss(workers: readonly Worker[]): Promise<number> {
+  const sizes = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<number>((resolve) => {
+          const on = (raw: unknown): void => {
+            const m = raw as FromWorker;
+            if (m.type === "memory") {
+              w.child.off("message", on);
+              resolve(m.rss);
+            }
+          };
+          w.child.on("message", on);
+          if (w.child.connected) w.child.send({ type: "memory" } satisfies ToWorker);
+          else resolve(0);
+        }),
+    ),
+  );
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
+  const n = spec.services.length;
+  const logs = join(opts.dir, "logs");
+  mkdirSync(logs, { recursive: true });
+  const { workerOf, processes } = assignWorkers(spec, opts.workers ?? 4, opts.isolate ?? []);
   const waves = startWaves(spec);
   const t0 = Date.now();
   const workers: Worker[] = [];
   const stopState = { stopping: false };
+  const dataRoot = mkdtempSync(join(tmpdir(), "slop-data-"));
+  const stopAll = async (graceMs: number): Promise<void> => {
+    await stopWorkers(workers, graceMs);
+    rmSync(dataRoot, { recursive: true, force: true });
+  };
   const started = new Map<string, LocalService>();
   try {
     const configs = new Map<string, ServiceRuntimeConfig>();
@@ -172,6 +215,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         configs: [cfg],
         traceFile: opts.traceFile,
         logFile: logFile(w.index),
+        dataRoot,
         priorCrashes: { [id]: priorCrashes },
       } satisfies ToWorker);
     };
@@ -236,7 +280,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         }
       });
     };
-    for (let w = 0; w < workerCount + isolated.length; w++) workers.push(spawnWorker(w));
+    for (let w = 0; w < processes; w++) workers.push(spawnWorker(w));
     workers.forEach(attach);
     const timeoutMs = opts.startTimeoutMs ?? 60_000 + 500 * n;
     const deadline = t0 + timeoutMs;
@@ -279,6 +323,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
             configs: mine,
             traceFile: opts.traceFile,
             logFile: logFile(w.index),
+            dataRoot,
           } satisfies ToWorker);
         }
       }).finally(() => {
@@ -302,6 +347,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       services: list,
       pids: workers.map((w) => w.child.pid ?? -1),
       startupMs,
+      dataRoot,
       setFaults: (id, faults) => {
         const cfg = configs.get(id);
         if (cfg === undefined) throw new Error(`no service ${id} in this system`);
@@ -317,32 +363,13 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       stop: (graceMs = 2000) => {
         stopState.stopping = true;
         supervisor.stop();
-        return (stopping ??= stopWorkers(workers, graceMs));
+        return (stopping ??= stopAll(graceMs));
       },
-      rss: async () => {
-        const sizes = await Promise.all(
-          workers.map(
-            (w) =>
-              new Promise<number>((resolve) => {
-                const on = (raw: unknown): void => {
-                  const m = raw as FromWorker;
-                  if (m.type === "memory") {
-                    w.child.off("message", on);
-                    resolve(m.rss);
-                  }
-                };
-                w.child.on("message", on);
-                if (w.child.connected) w.child.send({ type: "memory" } satisfies ToWorker);
-                else resolve(0);
-              }),
-          ),
-        );
-        return sizes.reduce((a, b) => a + b, 0);
-      },
+      rss: () => workersRss(workers),
     };
   } catch (err) {
     stopState.stopping = true;
-    await stopWorkers(workers, 500);
+    await stopAll(500);
     throw err;
   }
 }

@@ -5,6 +5,7 @@
  * SIGINT is left to the runner, which stops every worker in order.
  */
 import { appendFileSync } from "fs";
+import { join } from "path";
 import { startService, type RunningService } from "../runtime/server";
 import type { FromWorker, ToWorker } from "./protocol";
 
@@ -49,6 +50,7 @@ export function workerMain(): void {
                   send({ type: "exited", id: cfg.id, reason });
                 },
                 traceFile: m.traceFile,
+                dataDir: join(m.dataRoot, cfg.id),
                 processMetrics: false,
                 logLevel: "warn",
                 log,

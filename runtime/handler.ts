@@ -3,6 +3,7 @@ import { status, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Path } from "../core/grammar";
 import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
+import { MAX_REQUEST_ID_CHARS } from "../core/types";
 import type { HandleRequest__Output } from "../proto/gen/slop/v1/HandleRequest";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
 import { RpcError, statusName, toRpcError } from "./errors";
@@ -94,6 +95,13 @@ export async function handleRequest(
     const e = new RpcError(
       status.RESOURCE_EXHAUSTED,
       `service ${cfg.id} has ${inflight.count + held} requests in flight (maxInFlight ${cfg.maxInFlight})`,
+    );
+    return finish(e.code, e);
+  }
+  if (call.request.requestId.length > MAX_REQUEST_ID_CHARS) {
+    const e = new RpcError(
+      status.INVALID_ARGUMENT,
+      `request_id must be at most ${MAX_REQUEST_ID_CHARS} characters (got ${call.request.requestId.length})`,
     );
     return finish(e.code, e);
   }

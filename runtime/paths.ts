@@ -1,3 +1,4 @@
+import { showValue } from "../core/errors";
 import { ParseError, callees, parse, type Path } from "../core/grammar";
 import type { ServiceRuntimeConfig } from "../core/types";
 
@@ -29,7 +30,7 @@ export function parsePaths(cfg: ServiceRuntimeConfig): Path[] {
     } catch (err) {
       if (err instanceof ParseError) {
         throw new StartupError(
-          `service ${cfg.id}: paths[${i}] "${src}" does not parse at position ${err.position}: expected ${err.expected} but found ${err.found}`,
+          `service ${cfg.id}: paths[${i}] ${showValue(src)} does not parse at position ${err.position}: expected ${err.expected} but found ${err.found}`,
         );
       }
       throw err;
@@ -37,7 +38,7 @@ export function parsePaths(cfg: ServiceRuntimeConfig): Path[] {
     const missing = callees(p).filter((id) => !Object.prototype.hasOwnProperty.call(cfg.callees, id));
     if (missing.length > 0) {
       throw new StartupError(
-        `service ${cfg.id}: paths[${i}] "${src}" calls ${missing.join(", ")} but callees has no address for ${missing.length === 1 ? "it" : "them"} (known: ${Object.keys(cfg.callees).sort().join(", ") || "none"})`,
+        `service ${cfg.id}: paths[${i}] ${showValue(src)} calls ${missing.join(", ")} but callees has no address for ${missing.length === 1 ? "it" : "them"} (known: ${Object.keys(cfg.callees).sort().join(", ") || "none"})`,
       );
     }
     return p;

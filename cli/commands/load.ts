@@ -1,6 +1,7 @@
-import { readFileSync } from "fs";
 import type { Command } from "commander";
+import { readText } from "../../core/document";
 import { ConfigError, InterruptedError } from "../../core/errors";
+import { sweepKeysHelp } from "../../core/sweep-schema";
 import { generate } from "../../core/spec";
 import { waitReady } from "../../loadgen/client";
 import { runExperiment, type SystemUnderTest } from "../../loadgen/experiment";
@@ -12,7 +13,7 @@ import {
   numberFlag,
   prepareOutDir,
 } from "../../loadgen/options";
-import { parseSweep, SweepError, type Sweep } from "../../loadgen/sweep";
+import { parseSweep, type Sweep } from "../../loadgen/sweep";
 import { sweepSystems, type SystemProvider } from "../../loadgen/sweep-run";
 import { summaryText } from "../../loadgen/summary-text";
 import { startSystem } from "../../local/run";
@@ -40,21 +41,21 @@ Examples:
   $ slop load --target 127.0.0.1:50051 --rps 1000 --requests 20000 --arrival uniform --out results/r1
   $ slop load --sweep examples/sweep.yaml            # starts each system of the grid locally
   $ slop report results/r1                           # regenerate report.html
+
+The sweep file (YAML or JSON; examples/sweep.yaml is a commented one):
+${sweepKeysHelp()
+  .split("\n")
+  .map((l) => `  ${l}`)
+  .join("\n")}
 `;
 
 function readSweep(file: string): Sweep {
-  let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    return parseSweep(readText(file), file);
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  try {
-    return parseSweep(text);
-  } catch (err) {
-    if (err instanceof SweepError || err instanceof ConfigError)
-      throw new UsageError(`${file}: ${err.message}`);
-    throw new UsageError(`${file} is not a valid sweep: ${(err as Error).message.split("\n")[0]}`);
+    // The contract's message names the key path; say which file it is in.
+    if (err instanceof ConfigError) throw new UsageError(`${file}: ${err.message}`);
+    throw err;
   }
 }
 
@@ -201,6 +202,13 @@ async function targetCommand(targetFlag: string, flags: LoadFlags): Promise<void
 async function sweepCommand(flags: LoadFlags): Promise<void> {
   const file = flags.sweep as string;
   const sweep = readSweep(file);
+  const varied = Object.keys(sweep.system);
+  if (flags.target !== undefined && varied.length > 0) {
+    throw new UsageError(
+      `--target cannot be combined with a sweep whose grid varies the system (${varied.join(", ")}): ` +
+        "an external target cannot be regenerated; keep only grid.rate and grid.arrival, or drop --target",
+    );
+  }
   const dir = checkOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
   const external = flags.target === undefined ? undefined : await checkTarget(flags.target);
   prepareOutDir(dir);
@@ -224,7 +232,7 @@ async function sweepCommand(flags: LoadFlags): Promise<void> {
       notes:
         external === undefined
           ? []
-          : [`External target ${external}: system parameters are recorded, not applied.`],
+          : [`External target ${external}: the system's config is unknown to slop load (config "external").`],
       signal: sig.signal,
       systems: sweepSystems(sweep, provide),
     });

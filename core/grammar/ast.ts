@@ -14,6 +14,15 @@
  * The seed's grammar (no postfix operators) is a subset. Nodes are readonly and tagged by `type`.
  */
 
+/** Longest path text the parser reads (a generated path is a few hundred characters). */
+export const MAX_PATH_CHARS = 65_536;
+/**
+ * Deepest nesting the parser accepts: groups inside groups, and postfix operators on one
+ * expression (each wraps it once more). The generator nests at most 6 groups; the bound keeps
+ * every recursive walk of a path (parser, printer, interpreter) far from the stack's limit.
+ */
+export const MAX_NESTING = 64;
+
 export const LOCAL_OPS = ["cpu", "mem", "disk", "net", "noop", "io"] as const;
 export type LocalOp = (typeof LOCAL_OPS)[number];
 

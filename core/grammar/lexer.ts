@@ -1,4 +1,5 @@
 /** Tokens of the path grammar. Whitespace between tokens is skipped. */
+import { showValue } from "../errors";
 export type TokenType = "{" | "}" | "(" | ")" | "," | "*" | "?" | "remote" | "local" | "number" | "eof";
 
 export interface Token {
@@ -15,7 +16,7 @@ export class ParseError extends Error {
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`at position ${position}: expected ${expected} but found ${found} in "${source}"`);
+    super(`at position ${position}: expected ${expected} but found ${found} in ${showValue(source)}`);
     this.name = "ParseError";
   }
 }

@@ -1,4 +1,13 @@
-import { type Expr, type Path, LOCAL_OPS, MAX_REPEAT, MIN_REPEAT, isLocalOp } from "./ast";
+import {
+  type Expr,
+  type Path,
+  LOCAL_OPS,
+  MAX_NESTING,
+  MAX_PATH_CHARS,
+  MAX_REPEAT,
+  MIN_REPEAT,
+  isLocalOp,
+} from "./ast";
 import { ParseError, type Token, describe, tokenize } from "./lexer";
 
 const ATOM_START = "a service id [A-Z]+, a local op (cpu|mem|disk|net|noop|io), '{' or '('";
@@ -6,6 +15,8 @@ const ATOM_START = "a service id [A-Z]+, a local op (cpu|mem|disk|net|noop|io), 
 /** Recursive-descent parser; one instance per call, no shared state. */
 class Parser {
   private i = 0;
+  /** Groups open around the current token. */
+  private depth = 0;
   constructor(
     private readonly src: string,
     private readonly toks: readonly Token[],
@@ -38,8 +49,10 @@ class Parser {
 
   private parseExpr(): Expr {
     let e = this.parseAtom();
-    for (;;) {
+    for (let wraps = 0; ; wraps++) {
       const t = this.peek().type;
+      if ((t === "*" || t === "?") && wraps >= MAX_NESTING)
+        this.fail(`at most ${MAX_NESTING} postfix operators on one expression`);
       if (t === "*") {
         this.next();
         e = { type: "repeat", count: this.parseCount(), body: e };
@@ -77,8 +90,11 @@ class Parser {
     switch (tok.type) {
       case "{":
       case "(": {
+        if (this.depth >= MAX_NESTING) this.fail(`at most ${MAX_NESTING} nested groups`);
         this.next();
+        this.depth++;
         const items = this.parseList();
+        this.depth--;
         const close = tok.type === "{" ? "}" : ")";
         if (this.peek().type !== close) this.fail(`',' or '${close}'`);
         this.next();
@@ -99,5 +115,13 @@ class Parser {
 
 /** Parse a path string. Throws ParseError naming the position and what was expected. */
 export function parse(src: string): Path {
+  if (src.length > MAX_PATH_CHARS) {
+    throw new ParseError(
+      src,
+      0,
+      `a path of at most ${MAX_PATH_CHARS} characters`,
+      `${src.length} characters`,
+    );
+  }
   return new Parser(src, tokenize(src)).parsePath();
 }

@@ -36,7 +36,15 @@ export const ORIGINAL_SHAPE: Pick<
   "attachment" | "topology" | "pathsPerService" | "grammar" | "calls"
 > = {
   attachment: 2,
-  topology: { attractiveness: 1, stratifiedClasses: false, cacheCallsDb: 1 },
+  topology: {
+    attractiveness: 1,
+    stratifiedClasses: false,
+    cacheCallsDb: 1,
+    statelessLeafShare: 0,
+    maxHeight: 0,
+    ownLeaves: false,
+    maxTree: 0,
+  },
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
   calls: {
@@ -47,8 +55,20 @@ export const ORIGINAL_SHAPE: Pick<
     aggregatorAttachment: 2,
     gatewayProbability: { min: 1, max: 1 },
     gatewayCompanion: 0,
+    leafRoutes: true,
+    stratified: false,
   },
 };
+
+/**
+ * Knobs added after specs were first written, with the value that generates what the generator
+ * did before them: a spec file whose config lacks one was generated as if it had this value, so
+ * reading it (slop diff, slop stats --spec) fills it in (core/spec-schema.ts).
+ */
+export const LATER_KEYS = {
+  topology: { statelessLeafShare: 0, maxHeight: 0, ownLeaves: false, maxTree: 0 },
+  calls: { leafRoutes: true, stratified: false },
+} as const;
 
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
   production: {
@@ -56,7 +76,15 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
     // give most services a caller (entry share ~0.25) while old services still gather callers;
     // classes in their shares in every prefix, so a 20-service system has its databases too.
     attachment: 8,
-    topology: { attractiveness: 40, stratifiedClasses: true, cacheCallsDb: 0.15 },
+    topology: {
+      attractiveness: 40,
+      stratifiedClasses: true,
+      cacheCallsDb: 0.15,
+      statelessLeafShare: 0,
+      maxHeight: 0,
+      ownLeaves: false,
+      maxTree: 0,
+    },
     pathsPerService: { min: 1, max: 5 },
     grammar: { maxDepth: 1, maxOps: 2, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
     calls: {
@@ -68,21 +96,33 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       aggregatorAttachment: 4,
       gatewayProbability: { min: 1, max: 1 },
       gatewayCompanion: 0.35,
+      leafRoutes: true,
+      stratified: true,
     },
   },
   benchmark: {
     attachment: 2,
-    topology: { attractiveness: 1, stratifiedClasses: true, cacheCallsDb: 1 },
-    pathsPerService: { min: 1, max: 2 },
-    grammar: { maxDepth: 1, maxOps: 3, repeatProbability: 0, maxRepeat: 3, optionalCallProbability: 0 },
+    topology: {
+      attractiveness: 10,
+      stratifiedClasses: true,
+      cacheCallsDb: 0,
+      statelessLeafShare: 0.3,
+      maxHeight: 4,
+      ownLeaves: true,
+      maxTree: 30,
+    },
+    pathsPerService: { min: 1, max: 3 },
+    grammar: { maxDepth: 1, maxOps: 3, repeatProbability: 0, maxRepeat: 2, optionalCallProbability: 0 },
     calls: {
       remoteProbability: 0,
       probability: { min: 1, max: 1 },
-      repeatProbability: 0,
-      aggregatorShare: 0.15,
-      aggregatorAttachment: 3,
+      repeatProbability: 0.3,
+      aggregatorShare: 0.2,
+      aggregatorAttachment: 8,
       gatewayProbability: { min: 1, max: 1 },
-      gatewayCompanion: 0.5,
+      gatewayCompanion: 0,
+      leafRoutes: false,
+      stratified: false,
     },
   },
   stress: ORIGINAL_SHAPE,

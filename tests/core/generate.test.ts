@@ -3,6 +3,7 @@ import { parseConfig } from "../../core/config";
 import { callees, opCount, parse, print } from "../../core/grammar";
 import { indexOfId, serviceId, serviceName } from "../../core/ids";
 import { isAggregator } from "../../core/graph";
+import { MAX_JOINED } from "../../core/paths";
 import { generate, generateFromRaw } from "../../core/spec";
 import { API_VERSION, type SystemSpec } from "../../core/types";
 
@@ -84,8 +85,12 @@ describe("generate", () => {
           if (s.class !== "gateway" || s.calls.length === 0) {
             expect(s.paths.length).toBeGreaterThanOrEqual(c.pathsPerService.min);
             expect(s.paths.length).toBeLessThanOrEqual(c.pathsPerService.max);
-          } else {
+          } else if (c.calls.leafRoutes || c.calls.remoteProbability > 0) {
             expect(s.paths.length).toBe(s.calls.length); // one route per service
+          } else {
+            // A leaf may join the newest route instead of getting one (at most MAX_JOINED a route).
+            expect(s.paths.length).toBeLessThanOrEqual(s.calls.length);
+            expect(s.paths.length).toBeGreaterThanOrEqual(s.calls.length / (1 + MAX_JOINED));
           }
         }
       }),
@@ -142,6 +147,13 @@ describe("generate", () => {
         if (ga.calls.length === 0) {
           // A one-service system's gateway has local paths only; its first callee gets the one route.
           expect(gb.paths.map((p) => callees(parse(p)))).toEqual([[added]]);
+        } else if (gb.paths.length === ga.paths.length) {
+          // calls.leafRoutes false: a new leaf joins the newest route; every other route stays.
+          expect(a.config.calls.leafRoutes).toBe(false);
+          expect(b.services[b.services.length - 1].calls).toEqual([]);
+          expect(gb.paths.slice(0, -1)).toEqual(ga.paths.slice(0, -1));
+          const before = callees(parse(ga.paths[ga.paths.length - 1]));
+          expect(callees(parse(gb.paths[gb.paths.length - 1]))).toEqual([...before, added].sort());
         } else {
           expect(gb.paths.slice(0, -1)).toEqual(ga.paths); // existing routes stay as they are
           // The new route calls the new service, and perhaps one older leaf it reads too.

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { type Expr, LOCAL_OPS, ParseError, type Path, parse, print } from "../../core/grammar";
+import { type Expr, LOCAL_OPS, MAX_NESTING, ParseError, type Path, parse, print } from "../../core/grammar";
 
 const leaf: fc.Arbitrary<Expr> = fc.oneof(
   fc.stringMatching(/^[A-Z]{1,3}$/).map((service): Expr => ({ type: "call", service })),
@@ -76,5 +76,36 @@ describe("grammar errors", () => {
     expect(pe.position).toBe(position);
     expect(pe.expected).toContain(expected);
     expect(pe.message).toContain(`at position ${position}`);
+  });
+});
+
+describe("grammar bounds", () => {
+  const parseError = (src: string): ParseError => {
+    try {
+      parse(src);
+    } catch (err) {
+      if (err instanceof ParseError) return err;
+      throw err;
+    }
+    throw new Error(`${src.slice(0, 20)} parsed`);
+  };
+
+  it.each([
+    ["groups 10,000 deep", "(".repeat(10_000) + "noop" + ")".repeat(10_000), /at most 64 nested groups/],
+    ["10,000 postfix operators", "noop" + "*2".repeat(10_000), /at most 64 postfix operators/],
+    [
+      "a path longer than 65,536 characters",
+      "noop,".repeat(20_000) + "noop",
+      /at most 65536 characters but found 100004 characters/,
+    ],
+  ])("%s is a ParseError, never a stack overflow, and its message is short", (_label, src, msg) => {
+    const err = parseError(src);
+    expect(err.message).toMatch(msg);
+    expect(err.message.length).toBeLessThan(300);
+  });
+
+  it("accepts the deepest nesting allowed", () => {
+    const src = "(".repeat(MAX_NESTING) + "noop" + "*2".repeat(MAX_NESTING) + ")".repeat(MAX_NESTING);
+    expect(print(parse(src))).toBe(src);
   });
 });

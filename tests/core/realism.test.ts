@@ -5,8 +5,9 @@ import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
 import { PROFILES, PROFILE_NAMES } from "../../core/realism/profiles";
 import { simulate } from "../../core/realism/simulate";
 import { expectedCalls, summarise, systemStats, topologyStats } from "../../core/realism/stats";
-import { TARGETS } from "../../core/realism/targets";
-import { parse } from "../../core/grammar";
+import { TARGETS, type ProfileName } from "../../core/realism/targets";
+import { MAX_JOINED } from "../../core/paths";
+import { callees, parse } from "../../core/grammar";
 import { generate } from "../../core/spec";
 import type { ServiceSpec, SystemSpec } from "../../core/types";
 
@@ -114,51 +115,116 @@ describe("simulate", () => {
   });
 });
 
-describe("the production shape", () => {
-  const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
+const seeds = Array.from({ length: 20 }, (_, i) => i + 1);
 
-  /** Each production target's figure for every seed at one size. */
-  function figures(services: number): Map<string, { min: number; max: number; values: number[] }> {
-    const out = new Map<string, { min: number; max: number; values: number[] }>();
-    for (const seed of seeds) {
-      const stats = systemStats(generate(parseConfig({ seed, services })), { requests: 2500 });
-      for (const c of stats.checks) {
-        const key = `${c.stat} ${c.summary}`;
-        const f = out.get(key) ?? { min: c.min, max: c.max, values: [] };
-        f.values.push(c.value);
-        out.set(key, f);
-      }
+/** Each of a profile's target's figure for every seed at one size. */
+function figures(
+  services: number,
+  profile: ProfileName = "production",
+): Map<string, { min: number; max: number; values: number[] }> {
+  const out = new Map<string, { min: number; max: number; values: number[] }>();
+  for (const seed of seeds) {
+    const stats = systemStats(generate(parseConfig({ seed, services, profile })), { requests: 2500 });
+    for (const c of stats.checks) {
+      const key = `${c.stat} ${c.summary}`;
+      const f = out.get(key) ?? { min: c.min, max: c.max, values: [] };
+      f.values.push(c.value);
+      out.set(key, f);
     }
-    expect(out.size).toBe(TARGETS.production.length);
-    return out;
   }
+  expect(out.size).toBe(TARGETS[profile].length);
+  return out;
+}
 
-  it.each([200, 2000])("lies inside every production target for 20 seeds at %i services", (services) => {
-    const failures: string[] = [];
-    for (const [key, f] of figures(services)) {
-      f.values.forEach((v, i) => {
-        if (v < f.min || v > f.max)
-          failures.push(`seed ${seeds[i]}: ${key} = ${v} not in ${f.min}..${f.max}`);
-      });
-    }
-    expect(failures).toEqual([]);
+/** Every seed's figures outside their ranges. */
+function outOfRange(f: ReturnType<typeof figures>): string[] {
+  const failures: string[] = [];
+  for (const [key, { min, max, values }] of f) {
+    values.forEach((v, i) => {
+      if (v < min || v > max) failures.push(`seed ${seeds[i]}: ${key} = ${v} not in ${min}..${max}`);
+    });
+  }
+  return failures;
+}
+
+/** The median seed outside a range, or a figure in range for fewer than `share` of the seeds. */
+function mostlyInRange(f: ReturnType<typeof figures>, share: number): string[] {
+  const failures: string[] = [];
+  for (const [key, { min, max, values }] of f) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    if (median < min || median > max) failures.push(`${key}: median ${median} not in ${min}..${max}`);
+    const inRange = values.filter((v) => v >= min && v <= max).length;
+    if (inRange < share * seeds.length)
+      failures.push(`${key}: in range for ${inRange} of ${seeds.length} seeds`);
+  }
+  return failures;
+}
+
+describe("the benchmark shape", () => {
+  it("lies inside every benchmark target for 20 seeds at 2,000 services", () => {
+    expect(outOfRange(figures(2000, "benchmark"))).toEqual([]);
   });
 
-  // A 20-service system has 19 routes and a handful of callers: its tails and shares move with the
-  // seed by more than the ranges allow. The typical one (the median over seeds) is in range, and
-  // each figure is in range for most seeds.
-  it("lies inside the production targets for most seeds at 20 services, and the median seed in all", () => {
-    const failures: string[] = [];
-    for (const [key, f] of figures(20)) {
-      const sorted = [...f.values].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)];
-      if (median < f.min || median > f.max)
-        failures.push(`${key}: median ${median} not in ${f.min}..${f.max}`);
-      const inRange = f.values.filter((v) => v >= f.min && v <= f.max).length;
-      if (inRange < 0.7 * seeds.length)
-        failures.push(`${key}: in range for ${inRange} of ${seeds.length} seeds`);
+  // At 200 services a request type is one of ~90 routes: the p90 and the repeat share rest on a
+  // handful of services and move with the seed (14 of 20 seeds are inside every range).
+  it("lies inside the benchmark targets for most seeds at 200 services, and the median seed in all", () => {
+    expect(mostlyInRange(figures(200, "benchmark"), 0.8)).toEqual([]);
+  });
+
+  it("bounds depth and spans by construction (maxHeight, maxTree) and reaches storage", () => {
+    for (const seed of [1, 2, 3]) {
+      const spec = generate(parseConfig({ seed, services: 3000, profile: "benchmark" }));
+      const { topology, grammar } = spec.config;
+      const sim = simulate(spec, 3000);
+      expect(Math.max(...sim.depth)).toBeLessThanOrEqual(1 + topology.maxHeight);
+      // The gateway, one route's tree, and the leaves the route joined (each repeated at most).
+      expect(Math.max(...sim.nodes)).toBeLessThanOrEqual(
+        1 + topology.maxTree + MAX_JOINED * grammar.maxRepeat,
+      );
+      // No storage only for routes whose service calls nobody but stateless leaves.
+      expect(summarise(sim.stateful).mean).toBeGreaterThan(0.85);
     }
-    expect(failures).toEqual([]);
+  });
+});
+
+describe("the production shape", () => {
+  it.each([200, 2000])("lies inside every production target for 20 seeds at %i services", (services) => {
+    expect(outOfRange(figures(services))).toEqual([]);
+  });
+
+  // A 20-service system holds its classes, path counts and gateway route shapes in their shares by
+  // construction (stratified draws). What still moves with the seed: it has 11-12 stateless
+  // services and the newest 2-4 of them can have no caller (edges point new -> old), so
+  // middleShare moves in steps of 0.05 around 0.45 (0.35 for 3 of these 20 seeds, 5 of seeds
+  // 1-40); and one seed (9) has a fan-out mean of 1.96 and p90 3. 16 of 20 seeds are inside
+  // every range (14 before the stratified draws).
+  it("lies inside every production target for 16 of 20 seeds at 20 services, and the median seed in all", () => {
+    const f = figures(20);
+    const inAll = seeds.filter((_, i) =>
+      [...f.values()].every((x) => x.values[i] >= x.min && x.values[i] <= x.max),
+    );
+    expect(mostlyInRange(f, 0.85)).toEqual([]);
+    expect(inAll.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("holds the gateway's companion share and the path counts in every 20-service system (stratified)", () => {
+    for (const seed of seeds) {
+      const spec = generate(parseConfig({ seed, services: 20 }));
+      const { calls, pathsPerService } = spec.config;
+      const routes = spec.services[0].paths;
+      const companions = routes.filter((p) => callees(parse(p)).length > 1).length;
+      // A route reads a companion only when an older leaf exists (every route from the first leaf's on).
+      const firstLeaf = spec.services.findIndex((s, i) => i > 0 && s.calls.length === 0);
+      const eligible = spec.services.length - 1 - firstLeaf;
+      expect(Math.abs(companions - calls.gatewayCompanion * eligible)).toBeLessThanOrEqual(2);
+      // Path counts drawn evenly from min..max, within one service per count (grouped placement
+      // may raise a count, never lower it).
+      const few = spec.services.slice(1).filter((s) => s.paths.length <= 2).length;
+      expect(few).toBeLessThanOrEqual(
+        Math.ceil((19 * 2) / (pathsPerService.max - pathsPerService.min + 1)) + 1,
+      );
+    }
   });
 
   it("is a subcritical branching process: under one call per visit on average, more at a few", () => {

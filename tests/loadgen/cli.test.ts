@@ -1,15 +1,23 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { main } from "../../cli/main";
 import { readRuns } from "../../loadgen/results";
 import { startTestServer, type TestServer } from "./server";
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+/** Run the CLI in-process; `onErr` sees each stderr write as it happens (e.g. a progress line). */
+async function run(
+  argv: string[],
+  onErr: (s: string) => void = () => undefined,
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const o = jest.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+  const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    onErr(String(s));
+    return true;
+  });
   try {
     return { code: await main(argv), out, err };
   } finally {
@@ -58,21 +66,13 @@ describe("slop load", () => {
 
   it("Ctrl-C stops the load, keeps the run so far and exits 130", async () => {
     const out = join(dir, "interrupted");
-    const running = run([
-      "load",
-      "--target",
-      server.address,
-      "--rps",
-      "100",
-      "--duration",
-      "30",
-      "--warmup",
-      "0",
-      "--out",
-      out,
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    process.emit("SIGINT");
+    // Ctrl-C once the load has run for a second (its first progress line), not after a sleep.
+    const running = run(
+      ["load", "--target", server.address, "--rps", "100", "--duration", "30", "--warmup", "0", "--out", out],
+      (line) => {
+        if (line.startsWith("[load] t=1s")) process.emit("SIGINT");
+      },
+    );
     const r = await running;
     expect(r.code).toBe(130);
     expect(r.err).toContain(`slop: interrupted by SIGINT; the run until then is in ${out}`);
@@ -98,6 +98,16 @@ describe("slop load", () => {
     expect(r.code).toBe(0);
     expect(readRuns(out).map((x) => x.summary.rate)).toEqual([20, 40]);
     expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
+  it("refuses --target with a sweep whose grid varies the system, writing nothing", async () => {
+    const file = join(dir, "system-sweep.yaml");
+    writeFileSync(file, "grid: { rate: [20], seed: [1, 2] }\n");
+    const out = join(dir, "never");
+    const r = await run(["load", "--sweep", file, "--target", server.address, "--out", out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--target cannot be combined with a sweep whose grid varies the system \(seed\)/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it.each([

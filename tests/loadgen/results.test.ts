@@ -7,7 +7,7 @@ import { provenance } from "../../loadgen/metadata";
 import { renderReport, writeReport, groupSeries } from "../../loadgen/report/html";
 import {
   canonicalJson,
-  configHash,
+  slopConfigHash,
   readExperiment,
   readRuns,
   writeExperiment,
@@ -67,7 +67,7 @@ describe("results directory and report", () => {
     expect(r.summary.statusCounts["14"]).toBeGreaterThan(0);
     expect(r.summary.ok + r.summary.errors).toBe(60);
     expect(r.metadata.commit).toMatch(/^[0-9a-f]{40}$/);
-    expect(r.metadata.configHash).toBe(configHash({ services: 3 }));
+    expect(r.metadata.configHash).toBe(slopConfigHash({ services: 3 }));
     expect(r.metadata.phases.loadStart <= r.metadata.phases.drainEnd).toBe(true);
     expect(readExperiment(dir).provenance.machine.cpus).toBeGreaterThan(0);
   });
@@ -97,7 +97,7 @@ describe("results directory and report", () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     const commit = readRuns(dir)[0]!.metadata.commit!;
     expect(html).toContain(commit.slice(0, 10));
-    expect(html).toContain(configHash({ services: 3 }));
+    expect(html).toContain(slopConfigHash({ services: 3 }));
     expect(html).not.toContain('class="warn"');
   });
 

@@ -5,6 +5,8 @@ import { slopServiceDefinition } from "../../loadgen/client";
 export interface TestServer {
   readonly address: string;
   readonly calls: () => number;
+  /** Resolves once every call received so far has been answered. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -15,10 +17,14 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const server = new grpc.Server();
   let n = 0;
+  let answered = 0;
+  const waiters: (() => void)[] = [];
   server.addService(slopServiceDefinition(), {
     Handle: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       const i = n++;
       const reply = (): void => {
+        answered++;
+        if (answered === n) for (const wake of waiters.splice(0)) wake();
         const c = code(i);
         if (c === 0) cb(null, { serviceId: "A", serviceName: "svc-a", path: "noop" });
         else cb({ code: c, details: "injected" }, null);
@@ -36,28 +42,7 @@ export async function startTestServer(
   return {
     address: `127.0.0.1:${port}`,
     calls: () => n,
+    idle: () => (answered === n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
-}
-
-/** `startTestServer()` in a child process (tsx); `calls` is not available there. */
-export async function startTestServerProcess(): Promise<TestServer> {
-  const { fork } = await import("child_process");
-  const child = fork(require.resolve("./server-process.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    child.once("message", (m) => resolve(String(m)));
-    child.once("exit", (c) => reject(new Error(`test server process exited with ${c}`)));
-  });
-  return {
-    address,
-    calls: () => Number.NaN,
-    close: async () => {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill();
-      await exited;
-    },
   };
 }

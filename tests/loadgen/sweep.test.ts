@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
+import { DEFAULT_SWEEP_LOAD } from "../../core/sweep-schema";
 import { parseSweep, planRuns, sweepConfig } from "../../loadgen/sweep";
 import { runExperiment } from "../../loadgen/experiment";
 import { sweepSystems } from "../../loadgen/sweep-run";
@@ -40,18 +41,49 @@ describe("sweeps", () => {
   });
 
   it.each([
-    ["grid: { arrival: [poisson] }", /grid.rate must be a non-empty list/],
+    ["grid: { arrival: [poisson] }", /^grid\.rate must be set \(required key: a non-empty list/],
     [
       "grid: { rate: [10], arrival: [bursty] }",
-      /grid.arrival\[0\] must be uniform or poisson \(got "bursty"\)/,
+      /^grid\.arrival\.0 must be one of uniform\|poisson \(got "bursty"\)$/,
     ],
-    ["grid: { rate: [-1] }", /grid.rate\[0\] must be a number/],
-    ["load: { minSuccess: 2 }\ngrid: { rate: [1] }", /load.minSuccess must be a number in 0..1 \(got 2\)/],
-    ["load: { speed: 2 }\ngrid: { rate: [1] }", /load.speed must be one of/],
+    ["grid: { rate: [-1] }", /^grid\.rate\.0 must be a number in 0\.001\.\.1000000 \(got -1\)$/],
+    ["grid: { rate: [] }", /^grid\.rate must be a non-empty list/],
+    ["grid: { rate: [1], seed: 5 }", /^grid\.seed must be a non-empty list .* \(got 5\)$/],
+    ["grid: { rate: [1], seed: [[1]] }", /^grid\.seed\.0 must be a number or a string \(got \[1\]\)$/],
+    [
+      "load: { minSuccess: 2 }\ngrid: { rate: [1] }",
+      /^load\.minSuccess must be a number in 0\.\.1 \(got 2\)$/,
+    ],
+    [
+      "load: { maxInFlight: 2.5 }\ngrid: { rate: [1] }",
+      /^load\.maxInFlight must be an integer in 1\.\.1000000/,
+    ],
+    [
+      "load: { speed: 2 }\ngrid: { rate: [1] }",
+      /^load\.speed must be a known key \(unknown key; allowed: durationS\|/,
+    ],
     ["grid: { rate: [1], services: [0] }", /services/],
-    ["rates: [1]", /rates must be one of name, base, load, grid/],
+    ["rates: [1]\ngrid: { rate: [1] }", /^rates must be a known key/],
+    ["rates: [1]", /^grid must be set/],
+    ["[1, 2]", /^sweep must be an object/],
+    ["a: &a [*a]\ngrid: { rate: [1] }", /a cycle/],
   ])("rejects %j naming the key", (text, msg) => {
     expect(() => parseSweep(text)).toThrow(msg);
+  });
+
+  it("applies the load defaults and keeps the system keys sorted", () => {
+    const s = parseSweep("load: { durationS: 3 }\ngrid: { rate: [2, 1], services: [3], seed: [a] }");
+    expect(s.load).toEqual({ ...DEFAULT_SWEEP_LOAD, durationS: 3 });
+    expect([s.name, s.rates, s.arrivals, Object.keys(s.system)]).toEqual([
+      "sweep",
+      [1, 2],
+      ["poisson"],
+      ["seed", "services"],
+    ]);
+  });
+
+  it("rejects an unknown SlopConfig key in the grid before anything runs", () => {
+    expect(() => parseSweep("grid: { rate: [1], zeta: [1] }")).toThrow(/zeta/);
   });
 
   it("runs the grid and skips higher rates of a series once success drops below the threshold", async () => {

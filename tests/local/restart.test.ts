@@ -1,4 +1,4 @@
-import { mkdtempSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
@@ -38,4 +38,17 @@ it("a crashed service is restarted on the same port with back-off, and its resta
     h.close();
     await sys.stop();
   }
+});
+
+it("the services' data directories are removed on stop, also after a worker was killed", async () => {
+  const spec = generate(parseConfig({ ...DEFAULT_CONFIG, seed: "42", services: 3 }));
+  const sys = await startLocalSystem(spec, { dir: mkdtempSync(join(tmpdir(), "slop-cleanup-")), workers: 2 });
+  try {
+    expect(readdirSync(sys.dataRoot).sort()).toEqual(spec.services.map((s) => s.id).sort());
+    // SIGKILL: the worker cannot remove its services' directories itself.
+    process.kill(sys.pids[0]!, "SIGKILL");
+  } finally {
+    await sys.stop();
+  }
+  expect(existsSync(sys.dataRoot)).toBe(false);
 });

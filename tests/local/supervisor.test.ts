@@ -12,17 +12,26 @@ describe("restart back-off", () => {
     expect(backoffMs(n)).toBe(ms);
   });
 
-  it("restarts a dead service after the back-off, counts restarts and injected crashes", async () => {
+  // Fake timers: the back-off is asserted to the millisecond, with no sleeps.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it("restarts a dead service after the back-off, counts restarts and injected crashes", () => {
     const starts: [string, number][] = [];
     const sup = new Supervisor((id, prior) => starts.push([id, prior]), { initialMs: 5, maxMs: 20 });
     sup.started("B");
     sup.died("B", "crash injected (faults.crash)", "died", true);
     sup.died("B", "again before the restart", "died", true); // ignored: a restart is pending
-    await new Promise((r) => setTimeout(r, 30));
+    jest.advanceTimersByTime(4);
+    expect(starts).toEqual([]);
+    jest.advanceTimersByTime(1);
     expect(starts).toEqual([["B", 1]]);
     sup.started("B");
     sup.died("B", "start-up failure", "start-failed", false);
-    await new Promise((r) => setTimeout(r, 40));
+    // The second consecutive failure waits twice as long.
+    jest.advanceTimersByTime(9);
+    expect(starts).toHaveLength(1);
+    jest.advanceTimersByTime(1);
     expect(starts).toEqual([
       ["B", 1],
       ["B", 1],
@@ -39,7 +48,7 @@ describe("restart back-off", () => {
     sup.faultsChanged("B");
     sup.died("B", "x", "died", false);
     sup.stop();
-    await new Promise((r) => setTimeout(r, 30));
+    jest.advanceTimersByTime(1000);
     expect(starts).toHaveLength(2); // stopped: no more restarts
   });
 });

@@ -1,6 +1,6 @@
 import { parseConfig } from "../../core/config";
 import { generate } from "../../core/spec";
-import { startWaves } from "../../local/system";
+import { assignWorkers, startWaves } from "../../local/system";
 
 describe("local start-up waves", () => {
   it.each([
@@ -27,4 +27,20 @@ describe("local start-up waves", () => {
       expect(waves[waves.length - 1]!.map((s) => s.id)).toEqual([spec.gateway]);
     },
   );
+});
+
+describe("worker assignment", () => {
+  const spec = generate(parseConfig({}, { seed: "42", services: 5 }));
+  const ids = spec.services.map((s) => s.id);
+
+  it("round-robins over the shared workers and gives each isolated service a process of its own", () => {
+    const { workerOf, processes } = assignWorkers(spec, 2, [ids[2]!, ids[2]!, "NOPE"]);
+    expect(ids.map((id) => workerOf.get(id))).toEqual([0, 1, 2, 0, 1]);
+    expect(processes).toBe(3);
+  });
+
+  it("never starts more shared workers than services, nor fewer than one", () => {
+    expect(assignWorkers(spec, 16, []).processes).toBe(5);
+    expect(assignWorkers(spec, 0, []).processes).toBe(1);
+  });
 });

@@ -85,14 +85,21 @@ describe("program on an existing cluster (kubeconfig)", () => {
   it("sets requests and limits on every container", async () => {
     const out = await run(SMALL);
     const bySvc = new Map(out.spec.services.map((s) => [s.name, s]));
-    for (const d of ofType(rec, K.deployment)) {
+    const deployments = ofType(rec, K.deployment);
+    // Counted, so the loops below cannot pass by asserting nothing.
+    expect(deployments).toHaveLength(out.spec.services.length);
+    let containers = 0;
+    for (const d of deployments) {
       const dep = plain(d.inputs) as Deployment;
       const svc = bySvc.get(dep.metadata?.name ?? "");
+      expect(svc).toBeDefined();
       for (const c of dep.spec?.template.spec?.containers ?? []) {
+        containers++;
         expect(c.resources?.requests).toEqual(svc?.resources.requests);
         expect(c.resources?.limits).toEqual(svc?.resources.limits);
       }
     }
+    expect(containers).toBeGreaterThanOrEqual(deployments.length);
   });
 
   it("NetworkPolicies match the call graph", async () => {

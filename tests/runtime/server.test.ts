@@ -3,6 +3,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { status } from "@grpc/grpc-js";
 import { NO_FAULTS } from "../../core/runtime-config";
+import { MAX_REQUEST_ID_CHARS } from "../../core/types";
 import type { SlopClient } from "../../runtime/client";
 import { StartupError, startService } from "../../runtime/server";
 import { FLAG_OP_TIMINGS } from "../../runtime/proto";
@@ -64,6 +65,17 @@ describe("local ops through Handle", () => {
       code: status.INVALID_ARGUMENT,
       details: "path_index must be in 0..0 for service A (got 3)",
     });
+  });
+
+  it("answers INVALID_ARGUMENT for a request_id over the cap, and serves one at the cap", async () => {
+    const svc = await fleet.start(cfgOf("A", ["noop"]));
+    const c = client(svc.address);
+    const e = await codeOf(c.handle({ requestId: "x".repeat(1_000_000) }, 2000));
+    expect(e).toEqual({
+      code: status.INVALID_ARGUMENT,
+      details: `request_id must be at most ${MAX_REQUEST_ID_CHARS} characters (got 1000000)`,
+    });
+    expect((await c.handle({ requestId: "x".repeat(MAX_REQUEST_ID_CHARS) }, 2000)).serviceId).toBe("A");
   });
 });
 

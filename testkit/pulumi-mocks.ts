@@ -1,0 +1,168 @@
+/**
+ * Pulumi mocks for the component tests: every registered resource is recorded (type, name,
+ * inputs, provider) and cloud outputs the components read are faked (DOKS kubeconfig, EKS
+ * endpoint, docker-build ref, invokes). Call `installMocks()` BEFORE importing any component.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Recorded {
+  readonly type: string;
+  readonly name: string;
+  /** `type::name`, unique within a program run (the URN without the parent chain). */
+  readonly key: string;
+  // Inputs are whatever the component sent over the wire: plain JSON after serialisation.
+  readonly inputs: Record<string, unknown>;
+  readonly provider: string | undefined;
+}
+
+export interface Recorder {
+  readonly resources: Recorded[];
+  readonly calls: { token: string; inputs: Record<string, unknown> }[];
+  reset(): void;
+}
+
+export const FAKE_DO_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake doks kubeconfig\n";
+export const FAKE_DO_ENDPOINT = "https://fake.k8s.ondigitalocean.example";
+export const FAKE_EKS_ENDPOINT = "https://fake.eks.example";
+
+function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "digitalocean:index/kubernetesCluster:KubernetesCluster":
+      return {
+        ...inputs,
+        endpoint: FAKE_DO_ENDPOINT,
+        kubeConfigs: [{ rawConfig: FAKE_DO_KUBECONFIG, clusterCaCertificate: "RE9DQQ==" }],
+      };
+    case "digitalocean:index/containerRegistry:ContainerRegistry":
+      return {
+        ...inputs,
+        endpoint: "registry.digitalocean.com/k8s-slop",
+        serverUrl: "registry.digitalocean.com",
+      };
+    case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
+      const auth = Buffer.from(`tok-${name}:tok-${name}`).toString("base64");
+      return {
+        ...inputs,
+        dockerCredentials: JSON.stringify({ auths: { "registry.digitalocean.com": { auth } } }),
+      };
+    }
+    case "aws:eks/cluster:Cluster":
+      return {
+        ...inputs,
+        endpoint: FAKE_EKS_ENDPOINT,
+        certificateAuthority: { data: "Q0E=" },
+        arn: `arn:aws:eks:::${name}`,
+      };
+    case "aws:iam/role:Role":
+      return { ...inputs, name, arn: `arn:aws:iam::123456789012:role/${name}` };
+    case "aws:ecr/repository:Repository":
+      return {
+        ...inputs,
+        registryId: "123456789012",
+        repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${String(inputs.name)}`,
+      };
+    case "docker-build:index:Image":
+      return {
+        ...inputs,
+        ref: `${String((inputs.tags as string[] | undefined)?.[0])}@sha256:${"ab".repeat(32)}`,
+      };
+    case "tls:index/privateKey:PrivateKey":
+      return { ...inputs, privateKeyPem: `KEY(${name})` };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `CERT(${name})` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `CSR(${name})` };
+    default:
+      return inputs;
+  }
+}
+
+export function installMocks(preview = false): Recorder {
+  const resources: Recorded[] = [];
+  const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  void pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const inputs = args.inputs as Record<string, unknown>;
+        resources.push({
+          type: args.type,
+          name: args.name,
+          key: `${args.type}::${args.name}`,
+          inputs,
+          provider: args.provider,
+        });
+        return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, inputs) };
+      },
+      call(args) {
+        const inputs = args.inputs as Record<string, unknown>;
+        calls.push({ token: args.token, inputs });
+        switch (args.token) {
+          case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
+            return { latestVersion: `${String(inputs.versionPrefix ?? "1.34.")}1-do.0`, validVersions: [] };
+          case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: [] };
+          case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {
+              proxyEndpoint: "https://123456789012.dkr.ecr.us-east-1.amazonaws.com",
+              userName: "AWS",
+              password: "tok",
+            };
+          default:
+            return inputs;
+        }
+      },
+    },
+    "k8s-slop",
+    "test",
+    preview,
+  );
+  return {
+    resources,
+    calls,
+    reset: () => {
+      resources.length = 0;
+      calls.length = 0;
+    },
+  };
+}
+
+/** Wait until no new resource has been registered for a few event-loop turns. */
+export async function settle(rec: Recorder): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  while (stable < 3) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (rec.resources.length === last) stable++;
+    else {
+      stable = 0;
+      last = rec.resources.length;
+    }
+  }
+}
+
+/** Resolve an Output's value (mocks run as `up`, so values are known). */
+export function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+export const ofType = (rec: Recorder, type: string): Recorded[] =>
+  rec.resources.filter((r) => r.type === type);
+
+const SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a serialised input is a Pulumi secret. */
+export function isSecretInput(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG] === SECRET_SIG;
+}
+
+/** A serialised input with every secret wrapper removed (recursively). */
+export function plain(v: unknown): unknown {
+  if (isSecretInput(v)) return plain((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v === "object" && v !== null) {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
+}
