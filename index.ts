@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
 import { collectRaw, CONFIG_NAMESPACE as NAMESPACE } from "./components/config";
+import { targetString } from "./core/incidents";
 import { GRPC_PORT } from "./core/types";
 
 /** Before the program read its project namespace, stacks set `slop:*`; such a key is now refused, not ignored. */
@@ -38,5 +39,15 @@ export const clusterProvider = out.deploy.cluster;
 export const mesh = out.deploy.mesh;
 export const image = out.image?.ref ?? out.config.image;
 export const summary = out.summary;
+/** The injected incident (k8s-slop:incident), or undefined for the baseline. */
+export const incident =
+  out.incident === undefined
+    ? undefined
+    : {
+        kind: out.incident.fault.kind,
+        layer: out.incident.fault.layer,
+        target: targetString(out.incident.fault.target),
+        incidentSeed: out.incident.incidentSeed,
+      };
 export const kubeconfig =
   out.cluster.kubeconfig === undefined ? undefined : pulumi.secret(out.cluster.kubeconfig);

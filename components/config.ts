@@ -72,6 +72,12 @@ export interface DeployConfig {
    * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
    */
   readonly sizePools: boolean;
+  /**
+   * An incident to inject (components/incident.ts): the path of an Incident file (`slop incident
+   * generate --out`) or an incident seed drawn against this system; null (unset or "") = the baseline.
+   * @default null
+   */
+  readonly incident: string | null;
 }
 
 /** Every deploy key as it appears after `slop:` in Pulumi config. */
@@ -97,6 +103,7 @@ export const DEPLOY_KEYS = [
   "loadDurationSeconds",
   "objectAnnotations",
   "sizePools",
+  "incident",
 ] as const;
 
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
@@ -150,6 +157,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "mesh",
   "registryName",
   "observabilityNamespace",
+  "incident",
 ]);
 
 /**
@@ -313,6 +321,12 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
     objectAnnotations: annotations(r, "objectAnnotations"),
     sizePools: bool(r, "sizePools", false),
+    incident: optString(
+      r,
+      "incident",
+      /^[^\0]{1,4096}$/,
+      'an Incident file path or an incident seed, e.g. "incident.json" or "7" ("" = none)',
+    ),
   };
 }
 

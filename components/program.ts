@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "../core/config";
 import { checkDeployment, parseDeployConfig, SLOP_KEYS, type DeployConfig } from "./config";
 import { CapacityError, formatCapacity } from "../core/capacity";
+import type { Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import { LABEL_PART_OF, PART_OF } from "../core/k8s/labels";
 import { METRICS_PORT, type SlopConfig, type SystemSpec } from "../core/types";
@@ -15,6 +16,7 @@ import { sizedPools, stackCapacity } from "./capacity-plan";
 import { Cluster } from "./cluster";
 import { systemDashboard } from "./dashboard";
 import { RuntimeImage } from "./image";
+import { resolveIncident } from "./incident";
 import { Mesh, meshSystemObjects } from "./mesh";
 import { Observability } from "./observability";
 import { imageTag } from "./registry-auth";
@@ -46,6 +48,8 @@ export interface ProgramOutputs {
   readonly config: SlopConfig;
   readonly spec: SystemSpec;
   readonly summary: SystemSummary;
+  /** The injected incident (`k8s-slop:incident`), or undefined for the baseline. */
+  readonly incident: Incident | undefined;
 }
 
 /** Pure: counts that describe a generated system at a glance (stack output `summary`). */
@@ -91,6 +95,7 @@ export function program(
     (deploy.buildImage && deploy.cluster === "digitalocean") || secrets.pullSecret !== undefined;
   if (needsPullSecret) config = withPullSecret(config, DEFAULT_PULL_SECRET_NAME);
   const spec = generate(config);
+  const incident = deploy.incident === null ? undefined : resolveIncident(spec, deploy.incident);
   // Stop before any resource when the system cannot be scheduled on the cloud pools (or size them).
   const capacity = stackCapacity(spec, config.nodePools, deploy);
   if (capacity !== undefined && !capacity.fits && !deploy.sizePools) {
@@ -151,6 +156,7 @@ export function program(
     "system",
     {
       spec,
+      incident,
       expandOptions: {
         otlpEndpoint: observability.otlpEndpoint,
         observabilityNamespace: observability.namespace,
@@ -176,5 +182,16 @@ export function program(
     },
     { ...onCluster, dependsOn: [...mesh.ready, ...cluster.nodePools, ...cluster.ready] },
   );
-  return { cluster, mesh, observability, system, image, deploy, config, spec, summary: summarize(spec) };
+  return {
+    cluster,
+    mesh,
+    observability,
+    system,
+    image,
+    deploy,
+    config,
+    spec,
+    summary: summarize(spec),
+    incident,
+  };
 }

@@ -8,7 +8,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { expandByService, type ExpandOptions, type KubeObject } from "../core/expand";
+import { expand, expandByService, type ExpandOptions, type KubeObject } from "../core/expand";
+import { incidentPatcher, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
@@ -19,6 +20,11 @@ import type { MeshObject } from "./mesh";
 export interface SystemArgs {
   readonly spec: SystemSpec;
   readonly expandOptions?: ExpandOptions;
+  /**
+   * Render the objects with this incident applied (its Kubernetes patches, its runtime faults in
+   * the ConfigMaps): the preview shows exactly the injected change. @default undefined (the baseline)
+   */
+  readonly incident?: Incident;
   /** Image of every container; unset = spec.config.image. Use for an image built by the stack. */
   readonly image?: pulumi.Input<string>;
   /**
@@ -84,13 +90,20 @@ export class System extends pulumi.ComponentResource {
     super("k8s-slop:index:System", name, {}, opts);
     const spec = args.spec;
     const extra = args.objectAnnotations ?? {};
-    const annotated = (o: KubeObject): KubeObject =>
-      Object.keys(extra).length === 0
+    // An incident is checked (and its patches computed from one full expand) before anything is registered.
+    const patched =
+      args.incident === undefined
+        ? (o: KubeObject): KubeObject => o
+        : incidentPatcher(spec, expand(spec, args.expandOptions), args.incident);
+    const annotated = (raw: KubeObject): KubeObject => {
+      const o = patched(raw);
+      return Object.keys(extra).length === 0
         ? o
         : ({
             ...o,
             metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
           } as KubeObject);
+    };
     // The gateway is checked before anything is registered.
     const gateway = spec.services.find((s) => s.id === spec.gateway);
     if (gateway === undefined) {

@@ -22,7 +22,8 @@ export async function probeRoutes(
   const Ctor = grpc.makeGenericClientConstructor(def, "SlopService");
   const client = new Ctor(address, grpc.credentials.createInsecure());
   const method = def["Handle"];
-  const jobs = routes.flatMap((route) => Array.from({ length: opts.perRoute }, (_, i) => ({ route, i })));
+  // Interleaved (route 0, 1, 2, ..., 0, 1, ...): the machine's load over time falls on every route alike.
+  const jobs = Array.from({ length: opts.perRoute }, (_, i) => routes.map((route) => ({ route, i }))).flat();
   const codes = new Map<number, number[]>(routes.map((r) => [r, []]));
   const lat = new Map<number, number[]>(routes.map((r) => [r, []]));
   let next = 0;

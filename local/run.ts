@@ -15,6 +15,7 @@ import type { LoadOptions } from "../loadgen/generator";
 import type { RunSummary } from "../loadgen/results";
 import { summaryText } from "../loadgen/summary-text";
 import { PrometheusUnavailable, startPrometheus, type RunningPrometheus } from "./prometheus";
+import type { BackoffOptions } from "./supervisor";
 import { startLocalSystem, type LocalSystem } from "./system";
 import type { FaultConfig } from "../core/types";
 
@@ -56,6 +57,10 @@ export async function startSystem(
     runId?: string;
     /** Aborts the start-up (it then rejects with InterruptedError, every worker stopped). */
     signal?: AbortSignal;
+    /** Services in a worker process of their own (the target of a CPU fault). */
+    isolate?: readonly string[];
+    /** Restart back-off of crashed services. */
+    backoff?: BackoffOptions;
   },
 ): Promise<LocalSystemUnderTest> {
   const verbose = opts.verbose ?? true;
@@ -70,6 +75,8 @@ export async function startSystem(
     traceFile,
     faults: opts.faults,
     signal: opts.signal,
+    isolate: opts.isolate,
+    backoff: opts.backoff,
   });
   const ready = iso();
   let rss: number;

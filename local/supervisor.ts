@@ -86,9 +86,21 @@ export class Supervisor {
     }, delay);
   }
 
-  /** New faults: the count of injected crashes starts over. */
+  /**
+   * New faults: on a cluster a changed service.json rolls a new pod, which starts at once with no
+   * back-off. So the count of injected crashes and the back-off start over, and a service waiting
+   * out its back-off is started now (with the new faults).
+   */
   faultsChanged(id: string): void {
-    this.state(id).crashes = 0;
+    const s = this.state(id);
+    s.crashes = 0;
+    s.consecutive = 0;
+    if (s.timer === null || this.stopped) return;
+    clearTimeout(s.timer);
+    s.timer = null;
+    s.restarts++;
+    this.event(id, "restarting", "now (new faults: a new pod)");
+    this.start(id, s.crashes);
   }
 
   restarts(): Record<string, number> {

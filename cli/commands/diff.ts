@@ -1,9 +1,7 @@
 import { Option } from "commander";
 import type { Command } from "commander";
-import { diffSystems, isEmptyDiff, KUBE_RESOURCES, type ResourceSource } from "../../core/diff";
-import { expand, type KubeObject } from "../../core/expand";
-import { applyIncident } from "../../core/incidents";
-import type { SystemSpec } from "../../core/types";
+import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { incidentSource } from "../../core/incidents";
 import { loadIncident } from "./incident";
 import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
@@ -51,20 +49,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const diff =
           opts.incident === undefined
             ? diffSystems(specA, specB)
-            : diffSystems(specA, specB, withIncident(specB, loadIncident(opts.incident)));
+            : diffSystems(specA, specB, incidentSource(specB, loadIncident(opts.incident)));
         writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
         setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
       },
     );
-}
-
-/** The objects of `expand`, with the incident applied to those of `target` (B). */
-function withIncident(
-  target: SystemSpec,
-  incident: ReturnType<typeof loadIncident>,
-): ResourceSource<KubeObject> {
-  return {
-    expand: (spec) => (spec === target ? applyIncident(spec, expand(spec), incident) : expand(spec)),
-    key: KUBE_RESOURCES.key,
-  };
 }

@@ -9,7 +9,12 @@ import {
   type Incident,
 } from "../../core/incidents";
 import { FAULT_KINDS } from "../../core/incidents/types";
-import { addGenerationOptions, loadSpec, readDocument, writeFileAtomic } from "../input";
+import { InterruptedError } from "../../core/errors";
+import { arrivalFlag, intFlag, numberFlag } from "../../loadgen/options";
+import { planSweep, runSweep, type SweepParams } from "../../local/incident-sweep";
+import { signals } from "../signals";
+import { UsageError } from "../errors";
+import { addGenerationOptions, loadConfig, loadSpec, readDocument, writeFileAtomic } from "../input";
 import type { GenerationOptions } from "../input";
 
 const EXAMPLES = `
@@ -19,13 +24,84 @@ Examples:
   $ slop incident generate --seed 42 --kind partition --target "B->C" --out incident.json
   $ slop diff 42 42 --incident incident.json       # the change it makes to the Kubernetes objects
   $ slop run --local --seed 42 --incident incident.json
+  $ slop incident sweep --seeds 1,2,3 --incidents 12 --services 8 --out rca   # a labelled RCA dataset
 `;
+
+const SWEEP_HELP = `
+Incident i goes to system seed i mod M; per system seed, incident seeds 0, 1, 2, ... are drawn in
+order and the first that play locally (and are of a --kinds kind) are kept, so the same flags give
+the same dataset. Each incident is one \`slop run --local --incident\` run in OUT/seed<S>-inc<K>-<kind>/
+(incident.json, ground-truth.json, runs/001-003 for baseline, fault and recovery, traces, report.html);
+OUT/dataset.json indexes them. Re-running the same command skips every finished incident and
+redoes an unfinished one; a larger --incidents appends. Ctrl-C stops the running incident and keeps
+the finished ones (exit 130).
+
+Examples:
+  $ slop incident sweep --seeds 1,2,3 --incidents 12 --out rca
+  $ slop incident sweep --seeds 7 --incidents 4 --kinds partition,hang --phases 5,10,5 --rps 10 --out rca-small
+`;
+
+interface SweepFlags {
+  readonly config?: string;
+  readonly seeds?: string;
+  readonly incidents?: string;
+  readonly services?: string;
+  readonly profile?: string;
+  readonly kinds?: string;
+  readonly rps?: string;
+  readonly arrival?: string;
+  readonly warmup?: string;
+  readonly phases?: string;
+  readonly workers?: string;
+  readonly out?: string;
+}
+
+function sweepParams(flags: SweepFlags): SweepParams {
+  const seeds = (flags.seeds ?? "").split(",").map((x) => x.trim());
+  if (
+    flags.seeds === undefined ||
+    seeds.some((x) => !/^[A-Za-z0-9._-]{1,64}$/.test(x)) ||
+    new Set(seeds).size !== seeds.length
+  ) {
+    throw new ConfigError("--seeds", flags.seeds, "a comma-separated list of distinct seeds, e.g. 1,2,3");
+  }
+  const kinds = flags.kinds === undefined ? [] : flags.kinds.split(",").map((x) => x.trim());
+  for (const k of kinds) if (!isFaultKind(k)) throw new ConfigError("--kinds", k, FAULT_KINDS.join(" | "));
+  return {
+    seeds,
+    incidents: intFlag("--incidents", flags.incidents, 1, 1, 100_000),
+    services: intFlag("--services", flags.services, 8, 2, 200),
+    kinds: kinds.filter(isFaultKind),
+    rate: numberFlag("--rps", flags.rps, 10, 0.1, 10_000),
+    phases: phasesFlag(flags.phases) ?? null,
+  };
+}
 
 interface IncidentFlags extends GenerationOptions {
   readonly incidentSeed?: string;
   readonly kind?: string;
   readonly target?: string;
   readonly out?: string;
+}
+
+/** `--phases b,f,r`: seconds of the baseline, fault and recovery phases. */
+export function phasesFlag(
+  v: string | undefined,
+): { baselineS: number; faultS: number; recoveryS: number } | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(",").map((x) => Number(x));
+  if (
+    parts.length !== 3 ||
+    parts.some((x) => !Number.isFinite(x) || x < 0.1 || x > 86_400) ||
+    v.trim() === ""
+  ) {
+    throw new ConfigError(
+      "--phases",
+      v,
+      "three numbers of seconds in 0.1..86400: baseline,fault,recovery (e.g. 10,20,10)",
+    );
+  }
+  return { baselineS: parts[0], faultS: parts[1], recoveryS: parts[2] };
 }
 
 /** Read and check an Incident file (JSON or YAML). */
@@ -74,5 +150,79 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       );
       if (opts.out === undefined) process.stdout.write(text);
       else writeFileAtomic(opts.out, text);
+    });
+
+  cmd
+    .command("sweep")
+    .description("a labelled RCA dataset: N incidents over M system seeds, one local run each (resumable)")
+    .option("--seeds <list>", "system seeds, comma-separated (M of them)")
+    .option("--incidents <n>", "incidents in all (N) [default: 1]")
+    .option("--services <n>", "services per system [default: 8]")
+    .option("--config <file>", "base config (YAML or JSON) for every system")
+    .option("--profile <name>", "set of defaults of every system [default: the config's]")
+    .option(
+      "--kinds <list>",
+      "only these fault kinds (comma-separated) [default: every kind that plays locally]",
+    )
+    .option("--rps <r>", "request rate at the gateway in every phase [default: 10]")
+    .option("--arrival <kind>", "uniform or poisson [default: poisson]")
+    .option("--warmup <s>", "warm-up seconds before the baseline [default: 2]")
+    .option("--phases <b,f,r>", "seconds of baseline, fault and recovery [default: each incident's window]")
+    .option("--workers <n>", "worker processes per system [default: min(services, 4)]")
+    .option("--out <dir>", "the dataset directory (new, or an earlier sweep's to resume it)")
+    .addHelpText("after", SWEEP_HELP)
+    .action(async (flags: SweepFlags) => {
+      if (flags.out === undefined)
+        throw new UsageError("slop incident sweep needs --out DIR (the dataset directory)");
+      const params = sweepParams(flags);
+      const configOf = (seed: string) =>
+        loadConfig({ config: flags.config, profile: flags.profile, seed, services: String(params.services) });
+      const plan = planSweep(params, configOf);
+      const load = {
+        rate: params.rate,
+        arrival: arrivalFlag(flags.arrival, "poisson"),
+        warmupMs: numberFlag("--warmup", flags.warmup, 2, 0, 3600) * 1000,
+        maxInFlight: 1000,
+        deadlineMs: 0,
+      };
+      const workers =
+        flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
+      // Loaded here, not at the top: render and diff import this module, and must not load gRPC.
+      const { runLocalIncident } = await import("../../local/incident-run");
+      const sig = signals();
+      try {
+        const out = await runSweep(
+          flags.out,
+          params,
+          plan,
+          async (p, dir, signal) => {
+            const config = configOf(p.systemSeed);
+            await runLocalIncident({
+              config,
+              incident: p.incident,
+              dir,
+              window: params.phases ?? undefined,
+              load: { ...load, deadlineMs: config.requestTimeoutMs },
+              workers,
+              verbose: false,
+              argv: process.argv.slice(2),
+              signal,
+            });
+          },
+          { signal: sig.signal },
+        );
+        const done = out.entries.filter((e) => e.state === "finished").length;
+        process.stdout.write(
+          `${done}/${out.entries.length} incidents finished (${out.ran} run now, ${out.skipped} earlier); dataset: ${flags.out}/dataset.json\n`,
+        );
+        if (out.interrupted !== null) {
+          throw new InterruptedError(
+            out.interrupted,
+            `the finished incidents are kept in ${flags.out}; run the same command to resume`,
+          );
+        }
+      } finally {
+        sig.dispose();
+      }
     });
 }

@@ -2,7 +2,12 @@ import type { Command } from "commander";
 import { abortReason } from "../../core/errors";
 import { generate } from "../../core/spec";
 import { arrivalFlag, defaultResultsDir, intFlag, numberFlag, prepareOutDir } from "../../loadgen/options";
+import { checkSystem, generateIncident, type Incident } from "../../core/incidents";
+import type { SystemSpec } from "../../core/types";
+import { ConfigError } from "../../core/config";
+import { checkLocalPlay, runLocalIncident } from "../../local/incident-run";
 import { runLocal, startSystem } from "../../local/run";
+import { loadIncident, phasesFlag } from "./incident";
 import { signals } from "../signals";
 import { UsageError } from "../errors";
 import { addGenerationOptions, loadConfig, type GenerationOptions } from "../input";
@@ -21,6 +26,9 @@ interface LocalFlags extends GenerationOptions {
   readonly workers?: string;
   readonly maxInFlight?: string;
   readonly deadline?: string;
+  readonly incident?: string;
+  readonly incidentSeed?: string;
+  readonly phases?: string;
 }
 
 const EXAMPLES = `
@@ -28,7 +36,31 @@ Examples:
   $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 5 rps Poisson for 15 s
   $ slop run --local --seed 7 --services 20 --rps 10 --duration 60 --arrival uniform
   $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
+  $ slop run --local --seed 7 --incident-seed 3    # baseline, fault, recovery; ground-truth.json
+  $ slop incident generate --seed 7 --kind partition --out inc.json && slop run --local --seed 7 --incident inc.json --phases 10,20,10
 `;
+
+/** The incident of --incident FILE or --incident-seed K, checked to play locally, or undefined. */
+function incidentFlag(flags: LocalFlags, spec: SystemSpec): Incident | undefined {
+  if (flags.incident !== undefined && flags.incidentSeed !== undefined) {
+    throw new UsageError("--incident and --incident-seed cannot be combined (a file, or a seed to draw one)");
+  }
+  if (flags.phases !== undefined && flags.incident === undefined && flags.incidentSeed === undefined) {
+    throw new UsageError("--phases needs --incident or --incident-seed");
+  }
+  let inc: Incident | undefined;
+  if (flags.incident !== undefined) {
+    inc = loadIncident(flags.incident);
+    checkSystem(spec, inc);
+  } else if (flags.incidentSeed !== undefined) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(flags.incidentSeed)) {
+      throw new ConfigError("--incident-seed", flags.incidentSeed, "1..64 characters of [A-Za-z0-9._-]");
+    }
+    inc = generateIncident(spec, { incidentSeed: flags.incidentSeed });
+  }
+  if (inc !== undefined) checkLocalPlay(inc);
+  return inc;
+}
 
 function requireLocal(cmd: string, flags: LocalFlags): void {
   if (!flags.local) {
@@ -57,12 +89,20 @@ export function register(program: Command): void {
     .option("--deadline <ms>", "per-request deadline [default: the config's requestTimeoutMs]")
     .option("--workers <n>", "worker processes hosting the services [default: min(services, 4)]")
     .option("--out <dir>", "results directory [default: results/<timestamp>-seed<seed>]")
+    .option("--incident <file>", "inject this incident (slop incident generate): baseline, fault, recovery")
+    .option("--incident-seed <k>", "inject the incident drawn with this seed (as slop incident generate)")
+    .option(
+      "--phases <b,f,r>",
+      "seconds of the baseline, fault and recovery phases [default: the incident's window]",
+    )
     .addHelpText("after", EXAMPLES)
     .action(async (flags: LocalFlags) => {
       requireLocal("run", flags);
       const sig = signals();
       try {
         const cfg = config(flags);
+        const incident = incidentFlag(flags, generate(cfg));
+        const window = phasesFlag(flags.phases);
         const load = {
           rate: numberFlag("--rps", flags.rps, 5, 0.001, 1e6),
           arrival: arrivalFlag(flags.arrival, "poisson"),
@@ -73,6 +113,26 @@ export function register(program: Command): void {
         };
         const workers =
           flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
+        if (incident !== undefined) {
+          if (flags.duration !== undefined) {
+            throw new UsageError(
+              "--duration does not apply with an incident: the phases set it (--phases b,f,r)",
+            );
+          }
+          const { durationMs: _d, ...phaseLoad } = load;
+          void _d;
+          await runLocalIncident({
+            config: cfg,
+            incident,
+            window,
+            dir: prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}-${incident.fault.kind}`)),
+            load: phaseLoad,
+            workers,
+            argv: process.argv.slice(2),
+            signal: sig.signal,
+          });
+          return;
+        }
         await runLocal({
           config: cfg,
           dir: prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}`)),

@@ -4,7 +4,8 @@
  * Pure; objects that change are copied, the others are returned as they are.
  */
 import { ConfigError } from "../config";
-import { objectKey, type KubeObject } from "../expand";
+import type { ResourceSource } from "../diff";
+import { expand, objectKey, type KubeObject } from "../expand";
 import { CONFIG_HASH_ANNOTATION } from "../k8s/deployment";
 import { CONFIG_FILE, configHash } from "../k8s/config-map";
 import type { FaultConfig, SystemSpec } from "../types";
@@ -34,7 +35,10 @@ function unescape(token: string): string {
 
 /** RFC 6902 add/remove/replace on a deep copy of `doc`. Throws naming the pointer when it does not resolve. */
 export function applyPatch<T>(doc: T, patch: ManifestPatch): T {
-  const copy = structuredClone(doc) as unknown;
+  // A JSON copy, not structuredClone: objects are JSON anyway, and structuredClone builds its arrays
+  // in Node's own realm, which code that tests `instanceof Array` in another realm (Pulumi's
+  // serialiser under jest) takes for plain objects.
+  const copy = JSON.parse(JSON.stringify(doc)) as unknown;
   const tokens = patch.path.split("/").slice(1).map(unescape);
   if (tokens.length === 0) throw new Error(`patch path must not be empty (object ${patch.object})`);
   let parent = copy as Record<string, unknown> | unknown[];
@@ -110,12 +114,16 @@ export function manifestPatches(
   return out;
 }
 
-/** The objects with the incident applied, in the same order. */
-export function applyIncident(
+/**
+ * A function that applies the incident to one object of `objects` (the system's full expand, which
+ * the derived patches read) and returns the others as they are: for callers that register objects
+ * one at a time. Checks the system and that every patched object exists, before returning.
+ */
+export function incidentPatcher(
   spec: SystemSpec,
   objects: readonly KubeObject[],
   incident: Incident,
-): KubeObject[] {
+): (o: KubeObject) => KubeObject {
   checkSystem(spec, incident);
   const patches = manifestPatches(spec, objects, incident);
   const byObject = new Map<string, ManifestPatch[]>();
@@ -125,10 +133,20 @@ export function applyIncident(
     if (!keys.has(k))
       throw new ConfigError("incident.mutation.manifests[].object", k, "an object of the system");
   }
-  return objects.map((o) => {
+  return (o) => {
     const mine = byObject.get(objectKey(o));
     return mine === undefined ? o : mine.reduce((acc, p) => applyPatch(acc, p), o);
-  });
+  };
+}
+
+/** The objects with the incident applied, in the same order. */
+export function applyIncident(
+  spec: SystemSpec,
+  objects: readonly KubeObject[],
+  incident: Incident,
+): KubeObject[] {
+  const patch = incidentPatcher(spec, objects, incident);
+  return objects.map(patch);
 }
 
 /** The incident must be made for this very system. */
@@ -141,4 +159,15 @@ export function checkSystem(spec: SystemSpec, incident: Incident): void {
       `the hash of the system it is applied to (${h}, seed ${spec.seed}, ${spec.services.length} services)`,
     );
   }
+}
+
+/**
+ * What `slop diff A B --incident FILE` compares: the objects of `expand`, with the incident applied
+ * to those of `target` (B) only. The Pulumi System with the `incident` key renders the same change.
+ */
+export function incidentSource(target: SystemSpec, incident: Incident): ResourceSource<KubeObject> {
+  return {
+    expand: (spec) => (spec === target ? applyIncident(spec, expand(spec), incident) : expand(spec)),
+    key: objectKey,
+  };
 }

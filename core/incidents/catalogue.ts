@@ -61,6 +61,13 @@ const usesOp = (svc: ServiceSpec, ops: readonly LocalOp[]): boolean =>
 const servicesUsing = (spec: SystemSpec, ops: readonly LocalOp[]): Target[] =>
   spec.services.filter((s) => usesOp(s, ops)).map(svcTarget);
 
+/**
+ * Services with a cpu op that costs something: a cpu op of 0 ms (a cache may have one) is not
+ * slowed by any factor or limit, so a CPU fault there would have no symptom at all.
+ */
+const servicesBurningCpu = (spec: SystemSpec): Target[] =>
+  spec.services.filter((s) => s.opCosts.cpuMs > 0 && usesOp(s, ["cpu"])).map(svcTarget);
+
 /** The service a target's fault lives in: the service itself, or the caller of an edge. */
 export function faultService(t: Target): string {
   return t.type === "service" ? t.service : t.caller;
@@ -203,12 +210,16 @@ export const CATALOGUE: readonly KindDef[] = [
     summary: "the cpu op costs a multiple of its cost (a noisy neighbour, a hot loop)",
     symptoms: ["latency", "saturation"],
     statusCode: null,
-    candidates: (spec) => servicesUsing(spec, ["cpu"]),
-    params: (rng) => ({ cpuFactor: rng.int(5, 20) }),
+    candidates: (spec) => servicesBurningCpu(spec),
+    // The factor is drawn as the time it adds per cpu op (50-400 ms): a factor on a 1 ms op would
+    // add less than the jitter of any real system, and no one could tell the incident happened.
+    params: (rng, _spec, svc) => ({
+      cpuFactor: Math.round(1 + (rng.int(1, 8) * 50) / Math.max(1, svc.opCosts.cpuMs)),
+    }),
     site: (t) => ({ type: "ops", service: faultService(t), ops: ["cpu"] }),
     faults: (_t, p) => ({ cpuFactor: num(p, "cpuFactor") }),
     note: () =>
-      "Only requests that run a cpu op of the target are slowed; locally the target runs in a worker of its own so its busy loops do not stall other services.",
+      "Only requests that run a cpu op of the target are slowed (by (cpuFactor - 1) x its cpuMs per op); locally the target runs in a worker of its own so its busy loops do not stall other services.",
   }),
   rt({
     kind: "memory-leak",
@@ -393,7 +404,7 @@ export const CATALOGUE: readonly KindDef[] = [
     summary: "the CPU limit is a sliver of what the service needs (CFS throttling)",
     symptoms: ["latency", "saturation"],
     statusCode: null,
-    candidates: (spec) => servicesUsing(spec, ["cpu"]),
+    candidates: (spec) => servicesBurningCpu(spec),
     params: (_rng, _spec, svc) => ({
       cpu: "10m",
       cpuFactor: Math.min(50, Math.max(2, Math.round(cpuMillis(svc.resources.limits.cpu) / 10))),

@@ -18,6 +18,8 @@ export {
   manifestPatches,
   mergeFaults,
   checkSystem,
+  incidentSource,
+  incidentPatcher,
 } from "./apply";
 export { readIncident } from "./read";
 export { reachModel, type Site } from "./reach";

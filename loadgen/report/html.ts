@@ -10,6 +10,7 @@ import { cdf } from "../histogram";
 import { runNote } from "../summary-text";
 import { readExperiment, readRuns, writeAtomic, type ExperimentMetadata, type StoredRun } from "../results";
 import { escapeXml, lineChart, colourOf, type Series } from "./svg";
+import { incidentSection } from "./incident";
 import { shapeSection } from "./shapes";
 import { readSpans, summariseTraces, type TraceSummary } from "./traces";
 
@@ -218,6 +219,7 @@ ${p.machine.cpus} CPUs (${escapeXml(p.machine.cpuModel)}), ${p.machine.memTotalM
 Results: <code>${escapeXml(dir)}</code>.</p>
 ${meta.notes.map((n) => `<p>${escapeXml(n)}</p>`).join("\n")}
 ${banner}
+${incidentSection(dir, runs)}
 <h2>Series</h2>${legend}
 <div class="charts">${charts.join("\n")}</div>
 <h2>Runs</h2>${table(

@@ -18,6 +18,8 @@ export interface ChartOptions {
   readonly yMax?: number;
   readonly width?: number;
   readonly height?: number;
+  /** Shaded x ranges (e.g. an incident's fault window), each labelled. */
+  readonly bands?: readonly { readonly from: number; readonly to: number; readonly label: string }[];
 }
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
@@ -57,12 +59,13 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   const H = o.height ?? 360;
   const m = { l: 64, r: 16, t: 32, b: 48 };
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const bands = o.bands ?? [];
   const ys = pts.map(([, y]) => y).filter((y) => !o.logY || y > 0);
   if (pts.length === 0 || ys.length === 0) {
     return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="80" role="img"><title>${escapeXml(o.title)}</title><text x="10" y="40">${escapeXml(o.title)}: no data</text></svg>`;
   }
-  let xMin = Math.min(...pts.map(([x]) => x));
-  let xMax = Math.max(...pts.map(([x]) => x));
+  let xMin = Math.min(...pts.map(([x]) => x), ...bands.map((b) => b.from));
+  let xMax = Math.max(...pts.map(([x]) => x), ...bands.map((b) => b.to));
   if (xMin === xMax) {
     xMin -= 1;
     xMax += 1;
@@ -88,6 +91,13 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
     `<text x="8" y="18" font-size="13" font-weight="bold">${escapeXml(o.title)}</text>`,
     `<rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}" fill="none" stroke="#999"/>`,
   );
+  for (const b of bands) {
+    const x0 = tx(b.from);
+    parts.push(
+      `<rect class="band" x="${x0.toFixed(1)}" y="${m.t}" width="${Math.max(1, tx(b.to) - x0).toFixed(1)}" height="${H - m.t - m.b}" fill="#d62728" fill-opacity="0.12"><title>${escapeXml(b.label)}</title></rect>`,
+      `<text x="${(x0 + 4).toFixed(1)}" y="${m.t + 14}" font-size="11" fill="#a00">${escapeXml(b.label)}</text>`,
+    );
+  }
   for (const t of ticks(yMin, yMax, o.logY ?? false)) {
     const y = ty(t).toFixed(1);
     parts.push(

@@ -1,14 +1,24 @@
 /**
  * The ground truth holds on a running system: for each runtime fault kind, on small systems of
- * two seeds, the routes predicted symptomatic show the symptom and the others do not.
+ * several seeds, the routes predicted symptomatic show the symptom and the others do not.
  *
- * Per route, N = 20 requests with path_index set (deadline 1.5 s; disk scratch on tmpfs). A request is symptomatic when it
- * fails, or for latency kinds when it is slower than the route's baseline p95 plus half the
- * added delay of one hit. Thresholds: a route predicted unaffected (share 0) may show at most 20%
- * symptomatic requests more than at baseline (the kind's own status code counts; latency kinds count
- * failures and slow answers); a route predicted at share >= 0.5 must show at least 30%; the route
- * "agrees" when |observed - predicted| <= 3 sigma + 0.15 (sigma = sqrt(s(1-s)/N)); the agreement
- * rate per kind is written to the console (and asserted >= 0.75). Run with SLOP_INCIDENT_E2E=1.
+ * Method. Per route, N = 20 requests with path_index set (deadline 1.5 s; disk scratch on tmpfs),
+ * interleaved over the routes, at most CONCURRENCY = 2 in flight. The low concurrency matters: with
+ * 20 in flight (the first version) the 6-service system was saturated by the probe itself, so the
+ * baseline already timed out on slow routes (seed 7's route {E*3,B}: p50 950 ms, every request over
+ * the deadline under load) and an added delay upstream of a saturated service did not show at all
+ * (a closed loop: the delay only shortens the queue behind it). That, not the ground truth or the
+ * fault knobs, is why cpu-saturation, slow-disk and hang failed on seed 7.
+ *
+ * A request is symptomatic when it returns the kind's own status code, or for latency kinds
+ * (status null) when it fails or is slower than the route's baseline p95 plus half the delay one hit
+ * adds. Observed share = symptomatic share in the fault phase minus the same share at baseline.
+ * Thresholds, per route with predicted share s:
+ *   - s = 0: observed at most 0.2 (hard);
+ *   - s >= 0.5: observed at least 0.3 (hard);
+ *   - the route agrees when |observed - s| <= 3 sigma + 0.15, sigma = sqrt(s(1-s)/N);
+ * and per kind and seed at least 75% of the routes agree. The agreement per kind is printed at the
+ * end. Opt-in (SLOP_INCIDENT_E2E=1): about 3 minutes, and meaningful only on an idle machine.
  */
 import { existsSync, mkdtempSync } from "fs";
 import { tmpdir } from "os";
@@ -21,10 +31,11 @@ import type { SystemSpec } from "../../core/types";
 import { probeRoutes, type RouteSample } from "../../local/probe";
 import { startLocalSystem, type LocalSystem } from "../../local/system";
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const N = 20;
 const DEADLINE_MS = 1500;
+const CONCURRENCY = 2;
 const KINDS: readonly FaultKind[] = [
   "error-rate",
   "latency",
@@ -62,10 +73,9 @@ afterAll(() => {
   process.stderr.write(`symptom prediction per kind:\n${lines.join("\n")}\n`);
 });
 
-// About 3 minutes on the 2-core CI machine, and timing-sensitive under heavy load: opt-in.
 const e2e = process.env.SLOP_INCIDENT_E2E === "1" ? describe.each : describe.skip.each;
 
-e2e(["42", "7"])("seed %s, 6 services", (seed) => {
+e2e((process.env.SLOP_INCIDENT_SEEDS ?? "42,7,3").split(","))("seed %s, 6 services", (seed) => {
   const spec = generate(parseConfig({ ...DEFAULT_CONFIG, seed, services: 6 }));
   const routes = spec.services[0].paths.map((_, i) => i);
   let sys: LocalSystem;
@@ -84,7 +94,7 @@ e2e(["42", "7"])("seed %s, 6 services", (seed) => {
     baseline = await probeRoutes(sys.gateway.address, routes, {
       perRoute: N,
       deadlineMs: DEADLINE_MS,
-      concurrency: 20,
+      concurrency: CONCURRENCY,
     });
   });
   afterAll(() => sys?.stop());
@@ -110,7 +120,7 @@ e2e(["42", "7"])("seed %s, 6 services", (seed) => {
       samples = await probeRoutes(sys.gateway.address, routes, {
         perRoute: N,
         deadlineMs: DEADLINE_MS,
-        concurrency: 20,
+        concurrency: CONCURRENCY,
       });
     } finally {
       for (const id of Object.keys(faults)) sys.setFaults(id, NO_FAULTS);
@@ -122,19 +132,24 @@ e2e(["42", "7"])("seed %s, 6 services", (seed) => {
     const sickShare = (r: RouteSample, base: number): number =>
       r.codes.filter((c, i) => (code === null ? c !== 0 || r.latencies[i] > base + delay / 2 : c === code))
         .length / r.codes.length;
+    const hard: string[] = [];
+    const rows: string[] = [];
     for (const r of samples) {
       const truth = inc.groundTruth.routes[r.route];
       const base = p95(baseline[r.route].latencies);
       const observed = Math.max(0, sickShare(r, base) - sickShare(baseline[r.route], base));
       const s = truth.share;
-      if (s === 0 && observed > 0.2) {
-        throw new Error(`${kind}: route ${r.route} predicted unaffected, observed ${observed} symptomatic`);
-      }
-      if (s >= 0.5) expect(observed).toBeGreaterThanOrEqual(0.3);
-      if (Math.abs(observed - s) <= 3 * Math.sqrt((s * (1 - s)) / N) + 0.15) agree++;
+      if (s === 0 && observed > 0.2) hard.push(`route ${r.route} predicted unaffected, observed ${observed}`);
+      if (s >= 0.5 && observed < 0.3) hard.push(`route ${r.route} predicted ${s}, observed only ${observed}`);
+      const ok = Math.abs(observed - s) <= 3 * Math.sqrt((s * (1 - s)) / N) + 0.15;
+      if (ok) agree++;
+      rows.push(`${r.route}:${s.toFixed(2)}/${observed.toFixed(2)}${ok ? "" : "!"}`);
     }
+    // Tallied before asserting, so the printed accuracy counts the failing routes too.
     const a = accuracy.get(kind) ?? { agree: 0, routes: 0 };
     accuracy.set(kind, { agree: a.agree + agree, routes: a.routes + samples.length });
+    process.stderr.write(`seed ${seed} ${kind} (predicted/observed per route): ${rows.join(" ")}\n`);
+    expect(hard).toEqual([]);
     expect(agree / samples.length).toBeGreaterThanOrEqual(0.75);
   });
 });

@@ -1,0 +1,33 @@
+/**
+ * The `k8s-slop:incident` key: which incident the System renders. The value is either the path of
+ * an Incident document (`slop incident generate --out incident.json`) or an incident seed, drawn
+ * against the system being deployed exactly as `slop incident generate --incident-seed K` draws it.
+ * A value that names an existing file is a file; one that looks like a path (a `/`, or a .json,
+ * .yaml or .yml ending) but names no file is an error rather than a seed, so a typo in a path is
+ * never silently turned into a random incident.
+ */
+import { existsSync } from "fs";
+import { ConfigError } from "../core/config";
+import { readDocument } from "../core/document";
+import { checkSystem, generateIncident, readIncident, type Incident } from "../core/incidents";
+import type { SystemSpec } from "../core/types";
+
+const SEED = /^[A-Za-z0-9._-]{1,64}$/;
+const LOOKS_LIKE_PATH = /[/\\]|\.(json|ya?ml)$/i;
+
+/** The incident a `k8s-slop:incident` value names, checked against `spec` (made for this system). */
+export function resolveIncident(spec: SystemSpec, value: string): Incident {
+  if (existsSync(value)) {
+    const incident = readIncident(readDocument(value));
+    checkSystem(spec, incident);
+    return incident;
+  }
+  if (LOOKS_LIKE_PATH.test(value) || !SEED.test(value)) {
+    throw new ConfigError(
+      "incident",
+      value,
+      "an existing Incident file (slop incident generate --out FILE) or an incident seed of 1..64 characters [A-Za-z0-9._-]",
+    );
+  }
+  return generateIncident(spec, { incidentSeed: value });
+}

@@ -1,0 +1,325 @@
+/**
+ * `slop run --local --incident`: one local system, three measurement windows of the experiment
+ * driver (loadgen/experiment.ts), which is what makes them phases of one labelled run:
+ *
+ *   001 baseline   the system as generated
+ *   002 fault      before it: the incident's local play (its runtime faults, or the runtime
+ *                  emulation of a Kubernetes fault) is applied to the running services
+ *   003 recovery   before it: the faults are lifted (on a cluster, the fixed service.json rolls new
+ *                  pods, so a service in its crash back-off starts at once)
+ *
+ * At the end of the fault and of the recovery window the mitigation oracle (core/oracle.ts) checks
+ * the running system: every service SERVING with its baseline paths, edges and fault knobs, and
+ * the gateway within the SLO. The results directory holds what a normal run holds (runs/, summary,
+ * traces, Prometheus data, worker logs, report.html) plus `incident.json` (the incident as given)
+ * and `ground-truth.json` (the labels: root cause, symptoms, per-route predictions, the fault
+ * window in wall-clock time, per-phase figures, restarts and the oracle's verdicts).
+ */
+import { writeFileSync } from "fs";
+import { join } from "path";
+import { InterruptedError, UserError } from "../core/errors";
+import { checkSystem, incidentJson, mergeFaults, targetString, type Incident } from "../core/incidents";
+import { judgeMitigation, localViolations, type Mitigation, type Slo } from "../core/oracle";
+import { generate } from "../core/spec";
+import type { FaultConfig, ServiceRuntimeConfig, SlopConfig } from "../core/types";
+import { runExperiment, type MeasurementWindow } from "../loadgen/experiment";
+import type { LoadOptions } from "../loadgen/generator";
+import { writeReport } from "../loadgen/report/html";
+import type { RunSummary } from "../loadgen/results";
+import { summaryText } from "../loadgen/summary-text";
+import { healthChecker } from "./health";
+import { startSystem, type LocalSystemUnderTest } from "./run";
+import type { BackoffOptions, SupervisorEvent } from "./supervisor";
+
+export const GROUND_TRUTH_API_VERSION = "slop.dev/ground-truth/v1alpha1" as const;
+export const PHASES = ["baseline", "fault", "recovery"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
+const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
+
+export interface LocalIncidentOptions {
+  readonly config: SlopConfig;
+  readonly incident: Incident;
+  readonly dir: string;
+  /** The load of every phase; each phase's duration comes from the incident's window. */
+  readonly load: Omit<LoadOptions, "onProgress" | "seed" | "signal" | "durationMs">;
+  /** Phase lengths in seconds instead of the incident's window. */
+  readonly window?: Incident["window"];
+  readonly slo?: Slo;
+  readonly workers?: number;
+  readonly backoff?: BackoffOptions;
+  /** @default true */
+  readonly verbose?: boolean;
+  readonly argv?: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export interface PhaseRecord {
+  readonly phase: Phase;
+  readonly run: string;
+  /** Wall-clock start and end of the window (ISO) and the same in epoch ms. */
+  readonly start: string;
+  readonly end: string | null;
+  readonly startMs: number;
+  readonly endMs: number | null;
+  readonly successRate: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly statusCounts: Readonly<Record<string, number>>;
+}
+
+export interface GroundTruthFile {
+  readonly apiVersion: typeof GROUND_TRUTH_API_VERSION;
+  readonly kind: "GroundTruth";
+  /** The incident document next to it. */
+  readonly incidentFile: "incident.json";
+  readonly system: Incident["system"];
+  readonly fault: Incident["fault"];
+  readonly local: Incident["local"];
+  readonly groundTruth: Incident["groundTruth"];
+  /** The fault window on the wall clock: from applying the faults to lifting them (epoch ms). */
+  readonly faultWindow: { readonly startMs: number | null; readonly endMs: number | null };
+  readonly phases: readonly PhaseRecord[];
+  readonly restarts: Readonly<Record<string, number>>;
+  readonly events: readonly SupervisorEvent[];
+  readonly mitigation: { readonly fault: Mitigation | null; readonly recovery: Mitigation | null };
+  readonly slo: Slo;
+  readonly interrupted: string | null;
+}
+
+export interface IncidentRunOutcome {
+  readonly dir: string;
+  readonly groundTruth: GroundTruthFile;
+  readonly summaries: readonly RunSummary[];
+  readonly report: string | null;
+}
+
+/**
+ * Refuse an incident that has no local meaning (pods Pending, an image pull, a probe): it needs a
+ * scheduler or a kubelet. Checked before anything is written or started.
+ */
+export function checkLocalPlay(incident: Incident): void {
+  if (incident.local.mode !== "cluster-only") return;
+  throw new UserError(
+    `incident ${incident.fault.kind} (${incident.fault.layer}, target ${targetString(incident.fault.target)}) is cluster-only: ` +
+      `it needs a Kubernetes scheduler or kubelet, which slop run --local does not emulate; inject it on a cluster ` +
+      `(pulumi config set incident FILE, docs/incidents.md), or pick a kind whose "local" column in slop incident list is runtime or emulated`,
+  );
+}
+
+/** The faults per service while the incident is on: its local play merged over each service's own. */
+export function incidentFaults(
+  incident: Incident,
+  current: Readonly<Record<string, FaultConfig>>,
+): Record<string, FaultConfig> {
+  const out: Record<string, FaultConfig> = {};
+  for (const m of incident.local.runtime) {
+    const base = out[m.service] ?? current[m.service];
+    if (base === undefined) throw new UserError(`incident: service ${m.service} is not in this system`);
+    out[m.service] = mergeFaults(base, m.faults);
+  }
+  return out;
+}
+
+async function liveMitigation(
+  sut: LocalSystemUnderTest,
+  baseline: readonly ServiceRuntimeConfig[],
+  slo: Slo,
+  measured: RunSummary,
+): Promise<Mitigation> {
+  const h = healthChecker();
+  try {
+    const configs = new Map(sut.local.configs().map((c) => [c.id, c]));
+    const live = await Promise.all(
+      sut.local.services.map(async (s) => ({
+        id: s.id,
+        serving: (await h.check(s.address, 1000)) === "SERVING",
+        config: configs.get(s.id) ?? null,
+      })),
+    );
+    return judgeMitigation(localViolations(baseline, live), slo, measured);
+  } finally {
+    h.close();
+  }
+}
+
+const say = (verbose: boolean, s: string): void => {
+  if (verbose) process.stderr.write(`${s}\n`);
+};
+
+export async function runLocalIncident(o: LocalIncidentOptions): Promise<IncidentRunOutcome> {
+  const verbose = o.verbose ?? true;
+  const inc = o.incident;
+  checkLocalPlay(inc);
+  const spec = generate(o.config);
+  checkSystem(spec, inc);
+  const window = o.window ?? inc.window;
+  const slo = o.slo ?? { minSuccessRate: 0.99, maxP99Ms: o.config.requestTimeoutMs };
+  writeFileSync(join(o.dir, "incident.json"), incidentJson(inc));
+
+  const phases: PhaseRecord[] = [];
+  const fw: { startMs: number | null; endMs: number | null } = { startMs: null, endMs: null };
+  const mitigation: { fault: Mitigation | null; recovery: Mitigation | null } = {
+    fault: null,
+    recovery: null,
+  };
+  let sut: LocalSystemUnderTest | null = null;
+  let baselineConfigs: ServiceRuntimeConfig[] = [];
+  let interrupted: string | null = null;
+  const truth = (): GroundTruthFile => ({
+    apiVersion: GROUND_TRUTH_API_VERSION,
+    kind: "GroundTruth",
+    incidentFile: "incident.json",
+    system: inc.system,
+    fault: inc.fault,
+    local: inc.local,
+    groundTruth: inc.groundTruth,
+    faultWindow: { ...fw },
+    phases: [...phases],
+    restarts: sut?.local.restarts() ?? {},
+    events: [...(sut?.local.events() ?? [])],
+    mitigation: { ...mitigation },
+    slo,
+    interrupted,
+  });
+  const writeTruth = (): void =>
+    writeFileSync(join(o.dir, "ground-truth.json"), `${JSON.stringify(truth(), null, 2)}\n`);
+  writeTruth();
+
+  const begin = (phase: Phase, run: string): void => {
+    const now = Date.now();
+    phases.push({
+      phase,
+      run,
+      start: new Date(now).toISOString(),
+      end: null,
+      startMs: now,
+      endMs: null,
+      successRate: null,
+      p50Ms: null,
+      p99Ms: null,
+      statusCounts: {},
+    });
+  };
+  const finish = (s: RunSummary): void => {
+    const i = phases.length - 1;
+    const now = Date.now();
+    phases[i] = {
+      ...phases[i],
+      end: new Date(now).toISOString(),
+      endMs: now,
+      successRate: s.successRate,
+      p50Ms: s.p50Ms,
+      p99Ms: s.p99Ms,
+      statusCounts: s.statusCounts,
+    };
+  };
+
+  const seconds = { baseline: window.baselineS, fault: window.faultS, recovery: window.recoveryS };
+  const windows: MeasurementWindow<LocalSystemUnderTest>[] = PHASES.map((phase, i) => ({
+    id: String(i + 1).padStart(3, "0"),
+    label: `[${phase}]`,
+    params: {
+      seed: spec.seed,
+      services: spec.services.length,
+      arrival: o.load.arrival,
+      rate: o.load.rate,
+      incident: inc.fault.kind,
+      phase,
+    },
+    // The warm-up belongs to the baseline only: the fault and the recovery are measured from their start.
+    load: {
+      ...o.load,
+      warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
+      durationMs: seconds[phase] * 1000,
+      seed: `${spec.seed}/${phase}`,
+    },
+    extra: { phase, incident: inc.fault.kind, target: targetString(inc.fault.target) },
+    before: async (ctx) => {
+      const local = ctx.sut.local;
+      if (phase === "baseline") {
+        baselineConfigs = local.configs();
+      } else if (phase === "fault") {
+        const current = Object.fromEntries(baselineConfigs.map((c) => [c.id, c.faults]));
+        const on = incidentFaults(inc, current);
+        say(
+          verbose,
+          `fault: ${inc.fault.kind} at ${targetString(inc.fault.target)} for ${seconds.fault} s (${inc.local.mode})`,
+        );
+        fw.startMs = Date.now();
+        for (const [id, f] of Object.entries(on)) local.setFaults(id, f);
+      } else {
+        say(verbose, `recovery: faults lifted, ${seconds.recovery} s`);
+        for (const m of inc.local.runtime) {
+          const base = baselineConfigs.find((c) => c.id === m.service);
+          if (base !== undefined) local.setFaults(m.service, base.faults);
+        }
+        fw.endMs = Date.now();
+      }
+      begin(phase, String(i + 1).padStart(3, "0"));
+      writeTruth();
+    },
+    after: async (summary, ctx) => {
+      finish(summary);
+      if (phase !== "baseline") {
+        mitigation[phase] = await liveMitigation(ctx.sut, baselineConfigs, slo, summary);
+      }
+      say(verbose, `${phase}: ${summaryText(summary).split("\n")[0]}`);
+      writeTruth();
+    },
+  }));
+
+  const out = await runExperiment<LocalSystemUnderTest>({
+    dir: o.dir,
+    kind: "local",
+    experiment: { config: o.config, load: o.load, incident: inc.fault, window },
+    argv: o.argv ?? [],
+    signal: o.signal,
+    progress: verbose,
+    notes: [
+      `incident ${inc.fault.kind} (${inc.fault.layer}) at ${targetString(inc.fault.target)}: baseline ${seconds.baseline} s, fault ${seconds.fault} s, recovery ${seconds.recovery} s`,
+    ],
+    systems: [
+      {
+        start: async (signal) =>
+          (sut = await startSystem(spec, o.dir, {
+            workers: o.workers,
+            verbose,
+            signal,
+            backoff: o.backoff,
+            isolate: ISOLATED_KINDS.has(inc.fault.kind) ? [inc.groundTruth.rootCause.service] : [],
+          })),
+        windows,
+      },
+    ],
+  });
+  // A fault still on when an interrupt ended the run was lifted by stopping every process.
+  if (fw.startMs !== null && fw.endMs === null) fw.endMs = phases.at(-1)?.endMs ?? Date.now();
+  interrupted = out.interrupted;
+  writeTruth();
+  // The report reads ground-truth.json: write it again now that the file is final.
+  const report = out.report === null ? null : writeReport(o.dir);
+  if (verbose) {
+    const m = (x: Mitigation | null): string =>
+      x === null ? "not checked" : x.passed ? "passed" : `failed (${x.violations[0] ?? "SLO not met"})`;
+    process.stdout.write(
+      `\n== slop run --local --incident: ${inc.fault.kind} at ${targetString(inc.fault.target)}, seed ${spec.seed}\n` +
+        phases
+          .map(
+            (p) =>
+              `${p.phase.padEnd(9)} success ${p.successRate === null ? "-" : `${(p.successRate * 100).toFixed(1)}%`}  p99 ${p.p99Ms?.toFixed(1) ?? "-"} ms`,
+          )
+          .join("\n") +
+        `\nmitigation oracle: during the fault ${m(mitigation.fault)}; after recovery ${m(mitigation.recovery)}\n` +
+        `results: ${o.dir}\nreport:  ${report}\n`,
+    );
+  }
+  if (out.interrupted !== null) {
+    throw new InterruptedError(
+      out.interrupted,
+      `every started process was stopped; the run until then is in ${o.dir}`,
+    );
+  }
+  return { dir: o.dir, groundTruth: truth(), summaries: out.summaries, report };
+}

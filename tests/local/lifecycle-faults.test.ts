@@ -1,0 +1,95 @@
+/**
+ * The lifecycle faults through the local supervisor, as a kubelet would play them: a memory leak
+ * is OOM-killed at its limit and restarted; a crash happens once and the restart stays up; a crash
+ * loop backs off with doubling delays; a start-up failure keeps failing its restarts. Lifting the
+ * fault (a new service.json, so a new pod) starts a service waiting out its back-off at once.
+ * Waits on the supervisor's events, never on sleeps, except to show that nothing more happens.
+ */
+import { mkdtempSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
+import { NO_FAULTS } from "../../core/runtime-config";
+import { generate } from "../../core/spec";
+import { healthChecker, type HealthChecker } from "../../local/health";
+import { startLocalSystem, type LocalSystem } from "../../local/system";
+import { eventually } from "./helpers";
+
+jest.setTimeout(120_000);
+
+let sys: LocalSystem;
+let h: HealthChecker;
+const spec = generate(parseConfig({ ...DEFAULT_CONFIG, seed: "42", services: 4 }));
+
+beforeAll(async () => {
+  sys = await startLocalSystem(spec, {
+    dir: mkdtempSync(join(tmpdir(), "slop-lifecycle-")),
+    workers: 2,
+    // Long enough that "restarted at once after the fix" cannot be the back-off's own timer.
+    backoff: { initialMs: 200, maxMs: 60_000, resetAfterMs: 60_000 },
+  });
+  h = healthChecker();
+});
+afterAll(async () => {
+  h?.close();
+  await sys?.stop();
+});
+
+const events = (id: string, event?: string) =>
+  sys.events().filter((e) => e.id === id && (event === undefined || e.event === event));
+const serving = async (id: string): Promise<boolean> => {
+  const s = sys.services.find((x) => x.id === id);
+  return s !== undefined && (await h.check(s.address, 500)) === "SERVING";
+};
+
+/** Lift the faults and wait until the service serves again; returns its restart count then. */
+async function lift(id: string): Promise<number> {
+  sys.setFaults(id, NO_FAULTS);
+  expect(await eventually(() => serving(id), 30_000)).toBe(true);
+  return sys.restarts()[id] ?? 0;
+}
+
+it("memory leak: OOM-killed at the limit, restarted, and killed again while the leak lasts", async () => {
+  const id = spec.services[1].id;
+  sys.setFaults(id, { ...NO_FAULTS, leak: { mibPerSec: 200, limitMiB: 40 } });
+  expect(await eventually(() => events(id, "died").length >= 2, 30_000)).toBe(true);
+  for (const e of events(id, "died")) expect(e.detail).toMatch(/OOMKilled \(leaked \d+ MiB, limit 40 MiB\)/);
+  expect(sys.restarts()[id]).toBeGreaterThanOrEqual(1);
+  await lift(id);
+});
+
+it("crash (times 1): dies once, the restart stays up", async () => {
+  const id = spec.services[2].id;
+  const before = sys.restarts()[id] ?? 0;
+  sys.setFaults(id, { ...NO_FAULTS, crash: { afterMs: 50, times: 1 } });
+  expect(await eventually(() => events(id, "started").length >= 1, 30_000)).toBe(true);
+  expect(await eventually(() => serving(id), 30_000)).toBe(true);
+  await new Promise((r) => setTimeout(r, 500)); // ten times afterMs: a second crash would have come
+  expect(events(id, "died")).toHaveLength(1);
+  expect(events(id, "died")[0].detail).toMatch(/crash injected/);
+  expect(sys.restarts()[id]).toBe(before + 1);
+  await lift(id);
+});
+
+it("crash loop: every start dies, and the back-off doubles (CrashLoopBackOff)", async () => {
+  const id = spec.services[3].id;
+  sys.setFaults(id, { ...NO_FAULTS, crash: { afterMs: 20, times: 0 } });
+  expect(await eventually(() => events(id, "restarting").length >= 3, 30_000)).toBe(true);
+  const delays = events(id, "restarting").map((e) => Number(/in (\d+) ms/.exec(e.detail)?.[1]));
+  expect(delays.slice(0, 3)).toEqual([200, 400, 800]);
+  // The fix rolls a new pod: no waiting out the (now 1.6 s and growing) back-off.
+  const restarts = await lift(id);
+  expect(events(id, "restarting").some((e) => /now \(new faults/.test(e.detail))).toBe(true);
+  expect(restarts).toBeGreaterThanOrEqual(3);
+});
+
+it("start-up failure: the running service dies, every restart fails to start, until the fix", async () => {
+  const id = spec.services[1].id;
+  sys.setFaults(id, { ...NO_FAULTS, failStartup: true });
+  expect(await eventually(() => events(id, "start-failed").length >= 2, 30_000)).toBe(true);
+  for (const e of events(id, "start-failed")) expect(e.detail).toMatch(/start-up failure injected/);
+  expect(await serving(id)).toBe(false);
+  await lift(id);
+  // The other services never restarted.
+  expect(sys.restarts()[spec.services[0].id] ?? 0).toBe(0);
+});
