@@ -27,6 +27,16 @@ export type ConfigFragment = { readonly [key: string]: unknown };
 export const DEFAULT_PROFILE: ProfileName = "production";
 
 /**
+ * Knobs added after specs were first written, with the value that generates what the generator
+ * did before them: a spec file whose config lacks one was generated as if it had this value, so
+ * reading it (slop diff, slop stats --spec) fills it in (core/spec-schema.ts).
+ */
+export const LATER_KEYS = {
+  topology: { statelessLeafShare: 0, maxHeight: 0, ownLeaves: false, maxTree: 0 },
+  calls: { leafRoutes: true, stratified: false },
+} as const;
+
+/**
  * The original K8sSlop shape: the `stress` profile, and the base defaults that parseConfig starts
  * from (core/config.ts), written once. A profile restates every knob, since it is merged over
  * whichever profile would otherwise apply.
@@ -40,10 +50,7 @@ export const ORIGINAL_SHAPE: Pick<
     attractiveness: 1,
     stratifiedClasses: false,
     cacheCallsDb: 1,
-    statelessLeafShare: 0,
-    maxHeight: 0,
-    ownLeaves: false,
-    maxTree: 0,
+    ...LATER_KEYS.topology,
   },
   pathsPerService: { min: 2, max: 4 },
   grammar: { maxDepth: 3, maxOps: 8, repeatProbability: 0.05, maxRepeat: 3, optionalCallProbability: 0.1 },
@@ -55,20 +62,9 @@ export const ORIGINAL_SHAPE: Pick<
     aggregatorAttachment: 2,
     gatewayProbability: { min: 1, max: 1 },
     gatewayCompanion: 0,
-    leafRoutes: true,
-    stratified: false,
+    ...LATER_KEYS.calls,
   },
 };
-
-/**
- * Knobs added after specs were first written, with the value that generates what the generator
- * did before them: a spec file whose config lacks one was generated as if it had this value, so
- * reading it (slop diff, slop stats --spec) fills it in (core/spec-schema.ts).
- */
-export const LATER_KEYS = {
-  topology: { statelessLeafShare: 0, maxHeight: 0, ownLeaves: false, maxTree: 0 },
-  calls: { leafRoutes: true, stratified: false },
-} as const;
 
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
   production: {
@@ -80,10 +76,7 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       attractiveness: 40,
       stratifiedClasses: true,
       cacheCallsDb: 0.15,
-      statelessLeafShare: 0,
-      maxHeight: 0,
-      ownLeaves: false,
-      maxTree: 0,
+      ...LATER_KEYS.topology,
     },
     pathsPerService: { min: 1, max: 5 },
     grammar: { maxDepth: 1, maxOps: 2, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
