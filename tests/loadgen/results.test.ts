@@ -1,5 +1,5 @@
 import { createHash } from "crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { grpcTarget } from "../../loadgen/client";
@@ -126,6 +126,37 @@ describe("results directory and report", () => {
     const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
     expect(await main(["report", join(dir, "nope")])).toBe(2);
     err.mockRestore();
+  });
+
+  it.each([
+    ["a histogram that does not decode", '{"latency":"garbage","service":"x","sendLag":"x","baseline":"x"}'],
+    ["no histograms at all", "{}"],
+  ])("slop report with %s exits 2 naming the file and changes nothing", async (_name, histograms) => {
+    const { main } = await import("../../cli/main");
+    const copy = mkdtempSync(join(tmpdir(), "slop-results-bad-"));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      writeFileSync(join(copy, "runs", "002", "histograms.json"), histograms);
+      const before = ["summary.csv", "summary.json", "report.html"].map((f) =>
+        existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+      );
+      let stderr = "";
+      const err = jest
+        .spyOn(process.stderr, "write")
+        .mockImplementation((s) => ((stderr += String(s)), true));
+      const code = await main(["report", copy]);
+      err.mockRestore();
+      expect(code).toBe(2);
+      expect(stderr).toContain(join(copy, "runs", "002", "histograms.json"));
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(
+        ["summary.csv", "summary.json", "report.html"].map((f) =>
+          existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+        ),
+      ).toEqual(before);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it("hashes a config by its canonical JSON, so key order does not matter", () => {
