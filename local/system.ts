@@ -48,7 +48,7 @@ export interface LocalSystem {
 }
 
 export interface LocalSystemOptions {
-  /** Logs of the workers go to DIR/logs. */
+  /** Logs go to DIR/logs, one file per service (DIR/logs/<service name>.log). */
   readonly dir: string;
   /** Worker processes. @default min(services, 4) */
   readonly workers?: number;
@@ -205,7 +205,6 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
   try {
     const configs = new Map<string, ServiceRuntimeConfig>();
     const live = { supervising: false };
-    const logFile = (w: number): string => join(logs, `worker-${w}.log`);
     const restart = (id: string, priorCrashes: number): void => {
       const cfg = configs.get(id);
       const w = workers[workerOf.get(id) ?? 0];
@@ -214,7 +213,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
         type: "start",
         configs: [cfg],
         traceFile: opts.traceFile,
-        logFile: logFile(w.index),
+        logDir: logs,
         dataRoot,
         priorCrashes: { [id]: priorCrashes },
       } satisfies ToWorker);
@@ -322,7 +321,7 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
             type: "start",
             configs: mine,
             traceFile: opts.traceFile,
-            logFile: logFile(w.index),
+            logDir: logs,
             dataRoot,
           } satisfies ToWorker);
         }

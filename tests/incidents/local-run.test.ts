@@ -80,6 +80,13 @@ describe("runLocalIncident", () => {
       expect(existsSync(join(dir, f))).toBe(true);
     }
     for (const id of ["001", "002", "003"]) expect(existsSync(join(dir, "runs", id))).toBe(true);
+    // Logs per service: each service's own lines (JSON) in logs/<service name>.log.
+    for (const s of spec.services) {
+      const lines = readFileSync(join(dir, "logs", `${s.name}.log`), "utf8")
+        .trim()
+        .split("\n");
+      expect(lines.map((l) => (JSON.parse(l) as { service: string }).service)).toEqual(lines.map(() => s.id));
+    }
     const gt = JSON.parse(readFileSync(join(dir, "ground-truth.json"), "utf8")) as GroundTruthFile;
     expect(gt).toEqual(JSON.parse(JSON.stringify(out.groundTruth)));
     expect(gt.phases.map((p) => p.phase)).toEqual(["baseline", "fault", "recovery"]);
