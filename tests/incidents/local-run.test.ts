@@ -127,3 +127,35 @@ describe("runLocalIncident", () => {
     expect(html).toContain("affected (predicted)");
   });
 });
+
+describe("slop run --local --incident-seed", () => {
+  it("draws the incident slop incident generate gives and writes the labelled run (exit 0)", async () => {
+    // The first incident seed whose draw plays locally (a cluster-only draw exits 2, tested above).
+    const k = ["0", "1", "2", "3", "4", "5", "6", "7"].find(
+      (s) => generateIncident(spec, { incidentSeed: s }).local.mode !== "cluster-only",
+    ) as string;
+    const dir = join(tmp(), "out");
+    const r = await run(
+      ["run", "--local", "--seed", "7", "--services", "4", "--incident-seed", k, "--phases", "1,1,1"].concat([
+        "--rps",
+        "5",
+        "--workers",
+        "2",
+        "--out",
+        dir,
+      ]),
+    );
+    expect([r.code, r.stderr.split("\n").filter((l) => /^slop:/.test(l))]).toEqual([0, []]);
+    expect(readFileSync(join(dir, "incident.json"), "utf8")).toBe(
+      incidentJson(generateIncident(spec, { incidentSeed: k })),
+    );
+    const gt = JSON.parse(readFileSync(join(dir, "ground-truth.json"), "utf8")) as GroundTruthFile;
+    expect(gt.phases.map((p) => [p.phase, p.endMs !== null])).toEqual([
+      ["baseline", true],
+      ["fault", true],
+      ["recovery", true],
+    ]);
+    expect(r.stdout).toContain(`slop run --local --incident: ${gt.fault.kind}`);
+    for (const s of spec.services) expect(existsSync(join(dir, "logs", `${s.name}.log`))).toBe(true);
+  });
+});

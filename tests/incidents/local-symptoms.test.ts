@@ -15,7 +15,8 @@
  *
  * A request is symptomatic when it returns the kind's own status code, or for latency kinds
  * (status null) when it fails or is slower than the route's baseline p95 plus half the delay one hit
- * adds. Observed share = symptomatic share in the fault phase minus the same share at baseline.
+ * adds. Observed share = symptomatic share in the fault phase minus the same share at baseline
+ * (for latency kinds, a baseline probed just before the fault: the load of a shared machine drifts).
  * Thresholds (tests/incidents/symptom-stats.ts), per route with predicted share s:
  *   - s = 0: observed at most 0.2 (hard);
  *   - s >= 0.5: observed at least 0.3 (hard);
@@ -128,6 +129,15 @@ e2e((process.env.SLOP_INCIDENT_SEEDS ?? "42,7,3").split(","))("seed %s, 6 servic
     const delay = addedDelay(spec, inc);
     const latencyKind = inc.groundTruth.statusCode === null;
     if (latencyKind && delay < 20) return; // too small to tell from noise on a shared machine
+    // A latency kind is judged against a baseline measured just before it: the machine's load
+    // drifts over the minutes a seed takes, and a p95 from a busy moment hides an added delay.
+    const before = latencyKind
+      ? await probeRoutes(sys.gateway.address, routes, {
+          perRoute: N,
+          deadlineMs: DEADLINE_MS,
+          concurrency: CONCURRENCY,
+        })
+      : baseline;
     const faults = faultsByService(inc.local.runtime, NO_FAULTS);
     for (const [id, f] of Object.entries(faults)) sys.setFaults(id, f);
     let samples: RouteSample[];
@@ -148,11 +158,11 @@ e2e((process.env.SLOP_INCIDENT_SEEDS ?? "42,7,3").split(","))("seed %s, 6 servic
         .length / r.codes.length;
     const v = judgeRoutes(
       samples.map((r) => {
-        const base = p95(baseline[r.route].latencies);
+        const base = p95(before[r.route].latencies);
         return {
           route: r.route,
           share: inc.groundTruth.routes[r.route].share,
-          observed: Math.max(0, sickShare(r, base) - sickShare(baseline[r.route], base)),
+          observed: Math.max(0, sickShare(r, base) - sickShare(before[r.route], base)),
           n: r.codes.length,
         };
       }),
