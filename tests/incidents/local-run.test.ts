@@ -80,13 +80,30 @@ describe("runLocalIncident", () => {
       expect(existsSync(join(dir, f))).toBe(true);
     }
     for (const id of ["001", "002", "003"]) expect(existsSync(join(dir, "runs", id))).toBe(true);
-    // Logs per service: each service's own lines (JSON) in logs/<service name>.log.
-    for (const s of spec.services) {
-      const lines = readFileSync(join(dir, "logs", `${s.name}.log`), "utf8")
+    // Logs per service: each service's own lines (JSON) in logs/<service name>.log. The target
+    // logs the injected failures, and the gateway the same failures coming up from it.
+    type Line = { service: string; level: string; msg: string; error?: string; trace_id?: string };
+    const logOf = (id: string): Line[] => {
+      const name = spec.services.find((s) => s.id === id)?.name as string;
+      const text = readFileSync(join(dir, "logs", `${name}.log`), "utf8");
+      return text
         .trim()
-        .split("\n");
-      expect(lines.map((l) => (JSON.parse(l) as { service: string }).service)).toEqual(lines.map(() => s.id));
-    }
+        .split("\n")
+        .map((l) => JSON.parse(l) as Line);
+    };
+    for (const s of spec.services) expect(logOf(s.id).every((l) => l.service === s.id)).toBe(true);
+    const failedAt = (id: string): Line[] => logOf(id).filter((l) => l.msg === "failed");
+    expect(failedAt(callee).length).toBeGreaterThan(0);
+    expect(failedAt(callee).every((l) => l.level === "warn" && /^injected fault/.test(l.error ?? ""))).toBe(
+      true,
+    );
+    const upstream = failedAt(spec.gateway).filter((l) =>
+      (l.error ?? "").startsWith(`${callee}: injected fault`),
+    );
+    expect(upstream.length).toBeGreaterThan(0);
+    // The same request, by trace id, in both logs.
+    const traces = new Set(failedAt(callee).map((l) => l.trace_id));
+    expect(upstream.some((l) => traces.has(l.trace_id))).toBe(true);
     const gt = JSON.parse(readFileSync(join(dir, "ground-truth.json"), "utf8")) as GroundTruthFile;
     expect(gt).toEqual(JSON.parse(JSON.stringify(out.groundTruth)));
     expect(gt.phases.map((p) => p.phase)).toEqual(["baseline", "fault", "recovery"]);
