@@ -87,6 +87,11 @@ it("crash (times 1): dies once, the restart stays up", async () => {
   expect(events(id, "died")).toHaveLength(1);
   expect(events(id, "died")[0].detail).toMatch(/crash injected/);
   expect(sys.restarts()[id]).toBe(before + 1);
+  // The same faults set again are a new service.json, so a new pod: it crashes once more.
+  sys.setFaults(id, { ...NO_FAULTS, crash: { afterMs: 50, times: 1 } });
+  expect(await eventually(() => events(id, "started").length >= 2, 30_000)).toBe(true);
+  expect(events(id, "died")).toHaveLength(2);
+  expect(sys.restarts()[id]).toBe(before + 2);
   await lift(id);
 });
 
