@@ -146,14 +146,16 @@ describe("runLocalIncident", () => {
 });
 
 describe("slop run --local --incident-seed", () => {
-  it("draws the incident slop incident generate gives and writes the labelled run (exit 0)", async () => {
-    // The first incident seed whose draw plays locally (a cluster-only draw exits 2, tested above).
-    const k = ["0", "1", "2", "3", "4", "5", "6", "7"].find(
-      (s) => generateIncident(spec, { incidentSeed: s }).local.mode !== "cluster-only",
+  it("a start-up failure: the drawn incident, the target down in the fault phase and restarted for the recovery, recorded in ground-truth.json and its own log (exit 0)", async () => {
+    // The first incident seed that draws a start-up failure: it strikes at once, so a 1 s fault
+    // phase shows it whatever the machine's load (seed 7 of this system, today).
+    const k = Array.from({ length: 50 }, (_, i) => String(i)).find(
+      (s) => generateIncident(spec, { incidentSeed: s }).fault.kind === "startup-failure",
     ) as string;
+    const target = generateIncident(spec, { incidentSeed: k }).groundTruth.rootCause.service;
     const dir = join(tmp(), "out");
     const r = await run(
-      ["run", "--local", "--seed", "7", "--services", "4", "--incident-seed", k, "--phases", "1,1,1"].concat([
+      ["run", "--local", "--seed", "7", "--services", "4", "--incident-seed", k, "--phases", "1,1,2"].concat([
         "--rps",
         "5",
         "--workers",
@@ -172,7 +174,23 @@ describe("slop run --local --incident-seed", () => {
       ["fault", true],
       ["recovery", true],
     ]);
-    expect(r.stdout).toContain(`slop run --local --incident: ${gt.fault.kind}`);
+    expect(r.stdout).toContain(`slop run --local --incident: startup-failure at ${target}`);
+    // The supervisor's record: the target died when the fault came, and was started again (at
+    // once, as a new pod, when the recovery lifted it); no other service restarted.
+    const died = gt.events.filter((e) => e.event === "died");
+    expect(died.map((e) => e.id)).toEqual([target]);
+    expect(died[0].t).toBeGreaterThanOrEqual(gt.faultWindow.startMs as number);
+    expect(gt.restarts[target]).toBeGreaterThanOrEqual(1);
+    for (const s of spec.services.filter((x) => x.id !== target)) expect(gt.restarts[s.id] ?? 0).toBe(0);
+    // The oracle: not mitigated during the fault (the target is down), and after the recovery
+    // the system matches the baseline again.
+    expect(gt.mitigation.fault?.violations.join("\n")).toMatch(new RegExp(`service ${target} `));
+    expect(gt.mitigation.recovery?.matchesBaseline).toBe(true);
+    // Its own log shows the kill; every service has a log.
+    const name = spec.services.find((s) => s.id === target)?.name as string;
+    expect(readFileSync(join(dir, "logs", `${name}.log`), "utf8")).toMatch(
+      /"msg":"crashed".*start-up failure injected/,
+    );
     for (const s of spec.services) expect(existsSync(join(dir, "logs", `${s.name}.log`))).toBe(true);
   });
 });
