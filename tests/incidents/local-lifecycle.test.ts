@@ -26,7 +26,7 @@
  * change), about 5 minutes; the figures are meaningful on an idle machine (under load, a slow
  * start-up lengthens the down spells, which only adds samples, but slow routes give fewer).
  */
-import { existsSync, mkdtempSync } from "fs";
+import { mkdtempSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
@@ -111,7 +111,6 @@ describe.each(SEEDS)("seed %s, 6 services", (seed) => {
   let h: HealthChecker;
   let baseline: RouteSample[];
   beforeAll(async () => {
-    if (existsSync("/dev/shm")) process.env.TMPDIR = "/dev/shm";
     sys = await startLocalSystem(spec, {
       dir: mkdtempSync(join(tmpdir(), "slop-lifecycle-incident-")),
       workers: 2,
