@@ -44,7 +44,7 @@ async function objects(incident?: core.Incident) {
     // default expand leaves out.
     expandOptions: { otlpEndpoint: "http://otel-collector.observability.svc.cluster.local:4317" },
   });
-  await settle(rec);
+  await settle();
   const list = rec.resources
     .filter((r) => r.type.startsWith("kubernetes:"))
     .map((r) => plain(r.inputs) as unknown as KubeObject);
@@ -52,22 +52,13 @@ async function objects(incident?: core.Incident) {
 }
 
 /**
- * One kind per kind of change, so every object kind an incident patches is covered (a Pulumi run
- * per kind costs about a second here): runtime faults and broken-config rewrite a ConfigMap (and
- * roll its Deployment); the others patch a Service, a Deployment, a NetworkPolicy, an HPA, a PVC.
- * tests/incidents/incidents.test.ts checks every kind's patches against the schema and slop diff.
+ * Every Kubernetes kind (a Pulumi run per kind costs about a second here), and two runtime kinds,
+ * one on a service and one on an edge: runtime faults and broken-config rewrite a ConfigMap (and
+ * roll its Deployment); the other Kubernetes kinds patch a Service, a Deployment, a NetworkPolicy,
+ * an HPA or a PVC. tests/incidents/incidents.test.ts checks every kind's objects against the
+ * schema and slop diff.
  */
-const KINDS: readonly core.FaultKind[] = [
-  "error-rate",
-  "partition",
-  "broken-config",
-  "wrong-target-port",
-  "replicas-zero",
-  "taint-no-toleration",
-  "network-policy-block",
-  "hpa-max-too-low",
-  "pvc-bad-storage-class",
-];
+const KINDS: readonly core.FaultKind[] = [...core.KUBERNETES_KINDS, "error-rate", "partition"];
 
 describe("System with an incident", () => {
   let baseline: Awaited<ReturnType<typeof objects>>;
@@ -133,7 +124,7 @@ describe("program with k8s-slop:incident", () => {
     const snapshot = async (raw: Record<string, unknown>) => {
       rec.reset();
       const out = prog.program(raw);
-      await settle(rec);
+      await settle();
       return { out, inputs: new Map(rec.resources.map((r) => [r.key, JSON.stringify(plain(r.inputs))])) };
     };
     const a = await snapshot(SMALL);
@@ -172,7 +163,7 @@ describe("program with k8s-slop:incident", () => {
       }
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(re);
-      await settle(rec);
+      await settle();
       expect(rec.resources).toEqual([]);
     }
   });
@@ -187,7 +178,7 @@ describe("index.ts with k8s-slop:incident", () => {
     jest.isolateModules(() => {
       index = jest.requireActual<Index>("../../index");
     });
-    await settle(rec);
+    await settle();
     return { index: index as Index, inputs: rec.resources.map((r) => [r.key, r.inputs]) };
   }
 

@@ -21,7 +21,7 @@ async function runIndex(config: Record<string, string>): Promise<Index> {
     index = jest.requireActual<Index>("../../index");
   });
   if (index === undefined) throw new Error("index.ts did not load");
-  await settle(rec);
+  await settle();
   return index;
 }
 
