@@ -1,0 +1,123 @@
+/**
+ * `slop render` to stdout on more than one thread. A system's YAML is its parts' YAML one after
+ * the other (`expandPart`): the main thread prints the Namespace and the first services, and each
+ * worker (cli/render-worker.ts) generates the same system from the same config (generate is pure)
+ * and prints the services of its part, which the main thread writes after its own, in order. The
+ * output is byte-identical to one thread's (tests/cli/render-parts.test.ts).
+ */
+import * as os from "os";
+import * as path from "path";
+import { Worker } from "worker_threads";
+import { expandPart } from "../core/expand";
+import type { ExpandOptions, KubeObject } from "../core/expand";
+import { generate } from "../core/spec";
+import type { SlopConfig } from "../core/types";
+import { toYamlDocument } from "../core/yaml";
+
+/** Output is handed on in pieces of about this many characters. */
+const CHUNK_CHARS = 2 ** 20;
+
+/** Systems smaller than this render on one thread: a worker's start-up would cost more than it saves. */
+export const PARALLEL_MIN_SERVICES = 2_000;
+
+/** What a worker renders: the system of `config`, services of part `part` of `parts`. */
+export interface RenderJob {
+  readonly config: SlopConfig;
+  readonly expandOptions: ExpandOptions;
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** Message from a worker: a piece of YAML, or `null` when its part is done. */
+export type RenderMessage = string | null;
+
+/**
+ * The service indexes of part `part` of `parts` of `n` services: contiguous, in order, together
+ * all of 0..n-1. The main thread's part 0 is a little larger: a worker starts later.
+ */
+export function partRange(n: number, part: number, parts: number): [number, number] {
+  // Only part 0 starts at index 0 (it has the Namespace), even when there are fewer services than parts.
+  const at = (k: number): number =>
+    k <= 0 ? 0 : k >= parts ? n : Math.max(1, Math.min(n, Math.round((n * (k + 0.1)) / parts)));
+  return [at(part), at(part + 1)];
+}
+
+/**
+ * Multi-document YAML of `objects` to `write`, in pieces of about 1 MiB; `first` when these
+ * are the first documents of the output (no `---` before the first).
+ */
+export function writeDocuments(
+  objects: Iterable<KubeObject>,
+  first: boolean,
+  write: (chunk: string) => void,
+): void {
+  let chunk = "";
+  let start = first;
+  for (const o of objects) {
+    chunk += (start ? "" : "---\n") + toYamlDocument(o);
+    start = false;
+    if (chunk.length >= CHUNK_CHARS) {
+      write(chunk);
+      chunk = "";
+    }
+  }
+  if (chunk.length > 0) write(chunk);
+}
+
+/** How many threads render a system of `services` services: `SLOP_RENDER_THREADS` or the cores (at most 2). */
+export function renderThreads(services: number): number {
+  const env = process.env.SLOP_RENDER_THREADS;
+  if (env !== undefined && /^[1-9][0-9]?$/.test(env)) return Number(env);
+  if (services < PARALLEL_MIN_SERVICES) return 1;
+  return Math.min(2, os.availableParallelism());
+}
+
+function startWorker(job: RenderJob): { readonly done: Promise<string[]>; readonly stop: () => void } {
+  // Built code runs the .js worker; the sources (tests, bench) run the .ts one through tsx.
+  const file = path.join(__dirname, `render-worker${path.extname(__filename)}`);
+  const worker = file.endsWith(".ts")
+    ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(file)});`, { eval: true, workerData: job })
+    : new Worker(file, { workerData: job });
+  const chunks: string[] = [];
+  const done = new Promise<string[]>((resolve, reject) => {
+    let finished = false;
+    worker.on("message", (m: RenderMessage) => {
+      if (m === null) {
+        finished = true;
+        resolve(chunks);
+      } else chunks.push(m);
+    });
+    worker.on("error", reject);
+    worker.on("exit", (code) => {
+      if (!finished)
+        reject(new Error(`render worker ${job.part} exited with code ${code} before its part was done`));
+    });
+  });
+  // The main thread may fail before it waits for the workers: their result is then not wanted.
+  done.catch(() => undefined);
+  return { done, stop: () => void worker.terminate() };
+}
+
+/**
+ * The YAML of the system of `config` to `write`, as `writeDocuments(expandEach(generate(config)))`
+ * would write it, on `threads` threads (this one and threads - 1 workers).
+ */
+export async function renderConfig(
+  config: SlopConfig,
+  expandOptions: ExpandOptions,
+  threads: number,
+  write: (chunk: string) => void,
+): Promise<void> {
+  const parts = Math.max(1, threads);
+  const workers = Array.from({ length: parts - 1 }, (_, i) =>
+    startWorker({ config, expandOptions, part: i + 1, parts }),
+  );
+  try {
+    const spec = generate(config);
+    const [from, to] = partRange(spec.services.length, 0, parts);
+    writeDocuments(expandPart(spec, expandOptions, from, to), true, write);
+    for (const w of workers) for (const chunk of await w.done) write(chunk);
+  } finally {
+    workers.forEach((w) => w.stop());
+  }
+}
