@@ -10,6 +10,10 @@ const port = parentPort;
 if (port === null) throw new Error("cli/render-worker runs as a worker thread (see cli/render-parts.ts)");
 const spec = generate(job.config);
 const [from, to] = partRange(spec.services.length, job.part, job.parts);
-const send = (m: RenderMessage): void => port.postMessage(m);
-writeDocuments(expandPart(spec, job.expandOptions, from, to), from === 0, send);
-send(null);
+writeDocuments(expandPart(spec, job.expandOptions, from, to), from === 0, (chunk) => {
+  const bytes: RenderMessage = Buffer.from(chunk, "utf8");
+  // A small Buffer may share a pooled ArrayBuffer: copy it out rather than hand the pool over.
+  const own = bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+  port.postMessage(own, [own.buffer as ArrayBuffer]);
+});
+port.postMessage(null satisfies RenderMessage);

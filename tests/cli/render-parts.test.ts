@@ -15,9 +15,9 @@ async function threaded(
   threads: number,
   otlpEndpoint?: string,
 ): Promise<{ text: string }> {
-  const out: string[] = [];
-  await renderConfig(config, { otlpEndpoint }, threads, (c) => out.push(c));
-  return { text: out.join("") };
+  const out: Buffer[] = [];
+  await renderConfig(config, { otlpEndpoint }, threads, (c) => out.push(Buffer.from(c)));
+  return { text: Buffer.concat(out).toString("utf8") };
 }
 
 describe("partRange", () => {
