@@ -142,11 +142,11 @@ async function main(): Promise<void> {
   for (const n of [1_000, 10_000]) {
     const args = ["render", "--seed", "42", "--services", String(n)];
     const gen = await slop(["generate", "--seed", "42", "--services", String(n)]);
-    const one = await slop(args, { SLOP_RENDER_THREADS: "1" });
+    const one = await slop(args, { SLOP_THREADS: "1" });
     const render = await slop(args);
     process.stdout.write(
       `render ${n}: ${tt(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"} wall), peak RSS ${render.rssMiB.toFixed(0)} MiB\n` +
-        `  baseline one thread (SLOP_RENDER_THREADS=1): ${tt(one)}; ratio wall ${x(render.ms, one.ms)}, ` +
+        `  baseline one thread (SLOP_THREADS=1): ${tt(one)}; ratio wall ${x(render.ms, one.ms)}, ` +
         `busier thread ${x(busiest(render), busiest(one))}, CPU ${x(render.cpuMs, one.cpuMs)}\n` +
         `  baseline generate ${n}: ${t(gen)}; render/generate wall ${x(render.ms, gen.ms)}, CPU ${x(render.cpuMs, gen.cpuMs)}\n`,
     );

@@ -3,22 +3,17 @@
  * the other (`expandPart`): the main thread prints the Namespace and the first services, and each
  * worker (cli/render-worker.ts) generates the same system from the same config (generate is pure)
  * and prints the services of its part, which the main thread writes after its own, in order. The
- * output is byte-identical to one thread's (tests/cli/render-parts.test.ts).
+ * output is byte-identical to one thread's (tests/cli/threads.test.ts).
  */
-import * as os from "os";
-import * as path from "path";
-import { Worker } from "worker_threads";
 import { expandPart } from "../core/expand";
 import type { ExpandOptions, KubeObject } from "../core/expand";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
 import { toYamlDocument } from "../core/yaml";
+import { startWorker } from "./threads";
 
 /** Output is handed on in pieces of about this many characters. */
 const CHUNK_CHARS = 2 ** 20;
-
-/** Systems smaller than this render on one thread: a worker's start-up would cost more than it saves. */
-export const PARALLEL_MIN_SERVICES = 2_000;
 
 /**
  * The share of a part the main thread hands on to the workers: with two threads it prints 40%
@@ -75,40 +70,6 @@ export function writeDocuments(
   if (chunk.length > 0) write(chunk);
 }
 
-/** How many threads render a system of `services` services: `SLOP_RENDER_THREADS` or the cores (at most 2). */
-export function renderThreads(services: number): number {
-  const env = process.env.SLOP_RENDER_THREADS;
-  if (env !== undefined && /^[1-9][0-9]?$/.test(env)) return Number(env);
-  if (services < PARALLEL_MIN_SERVICES) return 1;
-  return Math.min(2, os.availableParallelism());
-}
-
-function startWorker(job: RenderJob): { readonly done: Promise<Uint8Array[]>; readonly stop: () => void } {
-  // Built code runs the .js worker; the sources (tests, bench) run the .ts one through tsx.
-  const file = path.join(__dirname, `render-worker${path.extname(__filename)}`);
-  const worker = file.endsWith(".ts")
-    ? new Worker(`require("tsx/cjs"); require(${JSON.stringify(file)});`, { eval: true, workerData: job })
-    : new Worker(file, { workerData: job });
-  const chunks: Uint8Array[] = [];
-  const done = new Promise<Uint8Array[]>((resolve, reject) => {
-    let finished = false;
-    worker.on("message", (m: RenderMessage) => {
-      if (m === null) {
-        finished = true;
-        resolve(chunks);
-      } else chunks.push(m);
-    });
-    worker.on("error", reject);
-    worker.on("exit", (code) => {
-      if (!finished)
-        reject(new Error(`render worker ${job.part} exited with code ${code} before its part was done`));
-    });
-  });
-  // The main thread may fail before it waits for the workers: their result is then not wanted.
-  done.catch(() => undefined);
-  return { done, stop: () => void worker.terminate() };
-}
-
 /**
  * The YAML of the system of `config` to `write`, as `writeDocuments(expandEach(generate(config)))`
  * would write it, on `threads` threads (this one and threads - 1 workers).
@@ -121,7 +82,12 @@ export async function renderConfig(
 ): Promise<void> {
   const parts = Math.max(1, threads);
   const workers = Array.from({ length: parts - 1 }, (_, i) =>
-    startWorker({ config, expandOptions, part: i + 1, parts }),
+    startWorker<Uint8Array>("render-worker", {
+      config,
+      expandOptions,
+      part: i + 1,
+      parts,
+    } satisfies RenderJob),
   );
   try {
     const spec = generate(config);

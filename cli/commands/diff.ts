@@ -6,8 +6,11 @@ import { loadIncident } from "./incident";
 import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
-import { resolveDiffArgument } from "../input";
-import type { DiffBase } from "../input";
+import { generate } from "../../core/spec";
+import type { SystemSpec } from "../../core/types";
+import { diffArgumentSource } from "../input";
+import type { DiffBase, DiffSource } from "../input";
+import { startWorker, threadCount } from "../threads";
 
 const EXAMPLES = `
 A and B are each a seed (anything that is not an existing file), a config file (YAML or JSON),
@@ -25,6 +28,26 @@ Examples:
   $ slop diff 42 42 --incident incident.json       # what an incident changes (applied to B)
 `;
 
+/**
+ * The two systems of a diff. When both are still to be generated and large, B is generated on a
+ * worker thread while this one generates A (the same spec: generate is pure, and a posted object
+ * arrives as a structured clone, undefined members and all).
+ */
+export async function diffSpecs(a: DiffSource, b: DiffSource): Promise<[SystemSpec, SystemSpec]> {
+  if ("spec" in b || threadCount(b.config.services) < 2) {
+    return ["spec" in a ? a.spec : generate(a.config), "spec" in b ? b.spec : generate(b.config)];
+  }
+  const worker = startWorker<SystemSpec>("generate-worker", b.config);
+  try {
+    const specA = "spec" in a ? a.spec : generate(a.config);
+    const [specB] = await worker.done;
+    if (specB === undefined) throw new Error("generate-worker posted no system");
+    return [specA, specB];
+  } finally {
+    worker.stop();
+  }
+}
+
 /** `slop diff A B`: the semantic diff of two systems (config, services, edges, Kubernetes objects). */
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -38,14 +61,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option("--incident <file>", "apply this incident (slop incident generate) to B's objects")
     .addHelpText("after", EXAMPLES)
     .action(
-      (
+      async (
         a: string,
         b: string,
         opts: DiffBase & { readonly format: DiffFormat; readonly incident?: string },
       ) => {
         const base: DiffBase = { config: opts.config, services: opts.services };
-        const specA = resolveDiffArgument(a, base);
-        const specB = resolveDiffArgument(b, base);
+        const [specA, specB] = await diffSpecs(diffArgumentSource(a, base), diffArgumentSource(b, base));
         const diff =
           opts.incident === undefined
             ? diffSystems(specA, specB)

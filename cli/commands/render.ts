@@ -7,7 +7,8 @@ import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
 import { generate } from "../../core/spec";
 import { addGenerationOptions, loadConfig, writeFileAtomic } from "../input";
-import { renderConfig, renderThreads } from "../render-parts";
+import { renderConfig } from "../render-parts";
+import { threadCount } from "../threads";
 import type { GenerationOptions } from "../input";
 
 const EXAMPLES = `
@@ -117,7 +118,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       // To stdout: each object printed as it is built and then dropped, so the whole system is
       // never held at once; a large system on two threads (cli/render-parts.ts).
       if (opts.out === undefined) {
-        await renderConfig(config, expandOptions, renderThreads(config.services), (chunk) =>
+        await renderConfig(config, expandOptions, threadCount(config.services), (chunk) =>
           process.stdout.write(chunk),
         );
       } else writeDir(opts.out, expand(generate(config), expandOptions));

@@ -1,7 +1,9 @@
 import { parseConfig } from "../../core/config";
 import { expandEach } from "../../core/expand";
 import { generate } from "../../core/spec";
+import { diffSpecs } from "../../cli/commands/diff";
 import { partRange, renderConfig, writeDocuments } from "../../cli/render-parts";
+import { run } from "./run";
 
 /** One thread's output: what `slop render` printed before it rendered on several threads. */
 function oneThread(config: ReturnType<typeof parseConfig>, otlpEndpoint?: string): string {
@@ -62,3 +64,29 @@ describe("slop render on several threads (issue 13)", () => {
 function expand40Count(config: ReturnType<typeof parseConfig>): number {
   return [...expandEach(generate(config))].length;
 }
+
+describe("slop diff generates its two systems on two threads (issue 13)", () => {
+  const saved = process.env.SLOP_THREADS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SLOP_THREADS;
+    else process.env.SLOP_THREADS = saved;
+  });
+
+  it("B generated on a worker is the spec generate() makes here, and the diff output is the same", async () => {
+    const a = parseConfig({ seed: 1, services: 30 });
+    const b = parseConfig({ seed: 2, services: 30, profile: "stress" });
+    process.env.SLOP_THREADS = "2";
+    const [specA, specB] = await diffSpecs({ config: a }, { config: b });
+    // A posted object belongs to Node's realm, not jest's sandbox: compare values, not prototypes.
+    expect(JSON.stringify(specA)).toBe(JSON.stringify(generate(a)));
+    expect(JSON.stringify(specB)).toBe(JSON.stringify(generate(b)));
+    expect(specB).toEqual(generate(b));
+    const args = ["diff", "1", "2", "--services", "30", "--format", "json"];
+    const two = await run(args);
+    process.env.SLOP_THREADS = "1";
+    const one = await run(args);
+    expect(two.code).toBe(1);
+    expect(two.stdout).toBe(one.stdout);
+    expect(one.stdout.length).toBeGreaterThan(10_000);
+  }, 60_000);
+});
