@@ -214,6 +214,16 @@ export function expandPart(
   return objects();
 }
 
+/** `expandByService` of the services at indexes `from` to `to - 1` only (the Namespace with `from` 0). */
+export function expandByServicePart(
+  spec: SystemSpec,
+  opts: ExpandOptions | undefined,
+  from: number,
+  to: number,
+): Iterable<ObjectGroup> {
+  return expandGroups(spec, opts, from, to);
+}
+
 function expandGroups(
   spec: SystemSpec,
   opts: ExpandOptions | undefined,

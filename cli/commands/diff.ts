@@ -1,13 +1,24 @@
 import { Option } from "commander";
 import type { Command } from "commander";
-import { diffSystems, isEmptyDiff } from "../../core/diff";
+import {
+  assembleDiff,
+  diffEdges,
+  diffObjectGroups,
+  diffServices,
+  diffSystems,
+  diffValues,
+  isEmptyDiff,
+  mergeObjectDiffs,
+} from "../../core/diff";
+import type { SystemDiff } from "../../core/diff";
+import { expandByServicePart, objectKey } from "../../core/expand";
 import { incidentSource } from "../../core/incidents";
 import { loadIncident } from "./incident";
 import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
 import type { DiffFormat } from "../../core/diff-format";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
 import { generate } from "../../core/spec";
-import type { SystemSpec } from "../../core/types";
+import type { SlopConfig, SystemSpec } from "../../core/types";
 import { diffArgumentSource } from "../input";
 import type { DiffBase, DiffSource } from "../input";
 import { startWorker, threadCount } from "../threads";
@@ -28,21 +39,54 @@ Examples:
   $ slop diff 42 42 --incident incident.json       # what an incident changes (applied to B)
 `;
 
+/** What a diff worker (cli/diff-worker.ts) does: compare the services at indexes `from` to `to - 1`. */
+export interface DiffJob {
+  readonly a: SlopConfig;
+  readonly b: SlopConfig;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A diff worker posts B's spec, then the object diff of its services. */
+export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: SystemDiff["resources"] };
+
 /**
- * The two systems of a diff. When both are still to be generated and large, B is generated on a
- * worker thread while this one generates A (the same spec: generate is pure, and a posted object
- * arrives as a structured clone, undefined members and all).
+ * The share of the services a diff worker compares. It generates both systems (B first, which
+ * it hands over, then A), so it starts its part later than this thread, which meanwhile
+ * compares the config, the services and the call edges.
  */
-export async function diffSpecs(a: DiffSource, b: DiffSource): Promise<[SystemSpec, SystemSpec]> {
-  if ("spec" in b || threadCount(b.config.services) < 2) {
-    return ["spec" in a ? a.spec : generate(a.config), "spec" in b ? b.spec : generate(b.config)];
-  }
-  const worker = startWorker<SystemSpec>("generate-worker", b.config);
+const WORKER_SHARE = 0.45;
+
+const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
+
+/**
+ * `diffSystems` of the two systems. Two large generated systems are compared on two threads:
+ * a worker generates B and hands it over (a structured clone), then compares the objects of the
+ * last services while this thread compares the rest; the parts hold different services, so
+ * their keys never meet and the merged lists are `diffSystems`' (tests/cli/threads.test.ts).
+ */
+export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemDiff> {
+  const n = Math.max("spec" in a ? 0 : a.config.services, "spec" in b ? 0 : b.config.services);
+  if ("spec" in a || "spec" in b || threadCount(n) < 2) return diffSystems(specOf(a), specOf(b));
+  const split = Math.round(n * (1 - WORKER_SHARE));
+  const job: DiffJob = { a: a.config, b: b.config, from: split, to: n };
+  const worker = startWorker<DiffMessage>("diff-worker", job);
   try {
-    const specA = "spec" in a ? a.spec : generate(a.config);
-    const [specB] = await worker.done;
-    if (specB === undefined) throw new Error("generate-worker posted no system");
-    return [specA, specB];
+    const specA = generate(a.config);
+    const first = await worker.message(0);
+    if (!("spec" in first)) throw new Error("diff-worker did not post B first");
+    const specB = first.spec;
+    const config = diffValues(specA.config, specB.config);
+    const services = diffServices(specA.services, specB.services);
+    const edges = diffEdges(specA.services, specB.services);
+    const mine = diffObjectGroups(
+      expandByServicePart(specA, undefined, 0, split),
+      expandByServicePart(specB, undefined, 0, split),
+      objectKey,
+    );
+    const second = await worker.message(1);
+    if (!("objects" in second)) throw new Error("diff-worker did not post its objects second");
+    return assembleDiff(config, services, edges, mergeObjectDiffs([mine, second.objects]));
   } finally {
     worker.stop();
   }
@@ -67,11 +111,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
         opts: DiffBase & { readonly format: DiffFormat; readonly incident?: string },
       ) => {
         const base: DiffBase = { config: opts.config, services: opts.services };
-        const [specA, specB] = await diffSpecs(diffArgumentSource(a, base), diffArgumentSource(b, base));
-        const diff =
-          opts.incident === undefined
-            ? diffSystems(specA, specB)
-            : diffSystems(specA, specB, incidentSource(specB, loadIncident(opts.incident)));
+        const sourceA = diffArgumentSource(a, base);
+        const sourceB = diffArgumentSource(b, base);
+        let diff: SystemDiff;
+        if (opts.incident === undefined) diff = await diffSources(sourceA, sourceB);
+        else {
+          const specB = specOf(sourceB);
+          diff = diffSystems(specOf(sourceA), specB, incidentSource(specB, loadIncident(opts.incident)));
+        }
         writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
         setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
       },
