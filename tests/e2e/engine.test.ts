@@ -8,6 +8,8 @@
  *   `pulumi config set seed 43` + `pulumi preview --diff`: created/updated+replaced/deleted == `slop diff 42 43`
  *   services N -> N+1: the same, and only the new service, the gateway and the callees' policies change
  *   an immutable field (ConfigMap data: the provider treats it as immutable) shows as a replace
+ *   `pulumi config set incident FILE|SEED`: preview --diff == `slop diff --incident` for one kind per
+ *     object kind an incident patches; `up` applies it (read back); `config rm incident` restores it
  *   destroy: nothing left in the namespace, and the namespace is gone
  *
  * There are no kubelets or controllers, so the stack sets, through k8s-slop:objectAnnotations,
@@ -164,8 +166,8 @@ if (tools === undefined) {
       services: { added: { name: string }[]; changed: { name: string }[] };
       edges: { added: { caller: string; callee: string }[] };
     }
-    const slopDiffJson = async (a: string, b: string): Promise<SlopDiff> => {
-      const r = await slop("diff", a, b, "--format", "json");
+    const slopDiffJson = async (a: string, b: string, ...extra: string[]): Promise<SlopDiff> => {
+      const r = await slop("diff", a, b, "--format", "json", ...extra);
       if (r.code !== 1) throw new Error(`slop diff exited ${r.code} (expected 1, different):\n${tailOf(r)}`);
       return JSON.parse(r.stdout) as SlopDiff;
     };
@@ -259,6 +261,10 @@ if (tools === undefined) {
     });
 
     let rendered: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[] = [];
+    const keyOf = (o: (typeof rendered)[number]): string =>
+      o.metadata.namespace === undefined
+        ? `${o.apiVersion}/${o.kind}/${o.metadata.name}`
+        : `${o.apiVersion}/${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
 
     it("preview of a fresh stack: its Kubernetes resources are the objects of `slop render`", async () => {
       const r = await slop("render", "--config", slopConfig("42", SERVICES));
@@ -293,6 +299,101 @@ if (tools === undefined) {
       expect(missing).toEqual([]);
       const deployments = await cluster.api("GET", apiPath("apps/v1", "Deployment", NS));
       expect((deployments.body as { items: unknown[] }).items).toHaveLength(SERVICES);
+    });
+
+    /** GET one rendered object back from the API server. */
+    const getObject = async (key: string): Promise<Record<string, unknown>> => {
+      const o = rendered.find((x) => keyOf(x) === key);
+      if (o === undefined) throw new Error(`${key} is not a rendered object`);
+      const res = await cluster.api(
+        "GET",
+        apiPath(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name),
+      );
+      expect(res.status).toBe(200);
+      return res.body as Record<string, unknown>;
+    };
+
+    // One kind per object kind an incident patches: a Deployment (replicas), a Service (targetPort),
+    // a ConfigMap (replaced, and its Deployment rolls), a NetworkPolicy, a PVC (storageClassName
+    // is immutable, so the provider replaces it). tests/pulumi/incident.test.ts covers the rest
+    // under mocks.
+    const INCIDENT_KINDS = [
+      "replicas-zero",
+      "wrong-target-port",
+      "broken-config",
+      "network-policy-block",
+      "pvc-bad-storage-class",
+    ] as const;
+
+    it.each(INCIDENT_KINDS)(
+      "`pulumi config set incident FILE` (%s): preview --diff changes the same objects as `slop diff --incident`",
+      async (kind) => {
+        const cfg = slopConfig("42", SERVICES);
+        const file = path.join(tmp, `incident-${kind}.json`);
+        const g = await slop("incident", "generate", "--config", cfg, "--kind", kind, "--out", file);
+        expect(g.code).toBe(0);
+        await pulumi("config", "set", "incident", file);
+        const sets = stepSets(await preview());
+        const expected = slopSets(await slopDiffJson(cfg, cfg, "--incident", file));
+        expect(expected.updated.length).toBeGreaterThan(0);
+        expectSameAsSlopDiff(sets, expected);
+        expect(sets.created).toEqual([]);
+        expect(sets.deleted).toEqual([]);
+      },
+    );
+
+    it("`pulumi config set incident 7` (an incident seed) is the incident `slop incident generate --incident-seed 7` writes", async () => {
+      const cfg = slopConfig("42", SERVICES);
+      const file = path.join(tmp, "incident-seed-7.json");
+      expect(
+        (await slop("incident", "generate", "--config", cfg, "--incident-seed", "7", "--out", file)).code,
+      ).toBe(0);
+      await pulumi("config", "set", "incident", "7");
+      const sets = stepSets(await preview());
+      const expected = slopSets(await slopDiffJson(cfg, cfg, "--incident", file));
+      // A runtime kind rewrites the target's ConfigMap; a Kubernetes kind patches its objects.
+      expect(expected.updated.length).toBeGreaterThan(0);
+      expectSameAsSlopDiff(sets, expected);
+    });
+
+    it("up with an incident applies it in the API server; `pulumi config rm incident` and up restore the baseline", async () => {
+      const cfg = slopConfig("42", SERVICES);
+      const file = path.join(tmp, "incident-up.json");
+      expect(
+        (await slop("incident", "generate", "--config", cfg, "--kind", "wrong-target-port", "--out", file))
+          .code,
+      ).toBe(0);
+      const incident = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        fault: { target: { service: string } };
+      };
+      const spec = JSON.parse((await slop("generate", "--config", cfg)).stdout) as {
+        services: { id: string; name: string }[];
+      };
+      const name = spec.services.find((s) => s.id === incident.fault.target.service)?.name;
+      expect(name).toBeDefined();
+      const serviceKey = `v1/Service/${NS}/${name}`;
+      const portsOf = (svc: Record<string, unknown>) =>
+        (svc.spec as { ports: { name?: string; targetPort: unknown }[] }).ports.map((p) => p.targetPort);
+      const before = portsOf(await getObject(serviceKey));
+
+      await pulumi("config", "set", "incident", file);
+      const forward = stepSets(await preview());
+      expect(forward.updated).toContain(serviceKey);
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      const during = portsOf(await getObject(serviceKey));
+      expect(during).not.toEqual(before);
+      // What the API server holds is what slop render --incident ... would hold: the patched object.
+      expect(stepSets(await preview()).updated).toEqual([]);
+
+      await pulumi("config", "rm", "incident");
+      const back = stepSets(await preview());
+      expect(back.updated).toEqual(forward.updated);
+      expect(back.created).toEqual([]);
+      expect(back.deleted).toEqual([]);
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      expect(portsOf(await getObject(serviceKey))).toEqual(before);
+      const after = stepSets(await preview());
+      expect([...after.created, ...after.updated, ...after.replaced, ...after.deleted]).toEqual([]);
     });
 
     it("`pulumi config set seed 43`, then `pulumi preview --diff`: the same created/changed/deleted sets as `slop diff 42 43`; changed ConfigMaps are replaced", async () => {
