@@ -1,10 +1,12 @@
 /**
- * The CLI at scale (issue 13): whole-process wall time and peak RSS of `slop render`, `slop diff`
- * and `slop generate`, each beside a baseline measured in the same run, so the ratios survive a
- * busy machine:
- *   render N          vs  generate N (same seed): what rendering adds to generating
- *   diff 1 2 at 10k   vs  generate 1 + generate 2 at 10k (two processes)
+ * The CLI at scale (issue 13): whole-process wall time, CPU time (process, main thread, busiest
+ * other thread) and peak RSS of `slop render`, `slop diff` and `slop generate`, each beside a
+ * baseline measured in the same run, so the ratios survive a busy machine:
+ *   render N          vs  the same on one thread (SLOP_THREADS=1), and generate N (same seed)
+ *   diff 1 2 at 10k   vs  the same on one thread, and generate 1 + generate 2 at 10k
  *   generate 100k RSS vs  generate 1 RSS (the process floor)
+ * On a loaded machine the wall time says little; the busier thread's CPU time is about what a
+ * run takes on two idle cores.
  * plus, in this process, the YAML emitter against the yaml library's stringify on the same objects.
  * Runs the built CLI (dist/, `npm run build`). `SLOP_BENCH_HUGE=1` adds `diff 1 2` at 100,000
  * (minutes; checks it finishes). Run: `npm run bench -- scale`.
@@ -100,6 +102,8 @@ function checkBuild(): void {
     "cli/commands/render.ts",
     "cli/render-parts.ts",
     "cli/render-worker.ts",
+    "cli/diff-worker.ts",
+    "cli/threads.ts",
     "cli/commands/diff.ts",
   ].filter((f) => fs.statSync(path.join(ROOT, f)).mtimeMs > built);
   if (stale.length > 0) process.stdout.write(`warning: dist/ is older than ${stale.join(", ")}\n`);
@@ -153,10 +157,14 @@ async function main(): Promise<void> {
   }
   const g1 = await slop(["generate", "--seed", "1", "--services", "10000"]);
   const g2 = await slop(["generate", "--seed", "2", "--services", "10000"]);
-  const diff = await slop(["diff", "1", "2", "--services", "10000"]);
+  const diffArgs = ["diff", "1", "2", "--services", "10000"];
+  const diffOne = await slop(diffArgs, { SLOP_THREADS: "1" });
+  const diff = await slop(diffArgs);
   process.stdout.write(
-    `diff 1 2 at 10,000: ${tt(diff)} (goal < 3 s, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB; ` +
-      `baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
+    `diff 1 2 at 10,000: ${tt(diff)} (goal < 3 s wall, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB\n` +
+      `  baseline one thread (SLOP_THREADS=1): ${tt(diffOne)}; ratio wall ${x(diff.ms, diffOne.ms)}, ` +
+      `busier thread ${x(busiest(diff), busiest(diffOne))}, CPU ${x(diff.cpuMs, diffOne.cpuMs)}\n` +
+      `  baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
       `diff/baseline wall ${x(diff.ms, g1.ms + g2.ms)}, CPU ${x(diff.cpuMs, g1.cpuMs + g2.cpuMs)}\n`,
   );
   if (process.env.SLOP_BENCH_HUGE === "1") {
