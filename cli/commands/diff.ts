@@ -52,10 +52,11 @@ export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: Sy
 
 /**
  * The share of the services a diff worker compares. It generates both systems (B first, which
- * it hands over, then A), so it starts its part later than this thread, which meanwhile
- * compares the config, the services and the call edges.
+ * it hands over, then A), while this thread generates A, compares the config, the services and
+ * the call edges, merges and prints. Per-thread CPU at 10,000 services (seeds 1 and 2, loaded
+ * machine): with 0.45 this thread 4.3 s, the worker 3.2 s; with 0.6 4.2-4.3 s and 3.8-4.0 s.
  */
-const WORKER_SHARE = 0.45;
+const WORKER_SHARE = 0.6;
 
 const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
 
