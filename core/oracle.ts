@@ -177,6 +177,56 @@ const FIXED: Readonly<Record<string, readonly (readonly (string | number)[])[]>>
   PersistentVolumeClaim: [["spec", "storageClassName"]],
 };
 
+/**
+ * The API server's defaults for the fields compared above (k8s.io/kubernetes v1.34
+ * pkg/apis/core/v1/defaults.go and zz_generated.defaults.go, networking/v1 likewise): a probe's
+ * timeout 1 s, period 10 s, success threshold 1, failure threshold 3, a gRPC probe's service "";
+ * a Service or NetworkPolicy port's protocol TCP; a Service port's targetPort its port. Applied to
+ * both sides, so the live objects of a real cluster (defaults filled in) match the render (which
+ * leaves some out), and an explicit default still differs from a changed value.
+ */
+function withDefaults(kind: string, path: readonly (string | number)[], v: unknown): unknown {
+  const last = path[path.length - 1];
+  if (kind === "Deployment" && (last === "readinessProbe" || last === "livenessProbe") && isObj(v)) {
+    const grpc = isObj(v.grpc) ? { grpc: { service: "", ...v.grpc } } : {};
+    return { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3, ...v, ...grpc };
+  }
+  if (kind === "Service" && last === "ports" && Array.isArray(v)) {
+    return v.map((p) => (isObj(p) ? { protocol: "TCP", targetPort: p.port, ...p } : p));
+  }
+  if (kind === "NetworkPolicy" && isObj(v)) {
+    const rules = (r: unknown) =>
+      Array.isArray(r)
+        ? r.map((rule) =>
+            isObj(rule) && Array.isArray(rule.ports)
+              ? { ...rule, ports: rule.ports.map((p) => (isObj(p) ? { protocol: "TCP", ...p } : p)) }
+              : rule,
+          )
+        : r;
+    return {
+      ...v,
+      ...("ingress" in v ? { ingress: rules(v.ingress) } : {}),
+      ...("egress" in v ? { egress: rules(v.egress) } : {}),
+    };
+  }
+  return v;
+}
+
+/**
+ * The storage class a baseline PVC without one gets on this cluster: the StorageClass marked
+ * default among the live items (`kubectl get ...,storageclass`), which the DefaultStorageClass
+ * admission plugin writes into every new claim that names none.
+ */
+function defaultStorageClass(live: readonly unknown[]): string | undefined {
+  for (const o of live) {
+    if (!isObj(o) || o.kind !== "StorageClass" || !isObj(o.metadata)) continue;
+    const ann = o.metadata.annotations;
+    if (isObj(ann) && ann["storageclass.kubernetes.io/is-default-class"] === "true")
+      return String(o.metadata.name);
+  }
+  return undefined;
+}
+
 function serviceJson(o: unknown): Partial<ServiceRuntimeConfig> | null {
   const text = at(o, ["data", CONFIG_FILE]);
   if (typeof text !== "string") return null;
@@ -205,7 +255,10 @@ export function baselineViolations(
   }
   const out: string[] = [];
   const byName = new Map(spec.services.map((s) => [s.name, s]));
+  const defaultClass = defaultStorageClass(live);
   for (const want of baseline) {
+    // `kubectl get ... -n NS` lists no Namespace (cluster-scoped); deleting it deletes everything else.
+    if (want.kind === "Namespace") continue;
     const key = objectKey(want);
     const got = byKey.get(key);
     if (got === undefined) {
@@ -213,7 +266,9 @@ export function baselineViolations(
       continue;
     }
     for (const path of FIXED[want.kind] ?? []) {
-      if (!same(at(want, path), at(got, path)))
+      let w = withDefaults(want.kind, path, at(want, path));
+      if (want.kind === "PersistentVolumeClaim" && w === undefined) w = defaultClass;
+      if (!same(w, withDefaults(want.kind, path, at(got, path))))
         out.push(`${key} ${path.join(".")} differs from the baseline`);
     }
     switch (want.kind) {

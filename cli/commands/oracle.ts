@@ -22,7 +22,7 @@ summary with successRate and p99Ms) AND the live objects must still match the ba
 Examples:
   $ slop oracle --seed 42 --incident incident.json --answer answer.json
   $ slop oracle --seed 42 --incident incident.json --answer answer.json --window 0:20   # a window without the fault
-  $ kubectl get deploy,svc,cm,netpol,hpa,pvc,pdb -n slop -o json > live.json
+  $ kubectl get deploy,svc,cm,netpol,hpa,pvc,pdb,storageclass -n slop -o json > live.json
   $ slop oracle --seed 42 --incident incident.json --answer answer.json --live live.json --measured summary.json
 `;
 

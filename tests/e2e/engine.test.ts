@@ -122,6 +122,7 @@ const PLURAL: Record<string, string> = {
   HorizontalPodAutoscaler: "horizontalpodautoscalers",
   PodDisruptionBudget: "poddisruptionbudgets",
   NetworkPolicy: "networkpolicies",
+  StorageClass: "storageclasses",
 };
 
 /** REST path of an object (or, without a name, of its collection in `ns`). */
@@ -197,6 +198,18 @@ if (tools === undefined) {
 
     beforeAll(async () => {
       cluster = await startCluster(bin);
+      // As on a managed cluster: a default StorageClass, which the DefaultStorageClass admission
+      // plugin writes into every claim that names none (the render's PVCs name none).
+      const sc = await cluster.api("POST", "/apis/storage.k8s.io/v1/storageclasses", {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: {
+          name: "standard",
+          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: "example.com/none",
+      });
+      expect(sc.status).toBe(201);
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-slop-e2e-"));
       project = path.join(tmp, "project");
       const shims = path.join(tmp, "shims");
@@ -313,16 +326,107 @@ if (tools === undefined) {
       return res.body as Record<string, unknown>;
     };
 
+    const LISTED: readonly (readonly [string, string])[] = [
+      ["apps/v1", "Deployment"],
+      ["v1", "Service"],
+      ["v1", "ConfigMap"],
+      ["networking.k8s.io/v1", "NetworkPolicy"],
+      ["autoscaling/v2", "HorizontalPodAutoscaler"],
+      ["v1", "PersistentVolumeClaim"],
+      ["policy/v1", "PodDisruptionBudget"],
+    ];
+    /**
+     * What `kubectl get deploy,svc,cm,netpol,hpa,pvc,pdb,storageclass -n NS -o json` prints: a List of the API
+     * server's objects, each with its apiVersion and kind (a collection GET leaves them off the
+     * items; kubectl puts them back), server-side defaults and all.
+     */
+    const liveList = async (): Promise<{ apiVersion: string; kind: string; items: unknown[] }> => {
+      const items: unknown[] = [];
+      for (const [apiVersion, kind] of LISTED) {
+        const list = await cluster.api("GET", apiPath(apiVersion, kind, NS));
+        expect(list.status).toBe(200);
+        for (const item of (list.body as { items: Record<string, unknown>[] }).items)
+          items.push({ apiVersion, kind, ...item });
+      }
+      const classes = await cluster.api("GET", apiPath("storage.k8s.io/v1", "StorageClass", undefined));
+      for (const item of (classes.body as { items: Record<string, unknown>[] }).items)
+        items.push({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...item });
+      return { apiVersion: "v1", kind: "List", items };
+    };
+    /**
+     * No controller or kubelet runs here. Do what they would: the HPA controller raises a
+     * Deployment to its HPA's minReplicas (the render leaves replicas out when an HPA owns it, and
+     * the API server defaults it to 1); the kubelets report every pod ready.
+     */
+    const markReady = async (): Promise<void> => {
+      const hpas = await cluster.api("GET", apiPath("autoscaling/v2", "HorizontalPodAutoscaler", NS));
+      for (const h of (
+        hpas.body as { items: { spec: { minReplicas?: number; scaleTargetRef: { name: string } } }[] }
+      ).items) {
+        const p = apiPath("apps/v1", "Deployment", NS, h.spec.scaleTargetRef.name);
+        const d = (await cluster.api("GET", p)).body as { spec: { replicas?: number } };
+        const min = h.spec.minReplicas ?? 1;
+        if ((d.spec.replicas ?? 1) < min)
+          expect((await cluster.api("PUT", p, { ...d, spec: { ...d.spec, replicas: min } })).status).toBe(
+            200,
+          );
+      }
+      const list = await cluster.api("GET", apiPath("apps/v1", "Deployment", NS));
+      for (const d of (list.body as { items: { metadata: { name: string }; spec: { replicas?: number } }[] })
+        .items) {
+        const n = d.spec.replicas ?? 1;
+        const res = await cluster.api(
+          "PUT",
+          `${apiPath("apps/v1", "Deployment", NS, d.metadata.name)}/status`,
+          {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            ...d,
+            status: { replicas: n, readyReplicas: n, availableReplicas: n, updatedReplicas: n },
+          },
+        );
+        expect(res.status).toBe(200);
+      }
+    };
+    interface Verdict {
+      mitigation: { passed: boolean; matchesBaseline: boolean; violations: string[] } | null;
+    }
+    /** `slop oracle --live` over what the API server holds now (the SLO itself is met). */
+    const oracleOnLive = async (incidentFile: string, tag: string): Promise<Verdict> => {
+      const live = path.join(tmp, `live-${tag}.json`);
+      fs.writeFileSync(live, JSON.stringify(await liveList()));
+      const answer = path.join(tmp, "answer.json");
+      fs.writeFileSync(
+        answer,
+        JSON.stringify({ detected: true, localization: ["B"], kind: "wrong-target-port" }),
+      );
+      const measured = path.join(tmp, "measured.json");
+      fs.writeFileSync(measured, JSON.stringify({ successRate: 1, p99Ms: 10 }));
+      const r = await slop(
+        "oracle",
+        "--config",
+        slopConfig("42", SERVICES),
+        "--incident",
+        incidentFile,
+        "--answer",
+        answer,
+        "--live",
+        live,
+        "--measured",
+        measured,
+      );
+      if (r.code !== 0) throw new Error(`slop oracle exited ${r.code}:\n${tailOf(r)}`);
+      return JSON.parse(r.stdout) as Verdict;
+    };
+
     // One kind per object kind an incident patches: a Deployment (replicas), a Service (targetPort),
-    // a ConfigMap (replaced, and its Deployment rolls), a NetworkPolicy, a PVC (storageClassName
-    // is immutable, so the provider replaces it). tests/pulumi/incident.test.ts covers the rest
-    // under mocks.
+    // a ConfigMap (replaced, and its Deployment rolls), a NetworkPolicy. The PVC kind has a test of
+    // its own below. tests/pulumi/incident.test.ts covers every kind under mocks.
     const INCIDENT_KINDS = [
       "replicas-zero",
       "wrong-target-port",
       "broken-config",
       "network-policy-block",
-      "pvc-bad-storage-class",
     ] as const;
 
     it.each(INCIDENT_KINDS)(
@@ -341,6 +445,59 @@ if (tools === undefined) {
         expect(sets.deleted).toEqual([]);
       },
     );
+
+    // The claim was created without a class, and the default StorageClass was written into it.
+    // storageClassName is immutable, so the provider plans a replace; its preview then dry-runs the
+    // replacement under the same name and the API server refuses it ("spec is immutable after
+    // creation"). pulumi-kubernetes retries a replacement's dry run under a temporary name only when
+    // the error says "field is immutable" (provider/pkg/await/await.go at the pinned commit), which a
+    // PVC's does not. `up` replaces the claim (delete first: the name is fixed), so the incident
+    // applies; only its preview fails. docs/incidents.md says so. Should the provider learn this
+    // message, this test fails and the limitation can go.
+    it("pvc-bad-storage-class: preview fails in the provider (an immutable PVC spec), up applies it, and rm incident + up restores the default class", async () => {
+      const cfg = slopConfig("42", SERVICES);
+      const file = path.join(tmp, "incident-pvc.json");
+      expect(
+        (
+          await slop(
+            "incident",
+            "generate",
+            "--config",
+            cfg,
+            "--kind",
+            "pvc-bad-storage-class",
+            "--out",
+            file,
+          )
+        ).code,
+      ).toBe(0);
+      const expected = slopSets(await slopDiffJson(cfg, cfg, "--incident", file));
+      expect(expected.updated).toHaveLength(1);
+      const claimKey = expected.updated[0];
+      expect(claimKey).toMatch(/^v1\/PersistentVolumeClaim\//);
+      const classOf = async () =>
+        ((await getObject(claimKey)).spec as { storageClassName?: string }).storageClassName;
+      expect(await classOf()).toBe("standard");
+
+      await pulumi("config", "set", "incident", file);
+      const r = await run(path.join(bin, "pulumi"), ["preview", "--diff", "--non-interactive"], {
+        cwd: project,
+        env,
+      });
+      expect(r.code).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/spec is immutable after creation/);
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      const { fault } = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        fault: { params: { storageClassName: string } };
+      };
+      expect(await classOf()).toBe(fault.params.storageClassName);
+
+      await pulumi("config", "rm", "incident");
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      expect(await classOf()).toBe("standard");
+      const after = stepSets(await preview());
+      expect([...after.created, ...after.updated, ...after.replaced, ...after.deleted]).toEqual([]);
+    });
 
     it("`pulumi config set incident 7` (an incident seed) is the incident `slop incident generate --incident-seed 7` writes", async () => {
       const cfg = slopConfig("42", SERVICES);
@@ -375,6 +532,11 @@ if (tools === undefined) {
       const portsOf = (svc: Record<string, unknown>) =>
         (svc.spec as { ports: { name?: string; targetPort: unknown }[] }).ports.map((p) => p.targetPort);
       const before = portsOf(await getObject(serviceKey));
+      await markReady();
+      // The mitigation oracle on the API server's own objects (defaults filled in): the baseline passes.
+      const baseline = await oracleOnLive(file, "baseline");
+      expect(baseline.mitigation?.violations).toEqual([]);
+      expect(baseline.mitigation?.passed).toBe(true);
 
       await pulumi("config", "set", "incident", file);
       const forward = stepSets(await preview());
@@ -382,6 +544,11 @@ if (tools === undefined) {
       await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
       const during = portsOf(await getObject(serviceKey));
       expect(during).not.toEqual(before);
+      await markReady();
+      // The fault is live: the oracle names the Service's ports, and nothing else.
+      const faulty = await oracleOnLive(file, "incident");
+      expect(faulty.mitigation?.passed).toBe(false);
+      expect(faulty.mitigation?.violations).toEqual([`${serviceKey} spec.ports differs from the baseline`]);
       // What the API server holds is what slop render --incident ... would hold: the patched object.
       expect(stepSets(await preview()).updated).toEqual([]);
 
@@ -394,6 +561,46 @@ if (tools === undefined) {
       expect(portsOf(await getObject(serviceKey))).toEqual(before);
       const after = stepSets(await preview());
       expect([...after.created, ...after.updated, ...after.replaced, ...after.deleted]).toEqual([]);
+      await markReady();
+      expect((await oracleOnLive(file, "restored")).mitigation?.passed).toBe(true);
+    });
+
+    it("gaming the mitigation oracle on the API server fails it: a Deployment scaled to zero, a NetworkPolicy deleted; up --refresh repairs it", async () => {
+      const file = path.join(tmp, "incident-up.json");
+      const spec = JSON.parse((await slop("generate", "--config", slopConfig("42", SERVICES))).stdout) as {
+        services: { id: string; name: string }[];
+      };
+      const name = spec.services[1].name;
+      const depKey = `apps/v1/Deployment/${NS}/${name}`;
+      const depPath = apiPath("apps/v1", "Deployment", NS, name);
+      const dep = (await cluster.api("GET", depPath)).body as { spec: { replicas: number } };
+      const replicas = dep.spec.replicas;
+      expect((await cluster.api("PUT", depPath, { ...dep, spec: { ...dep.spec, replicas: 0 } })).status).toBe(
+        200,
+      );
+      const scaled = await oracleOnLive(file, "scaled");
+      expect(scaled.mitigation?.passed).toBe(false);
+      expect(scaled.mitigation?.violations.some((v) => v.startsWith(`${depKey} spec.replicas 0 <`))).toBe(
+        true,
+      );
+      const back = (await cluster.api("GET", depPath)).body as { spec: { replicas: number } };
+      expect((await cluster.api("PUT", depPath, { ...back, spec: { ...back.spec, replicas } })).status).toBe(
+        200,
+      );
+      await markReady();
+
+      const npPath = apiPath("networking.k8s.io/v1", "NetworkPolicy", NS, name);
+      expect((await cluster.api("DELETE", npPath)).status).toBe(200);
+      const opened = await oracleOnLive(file, "no-policy");
+      expect(opened.mitigation?.passed).toBe(false);
+      expect(opened.mitigation?.violations).toEqual([
+        `networking.k8s.io/v1/NetworkPolicy/${NS}/${name} is missing`,
+      ]);
+      // The repair a user would run: refresh finds the policy gone, and up puts it back (owned by
+      // Pulumi's field manager again, so later applies do not conflict).
+      await pulumi("up", "--refresh", "--yes", "--skip-preview", "--non-interactive");
+      expect((await cluster.api("GET", npPath)).status).toBe(200);
+      expect((await oracleOnLive(file, "put-back")).mitigation?.passed).toBe(true);
     });
 
     it("`pulumi config set seed 43`, then `pulumi preview --diff`: the same created/changed/deleted sets as `slop diff 42 43`; changed ConfigMaps are replaced", async () => {
