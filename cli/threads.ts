@@ -23,6 +23,8 @@ export interface WorkerRun<M> {
   readonly done: Promise<M[]>;
   /** The worker's `i`-th message (from 0), as soon as it has arrived. */
   readonly message: (i: number) => Promise<M>;
+  /** Posts `m` to the worker (a structured clone). */
+  readonly post: (m: unknown) => void;
   /** Stops the worker (when its result is no longer wanted). */
   readonly stop: () => void;
 }
@@ -70,5 +72,5 @@ export function startWorker<M>(name: WorkerName, data: unknown): WorkerRun<M> {
       done.then(() => reject(new Error(`${name} posted no message ${i}`)), reject);
     });
   };
-  return { done, message, stop: () => void worker.terminate() };
+  return { done, message, post: (m) => worker.postMessage(m), stop: () => void worker.terminate() };
 }

@@ -39,9 +39,11 @@ Examples:
   $ slop diff 42 42 --incident incident.json       # what an incident changes (applied to B)
 `;
 
-/** What a diff worker (cli/diff-worker.ts) does: compare the services at indexes `from` to `to - 1`. */
+/**
+ * What a diff worker (cli/diff-worker.ts) does: generate B, then, with A from the main thread,
+ * compare the services at indexes `from` to `to - 1`.
+ */
 export interface DiffJob {
-  readonly a: SlopConfig;
   readonly b: SlopConfig;
   readonly from: number;
   readonly to: number;
@@ -51,29 +53,30 @@ export interface DiffJob {
 export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: SystemDiff["resources"] };
 
 /**
- * The share of the services a diff worker compares. It generates both systems (B first, which
- * it hands over, then A), while this thread generates A, compares the config, the services and
- * the call edges, merges and prints. Per-thread CPU at 10,000 services (seeds 1 and 2, loaded
- * machine): with 0.45 this thread 4.3 s, the worker 3.2 s; with 0.6 4.2-4.3 s and 3.8-4.0 s.
+ * The share of the services a diff worker compares. It generates B and hands it over, while this
+ * thread generates A and hands it over, then compares the config, the services and the call
+ * edges, merges and prints. Per-thread CPU at 10,000 services (seeds 1 and 2, loaded machine):
+ * with 0.6 this thread 3.8 s, the worker 3.0 s; with 0.7 3.3-3.4 s and 3.0-3.2 s.
  */
-const WORKER_SHARE = 0.6;
+const WORKER_SHARE = 0.7;
 
 const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
 
 /**
  * `diffSystems` of the two systems. Two large generated systems are compared on two threads:
- * a worker generates B and hands it over (a structured clone), then compares the objects of the
- * last services while this thread compares the rest; the parts hold different services, so
+ * a worker generates B while this thread generates A, they swap them (structured clones), and
+ * the worker compares the objects of the last services while this thread compares the rest; the parts hold different services, so
  * their keys never meet and the merged lists are `diffSystems`' (tests/cli/threads.test.ts).
  */
 export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemDiff> {
   const n = Math.max("spec" in a ? 0 : a.config.services, "spec" in b ? 0 : b.config.services);
   if ("spec" in a || "spec" in b || threadCount(n) < 2) return diffSystems(specOf(a), specOf(b));
   const split = Math.round(n * (1 - WORKER_SHARE));
-  const job: DiffJob = { a: a.config, b: b.config, from: split, to: n };
+  const job: DiffJob = { b: b.config, from: split, to: n };
   const worker = startWorker<DiffMessage>("diff-worker", job);
   try {
     const specA = generate(a.config);
+    worker.post(specA);
     const first = await worker.message(0);
     if (!("spec" in first)) throw new Error("diff-worker did not post B first");
     const specB = first.spec;
