@@ -74,7 +74,7 @@ async function child(which: Result["which"], services: number): Promise<Result> 
   // Warm-up: load every module once so the measured run does not pay for it.
   program({ seed: "1", services: 3 });
   await naiveProgram(1);
-  await settle(rec);
+  await settle();
   rec.reset();
   global.gc?.();
   const heap0 = process.memoryUsage().heapUsed;
@@ -91,11 +91,11 @@ async function child(which: Result["which"], services: number): Promise<Result> 
   if (which === "ours") {
     const out = program({ seed: "42", services });
     await out.system.ready; // a large system registers in batches
-    await settle(rec);
+    await settle();
     system = rec.resources.filter((r) => /::system-[A-Z]+-/.test(r.key)).length / out.spec.services.length;
   } else {
     await naiveProgram(services);
-    await settle(rec);
+    await settle();
     system = (rec.resources.length - 1) / services;
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -59,8 +59,25 @@ export function flagOverrides(opts: GenerationOptions): Record<string, unknown> 
 
 /** The validated config of `--config` (if any) with the flags on top. Throws ConfigError. */
 export function loadConfig(opts: GenerationOptions): SlopConfig {
-  const raw = opts.config === undefined ? {} : readDocument(opts.config);
-  return parseConfig(raw, flagOverrides(opts));
+  const overrides = flagOverrides(opts);
+  if (opts.config === undefined) return parseConfig({}, overrides);
+  const file = opts.config;
+  return withFileName(file, () => parseConfig(readDocument(file), overrides), Object.keys(overrides));
+}
+
+/**
+ * Run `parse`; a ConfigError about a key of `file` names the file too ("FILE: key must be ..."),
+ * as spec and sweep errors do. Keys set by flags (`fromFlags`) are the flags' errors, not the file's.
+ */
+function withFileName<T>(file: string, parse: () => T, fromFlags: readonly string[] = []): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ConfigError && !fromFlags.includes(err.key.split(".")[0] ?? "")) {
+      throw new ConfigError(`${file}: ${err.key}`, err.value, err.allowed);
+    }
+    throw err;
+  }
 }
 
 export function loadSpec(opts: GenerationOptions): SystemSpec {
@@ -72,13 +89,7 @@ export function loadSpec(opts: GenerationOptions): SystemSpec {
  * must accept it. Errors name the file and the key path.
  */
 export function checkSpec(raw: Record<string, unknown>, file: string): SystemSpec {
-  let spec: SystemSpec;
-  try {
-    spec = validateSystemSpec(raw);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.key}`, err.value, err.allowed);
-    throw err;
-  }
+  const spec = withFileName(file, () => validateSystemSpec(raw));
   try {
     expand(spec);
   } catch (err) {
@@ -130,7 +141,7 @@ export function diffArgumentSource(arg: string, base: DiffBase): DiffSource {
   if (isPlainObject(doc) && doc.kind !== undefined) {
     throw new ConfigError(`${arg}: kind`, doc.kind, '"System" (a spec file) or unset (a config file)');
   }
-  return { config: parseConfig(doc) };
+  return { config: withFileName(arg, () => parseConfig(doc)) };
 }
 
 /** Write a file via a temporary sibling and a rename, so a reader never sees half of it. */

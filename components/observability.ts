@@ -53,6 +53,9 @@ export function otlpEndpoint(namespace: string): string {
   return `http://${NAMES.otelCollector}.${namespace}.svc.cluster.local:${OTLP_GRPC_PORT}`;
 }
 
+type Parts = Readonly<Record<"prometheus" | "grafana" | "tracing" | "logs" | "metricsServer", boolean>>;
+type Chart = (typeof CHARTS)[keyof typeof CHARTS];
+
 export class Observability extends pulumi.ComponentResource {
   readonly namespace: string;
   /** OTLP/gRPC endpoint of the collector, or undefined when tracing is off. */
@@ -61,106 +64,124 @@ export class Observability extends pulumi.ComponentResource {
   readonly portForward: Readonly<Record<string, string>>;
   readonly releases: readonly k8s.helm.v3.Release[];
 
+  private readonly name: string;
+  private readonly nsResource: k8s.core.v1.Namespace | undefined;
+  private readonly created: k8s.helm.v3.Release[] = [];
+
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:Observability", name, {}, opts);
-    const ns = args.namespace ?? "observability";
-    const on = {
+    const on: Parts = {
       prometheus: args.prometheus ?? true,
       grafana: args.grafana ?? true,
       tracing: args.tracing ?? true,
       logs: args.logs ?? true,
       metricsServer: args.metricsServer ?? false,
     };
-    const anyPart = Object.values(on).some((v) => v);
-    const namespace = anyPart
-      ? new k8s.core.v1.Namespace(
-          `${name}-namespace`,
-          {
-            metadata: {
-              name: ns,
-              labels: { [LABEL_PART_OF]: PART_OF, "app.kubernetes.io/managed-by": "pulumi" },
-            },
-          },
-          { parent: this },
-        )
-      : undefined;
-    const releases: k8s.helm.v3.Release[] = [];
-    const release = (
-      part: string,
-      chart: (typeof CHARTS)[keyof typeof CHARTS],
-      values: pulumi.Inputs,
-      dependsOn: pulumi.Resource[] = [],
-    ) => {
-      const r = new k8s.helm.v3.Release(
-        `${name}-${part}`,
-        {
-          name: part,
-          namespace: ns,
-          ...releaseChart(chart),
-          values,
-          timeout: 600,
-          maxHistory: 5,
-        },
-        { parent: this, dependsOn: [...(namespace === undefined ? [] : [namespace]), ...dependsOn] },
-      );
-      releases.push(r);
-      return r;
-    };
+    this.name = name;
+    this.namespace = args.namespace ?? "observability";
+    this.nsResource = Object.values(on).some((v) => v) ? this.namespaceResource() : undefined;
+    if (on.metricsServer) this.metricsServer(args.kubeletInsecureTls ?? false);
+    if (on.prometheus) this.prometheus(args.systemNamespace);
+    if (on.tracing) this.tracing();
+    if (on.logs) this.logs();
+    if (on.grafana) this.grafana(on, args);
 
-    if (on.metricsServer) {
-      release(
-        NAMES.metricsServer,
-        CHARTS.metricsServer,
-        metricsServerValues(args.kubeletInsecureTls ?? false),
-      );
-    }
-    if (on.prometheus) {
-      // The CRDs first, as templates of their own release: deleted last, and deleted at all.
-      const crds = release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, {});
-      const kps = release("kube-prometheus-stack", CHARTS.kubePrometheusStack, kubePrometheusStackValues(), [
-        crds,
-      ]);
-      new k8s.apiextensions.CustomResource(
-        `${name}-podmonitor`,
-        {
-          apiVersion: "monitoring.coreos.com/v1",
-          kind: "PodMonitor",
-          metadata: { name: "k8s-slop", namespace: ns },
-          spec: {
-            namespaceSelector: { matchNames: [args.systemNamespace] },
-            selector: {
-              matchLabels: { [LABEL_PART_OF]: PART_OF },
-              matchExpressions: [{ key: LABEL_SERVICE_ID, operator: "Exists" }],
-            },
-            podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
-          },
-        },
-        { parent: this, dependsOn: [kps, crds] },
-      );
-    }
-    if (on.tracing) {
-      release(NAMES.jaeger, CHARTS.jaeger, jaegerValues());
-      release(NAMES.otelCollector, CHARTS.openTelemetryCollector, otelCollectorValues(ns));
-    }
-    if (on.logs) {
-      release(NAMES.loki, CHARTS.loki, lokiValues());
-      release(NAMES.fluentBit, CHARTS.fluentBit, fluentBitValues(ns));
-    }
-    if (on.grafana) {
-      release(NAMES.grafana, CHARTS.grafana, {
-        ...grafanaValues(grafanaDatasources(ns, on, PROMETHEUS_UID)),
-        ...(args.grafanaAdminPassword === undefined
-          ? {}
-          : { adminPassword: pulumi.secret(args.grafanaAdminPassword) }),
-        dashboards:
-          args.dashboardJson === undefined ? {} : { "k8s-slop": { system: { json: args.dashboardJson } } },
-      });
-    }
+    this.otlpEndpoint = on.tracing ? otlpEndpoint(this.namespace) : undefined;
+    this.releases = this.created;
+    this.portForward = portForwards(this.namespace, on);
+    this.registerOutputs({
+      namespace: this.namespace,
+      otlpEndpoint: this.otlpEndpoint,
+      portForward: this.portForward,
+    });
+  }
 
-    this.namespace = ns;
-    this.otlpEndpoint = on.tracing ? otlpEndpoint(ns) : undefined;
-    this.releases = releases;
-    this.portForward = portForwards(ns, on);
-    this.registerOutputs({ namespace: ns, otlpEndpoint: this.otlpEndpoint, portForward: this.portForward });
+  private namespaceResource(): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(
+      `${this.name}-namespace`,
+      {
+        metadata: {
+          name: this.namespace,
+          labels: { [LABEL_PART_OF]: PART_OF, "app.kubernetes.io/managed-by": "pulumi" },
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  /** A Helm release `part` in the namespace, after the namespace and `dependsOn`. */
+  private release(part: string, chart: Chart, values: pulumi.Inputs, dependsOn: pulumi.Resource[] = []) {
+    const r = new k8s.helm.v3.Release(
+      `${this.name}-${part}`,
+      {
+        name: part,
+        namespace: this.namespace,
+        ...releaseChart(chart),
+        values,
+        timeout: 600,
+        maxHistory: 5,
+      },
+      {
+        parent: this,
+        dependsOn: [...(this.nsResource === undefined ? [] : [this.nsResource]), ...dependsOn],
+      },
+    );
+    this.created.push(r);
+    return r;
+  }
+
+  private metricsServer(kubeletInsecureTls: boolean): void {
+    this.release(NAMES.metricsServer, CHARTS.metricsServer, metricsServerValues(kubeletInsecureTls));
+  }
+
+  /** kube-prometheus-stack, and a PodMonitor that scrapes the generated services. */
+  private prometheus(systemNamespace: string): void {
+    // The CRDs first, as templates of their own release: deleted last, and deleted at all.
+    const crds = this.release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, {});
+    const kps = this.release(
+      "kube-prometheus-stack",
+      CHARTS.kubePrometheusStack,
+      kubePrometheusStackValues(),
+      [crds],
+    );
+    new k8s.apiextensions.CustomResource(
+      `${this.name}-podmonitor`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        metadata: { name: "k8s-slop", namespace: this.namespace },
+        spec: {
+          namespaceSelector: { matchNames: [systemNamespace] },
+          selector: {
+            matchLabels: { [LABEL_PART_OF]: PART_OF },
+            matchExpressions: [{ key: LABEL_SERVICE_ID, operator: "Exists" }],
+          },
+          podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
+        },
+      },
+      { parent: this, dependsOn: [kps, crds] },
+    );
+  }
+
+  private tracing(): void {
+    this.release(NAMES.jaeger, CHARTS.jaeger, jaegerValues());
+    this.release(NAMES.otelCollector, CHARTS.openTelemetryCollector, otelCollectorValues(this.namespace));
+  }
+
+  private logs(): void {
+    this.release(NAMES.loki, CHARTS.loki, lokiValues());
+    this.release(NAMES.fluentBit, CHARTS.fluentBit, fluentBitValues(this.namespace));
+  }
+
+  /** Grafana with a data source per part that is on, and the system's dashboard. */
+  private grafana(on: Parts, args: ObservabilityArgs): void {
+    this.release(NAMES.grafana, CHARTS.grafana, {
+      ...grafanaValues(grafanaDatasources(this.namespace, on, PROMETHEUS_UID)),
+      ...(args.grafanaAdminPassword === undefined
+        ? {}
+        : { adminPassword: pulumi.secret(args.grafanaAdminPassword) }),
+      dashboards:
+        args.dashboardJson === undefined ? {} : { "k8s-slop": { system: { json: args.dashboardJson } } },
+    });
   }
 }

@@ -2,7 +2,7 @@
  * Pure mapping of the generator's node pools (SlopConfig.nodePools, the same pools whose taints
  * become the services' tolerations) to each cloud provider's node-pool arguments.
  */
-import { sortedRecord } from "../core/k8s/canonical";
+import { sortedRecord } from "../core/canonical";
 import type { NodePool, Taint, TaintEffect } from "../core/types";
 
 export interface DoPoolSpec {

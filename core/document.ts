@@ -21,7 +21,7 @@ export function readText(file: string, maxBytes: number = MAX_CONFIG_BYTES): str
   try {
     fd = openSync(file, "r");
   } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UserError(`cannot read ${file}: ${why(err)}`);
   }
   try {
     if (fstatSync(fd).isDirectory()) throw new UserError(`cannot read ${file}: it is a directory`);
@@ -40,10 +40,27 @@ export function readText(file: string, maxBytes: number = MAX_CONFIG_BYTES): str
     return Buffer.concat(chunks).toString("utf8");
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UserError(`cannot read ${file}: ${why(err)}`);
   } finally {
     closeSync(fd);
   }
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "it is a directory",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/** Why a file could not be read, in words, with the system's code: "no such file (ENOENT)". */
+function why(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return String(err);
+  const reason = REASONS[code];
+  return reason === undefined ? code : `${reason} (${code})`;
 }
 
 /** Throws unless `v` is a tree (no cycles through YAML aliases) at most MAX_DEPTH deep. */

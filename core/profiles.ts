@@ -4,7 +4,7 @@
  * field, so changing one range never shifts the others.
  */
 import { cpuQuantity, memoryQuantity } from "./quantity";
-import { sortedRecord } from "./k8s/canonical";
+import { sortedRecord } from "./canonical";
 import { stream } from "./rng";
 import type { OpCosts, Range, ServiceClass, ServiceHpa, ServiceSpec, SlopConfig } from "./types";
 

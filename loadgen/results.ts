@@ -10,6 +10,7 @@
  */
 import { createHash } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { canonicalJson } from "../core/canonical";
 import { UserError, isPlainObject } from "../core/errors";
 import { join } from "path";
 import type { LoadOptions, LoadResult, PhaseTimes } from "./generator";
@@ -88,20 +89,6 @@ export interface ExperimentMetadata {
   readonly argv: readonly string[];
   readonly experiment: unknown;
   readonly notes: readonly string[];
-}
-
-/** Canonical JSON (sorted keys) so equal configs hash equally. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "null";
 }
 
 /**

@@ -16,8 +16,8 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export function prometheusOnPath(): boolean {
-  const r = spawnSync("prometheus", ["--version"], { stdio: "ignore" });
+export function prometheusOnPath(binary = "prometheus"): boolean {
+  const r = spawnSync(binary, ["--version"], { stdio: "ignore" });
   return r.status === 0;
 }
 
@@ -45,12 +45,13 @@ export class PrometheusUnavailable extends Error {
   }
 }
 
-/** Start Prometheus; throws PrometheusUnavailable when it is not installed. */
+/** Start Prometheus (`binary`, looked up on PATH); throws PrometheusUnavailable when it is not installed. */
 export async function startPrometheus(
   dir: string,
   services: readonly LocalService[],
+  binary = "prometheus",
 ): Promise<RunningPrometheus> {
-  if (!prometheusOnPath()) throw new PrometheusUnavailable();
+  if (!prometheusOnPath(binary)) throw new PrometheusUnavailable();
   const home = join(dir, "prometheus");
   mkdirSync(join(home, "data"), { recursive: true });
   const cfg = join(home, "prometheus.yml");
@@ -58,7 +59,7 @@ export async function startPrometheus(
   const [port] = await freePorts(1);
   const log = openSync(join(home, "prometheus.log"), "a");
   const child: ChildProcess = spawn(
-    "prometheus",
+    binary,
     [
       `--config.file=${cfg}`,
       `--storage.tsdb.path=${join(home, "data")}`,

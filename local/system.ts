@@ -188,172 +188,138 @@ async function workersRss(workers: readonly Worker[]): Promise<number> {
 }
 
 export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOptions): Promise<LocalSystem> {
-  const n = spec.services.length;
   const logs = join(opts.dir, "logs");
   mkdirSync(logs, { recursive: true });
   const { workerOf, processes } = assignWorkers(spec, opts.workers ?? 4, opts.isolate ?? []);
   const waves = startWaves(spec);
   const t0 = Date.now();
-  const workers: Worker[] = [];
-  const stopState = { stopping: false };
-  const dataRoot = mkdtempSync(join(tmpdir(), "slop-data-"));
-  const stopAll = async (graceMs: number): Promise<void> => {
-    await stopWorkers(workers, graceMs);
-    rmSync(dataRoot, { recursive: true, force: true });
-  };
-  const started = new Map<string, LocalService>();
+  const run = new LocalRun(spec, opts, workerOf, logs, mkdtempSync(join(tmpdir(), "slop-data-")));
   try {
-    const configs = new Map<string, ServiceRuntimeConfig>();
-    const live = { supervising: false };
-    const logFile = (w: number): string => join(logs, `worker-${w}.log`);
-    const restart = (id: string, priorCrashes: number): void => {
-      const cfg = configs.get(id);
-      const w = workers[workerOf.get(id) ?? 0];
-      if (cfg === undefined || w === undefined || !w.child.connected) return;
-      w.child.send({
-        type: "start",
-        configs: [cfg],
-        traceFile: opts.traceFile,
-        logFile: logFile(w.index),
-        dataRoot,
-        priorCrashes: { [id]: priorCrashes },
-      } satisfies ToWorker);
-    };
-    const supervisor = new Supervisor(restart, opts.backoff);
-    // One listener per worker; each wave waits for its own services.
-    let pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
-    let failure: Error | null = null;
-    const fail = (e: Error): void => {
-      failure ??= e;
-      pending?.reject(failure);
-    };
-    const attach = (w: Worker): void => {
-      const names = spec.services
-        .filter((s) => workerOf.get(s.id) === w.index)
-        .map((s) => s.id)
-        .join(", ");
-      w.child.on("message", (raw: unknown) => {
-        const m = raw as FromWorker;
-        if (m.type === "started") {
-          const svc = spec.services.find((s) => s.id === m.id);
-          started.set(m.id, {
-            id: m.id,
-            name: svc?.name ?? m.id,
-            address: `127.0.0.1:${m.grpcPort}`,
-            grpcPort: m.grpcPort,
-            metricsPort: m.metricsPort,
-            worker: w.index,
-          });
-          const cfg = configs.get(m.id);
-          // Restarts bind the same ports: the callers' addresses stay valid.
-          if (cfg !== undefined)
-            configs.set(m.id, { ...cfg, ports: { grpc: m.grpcPort, metrics: m.metricsPort } });
-          if (live.supervising) supervisor.started(m.id);
-          pending?.ids.delete(m.id);
-          if (pending && pending.ids.size === 0) pending.resolve();
-        } else if (m.type === "failed") {
-          if (live.supervising) supervisor.died(m.id, m.message, "start-failed", false);
-          else fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
-        } else if (m.type === "exited") {
-          supervisor.died(m.id, m.reason, "died", /faults\.crash/.test(m.reason));
-        }
-      });
-      w.child.once("exit", (code, signal) => {
-        const how = signal ?? `code ${code}`;
-        if (live.supervising && !stopState.stopping) {
-          process.stderr.write(
-            `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); restarting its services; see ${logs}\n`,
-          );
-          const fresh = spawnWorker(w.index);
-          workers[w.index] = fresh;
-          attach(fresh);
-          for (const id of names.split(", "))
-            supervisor.died(id, `worker ${w.index} exited (${how})`, "died", false);
-        } else if (started.size < n) {
-          const first = names.split(", ")[0] ?? "?";
-          fail(
-            new LocalStartError(
-              first,
-              `worker ${w.index} (services ${names}) exited during start-up (${how})`,
-            ),
-          );
-        }
-      });
-    };
-    for (let w = 0; w < processes; w++) workers.push(spawnWorker(w));
-    workers.forEach(attach);
-    const timeoutMs = opts.startTimeoutMs ?? 60_000 + 500 * n;
+    run.spawn(processes);
+    const timeoutMs = opts.startTimeoutMs ?? 60_000 + 500 * spec.services.length;
     const deadline = t0 + timeoutMs;
-    for (const wave of waves) {
-      const waveConfigs = wave.map((svc) =>
-        runtimeConfig(
-          spec,
-          svc,
-          (callee) => (started.get(callee.id) as LocalService).address,
-          { grpc: 0, metrics: 0 },
-          opts.faults?.[svc.id] ?? NO_FAULTS,
+    for (const wave of waves) await run.startWave(wave, deadline, timeoutMs);
+    const list = await run.waitServing(deadline);
+    const gateway = run.started.get(spec.gateway);
+    if (!gateway) throw new LocalStartError(spec.gateway, `gateway ${spec.gateway} did not start`);
+    return run.system(gateway, list, Date.now() - t0);
+  } catch (err) {
+    run.stopping = true;
+    await run.stopAll(500);
+    throw err;
+  }
+}
+
+/**
+ * The state of one local system: its worker processes, the runtime config and the ports of each
+ * service, and the supervisor that restarts what dies once the system is up.
+ */
+class LocalRun {
+  readonly workers: Worker[] = [];
+  readonly configs = new Map<string, ServiceRuntimeConfig>();
+  readonly started = new Map<string, LocalService>();
+  readonly supervisor: Supervisor;
+  /** True once every service is up: deaths are then the supervisor's, not start-up failures. */
+  supervising = false;
+  stopping = false;
+  /** The services of the wave being started. */
+  private pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private stopped: Promise<void> | null = null;
+
+  constructor(
+    private readonly spec: SystemSpec,
+    private readonly opts: LocalSystemOptions,
+    private readonly workerOf: ReadonlyMap<string, number>,
+    private readonly logs: string,
+    readonly dataRoot: string,
+  ) {
+    this.supervisor = new Supervisor((id, prior) => this.restart(id, prior), opts.backoff);
+  }
+
+  spawn(processes: number): void {
+    for (let w = 0; w < processes; w++) this.workers.push(spawnWorker(w));
+    for (const w of this.workers) this.attach(w);
+  }
+
+  async stopAll(graceMs: number): Promise<void> {
+    await stopWorkers(this.workers, graceMs);
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+
+  /** Start one wave's services on their workers; resolves when each has reported its ports. */
+  async startWave(wave: readonly ServiceSpec[], deadline: number, timeoutMs: number): Promise<void> {
+    const { spec, opts } = this;
+    const waveConfigs = wave.map((svc) =>
+      runtimeConfig(
+        spec,
+        svc,
+        (callee) => (this.started.get(callee.id) as LocalService).address,
+        { grpc: 0, metrics: 0 },
+        opts.faults?.[svc.id] ?? NO_FAULTS,
+      ),
+    );
+    for (const c of waveConfigs) this.configs.set(c.id, c);
+    // A start that never answers (a hung worker) must not hang the command: a deadline, and the signal.
+    const onAbort = (): void =>
+      this.fail(
+        new InterruptedError(abortReason(opts.signal as AbortSignal), "every started process was stopped"),
+      );
+    const late = (): void => {
+      const ids = [...(this.pending?.ids ?? [])];
+      this.fail(
+        new LocalStartError(
+          ids[0] ?? "?",
+          `service${ids.length === 1 ? "" : "s"} ${ids.join(", ")} did not start within ${timeoutMs / 1000} s (see the logs in ${this.logs})`,
         ),
       );
-      for (const c of waveConfigs) configs.set(c.id, c);
-      // A start that never answers (a hung worker) must not hang the command: a deadline, and the signal.
-      const onAbort = (): void =>
-        fail(
-          new InterruptedError(abortReason(opts.signal as AbortSignal), "every started process was stopped"),
-        );
-      const late = (): void => {
-        const ids = [...(pending?.ids ?? [])];
-        fail(
-          new LocalStartError(
-            ids[0] ?? "?",
-            `service${ids.length === 1 ? "" : "s"} ${ids.join(", ")} did not start within ${timeoutMs / 1000} s (see the logs in ${logs})`,
-          ),
-        );
-      };
-      const timer = setTimeout(late, Math.max(0, deadline - Date.now()));
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      if (opts.signal?.aborted) onAbort();
-      await new Promise<void>((resolve, reject) => {
-        if (failure) return reject(failure);
-        pending = { ids: new Set(wave.map((s) => s.id)), resolve, reject };
-        for (const w of workers) {
-          const mine = waveConfigs.filter((c) => workerOf.get(c.id) === w.index);
-          if (mine.length === 0) continue;
-          w.child.send({
-            type: "start",
-            configs: mine,
-            traceFile: opts.traceFile,
-            logFile: logFile(w.index),
-            dataRoot,
-          } satisfies ToWorker);
-        }
-      }).finally(() => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener("abort", onAbort);
-      });
-      pending = null;
-    }
-    const list = spec.services.map((s) => started.get(s.id) as LocalService);
-    await waitServing(list, Math.max(1000, deadline - Date.now()), opts.signal).catch((err: unknown) => {
-      if (err instanceof InterruptedError) throw err;
-      throw new LocalStartError(list[0]?.id ?? "?", `${(err as Error).message} (see the logs in ${logs})`);
+    };
+    const timer = setTimeout(late, Math.max(0, deadline - Date.now()));
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) onAbort();
+    await new Promise<void>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending = { ids: new Set(wave.map((s) => s.id)), resolve, reject };
+      for (const w of this.workers) {
+        const mine = waveConfigs.filter((c) => this.workerOf.get(c.id) === w.index);
+        if (mine.length > 0) this.send(w, mine);
+      }
+    }).finally(() => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
     });
-    const gateway = started.get(spec.gateway);
-    if (!gateway) throw new LocalStartError(spec.gateway, `gateway ${spec.gateway} did not start`);
-    const startupMs = Date.now() - t0;
-    live.supervising = true;
-    let stopping: Promise<void> | null = null;
+    this.pending = null;
+  }
+
+  /** Every service SERVING (health check), by the deadline; the services in spec order. */
+  async waitServing(deadline: number): Promise<LocalService[]> {
+    const list = this.spec.services.map((s) => this.started.get(s.id) as LocalService);
+    await waitServing(list, Math.max(1000, deadline - Date.now()), this.opts.signal).catch((err: unknown) => {
+      if (err instanceof InterruptedError) throw err;
+      throw new LocalStartError(
+        list[0]?.id ?? "?",
+        `${(err as Error).message} (see the logs in ${this.logs})`,
+      );
+    });
+    return list;
+  }
+
+  /** The running system: from now on the supervisor restarts what dies. */
+  system(gateway: LocalService, services: readonly LocalService[], startupMs: number): LocalSystem {
+    this.supervising = true;
+    const { spec, configs, supervisor, workers } = this;
     return {
       gateway,
-      services: list,
+      services,
       pids: workers.map((w) => w.child.pid ?? -1),
       startupMs,
-      dataRoot,
+      dataRoot: this.dataRoot,
       setFaults: (id, faults) => {
         const cfg = configs.get(id);
         if (cfg === undefined) throw new Error(`no service ${id} in this system`);
         configs.set(id, { ...cfg, faults });
         supervisor.faultsChanged(id);
-        const w = workers[workerOf.get(id) ?? 0];
+        const w = this.workerFor(id);
         if (w?.child.connected) w.child.send({ type: "faults", id, faults } satisfies ToWorker);
       },
       restarts: () => supervisor.restarts(),
@@ -361,15 +327,93 @@ export async function startLocalSystem(spec: SystemSpec, opts: LocalSystemOption
       configs: () =>
         spec.services.map((s) => configs.get(s.id)).filter((c): c is ServiceRuntimeConfig => c !== undefined),
       stop: (graceMs = 2000) => {
-        stopState.stopping = true;
+        this.stopping = true;
         supervisor.stop();
-        return (stopping ??= stopAll(graceMs));
+        return (this.stopped ??= this.stopAll(graceMs));
       },
       rss: () => workersRss(workers),
     };
-  } catch (err) {
-    stopState.stopping = true;
-    await stopAll(500);
-    throw err;
+  }
+
+  private workerFor(id: string): Worker | undefined {
+    return this.workers[this.workerOf.get(id) ?? 0];
+  }
+
+  private send(w: Worker, configs: ServiceRuntimeConfig[], priorCrashes?: Record<string, number>): void {
+    w.child.send({
+      type: "start",
+      configs,
+      traceFile: this.opts.traceFile,
+      logFile: join(this.logs, `worker-${w.index}.log`),
+      dataRoot: this.dataRoot,
+      ...(priorCrashes === undefined ? {} : { priorCrashes }),
+    } satisfies ToWorker);
+  }
+
+  /** The supervisor's restart: start the service again on its worker, with its current config. */
+  private restart(id: string, priorCrashes: number): void {
+    const cfg = this.configs.get(id);
+    const w = this.workerFor(id);
+    if (cfg === undefined || w === undefined || !w.child.connected) return;
+    this.send(w, [cfg], { [id]: priorCrashes });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.pending?.reject(this.failure);
+  }
+
+  /** One listener per worker; each wave waits for its own services. */
+  private attach(w: Worker): void {
+    const ids = this.spec.services.filter((s) => this.workerOf.get(s.id) === w.index).map((s) => s.id);
+    w.child.on("message", (raw: unknown) => this.onMessage(w, raw as FromWorker));
+    w.child.once("exit", (code, signal) => this.onExit(w, ids, signal ?? `code ${code}`));
+  }
+
+  private onMessage(w: Worker, m: FromWorker): void {
+    if (m.type === "started") {
+      const svc = this.spec.services.find((s) => s.id === m.id);
+      this.started.set(m.id, {
+        id: m.id,
+        name: svc?.name ?? m.id,
+        address: `127.0.0.1:${m.grpcPort}`,
+        grpcPort: m.grpcPort,
+        metricsPort: m.metricsPort,
+        worker: w.index,
+      });
+      const cfg = this.configs.get(m.id);
+      // Restarts bind the same ports: the callers' addresses stay valid.
+      if (cfg !== undefined)
+        this.configs.set(m.id, { ...cfg, ports: { grpc: m.grpcPort, metrics: m.metricsPort } });
+      if (this.supervising) this.supervisor.started(m.id);
+      this.pending?.ids.delete(m.id);
+      if (this.pending && this.pending.ids.size === 0) this.pending.resolve();
+    } else if (m.type === "failed") {
+      if (this.supervising) this.supervisor.died(m.id, m.message, "start-failed", false);
+      else this.fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+    } else if (m.type === "exited") {
+      this.supervisor.died(m.id, m.reason, "died", /faults\.crash/.test(m.reason));
+    }
+  }
+
+  /** A worker died: once up, respawn it and let the supervisor restart its services; during start-up, fail. */
+  private onExit(w: Worker, ids: readonly string[], how: string): void {
+    const names = ids.join(", ");
+    if (this.supervising && !this.stopping) {
+      process.stderr.write(
+        `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); restarting its services; see ${this.logs}\n`,
+      );
+      const fresh = spawnWorker(w.index);
+      this.workers[w.index] = fresh;
+      this.attach(fresh);
+      for (const id of ids) this.supervisor.died(id, `worker ${w.index} exited (${how})`, "died", false);
+    } else if (this.started.size < this.spec.services.length) {
+      this.fail(
+        new LocalStartError(
+          ids[0] ?? "?",
+          `worker ${w.index} (services ${names}) exited during start-up (${how})`,
+        ),
+      );
+    }
   }
 }

@@ -16,7 +16,7 @@ import { createCalleePool } from "./callees";
 import { Executor } from "./executor";
 import { handleRequest, type HandlerDeps } from "./handler";
 import { createHealth } from "./health";
-import { createLogger, type LogLevel } from "./log";
+import { createLogger, type Logger, type LogLevel } from "./log";
 import { createMetrics, startMetricsServer } from "./metrics";
 import { startEchoServer } from "./ops/net";
 import { parsePaths, StartupError } from "./paths";
@@ -108,153 +108,57 @@ export async function startService(
     throw new StartupError(`service ${cfg.id}: start-up failure injected (faults.failStartup)`, true);
   }
   const paths: readonly Path[] = parsePaths(cfg);
-  const canonical = paths.map((p) => print(p));
   const host = opts.host ?? "0.0.0.0";
   const random = opts.random ?? Math.random;
   const sampleRatio = sampleRatioFrom(opts.sampleRatio, process.env.OTEL_TRACES_SAMPLER_ARG);
-
-  // Resources, closed in reverse order on failure or shutdown.
-  const closers: (() => Promise<void> | void)[] = [];
-  // Each closer runs even if an earlier one fails; failures are logged, never thrown.
-  const closeAll = async (): Promise<void> => {
-    for (const c of closers.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        logger.log("warn", "error while closing", {
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
-  };
+  const closers = new Closers(logger);
   try {
-    let dataDir = opts.dataDir;
-    if (dataDir === undefined) {
-      const dir = await mkdtemp(join(tmpdir(), `slop-${cfg.id}-`));
-      closers.push(() => rm(dir, { recursive: true, force: true }));
-      dataDir = dir;
-    } else {
-      await mkdir(dataDir, { recursive: true });
-    }
-    const echo = await startEchoServer();
-    closers.push(() => echo.close());
-    const protos = loadProtos();
-    const metrics = createMetrics(cfg.id, opts.processMetrics ?? true);
-    const metricsServer = await startMetricsServer(
-      metrics.registry,
-      host,
-      opts.metricsPort ?? cfg.ports.metrics,
-    );
-    closers.push(() => metricsServer.close());
-    const tracing = createTracing({
-      serviceId: cfg.id,
-      serviceName: cfg.name,
-      namespace: cfg.namespace,
-      otlpEndpoint: opts.otlpEndpoint ?? nonEmpty(process.env.OTEL_EXPORTER_OTLP_ENDPOINT),
-      traceFile: opts.traceFile,
-      sampleRatio,
-      exporters: opts.spanExporters,
-    });
-    closers.push(() => tracing.shutdown());
-    const callees = createCalleePool(protos, cfg.callees, metrics);
-    closers.push(() => callees.close());
-    const health = createHealth([SLOP_SERVICE_NAME], "NOT_SERVING");
+    const r = await openResources(cfg, opts, host, sampleRatio, closers);
     const state = { faults: cfg.faults };
-
+    const faults = (): FaultConfig => state.faults;
     const deps: HandlerDeps = {
       cfg,
       paths,
-      canonical,
-      health,
-      metrics,
-      tracing,
+      canonical: paths.map((p) => print(p)),
+      health: createHealth([SLOP_SERVICE_NAME], "NOT_SERVING"),
+      metrics: r.metrics,
+      tracing: r.tracing,
       logger,
       random,
       executor: new Executor({
-        local: { costs: cfg.opCosts, dataDir, echoPort: echo.port },
-        callees,
-        metrics,
-        tracer: tracing.tracer,
-        inject: tracing.inject,
+        local: { costs: cfg.opCosts, dataDir: r.dataDir, echoPort: r.echoPort },
+        callees: r.callees,
+        metrics: r.metrics,
+        tracer: r.tracing.tracer,
+        inject: r.tracing.inject,
         random,
-        faults: () => state.faults,
+        faults,
       }),
       inflight: { count: 0, idle: [] },
-      faults: () => state.faults,
+      faults,
     };
-    const slopHandlers: SlopServiceHandlers = {
-      Handle: (call, callback) => {
-        handleRequest(deps, call, (err: Partial<ServiceError> | null, res?: HandleResponse) =>
-          err ? callback(err) : callback(null, res),
-        ).catch((err: unknown) => {
-          logger.log("error", "handler crashed", { error: String(err) });
-          callback({ code: status.INTERNAL, details: String(err) });
-        });
-      },
-    };
-
     const server = new Server();
-    server.addService(protos.slop.slop.v1.SlopService.service, slopHandlers);
-    server.addService(protos.health.grpc.health.v1.Health.service, health.handlers);
-    const grpcPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(
-        hostPort(host, opts.grpcPort ?? cfg.ports.grpc),
-        ServerCredentials.createInsecure(),
-        (err, port) => (err ? reject(err) : resolve(port)),
-      ),
-    );
-    closers.push(() => {
-      server.forceShutdown();
-    });
-    health.set("SERVING");
+    server.addService(r.protos.slop.slop.v1.SlopService.service, slopHandlers(deps));
+    server.addService(r.protos.health.grpc.health.v1.Health.service, deps.health.handlers);
+    const grpcPort = await bind(server, hostPort(host, opts.grpcPort ?? cfg.ports.grpc));
+    closers.push(() => server.forceShutdown());
+    deps.health.set("SERVING");
     const address = hostPort(dialHost(host), grpcPort);
     logger.log("info", "serving", {
       address,
       grpc_port: grpcPort,
-      metrics_port: metricsServer.port,
-      paths: canonical.length,
-      tracing: tracing.tracer ? "on" : "off",
+      metrics_port: r.metricsPort,
+      paths: deps.canonical.length,
+      tracing: r.tracing.tracer ? "on" : "off",
       sample_ratio: sampleRatio,
     });
 
     let stopping: Promise<void> | null = null;
-    const shutdown = async (graceMs: number): Promise<void> => {
-      health.set("NOT_SERVING");
-      logger.log("info", "draining", { inflight: deps.inflight.count, grace_ms: graceMs });
-      if (deps.inflight.count > 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, graceMs);
-          deps.inflight.idle.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-      health.endWatches();
-      if (deps.inflight.count > 0) {
-        logger.log("warn", "grace period over, cancelling in-flight requests", {
-          inflight: deps.inflight.count,
-        });
-        server.forceShutdown();
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      await closeAll();
-      logger.log("info", "stopped", { inflight: deps.inflight.count });
-    };
     const lifecycle = lifecycleFaults(cfg.id, opts.priorCrashes ?? 0, logger, (reason) => {
       // A crash is abrupt: no drain; in-flight requests are cut off.
-      health.set("NOT_SERVING");
+      deps.health.set("NOT_SERVING");
       server.forceShutdown();
-      stopping ??= closeAll();
+      stopping ??= closers.closeAll();
       void stopping.then(() => opts.onCrash?.(reason));
     });
     closers.push(() => lifecycle.stop());
@@ -262,18 +166,145 @@ export async function startService(
     return {
       id: cfg.id,
       grpcPort,
-      metricsPort: metricsServer.port,
+      metricsPort: r.metricsPort,
       address,
-      shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= shutdown(graceMs)),
+      shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= drainAndClose(deps, server, closers, graceMs)),
       setFaults: (f) => {
         state.faults = f;
         lifecycle.apply(f);
       },
     };
   } catch (err) {
-    await closeAll();
+    await closers.closeAll();
     throw err;
   }
+}
+
+/** Resources, closed in reverse order on failure or shutdown. */
+class Closers {
+  private readonly list: (() => Promise<void> | void)[] = [];
+  constructor(private readonly logger: Logger) {}
+
+  push(close: () => Promise<void> | void): void {
+    this.list.push(close);
+  }
+
+  /** Each closer runs even if an earlier one fails; failures are logged, never thrown. */
+  async closeAll(): Promise<void> {
+    for (const c of this.list.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        this.logger.log("warn", "error while closing", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+}
+
+/** The data dir, echo server, metrics (and their server), tracing and callee clients of a service. */
+async function openResources(
+  cfg: ServiceRuntimeConfig,
+  opts: ServeOptions,
+  host: string,
+  sampleRatio: number,
+  closers: Closers,
+) {
+  let dataDir = opts.dataDir;
+  if (dataDir === undefined) {
+    const dir = await mkdtemp(join(tmpdir(), `slop-${cfg.id}-`));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    dataDir = dir;
+  } else {
+    await mkdir(dataDir, { recursive: true });
+  }
+  const echo = await startEchoServer();
+  closers.push(() => echo.close());
+  const protos = loadProtos();
+  const metrics = createMetrics(cfg.id, opts.processMetrics ?? true);
+  const metricsServer = await startMetricsServer(
+    metrics.registry,
+    host,
+    opts.metricsPort ?? cfg.ports.metrics,
+  );
+  closers.push(() => metricsServer.close());
+  const tracing = createTracing({
+    serviceId: cfg.id,
+    serviceName: cfg.name,
+    namespace: cfg.namespace,
+    otlpEndpoint: opts.otlpEndpoint ?? nonEmpty(process.env.OTEL_EXPORTER_OTLP_ENDPOINT),
+    traceFile: opts.traceFile,
+    sampleRatio,
+    exporters: opts.spanExporters,
+  });
+  closers.push(() => tracing.shutdown());
+  const callees = createCalleePool(protos, cfg.callees, metrics);
+  closers.push(() => callees.close());
+  return { dataDir, echoPort: echo.port, protos, metrics, metricsPort: metricsServer.port, tracing, callees };
+}
+
+function slopHandlers(deps: HandlerDeps): SlopServiceHandlers {
+  return {
+    Handle: (call, callback) => {
+      handleRequest(deps, call, (err: Partial<ServiceError> | null, res?: HandleResponse) =>
+        err ? callback(err) : callback(null, res),
+      ).catch((err: unknown) => {
+        deps.logger.log("error", "handler crashed", { error: String(err) });
+        callback({ code: status.INTERNAL, details: String(err) });
+      });
+    },
+  };
+}
+
+/** Bind the gRPC server; the port it got (the ephemeral one for port 0). */
+function bind(server: Server, address: string): Promise<number> {
+  return new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
+  );
+}
+
+/**
+ * NOT_SERVING, wait up to graceMs for the requests in flight, cancel what is left, shut the server
+ * down (forced after 1 s), then close every resource.
+ */
+async function drainAndClose(
+  deps: HandlerDeps,
+  server: Server,
+  closers: Closers,
+  graceMs: number,
+): Promise<void> {
+  const { health, inflight, logger } = deps;
+  health.set("NOT_SERVING");
+  logger.log("info", "draining", { inflight: inflight.count, grace_ms: graceMs });
+  if (inflight.count > 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      inflight.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  health.endWatches();
+  if (inflight.count > 0) {
+    logger.log("warn", "grace period over, cancelling in-flight requests", { inflight: inflight.count });
+    server.forceShutdown();
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 1000);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await closers.closeAll();
+  logger.log("info", "stopped", { inflight: inflight.count });
 }
 
 /**

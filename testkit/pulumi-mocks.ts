@@ -127,17 +127,50 @@ export function installMocks(preview = false): Recorder {
   };
 }
 
-/** Wait until no new resource has been registered for a few event-loop turns. */
-export async function settle(rec: Recorder): Promise<void> {
-  let last = -1;
-  let stable = 0;
-  while (stable < 3) {
-    await new Promise((r) => setTimeout(r, 10));
-    if (rec.resources.length === last) stable++;
-    else {
-      stable = 0;
-      last = rec.resources.length;
-    }
+/**
+ * The Pulumi runtime's own count of outstanding work: `waitForRPCs()` resolves once every
+ * registration, invoke and registerOutputs in flight has finished (what the runtime waits for
+ * before a program exits), and `rpcDone` changes whenever new work starts. Both are internal to
+ * @pulumi/pulumi (pinned in package.json), so they are looked up once and checked.
+ */
+interface RpcState {
+  waitForRPCs(): Promise<void>;
+  rpcDone(): unknown;
+}
+
+function rpcState(): RpcState {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const state = require("@pulumi/pulumi/runtime/state") as {
+    getStore?: () => { settings?: { rpcDone?: unknown } };
+  };
+  const { waitForRPCs } = settings;
+  const { getStore } = state;
+  if (
+    typeof waitForRPCs !== "function" ||
+    typeof getStore !== "function" ||
+    !("rpcDone" in (getStore().settings ?? {}))
+  )
+    throw new Error(
+      "settle(): @pulumi/pulumi no longer has runtime/settings waitForRPCs and settings.rpcDone",
+    );
+  return { waitForRPCs, rpcDone: () => getStore().settings?.rpcDone };
+}
+
+/**
+ * Wait until the program has finished registering: no RPC in flight, and none started by the
+ * callbacks that ran when the last ones finished (a resource built inside an `apply`). A condition,
+ * not a quiet period, so a slow machine cannot make it return early.
+ */
+export async function settle(): Promise<void> {
+  const rpc = rpcState();
+  for (;;) {
+    await rpc.waitForRPCs();
+    const done = rpc.rpcDone();
+    // A macrotask turn: every promise callback queued by the finished RPCs has run.
+    await new Promise((r) => setImmediate(r));
+    if (rpc.rpcDone() === done) return;
   }
 }
 

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "fs";
 import { isIP } from "net";
+import { format } from "util";
+import { setLogger } from "@grpc/grpc-js";
 import { tmpdir } from "os";
 import { dirname, join } from "path";
 import type { Command } from "commander";
@@ -87,6 +89,45 @@ const LISTEN_ERRORS: Readonly<Record<string, string>> = {
   ENOTFOUND: "the host name does not resolve",
 };
 
+/**
+ * A failed bind as one line, or undefined for any other error. A port in use names its flag and
+ * port; gRPC reports its failed bind without an errno code ("No address added ... EADDRINUSE").
+ */
+function listenError(
+  err: unknown,
+  host: string,
+  [grpc, metrics]: readonly [readonly [string, number], readonly [string, number]],
+): string | undefined {
+  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+  const fromGrpc = /No address added/.test(message);
+  const code =
+    (err as NodeJS.ErrnoException).code ?? (fromGrpc ? /\b(E[A-Z]+)\b/.exec(message)?.[1] : undefined);
+  const why =
+    (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
+    (fromGrpc ? "the port is in use or the address is not on this machine" : undefined);
+  if (why === undefined) return undefined;
+  const [flag, port] = fromGrpc ? grpc : metrics;
+  return code === "EADDRINUSE"
+    ? `${flag} ${port}: the port is in use on ${host} (${message})`
+    : `cannot listen on ${host}: ${why} (${message})`;
+}
+
+/** grpc-js logs its own errors to stderr; in a service they are log lines like the rest (stdout, JSON). */
+function routeGrpcLogs(service: string): void {
+  const line = (...args: unknown[]): void => {
+    process.stdout.write(
+      JSON.stringify({
+        ts: new Date().toISOString(),
+        level: "warn",
+        service,
+        msg: "grpc-js",
+        detail: format(...args),
+      }) + "\n",
+    );
+  };
+  setLogger({ error: line, info: line, debug: line });
+}
+
 /** `slop serve`: run one service from its runtime config until SIGTERM/SIGINT, then drain and exit 0. */
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -132,6 +173,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         logLevel,
       };
       const cfg = loadRuntimeConfig(file, env);
+      routeGrpcLogs(cfg.id);
       let svc;
       try {
         svc = await startService(cfg, {
@@ -145,19 +187,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
           },
         });
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const message = err instanceof Error ? err.message : String(err);
-        // gRPC reports a failed bind (port in use, bad address) without an errno code.
-        const why =
-          (code === undefined ? undefined : LISTEN_ERRORS[code]) ??
-          (/No address added/.test(message)
-            ? "the port is in use or the address is not on this machine"
-            : undefined);
-        if (why !== undefined) {
-          throw new UsageError(
-            `cannot listen on ${options.host ?? "0.0.0.0"}: ${why} (${message.split("\n")[0]})`,
-          );
-        }
+        const listen = listenError(err, options.host ?? "0.0.0.0", [
+          ["--grpc-port", options.grpcPort ?? cfg.ports.grpc],
+          ["--metrics-port", options.metricsPort ?? cfg.ports.metrics],
+        ]);
+        if (listen !== undefined) throw new UsageError(listen);
         if (err instanceof StartupError && err.injected) {
           process.stderr.write(`slop serve: ${err.message}\n`);
           setExit(1);

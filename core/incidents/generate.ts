@@ -3,6 +3,7 @@
  * same bytes (`incidentJson`). Every draw has its own stream keyed by the incident seed, so a
  * kind chosen explicitly gets the same target and parameters as when the seed chose it.
  */
+import { canonicalJson } from "../canonical";
 import { ConfigError } from "../config";
 import { stream } from "../rng";
 import type { ServiceSpec, SystemSpec } from "../types";
@@ -153,19 +154,7 @@ export function generateIncident(spec: SystemSpec, choice: IncidentChoice): Inci
   };
 }
 
-/** Canonical JSON: keys sorted at every level, 2-space indent, trailing newline. */
+/** Canonical JSON (core/canonical.ts), 2-space indent, trailing newline. */
 export function incidentJson(incident: Incident): string {
-  return `${JSON.stringify(sortKeys(incident), null, 2)}\n`;
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v === null || typeof v !== "object") return v;
-  const o = v as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => [k, sortKeys(o[k])]),
-  );
+  return `${canonicalJson(incident, 2)}\n`;
 }

@@ -11,7 +11,7 @@
  */
 import type { Container, EnvVar, PodSpec, Volume, VolumeMount } from "kubernetes-types/core/v1";
 import { GRPC_PORT, METRICS_PORT } from "../types";
-import { sortedRecord } from "./canonical";
+import { sortedRecord } from "../canonical";
 import { CONFIG_DIR, CONFIG_PATH } from "./config-map";
 import type { ServiceContext } from "./context";
 import { selectorLabels, serviceLabels } from "./labels";

@@ -3,7 +3,7 @@
  * warns and audits against it rather than enforcing it, because mesh sidecar injection (istio-init)
  * needs capabilities the profile forbids. Caller labels/annotations (e.g. istio-injection) win.
  */
-import { sortedRecord } from "./canonical";
+import { sortedRecord } from "../canonical";
 import type { ResolvedOptions } from "./context";
 import { namespaceLabels } from "./labels";
 import type { Namespace } from "./objects";

@@ -1,8 +1,11 @@
 /**
  * The bad-input suite (issue 10): the real CLI over every malformed input in cases.json. For
- * each: exit code 2, exactly one line on stderr naming the problem, no stack trace, nothing on
- * stdout, and no file written or deleted. Every case runs in-process through the CLI's main()
- * (what bin/slop.js calls); a sample also spawns bin/slop.js, in parallel.
+ * each: exit code 2, exactly one line on stderr naming the problem (it contains every string of
+ * the case's `names`: the flag, file or key path, and the value or what is wrong), no stack trace,
+ * nothing on stdout, and no file written or deleted in the case's directory (also the working
+ * directory, where a default results/ would go). Every case runs in-process through the CLI's
+ * main() (what bin/slop.js calls); a sample also spawns bin/slop.js, in parallel, with TMPDIR in
+ * the case's directory, so a temporary file left behind is seen too.
  */
 import { spawn } from "child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
@@ -12,6 +15,8 @@ import { main } from "../../cli/main";
 
 interface Case {
   readonly args: readonly string[];
+  /** What the error line must contain ($TMP: the case's directory). */
+  readonly names: readonly string[];
   readonly files?: Readonly<Record<string, string>>;
 }
 
@@ -48,20 +53,26 @@ function snapshot(dir: string): Record<string, string> {
 const argsOf = (c: Case, dir: string): string[] =>
   c.args.map((a) => a.replace("$TMP", dir).replace(/^examples\//, `${ROOT}/examples/`));
 
-function expectBadInput(code: number, stdout: string, stderr: string, label: string): void {
+function expectBadInput(code: number, stdout: string, stderr: string, c: Case, dir: string): void {
+  const label = c.args.join(" ");
   const lines = stderr
     .split("\n")
     .filter((l) => l.trim() !== "" && !/^\((run with --help|Did you mean)/.test(l));
   expect({ label, code }).toEqual({ label, code: 2 });
   expect({ label, lines: lines.length }).toEqual({ label, lines: 1 });
+  const line = lines[0] ?? "";
+  expect({ label, line }).toEqual({ label, line: expect.stringMatching(/^(slop|error): \S/) });
+  for (const name of c.names)
+    expect({ label, line }).toEqual({ label, line: expect.stringContaining(name.replace("$TMP", dir)) });
   expect(stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   expect(stderr).not.toMatch(/internal error/);
   expect(stdout).toBe("");
 }
 
 describe("bad input", () => {
-  it("has at least 100 cases", () => {
+  it("has at least 100 cases, each naming what its error line must contain", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(100);
+    expect(CASES.filter((c) => c.names.length === 0)).toEqual([]);
   });
 
   const cwd = process.cwd();
@@ -89,7 +100,7 @@ describe("bad input", () => {
         out.mockRestore();
         err.mockRestore();
       }
-      expectBadInput(code, stdout, stderr, c.args.join(" "));
+      expectBadInput(code, stdout, stderr, c, dir);
       expect(snapshot(dir)).toEqual(before);
     } finally {
       process.chdir(cwd);
@@ -101,11 +112,13 @@ describe("bad input", () => {
     const sample = CASES.filter((_c, i) => i % 20 === 0);
     const one = async (c: Case): Promise<void> => {
       const dir = setUp(c);
+      mkdirSync(join(dir, "tmp"));
       const before = snapshot(dir);
       const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
         const p = spawn(process.execPath, [join(ROOT, "bin", "slop.js"), ...argsOf(c, dir)], {
           cwd: dir,
           timeout: 60_000,
+          env: { ...process.env, TMPDIR: join(dir, "tmp") },
         });
         let stdout = "";
         let stderr = "";
@@ -113,7 +126,7 @@ describe("bad input", () => {
         p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         p.on("close", (code) => done({ code: code ?? -1, stdout, stderr }));
       });
-      expectBadInput(r.code, r.stdout, r.stderr, c.args.join(" "));
+      expectBadInput(r.code, r.stdout, r.stderr, c, dir);
       expect(snapshot(dir)).toEqual(before);
       rmSync(dir, { recursive: true, force: true });
     };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { parseConfig } from "../../core/config";
 import { expand, resolveOptions, serviceContexts, serviceObjects } from "../../core/expand";
-import { canonical } from "../../core/k8s/canonical";
+import { canonical, canonicalJson, compareKeys, sortedRecord } from "../../core/canonical";
 import { namespace } from "../../core/k8s/namespace";
 import { generate } from "../../core/spec";
 import { sampleSpec } from "./fixtures";
@@ -55,6 +55,74 @@ describe("canonical", () => {
         const out = canonical(j);
         expect(out).toEqual(j);
         expect(sorted(out)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe("canonical key order, one for objects and for JSON text", () => {
+  it.each([
+    ["9", "10", -1],
+    ["10", "9", 1],
+    ["4294967295", "a", -1],
+    ["01", "1", 1],
+    ["01", "a", -1],
+    ["4294967296", "5", 1],
+    ["B", "a", -1],
+    ["a", "a", 0],
+  ])("compareKeys(%j, %j) has the sign of %d", (a, b, sign) => {
+    expect(Math.sign(compareKeys(a, b))).toBe(sign);
+  });
+
+  it("lists integer-like keys first, in numeric order, in the object, the JSON and sortedRecord alike", () => {
+    const input = { b: 1, "01": 2, "10": 3, a: 4, "9": 5, "4294967296": 6 };
+    const want = ["9", "10", "01", "4294967296", "a", "b"];
+    expect(Object.keys(canonical(input))).toEqual(want);
+    expect(canonicalJson(input)).toBe('{"9":5,"10":3,"01":2,"4294967296":6,"a":4,"b":1}');
+    expect(
+      Object.keys(sortedRecord({ b: "", "01": "", "10": "", a: "", "9": "", "4294967296": "" })),
+    ).toEqual(want);
+    expect([...Object.keys(input)].sort(compareKeys)).toEqual(want);
+  });
+
+  it("returns an already-canonical object with integer-like keys as the same reference", () => {
+    const v = { "2": { "9": 1, "10": 2 }, "10": [], x: 1 };
+    expect(canonical(v)).toBe(v);
+  });
+
+  it("gives the same bytes for the same value whatever the key insertion order, and round-trips", () => {
+    const key = fc.oneof(
+      fc.string({ maxLength: 4 }),
+      fc.nat({ max: 5000 }).map(String),
+      fc.constantFrom("01", "-1", "4294967296"),
+    );
+    const json = fc.letrec<{ v: unknown }>((tie) => ({
+      v: fc.oneof(
+        { depthSize: "small" },
+        fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 3 })),
+        fc.array(tie("v"), { maxLength: 3 }),
+        fc.dictionary(key, tie("v"), { maxKeys: 5 }),
+      ),
+    })).v;
+    const reversed = (x: unknown): unknown =>
+      Array.isArray(x)
+        ? x.map(reversed)
+        : x === null || typeof x !== "object"
+          ? x
+          : Object.fromEntries(
+              Object.entries(x)
+                .reverse()
+                .map(([k, y]) => [k, reversed(y)]),
+            );
+    fc.assert(
+      fc.property(json, (x) => {
+        const text = canonicalJson(x);
+        expect(canonicalJson(reversed(x))).toBe(text);
+        expect(JSON.stringify(canonical(x))).toBe(text);
+        const parsed: unknown = JSON.parse(text);
+        expect(parsed).toEqual(x);
+        expect(canonical(parsed)).toBe(parsed);
+        expect(canonicalJson(x, 2)).toBe(JSON.stringify(parsed, null, 2));
       }),
     );
   });

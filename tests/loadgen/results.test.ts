@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { createHash } from "crypto";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { grpcTarget } from "../../loadgen/client";
@@ -6,7 +7,6 @@ import { measureAndStore } from "../../loadgen/experiment";
 import { provenance } from "../../loadgen/metadata";
 import { renderReport, writeReport, groupSeries } from "../../loadgen/report/html";
 import {
-  canonicalJson,
   slopConfigHash,
   readExperiment,
   readRuns,
@@ -129,9 +129,46 @@ describe("results directory and report", () => {
   });
 
   it.each([
-    [{ b: 1, a: [2, { d: 1, c: 2 }] }, '{"a":[2,{"c":2,"d":1}],"b":1}'],
-    [null, "null"],
-  ])("canonicalJson(%j)", (v, s) => {
-    expect(canonicalJson(v)).toBe(s);
+    ["a histogram that does not decode", '{"latency":"garbage","service":"x","sendLag":"x","baseline":"x"}'],
+    ["no histograms at all", "{}"],
+  ])("slop report with %s exits 2 naming the file and changes nothing", async (_name, histograms) => {
+    const { main } = await import("../../cli/main");
+    const copy = mkdtempSync(join(tmpdir(), "slop-results-bad-"));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      writeFileSync(join(copy, "runs", "002", "histograms.json"), histograms);
+      const before = ["summary.csv", "summary.json", "report.html"].map((f) =>
+        existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+      );
+      let stderr = "";
+      const err = jest
+        .spyOn(process.stderr, "write")
+        .mockImplementation((s) => ((stderr += String(s)), true));
+      const code = await main(["report", copy]);
+      err.mockRestore();
+      expect(code).toBe(2);
+      expect(stderr).toContain(join(copy, "runs", "002", "histograms.json"));
+      expect(stderr.trim().split("\n")).toHaveLength(1);
+      expect(
+        ["summary.csv", "summary.json", "report.html"].map((f) =>
+          existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+        ),
+      ).toEqual(before);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it("hashes a config by its canonical JSON, so key order does not matter", () => {
+    const a = { services: 3, labels: { "10": "x", "9": "y", b: "z" } };
+    const b = { labels: { b: "z", "9": "y", "10": "x" }, services: 3 };
+    expect(slopConfigHash(a)).toBe(slopConfigHash(b));
+    expect(slopConfigHash(a)).toBe(
+      createHash("sha256")
+        .update('{"labels":{"9":"y","10":"x","b":"z"},"services":3}')
+        .digest("hex")
+        .slice(0, 12),
+    );
+    expect(slopConfigHash(undefined)).toBe("external");
   });
 });

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
 import { parse } from "yaml";
-import { scrapeConfig } from "../../local/prometheus";
+import { PrometheusUnavailable, scrapeConfig, startPrometheus } from "../../local/prometheus";
 import type { LocalService } from "../../local/system";
 
 const svc = (id: string, name: string, metricsPort: number): LocalService => ({
@@ -27,5 +30,23 @@ describe("the local Prometheus scrape config", () => {
         ],
       },
     ]);
+  });
+});
+
+describe("startPrometheus", () => {
+  it("throws PrometheusUnavailable (not an error string) when prometheus is not on PATH, and writes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slop-prom-"));
+    try {
+      const err: unknown = await startPrometheus(
+        dir,
+        [svc("A", "svc-a", 9001)],
+        "slop-no-such-prometheus",
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PrometheusUnavailable);
+      expect((err as Error).message).toMatch(/^prometheus not found on PATH/);
+      expect(existsSync(join(dir, "prometheus"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { NO_FAULTS } from "../../core/runtime-config";
 import { generate } from "../../core/spec";
 import { healthChecker } from "../../local/health";
 import { startLocalSystem } from "../../local/system";
-import { eventually } from "./helpers";
+import { eventually, livedThrough } from "./helpers";
 
 jest.setTimeout(60_000);
 
@@ -30,8 +30,11 @@ it("a crashed service is restarted on the same port with back-off, and its resta
     expect(await eventually(async () => (await h.check(victim.address, 500)) === "SERVING", 20_000)).toBe(
       true,
     );
-    const before = sys.restarts()[victim.id];
-    await new Promise((r) => setTimeout(r, 300));
+    const deaths = () => sys.events().filter((e) => e.id === victim.id && e.event === "died").length;
+    const [before, deathsBefore] = [sys.restarts()[victim.id], deaths()];
+    // Six times afterMs on the service's own clock: a crash still armed would have come.
+    expect(await livedThrough(sys, victim.address, 300)).toBe(true);
+    expect(deaths()).toBe(deathsBefore);
     expect(sys.restarts()[victim.id]).toBe(before);
     expect(sys.restarts()[sys.services[0].id] ?? 0).toBe(0);
   } finally {

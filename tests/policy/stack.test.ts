@@ -15,7 +15,7 @@ const rec = installMocks();
 it("the generated system and its load generator pass every policy", async () => {
   const { program } = await import("../../components/program");
   program({ seed: "7", services: 10, loadGenerator: true, tracing: false, logs: false, grafana: false });
-  await settle(rec);
+  await settle();
   const workloads: Workload[] = [];
   const hpas: HorizontalPodAutoscaler[] = [];
   for (const r of rec.resources) {

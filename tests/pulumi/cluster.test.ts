@@ -32,7 +32,7 @@ describe("Cluster", () => {
       context: "kind-slop",
       nodePools: pools(),
     });
-    await settle(rec);
+    await settle();
     const types = rec.resources.map((r) => r.type).sort();
     expect(types).toEqual(["k8s-slop:index:Cluster", "pulumi:providers:kubernetes"]);
     const p = ofType(rec, "pulumi:providers:kubernetes")[0];
@@ -48,7 +48,7 @@ describe("Cluster", () => {
       k8sVersion: "1.33",
       nodePools: pools(),
     });
-    await settle(rec);
+    await settle();
     const doks = ofType(rec, "digitalocean:index/kubernetesCluster:KubernetesCluster");
     expect(doks).toHaveLength(1);
     expect(doks[0].inputs.region).toBe("fra1");
@@ -105,7 +105,7 @@ describe("Cluster", () => {
       clusterName: "slop",
       nodePools: pools(),
     });
-    await settle(rec);
+    await settle();
     expect(ofType(rec, "aws:ec2/vpc:Vpc")).toHaveLength(1);
     expect(ofType(rec, "aws:ec2/subnet:Subnet").map((s) => s.inputs.cidrBlock)).toEqual([
       "10.0.0.0/20",
@@ -153,7 +153,7 @@ describe("Cluster", () => {
 
   it("aws: VPC CNI with network-policy enforcement, EBS CSI driver via Pod Identity, a default gp3 StorageClass", async () => {
     const c = new cluster.Cluster("c", { provider: "aws", region: "us-east-1", nodePools: pools() });
-    await settle(rec);
+    await settle();
     const addons = new Map(
       ofType(rec, "aws:eks/addon:Addon").map((a) => [String(a.inputs.addonName), a.inputs]),
     );
@@ -195,7 +195,7 @@ describe("Cluster", () => {
   it("no default StorageClass is added on DOKS or an existing cluster (they have one)", async () => {
     new cluster.Cluster("d", { provider: "digitalocean", region: "fra1", nodePools: pools() });
     new cluster.Cluster("k", { provider: "kubeconfig", nodePools: pools() });
-    await settle(rec);
+    await settle();
     expect(ofType(rec, "kubernetes:storage.k8s.io/v1:StorageClass")).toHaveLength(0);
   });
 
@@ -219,7 +219,7 @@ describe("Cluster", () => {
       { provider: "digitalocean", region: "fra1", k8sVersion: "1.33.1-do.2", nodePools: pools() },
       capture,
     );
-    await settle(rec);
+    await settle();
     for (const pool of pools())
       expect((opts[`p-${pool.name}`] as { deleteBeforeReplace?: boolean }).deleteBeforeReplace).toBe(true);
     // A prefix (or nothing) is resolved once; a later `up` never upgrades the cluster by itself.
@@ -234,7 +234,7 @@ describe("Cluster", () => {
   it("aws with given subnets creates no VPC", async () => {
     const subnetIds = ["subnet-0123abcd", "subnet-4567ef01"];
     new cluster.Cluster("c", { provider: "aws", region: "eu-west-1", subnetIds, nodePools: pools() });
-    await settle(rec);
+    await settle();
     expect(ofType(rec, "aws:ec2/vpc:Vpc")).toHaveLength(0);
     expect(ofType(rec, "aws:eks/cluster:Cluster")[0].inputs.vpcConfig).toEqual(
       expect.objectContaining({ subnetIds }),

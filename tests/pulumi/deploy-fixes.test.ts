@@ -22,7 +22,7 @@ const meta = (r: Recorded) => r.inputs.metadata as { name: string; namespace?: s
 
 async function run(raw: Record<string, unknown>) {
   const out = prog.program(raw);
-  await settle(rec);
+  await settle();
   return out;
 }
 

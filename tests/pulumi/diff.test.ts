@@ -16,7 +16,7 @@ beforeAll(async () => {
 async function snapshot(services: number) {
   rec.reset();
   const out = prog.program({ seed: "42", services });
-  await settle(rec);
+  await settle();
   return {
     spec: out.spec,
     inputs: new Map(rec.resources.map((r) => [r.key, JSON.stringify(plain(r.inputs))])),

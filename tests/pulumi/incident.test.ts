@@ -44,7 +44,7 @@ async function objects(incident?: core.Incident) {
     // default expand leaves out.
     expandOptions: { otlpEndpoint: "http://otel-collector.observability.svc.cluster.local:4317" },
   });
-  await settle(rec);
+  await settle();
   const list = rec.resources
     .filter((r) => r.type.startsWith("kubernetes:"))
     .map((r) => plain(r.inputs) as unknown as KubeObject);
@@ -133,7 +133,7 @@ describe("program with k8s-slop:incident", () => {
     const snapshot = async (raw: Record<string, unknown>) => {
       rec.reset();
       const out = prog.program(raw);
-      await settle(rec);
+      await settle();
       return { out, inputs: new Map(rec.resources.map((r) => [r.key, JSON.stringify(plain(r.inputs))])) };
     };
     const a = await snapshot(SMALL);
@@ -172,7 +172,7 @@ describe("program with k8s-slop:incident", () => {
       }
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(re);
-      await settle(rec);
+      await settle();
       expect(rec.resources).toEqual([]);
     }
   });
@@ -187,7 +187,7 @@ describe("index.ts with k8s-slop:incident", () => {
     jest.isolateModules(() => {
       index = jest.requireActual<Index>("../../index");
     });
-    await settle(rec);
+    await settle();
     return { index: index as Index, inputs: rec.resources.map((r) => [r.key, r.inputs]) };
   }
 

@@ -33,7 +33,7 @@ it("registers each kind with the typed class's type token and inputs", async () 
     new Typed(`typed-${o.kind}`, o as never);
     new KubeObjectResource(`ours-${o.kind}`, o);
   }
-  await settle(rec);
+  await settle();
   for (const o of firstOfKind) {
     const theirs = rec.resources.find((r) => r.name === `typed-${o?.kind}`);
     const ours = rec.resources.find((r) => r.name === `ours-${o?.kind}`);

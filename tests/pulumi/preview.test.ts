@@ -11,7 +11,7 @@ it("registers every resource in preview on a cloud cluster with an image still t
   const { program } = await import("../../components/program");
   process.env.DIGITALOCEAN_TOKEN ??= "dop_v1_test"; // the DOCR push uses the API token, as the provider does
   const out = program({ seed: "42", services: 6, cluster: "digitalocean" });
-  await settle(rec);
+  await settle();
   expect(ofType(rec, "kubernetes:apps/v1:Deployment")).toHaveLength(out.spec.services.length);
   expect(ofType(rec, "docker-build:index:Image")).toHaveLength(1);
   // Names, namespaces and resources are known in preview; only the image digest is not.

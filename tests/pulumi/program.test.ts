@@ -32,7 +32,7 @@ const byName = (rs: Recorded[]) => new Map(rs.map((r) => [meta(r).name, r]));
 
 async function run(raw: Record<string, unknown>, secrets?: Parameters<Program["program"]>[1]) {
   const out = prog.program(raw, secrets);
-  await settle(rec);
+  await settle();
   return out;
 }
 
@@ -79,6 +79,7 @@ describe("program on an existing cluster (kubeconfig)", () => {
     for (const urn of urns) expect(urn).toMatch(/::k8s-slop:index:System\$kubernetes:/);
     // ... and every in-cluster resource uses the cluster's provider.
     const k8sResources = rec.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(k8sResources.length).toBeGreaterThan(urns.length);
     for (const r of k8sResources) expect(r.provider).toMatch(/pulumi:providers:kubernetes::cluster-k8s::/);
   });
 
@@ -252,6 +253,8 @@ describe("program on cloud clusters", () => {
     expect(pinned.length).toBeGreaterThan(0);
     for (const s of pinned) {
       const pool = pools.get(s.nodePool!);
+      expect(pool).toBeDefined();
+      expect(Object.keys(s.nodeSelector).length).toBeGreaterThan(0);
       const taints = (pool?.inputs.taints ?? []) as { key: string; value: string; effect: string }[];
       expect(s.tolerations.map((t) => ({ key: t.key, value: t.value, effect: t.effect }))).toEqual(taints);
       const dep = plain(ofType(rec, K.deployment).find((d) => meta(d).name === s.name)?.inputs) as Deployment;
@@ -311,7 +314,7 @@ describe("bad config fails naming the key and registers nothing", () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as InstanceType<typeof ConfigError>).key).toBe(key);
     expect((err as Error).message).toContain(key);
-    await settle(rec);
+    await settle();
     expect(rec.resources).toHaveLength(0);
   });
 });

@@ -33,7 +33,7 @@ async function registerSystem(batch: number | undefined): Promise<{ during: numb
   });
   const during = system.resources.size;
   await system.ready;
-  await settle(rec);
+  await settle();
   // Every object of the spec: all the kubernetes resources but the mesh object and the Job.
   expect(system.resources.size).toBe(kube(rec.resources) - 2);
   return { during, all: [...rec.resources] };

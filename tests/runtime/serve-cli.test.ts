@@ -1,6 +1,7 @@
 import { spawn } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
+import { createServer, type AddressInfo } from "net";
 import { join } from "path";
 import { createClient } from "../../runtime/client";
 import { cfgOf } from "./helpers";
@@ -96,5 +97,39 @@ describe("slop serve", () => {
     const noConfig = await slop(["serve"], { SLOP_CONFIG: "" }, async () => "SIGKILL");
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain("--config <file> (or env SLOP_CONFIG) is required");
+  });
+
+  it("exits 2 with one line naming --grpc-port when the port is in use (no stack trace)", async () => {
+    const file = join(dir, "busy.json");
+    writeFileSync(file, JSON.stringify(cfgOf("A", ["noop"])));
+    const busy = createServer();
+    const port = await new Promise<number>((resolve) =>
+      busy.listen(0, "127.0.0.1", () => resolve((busy.address() as AddressInfo).port)),
+    );
+    try {
+      const run = await slop(
+        [
+          "serve",
+          "--config",
+          file,
+          "--host",
+          "127.0.0.1",
+          "--grpc-port",
+          String(port),
+          "--metrics-port",
+          "0",
+        ],
+        {},
+        async () => null, // it must exit by itself
+      );
+      expect(run.code).toBe(2);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("--grpc-port");
+      expect(lines[0]).toContain(String(port));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      busy.close();
+    }
   });
 });
