@@ -2,14 +2,17 @@
  * Realism consequences (issue 9), each against a baseline measured in the same run:
  * - `slop stats` on 10,000 services x 10,000 simulated requests, next to generating the system;
  * - the `npm start` demo (seed 42, 8 services, 5 rps) under the production profile and under stress
- *   (the old default): latency and spans per request;
- * - `slop run --local --seed 7 --services 10 --rps 50 --duration 5`: success;
+ *   (the old default): latency and spans per request, as production / stress ratios;
+ * - `slop run --local --seed 7 --services 10 --rps 50 --duration 5`: success, and the CPU the
+ *   system spent per request (so what 50 rps needs of this machine's cores, whatever else runs);
  * - the highest rate a 50-service system sustains at >= 99.9% success, production vs stress
  *   (rates double from 10 rps until one falls short, then three bisection steps).
- * `npm run bench -- realism`; SLOP_BENCH_QUICK=1 skips the load runs.
+ * Every load line gives the 1-minute load average at its start: the runs share the machine, and a
+ * rate that holds on idle cores fails when other processes take them (docs/realism.md).
+ * `npm run bench -- realism` (about 4-6 min idle); SLOP_BENCH_QUICK=1 skips the load runs.
  */
-import { mkdtempSync, rmSync } from "fs";
-import { tmpdir } from "os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { cpus, loadavg, tmpdir } from "os";
 import { join } from "path";
 import { parseConfig } from "../core/config";
 import { systemStats } from "../core/realism/stats";
@@ -44,6 +47,56 @@ interface LoadResult {
   /** Per trace: all spans, and server spans (services visited). */
   readonly spans: number;
   readonly nodes: number;
+  /** CPU of the system's processes (workers, Prometheus) from SERVING to the end, per request traced. */
+  readonly cpuMsPerRequest: number;
+  /** 1-minute load average when the run started. */
+  readonly loadAvg: number;
+}
+
+/** User + system CPU ms of a process, or undefined once it has exited (Linux /proc). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples the CPU of a local system's processes while it runs: their pids come from the
+ * directory's system.json once it is SERVING; the last reading before each exits is kept.
+ */
+function watchCpu(dir: string): { stop(): number } {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  const tick = (): void => {
+    const file = join(dir, "system.json");
+    if (first.size === 0 && existsSync(file)) {
+      const sys = JSON.parse(readFileSync(file, "utf8")) as {
+        pids: number[];
+        prometheus: { pid: number } | null;
+      };
+      for (const pid of [...sys.pids, ...(sys.prometheus ? [sys.prometheus.pid] : [])]) {
+        const ms = cpuMsOf(pid);
+        if (ms !== undefined) first.set(pid, ms);
+      }
+    }
+    for (const pid of first.keys()) {
+      const ms = cpuMsOf(pid);
+      if (ms !== undefined) last.set(pid, ms);
+    }
+  };
+  const timer = setInterval(tick, 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      let total = 0;
+      for (const [pid, ms] of first) total += (last.get(pid) ?? ms) - ms;
+      return total;
+    },
+  };
 }
 
 async function load(
@@ -53,6 +106,8 @@ async function load(
   warmupMs = 1000,
 ): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "slop-bench-realism-"));
+  const loadAvg = loadavg()[0];
+  const cpu = watchCpu(dir);
   try {
     const summary = await runLocal({
       config: parseConfig({}, raw),
@@ -60,6 +115,7 @@ async function load(
       load: { rate, arrival: "poisson", durationMs, warmupMs, deadlineMs: 5000, baselineRequests: 10 },
       verbose: false,
     });
+    const cpuMs = cpu.stop();
     const [run] = readRuns(dir);
     const spans = readSpans(join(dir, String(run?.metadata.extra["traceFile"] ?? "traces.jsonl")));
     const perTrace = new Map<string, number>();
@@ -70,23 +126,41 @@ async function load(
       p99: summary.p99Ms,
       spans: median([...perTrace.values()]),
       nodes: median(requestShapes(spans).nodes),
+      cpuMsPerRequest: cpuMs / Math.max(1, perTrace.size),
+      loadAvg,
     };
   } finally {
+    cpu.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const fmt = (r: LoadResult): string =>
   `success ${(100 * r.success).toFixed(2)}%, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
-  `median ${r.spans} spans (${r.nodes} services visited) per request`;
+  `median ${r.spans} spans (${r.nodes} services visited) per request, ` +
+  `${r.cpuMsPerRequest.toFixed(1)} ms CPU per request; load average ${r.loadAvg.toFixed(1)} at the start`;
+
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : "n/a");
 
 async function demo(): Promise<void> {
-  for (const profile of ["production", "stress"]) {
-    const r = await load({ seed: "42", services: 8, profile }, 5, 15_000, 3000);
-    process.stdout.write(`npm start demo (seed 42, 8 services, 5 rps, 15 s), ${profile}: ${fmt(r)}\n`);
-  }
+  const [prod, stress] = [await demoRun("production"), await demoRun("stress")];
+  process.stdout.write(
+    `  production / stress: p50 ${ratio(prod.p50, stress.p50)}, p99 ${ratio(prod.p99, stress.p99)}, ` +
+      `spans per request ${ratio(prod.spans, stress.spans)}, CPU per request ${ratio(prod.cpuMsPerRequest, stress.cpuMsPerRequest)}\n`,
+  );
   const r = await load({ seed: "7", services: 10 }, 50, 5000, 3000);
-  process.stdout.write(`slop run --local --seed 7 --services 10 --rps 50 --duration 5: ${fmt(r)}\n`);
+  const cores = (50 * r.cpuMsPerRequest) / 1000;
+  process.stdout.write(
+    `slop run --local --seed 7 --services 10 --rps 50 --duration 5: ${fmt(r)}\n` +
+      `  at 50 rps the system needs ${cores.toFixed(2)} of this machine's ${cpus().length} cores ` +
+      `(${((100 * cores) / cpus().length).toFixed(0)}%); it holds when that much is free\n`,
+  );
+}
+
+async function demoRun(profile: string): Promise<LoadResult> {
+  const r = await load({ seed: "42", services: 8, profile }, 5, 15_000, 3000);
+  process.stdout.write(`npm start demo (seed 42, 8 services, 5 rps, 15 s), ${profile}: ${fmt(r)}\n`);
+  return r;
 }
 
 /** Success at >= 99.9% (the issue's bar for "sustains"). */
@@ -130,6 +204,11 @@ async function maxRate(profile: string): Promise<{ rate: number; spans: number; 
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  process.stdout.write(
+    `load average at the start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")} (${cpus().length} cores)\n`,
+  );
   statsSpeed();
   if (process.env.SLOP_BENCH_QUICK === "1") return;
   await demo();
@@ -139,8 +218,12 @@ async function main(): Promise<void> {
     "highest rate at >= 99.9% success, 50 services (seed 42), same run:\n" +
       `  production ${prod.rate} rps (${prod.bracket}; median ${prod.spans} spans per request)\n` +
       `  stress     ${stress.rate} rps (${stress.bracket}; median ${stress.spans} spans per request)\n` +
-      `  ratio production / stress: ${stress.rate > 0 ? (prod.rate / stress.rate).toFixed(1) + "x" : "stress sustains no rate tried"}\n` +
-      `realism bench took ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+      `  ratio production / stress: ${stress.rate > 0 ? (prod.rate / stress.rate).toFixed(1) + "x" : "stress sustains no rate tried"}; ` +
+      `spans per request ${ratio(prod.spans, stress.spans)}\n` +
+      `realism bench took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at the end: ` +
+      `${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(" ")}\n`,
   );
 }
 

@@ -347,6 +347,16 @@ export const TopologyShapeSchema = Type.Object(
      * callee that would exceed it is not picked. Bounds the spans of a request. 0 = unbounded.
      */
     maxTree: int(0, 100_000),
+    /**
+     * Share of stateless services that are front ends, called by the gateway only (entry services),
+     * drawn stratified over the service index so the share holds in every prefix. 0 = none.
+     */
+    frontShare: num(0, 1),
+    /**
+     * A stateless service first calls the newest stateless service (not a front end) that nobody
+     * calls yet, so every such service but the newest gets a caller (a middle tier).
+     */
+    adopt: Type.Boolean(),
   },
   strict,
 );

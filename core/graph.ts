@@ -17,7 +17,11 @@
  * yet (its own stores, as in DeathStarBench), the rest by attachment. With `topology.maxTree` > 0,
  * a callee is picked only while the new service's call tree (itself plus each callee's tree)
  * stays within maxTree services (a call to a leaf counted as grammar.maxRepeat calls when calls
- * may repeat), which bounds the spans of one visit.
+ * may repeat), which bounds the spans of one visit. With `topology.frontShare`, that share of the
+ * stateless services (stratified over their ordinal) are front ends: called by the gateway only,
+ * they enter no list. With `topology.adopt`, a stateless service's first callee is the newest
+ * stateless service that is not a front end and that nobody calls yet, so every such service but
+ * the newest has a caller (a middle tier), even in a 20-service system.
  * Everything about service i depends only on services < i, so growing N -> N + 1 leaves the
  * existing services' classes and edges untouched. The gateway calls every non-gateway service:
  * each new service is called by nobody when it is added (edges point new -> old), so the gateway
@@ -36,6 +40,8 @@ export interface Topology {
   readonly calls: readonly (readonly number[])[];
   /** 1 for an aggregator (a stateless service that fans out to `calls.aggregatorAttachment` callees). */
   readonly aggregators: Uint8Array;
+  /** 1 for a front end (`topology.frontShare`): a stateless service only the gateway calls. */
+  readonly fronts: Uint8Array;
 }
 
 export const GATEWAY_INDEX = 0;
@@ -43,6 +49,8 @@ const DRAWN_CLASSES = ["stateless", "cache", "db"] as const satisfies readonly S
 
 /** (√5 - 1) / 2: consecutive multiples of it, mod 1, spread evenly over [0, 1) for every prefix. */
 const GOLDEN = 0.6180339887498949;
+/** √2 - 1: the front ends' sequence (topology.frontShare), not correlated with the classes'. */
+const FRONT_STEP = Math.SQRT2 - 1;
 
 /**
  * Class of non-gateway service `index`: drawn by share from its own stream, or, with
@@ -97,6 +105,7 @@ export function buildTopology(config: SlopConfig): Topology {
   const classes: ServiceClass[] = new Array<ServiceClass>(n);
   const calls: number[][] = new Array<number[]>(n);
   const aggregators = new Uint8Array(n);
+  const fronts = new Uint8Array(n);
   // Each non-gateway service appears once, plus once per incoming edge: sampling an element
   // uniformly is sampling by (1 + in-degree).
   const endpoints: number[] = [];
@@ -111,6 +120,13 @@ export function buildTopology(config: SlopConfig): Topology {
   const ownLeaves = config.topology.ownLeaves;
   const orphans: number[] = [];
   const called = new Uint8Array(n);
+  // With topology.adopt: the newest callable stateless service (not a front end) nobody calls yet.
+  const { frontShare, adopt } = config.topology;
+  let pending = -1;
+  // Front ends (topology.frontShare) from frac(offset + s * FRONT_STEP) over the stateless
+  // services' ordinal s, so the share holds in every prefix of them.
+  let stateless = 0;
+  const frontOffset = frontShare > 0 ? stream(config.seed, "fronts", "offset").next() : 0;
   // Services in each service's call tree, every callee's tree counted once (topology.maxTree).
   const maxTree = config.topology.maxTree;
   const treeSize = new Uint32Array(n);
@@ -121,6 +137,8 @@ export function buildTopology(config: SlopConfig): Topology {
   for (let i = 1; i < n; i++) {
     const klass = drawClass(config, i, offset);
     classes[i] = klass;
+    const front =
+      klass === "stateless" && frontShare > 0 && (frontOffset + stateless++ * FRONT_STEP) % 1 < frontShare;
     let callees: number[];
     switch (klass) {
       case "db":
@@ -156,6 +174,13 @@ export function buildTopology(config: SlopConfig): Topology {
         // maxTree: a callee fits while 1 + the chosen callees' trees + its tree stays within it.
         let tree = 1;
         for (const c of own) tree += edgeTree(c);
+        // Then the newest stateless service nobody calls yet (adopt): it becomes a middle tier.
+        if (adopt && k > own.length && pending >= 0 && !called[pending]) {
+          if (maxTree === 0 || tree + edgeTree(pending) <= maxTree) {
+            own.push(pending);
+            tree += edgeTree(pending);
+          }
+        }
         const fits =
           maxTree > 0
             ? (c: number): boolean => {
@@ -192,8 +217,14 @@ export function buildTopology(config: SlopConfig): Topology {
     treeSize[i] = Math.min(size, 0xffffffff);
     // A service at maxHeight, or whose tree leaves no room for a caller, enters no list: nobody calls it.
     if ((maxHeight > 0 && h >= maxHeight) || (maxTree > 0 && size >= maxTree)) continue;
+    // A front end is called by the gateway only: it enters no list.
+    if (front) {
+      fronts[i] = 1;
+      continue;
+    }
     callable.push(i);
     if (ownLeaves && callees.length === 0) orphans.push(i);
+    if (adopt && klass === "stateless") pending = i;
     // Initial attractiveness: a service enters the list `attractiveness` times, so it is picked
     // by weight (attractiveness + in-degree); above 1 the preference for hubs weakens and more
     // services get a caller.
@@ -203,5 +234,5 @@ export function buildTopology(config: SlopConfig): Topology {
   const everyone: number[] = new Array<number>(n - 1);
   for (let i = 1; i < n; i++) everyone[i - 1] = i;
   calls[GATEWAY_INDEX] = everyone;
-  return { classes, calls, aggregators };
+  return { classes, calls, aggregators, fronts };
 }

@@ -32,7 +32,14 @@ export const DEFAULT_PROFILE: ProfileName = "production";
  * reading it (slop diff, slop stats --spec) fills it in (core/spec-schema.ts).
  */
 export const LATER_KEYS = {
-  topology: { statelessLeafShare: 0, maxHeight: 0, ownLeaves: false, maxTree: 0 },
+  topology: {
+    statelessLeafShare: 0,
+    maxHeight: 0,
+    ownLeaves: false,
+    maxTree: 0,
+    frontShare: 0,
+    adopt: false,
+  },
   calls: { leafRoutes: true, stratified: false },
 } as const;
 
@@ -69,14 +76,19 @@ export const ORIGINAL_SHAPE: Pick<
 export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
   production: {
     // More callees per stateless service and a weaker preference for hubs (weight 40 + in-degree)
-    // give most services a caller (entry share ~0.25) while old services still gather callers;
-    // classes in their shares in every prefix, so a 20-service system has its databases too.
+    // give most services a caller while old services still gather callers; classes in their
+    // shares in every prefix, so a 20-service system has its databases too. Entry services are a
+    // tenth of the stateless ones as front ends (stratified) plus the newest stores; every other
+    // stateless service gets a caller (adopt), so the entry share is ~0.14 (Winchester 0.13) at
+    // every size instead of the youngest ~19% of services, whose count moved with the seed.
     attachment: 8,
     topology: {
       attractiveness: 40,
       stratifiedClasses: true,
       cacheCallsDb: 0.15,
       ...LATER_KEYS.topology,
+      frontShare: 0.1,
+      adopt: true,
     },
     pathsPerService: { min: 1, max: 5 },
     grammar: { maxDepth: 1, maxOps: 2, repeatProbability: 0, maxRepeat: 5, optionalCallProbability: 0 },
@@ -103,6 +115,8 @@ export const PROFILES: Readonly<Record<ProfileName, ConfigFragment>> = {
       maxHeight: 4,
       ownLeaves: true,
       maxTree: 30,
+      frontShare: 0,
+      adopt: false,
     },
     pathsPerService: { min: 1, max: 3 },
     grammar: { maxDepth: 1, maxOps: 3, repeatProbability: 0, maxRepeat: 2, optionalCallProbability: 0 },

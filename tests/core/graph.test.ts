@@ -61,7 +61,9 @@ describe("buildTopology", () => {
           if (klass === "stateless") {
             const m = isAggregator(c, i) ? c.calls.aggregatorAttachment : c.attachment;
             expect(t.aggregators[i]).toBe(isAggregator(c, i) ? 1 : 0);
-            expect(callees.length).toBe(Math.min(m, i - 1));
+            // Every older service but the front ends (called by the gateway only) is callable.
+            const callable = t.fronts.slice(1, i).filter((f) => f === 0).length;
+            expect(callees.length).toBe(Math.min(m, callable));
           }
         });
       }),
@@ -126,6 +128,58 @@ describe("buildTopology", () => {
     // 19 services in shares 6:2:2: 11.4, 3.8, 3.8 (within one or two of each).
     expect(Math.abs(count("stateless") - 11.4)).toBeLessThanOrEqual(2);
     expect(Math.abs(count("db") - 3.8)).toBeLessThanOrEqual(2);
+  });
+
+  it("makes topology.frontShare of the stateless services front ends, in every prefix, called by the gateway only", () => {
+    for (const seed of ["f1", "f2", "f3"]) {
+      const t = buildTopology(parseConfig({ services: 2000, seed, topology: { frontShare: 0.1 } }));
+      const bad: string[] = [];
+      let stateless = 0;
+      let fronts = 0;
+      t.classes.forEach((k, i) => {
+        if (k !== "stateless") {
+          if (t.fronts[i]) bad.push(`${i}: a ${k} front end`);
+          return;
+        }
+        stateless++;
+        fronts += t.fronts[i];
+        // Stratified: within two of the share in every prefix of the stateless services.
+        if (Math.abs(fronts - 0.1 * stateless) > 2) bad.push(`${fronts} of the first ${stateless}`);
+      });
+      t.calls.forEach((cs, i) => {
+        for (const j of cs) if (i !== GATEWAY_INDEX && t.fronts[j]) bad.push(`${i} calls front end ${j}`);
+      });
+      expect(bad).toEqual([]);
+      expect(fronts).toBeGreaterThan(0);
+    }
+  });
+
+  /** Stateless services, front ends left out, that no service but the gateway calls. */
+  const uncalledStateless = (t: ReturnType<typeof buildTopology>): number[] => {
+    const called = new Set<number>();
+    t.calls.forEach((cs, i) => i !== GATEWAY_INDEX && cs.forEach((j) => called.add(j)));
+    return t.classes.flatMap((k, i) => (k === "stateless" && !t.fronts[i] && !called.has(i) ? [i] : []));
+  };
+
+  it("with topology.adopt gives every stateless service but the newest (front ends aside) a caller", () => {
+    fc.assert(
+      fc.property(arbConfig, (c) => {
+        const t = buildTopology({ ...c, topology: { ...c.topology, adopt: true } });
+        let newest = -1;
+        t.classes.forEach((k, i) => {
+          if (k === "stateless" && !t.fronts[i]) newest = i;
+        });
+        expect(uncalledStateless(t).filter((i) => i !== newest)).toEqual([]);
+      }),
+      { numRuns: 100 },
+    );
+    // Without it, the newest few of a small system have none.
+    const without = Array.from({ length: 20 }, (_, s) => {
+      const base = parseConfig({ services: 20, seed: s + 1 });
+      return uncalledStateless(buildTopology({ ...base, topology: { ...base.topology, adopt: false } }))
+        .length;
+    });
+    expect(Math.max(...without)).toBeGreaterThan(1);
   });
 
   it("only draws classes with a positive share", () => {

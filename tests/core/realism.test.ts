@@ -193,19 +193,19 @@ describe("the production shape", () => {
     expect(outOfRange(figures(services))).toEqual([]);
   });
 
-  // A 20-service system holds its classes, path counts and gateway route shapes in their shares by
-  // construction (stratified draws). What still moves with the seed: it has 11-12 stateless
-  // services and the newest 2-4 of them can have no caller (edges point new -> old), so
-  // middleShare moves in steps of 0.05 around 0.45 (0.35 for 3 of these 20 seeds, 5 of seeds
-  // 1-40); and one seed (9) has a fan-out mean of 1.96 and p90 3. 16 of 20 seeds are inside
-  // every range (14 before the stratified draws).
-  it("lies inside every production target for 16 of 20 seeds at 20 services, and the median seed in all", () => {
+  // A 20-service system holds its classes, path counts, gateway route shapes and front ends in
+  // their shares by construction (stratified draws), and every stateless service but the newest
+  // has a caller (topology.adopt), so entry/leaf/middle shares hold too. What still moves with the
+  // seed is the fan-out: a request's gateway invocation makes one call on most of the 19 routes, and
+  // seeds 9 and 14 have a fan-out mean of 1.94-1.96 (p90 3) against 2. 18 of 20 seeds are inside
+  // every range (16 before topology.adopt and frontShare, 14 before the stratified draws).
+  it("lies inside every production target for 18 of 20 seeds at 20 services, and the median seed in all", () => {
     const f = figures(20);
     const inAll = seeds.filter((_, i) =>
       [...f.values()].every((x) => x.values[i] >= x.min && x.values[i] <= x.max),
     );
-    expect(mostlyInRange(f, 0.85)).toEqual([]);
-    expect(inAll.length).toBeGreaterThanOrEqual(16);
+    expect(mostlyInRange(f, 0.9)).toEqual([]);
+    expect(inAll.length).toBeGreaterThanOrEqual(18);
   });
 
   it("holds the gateway's companion share and the path counts in every 20-service system (stratified)", () => {

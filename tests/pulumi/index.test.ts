@@ -3,6 +3,8 @@
  * writes) through pulumi.Config and exports the stack outputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "../../core/config";
+import { generate } from "../../core/spec";
 import { installMocks, ofType, settle, value } from "./harness";
 
 const rec = installMocks();
@@ -59,6 +61,30 @@ it("`pulumi config set seed 43` (k8s-slop:seed) changes the system", async () =>
   expect(b.summary.seed).toBe("43");
   expect(b.serviceCount).toBe(6);
   expect(systemInputs()).not.toEqual(systemA);
+});
+
+it("`pulumi config set profile stress` (k8s-slop:profile) deploys that profile's system", async () => {
+  /** Each service's paths, from the `service.json` of its ConfigMap. */
+  const deployedPaths = (): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const cm of ofType(rec, "kubernetes:core/v1:ConfigMap")) {
+      const data = (cm.inputs as { data?: Record<string, string> }).data ?? {};
+      if (data["service.json"] === undefined) continue;
+      const svc = JSON.parse(data["service.json"]) as { id: string; paths: string[] };
+      out[svc.id] = svc.paths;
+    }
+    return out;
+  };
+  const expected = (profile: string): Record<string, readonly string[]> =>
+    Object.fromEntries(
+      generate(parseConfig({ seed: 42, services: 6, profile })).services.map((s) => [s.id, s.paths]),
+    );
+  const base = { "k8s-slop:services": "6", "k8s-slop:prometheus": "false" };
+  await runIndex(base);
+  expect(deployedPaths()).toEqual(expected("production"));
+  await runIndex({ ...base, "k8s-slop:profile": "stress" });
+  expect(deployedPaths()).toEqual(expected("stress"));
+  expect(expected("stress")).not.toEqual(expected("production"));
 });
 
 it("a stack's object value is deep-merged over the defaults (one field changes, the rest stays)", async () => {
