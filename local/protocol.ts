@@ -5,7 +5,8 @@ export interface StartMessage {
   readonly type: "start";
   readonly configs: readonly ServiceRuntimeConfig[];
   readonly traceFile?: string;
-  readonly logFile: string;
+  /** Each service appends its log lines (JSON, one per event) to DIR/<service name>.log. */
+  readonly logDir: string;
   /**
    * Parent of the services' data directories (DIR/<id>), owned by the runner: it removes the whole
    * tree when the system stops, also after a worker was killed before it could clean up.

@@ -48,7 +48,7 @@ export interface LocalSystem {
 }
 
 export interface LocalSystemOptions {
-  /** Logs of the workers go to DIR/logs. */
+  /** Logs go to DIR/logs, one file per service (DIR/logs/<service name>.log). */
   readonly dir: string;
   /** Worker processes. @default min(services, 4) */
   readonly workers?: number;
@@ -344,7 +344,7 @@ class LocalRun {
       type: "start",
       configs,
       traceFile: this.opts.traceFile,
-      logFile: join(this.logs, `worker-${w.index}.log`),
+      logDir: this.logs,
       dataRoot: this.dataRoot,
       ...(priorCrashes === undefined ? {} : { priorCrashes }),
     } satisfies ToWorker);

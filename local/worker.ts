@@ -12,6 +12,11 @@ import type { FromWorker, ToWorker } from "./protocol";
 /** This file, as the runner must fork it (.ts under tsx, .js when compiled). */
 export const WORKER_FILE = __filename;
 
+/** Where the local runner keeps one service's log lines. */
+export function serviceLogFile(logDir: string, serviceName: string): string {
+  return join(logDir, `${serviceName}.log`);
+}
+
 export function workerMain(): void {
   const running: RunningService[] = [];
   const state = { stopping: false };
@@ -36,10 +41,12 @@ export function workerMain(): void {
     const m = raw as ToWorker;
     switch (m.type) {
       case "start": {
-        const log = (line: string): void => appendFileSync(m.logFile, `${line}\n`);
         void Promise.all(
           m.configs.map(async (cfg) => {
             const t0 = Date.now();
+            // Logs per service, as `kubectl logs deploy/<name>` shows them; a restart appends.
+            const log = (line: string): void =>
+              appendFileSync(serviceLogFile(m.logDir, cfg.name), `${line}\n`);
             try {
               const s: RunningService = await startService(cfg, {
                 host: "127.0.0.1",
@@ -52,7 +59,7 @@ export function workerMain(): void {
                 traceFile: m.traceFile,
                 dataDir: join(m.dataRoot, cfg.id),
                 processMetrics: false,
-                logLevel: "warn",
+                logLevel: "info",
                 log,
               });
               running.push(s);
@@ -65,7 +72,18 @@ export function workerMain(): void {
                 ms: Date.now() - t0,
               });
             } catch (err) {
-              send({ type: "failed", id: cfg.id, message: err instanceof Error ? err.message : String(err) });
+              const message = err instanceof Error ? err.message : String(err);
+              // What a container prints when it exits at start-up; the service's logger never ran.
+              log(
+                JSON.stringify({
+                  ts: new Date().toISOString(),
+                  level: "error",
+                  service: cfg.id,
+                  msg: "start-up failed",
+                  error: message,
+                }),
+              );
+              send({ type: "failed", id: cfg.id, message });
             }
           }),
         );

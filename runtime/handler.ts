@@ -190,7 +190,7 @@ export async function handleRequest(
       calls: scope.calls,
       ops: scope.timings ?? [],
     });
-    // Per-request lines are debug-only; check first so the hot path builds no fields object.
+    // Successful requests are logged at debug only; check first so the hot path builds no fields object.
     if (logger.enabled("debug")) {
       logger.log("debug", "handled", {
         request_id: req.requestId,
@@ -204,8 +204,10 @@ export async function handleRequest(
     span?.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
     span?.setAttribute("rpc.grpc.status_code", e.code);
     finish(e.code, e);
-    if (logger.enabled("debug")) {
-      logger.log("debug", "failed", {
+    // A failure is logged at warn, as a service logs its errors: in the logs per service a failure
+    // shows where it starts (the injected fault) and each caller it travels up through.
+    if (logger.enabled("warn")) {
+      logger.log("warn", "failed", {
         request_id: req.requestId,
         trace_id: traceId,
         path_index: pathIndex,

@@ -67,7 +67,11 @@ export interface RunningService {
   readonly address: string;
   /** NOT_SERVING, refuse new requests, drain in-flight ones up to graceMs, then close. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
-  /** Replace the fault knobs (an incident starts or ends); crash and leak timers follow them. */
+  /**
+   * Replace the fault knobs (an incident starts or ends); crash and leak timers follow them. New
+   * knobs stand for a new service.json, which rolls a new pod: the count of prior crashes starts
+   * over, as the local supervisor's does.
+   */
   setFaults(faults: FaultConfig): void;
 }
 
@@ -154,7 +158,7 @@ export async function startService(
     });
 
     let stopping: Promise<void> | null = null;
-    const lifecycle = lifecycleFaults(cfg.id, opts.priorCrashes ?? 0, logger, (reason) => {
+    const lifecycle = lifecycleFaults(cfg.id, logger, (reason) => {
       // A crash is abrupt: no drain; in-flight requests are cut off.
       deps.health.set("NOT_SERVING");
       server.forceShutdown();
@@ -162,7 +166,7 @@ export async function startService(
       void stopping.then(() => opts.onCrash?.(reason));
     });
     closers.push(() => lifecycle.stop());
-    lifecycle.apply(state.faults);
+    lifecycle.apply(state.faults, opts.priorCrashes ?? 0);
     return {
       id: cfg.id,
       grpcPort,
@@ -171,7 +175,7 @@ export async function startService(
       shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= drainAndClose(deps, server, closers, graceMs)),
       setFaults: (f) => {
         state.faults = f;
-        lifecycle.apply(f);
+        lifecycle.apply(f, 0);
       },
     };
   } catch (err) {
@@ -315,10 +319,9 @@ async function drainAndClose(
  */
 function lifecycleFaults(
   id: string,
-  priorCrashes: number,
   logger: ReturnType<typeof createLogger>,
   die: (reason: string) => void,
-): { apply(f: FaultConfig): void; stop(): void } {
+): { apply(f: FaultConfig, priorCrashes: number): void; stop(): void } {
   let timers: NodeJS.Timeout[] = [];
   let leaked: Buffer[] = [];
   let dead = false;
@@ -335,7 +338,7 @@ function lifecycleFaults(
     leaked = [];
   };
   return {
-    apply(f) {
+    apply(f, priorCrashes) {
       stop();
       if (dead) return;
       if (f.failStartup) return kill(`service ${id}: start-up failure injected (faults.failStartup)`);

@@ -5,7 +5,15 @@ import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
 import { expand, type KubeObject } from "../../core/expand";
 import { applicableKinds, applyIncident, generateIncident, incidentJson } from "../../core/incidents";
 import { minPods } from "../../core/k8s/scaling";
-import { baselineViolations, judgeMitigation, scoreAnswer, type Slo } from "../../core/oracle";
+import {
+  baselineViolations,
+  judgeMitigation,
+  localViolations,
+  scoreAnswer,
+  type LocalServiceState,
+  type Slo,
+} from "../../core/oracle";
+import { runtimeConfig } from "../../core/runtime-config";
 import { generate } from "../../core/spec";
 import { run } from "../cli/run";
 
@@ -118,6 +126,60 @@ describe("mitigation oracle (cluster mode, recorded kubectl JSON)", () => {
     const v = baselineViolations(spec, baseline, game([...baseline]));
     expect(v.length).toBeGreaterThan(0);
     expect(v.join("\n")).toMatch(new RegExp(victim.name));
+    expect(judgeMitigation(v, slo, good).passed).toBe(false);
+  });
+});
+
+describe("mitigation oracle (local mode, the running processes)", () => {
+  // What slop run --local --incident hands the oracle: per service, SERVING or not and its live config.
+  const configs = spec.services.map((s) =>
+    runtimeConfig(spec, s, (c) => `127.0.0.1:${50000 + spec.services.indexOf(c)}`),
+  );
+  const healthy = (): LocalServiceState[] => configs.map((c) => ({ id: c.id, serving: true, config: c }));
+  const victim = spec.services.find((s) => s.calls.length > 0 && s.id !== spec.gateway) ?? spec.services[1];
+  const edit = (f: (s: LocalServiceState) => LocalServiceState | null): LocalServiceState[] =>
+    healthy().flatMap((s) => {
+      if (s.id !== victim.id) return [s];
+      const out = f(s);
+      return out === null ? [] : [out];
+    });
+
+  it("passes the baseline, and fails an unmitigated fault (its knobs still on)", () => {
+    expect(localViolations(configs, healthy())).toEqual([]);
+    const inc = generateIncident(spec, { incidentSeed: "1", kind: "crash-loop", target: victim.id });
+    const on = edit((s) => {
+      const cfg = s.config as NonNullable<LocalServiceState["config"]>;
+      return { ...s, config: { ...cfg, faults: { ...cfg.faults, ...inc.local.runtime[0].faults } } };
+    });
+    expect(localViolations(configs, on)).toEqual([
+      `service ${victim.id} fault knobs differ from the baseline`,
+    ]);
+  });
+
+  const callee = victim.calls[0];
+  it.each<[string, (s: LocalServiceState) => LocalServiceState | null, RegExp]>([
+    ["scale to zero (the process stopped)", (s) => ({ ...s, serving: false }), /is not serving/],
+    ["delete the service", () => null, /is missing/],
+    [
+      "remove the edge",
+      (s) => {
+        const cfg = structuredClone(s.config as NonNullable<LocalServiceState["config"]>);
+        delete (cfg.callees as Record<string, string>)[callee];
+        return {
+          ...s,
+          config: {
+            ...cfg,
+            paths: cfg.paths.map((p) => p.replace(new RegExp(`\\b${callee}\\b`, "g"), "noop")),
+          },
+        };
+      },
+      /edges \(callees\) differ|paths differ/,
+    ],
+  ])("gaming by %s fails even with the SLO met", (_name, game, re) => {
+    const v = localViolations(configs, edit(game));
+    expect(v.length).toBeGreaterThan(0);
+    expect(v.join("\n")).toMatch(new RegExp(`service ${victim.id} `));
+    expect(v.join("\n")).toMatch(re);
     expect(judgeMitigation(v, slo, good).passed).toBe(false);
   });
 });

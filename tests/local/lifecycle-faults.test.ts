@@ -6,7 +6,7 @@
  * Waits on the supervisor's events, never on sleeps; "nothing more happens" is a window measured
  * on the service's own clock (livedThrough).
  */
-import { mkdtempSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
@@ -21,10 +21,11 @@ jest.setTimeout(120_000);
 let sys: LocalSystem;
 let h: HealthChecker;
 const spec = generate(parseConfig({ ...DEFAULT_CONFIG, seed: "42", services: 4 }));
+const dir = mkdtempSync(join(tmpdir(), "slop-lifecycle-"));
 
 beforeAll(async () => {
   sys = await startLocalSystem(spec, {
-    dir: mkdtempSync(join(tmpdir(), "slop-lifecycle-")),
+    dir,
     workers: 2,
     // Long enough that "restarted at once after the fix" cannot be the back-off's own timer.
     backoff: { initialMs: 200, maxMs: 60_000, resetAfterMs: 60_000 },
@@ -43,6 +44,17 @@ const serving = async (id: string): Promise<boolean> => {
   return s !== undefined && (await h.check(s.address, 500)) === "SERVING";
 };
 
+/** The JSON lines of one service's log (logs/<service name>.log). */
+function serviceLog(id: string): { service: string; level: string; msg: string; [k: string]: unknown }[] {
+  const name = spec.services.find((s) => s.id === id)?.name as string;
+  const file = join(dir, "logs", `${name}.log`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { service: string; level: string; msg: string });
+}
+
 /** Lift the faults and wait until the service serves again; returns its restart count then. */
 async function lift(id: string): Promise<number> {
   sys.setFaults(id, NO_FAULTS);
@@ -57,6 +69,13 @@ it("memory leak: OOM-killed at the limit, restarted, and killed again while the 
   for (const e of events(id, "died")) expect(e.detail).toMatch(/OOMKilled \(leaked \d+ MiB, limit 40 MiB\)/);
   expect(sys.restarts()[id]).toBeGreaterThanOrEqual(1);
   await lift(id);
+  // Its own log file shows each start and each kill, and holds no other service's lines.
+  const log = serviceLog(id);
+  expect(log.every((l) => l.service === id)).toBe(true);
+  expect(log.filter((l) => l.msg === "crashed").map((l) => l.reason)).toEqual(
+    events(id, "died").map(() => expect.stringMatching(/OOMKilled/)),
+  );
+  expect(log.filter((l) => l.msg === "serving").length).toBe(1 + (sys.restarts()[id] ?? 0));
 });
 
 it("crash (times 1): dies once, the restart stays up", async () => {
@@ -71,6 +90,11 @@ it("crash (times 1): dies once, the restart stays up", async () => {
   expect(events(id, "died")).toHaveLength(1);
   expect(events(id, "died")[0].detail).toMatch(/crash injected/);
   expect(sys.restarts()[id]).toBe(before + 1);
+  // The same faults set again are a new service.json, so a new pod: it crashes once more.
+  sys.setFaults(id, { ...NO_FAULTS, crash: { afterMs: 50, times: 1 } });
+  expect(await eventually(() => events(id, "started").length >= 2, 30_000)).toBe(true);
+  expect(events(id, "died")).toHaveLength(2);
+  expect(sys.restarts()[id]).toBe(before + 2);
   await lift(id);
 });
 
@@ -95,4 +119,10 @@ it("start-up failure: the running service dies, every restart fails to start, un
   await lift(id);
   // The other services never restarted.
   expect(sys.restarts()[spec.services[0].id] ?? 0).toBe(0);
+  // The failed starts are in the service's own log; a service that never failed logged one start.
+  const failed = serviceLog(id).filter((l) => l.msg === "start-up failed");
+  expect(failed.length).toBe(events(id, "start-failed").length);
+  expect(failed[0]?.error).toMatch(/start-up failure injected/);
+  const first = spec.services[0].id;
+  expect(serviceLog(first).map((l) => [l.service, l.msg])).toEqual([[first, "serving"]]);
 });

@@ -52,22 +52,13 @@ async function objects(incident?: core.Incident) {
 }
 
 /**
- * One kind per kind of change, so every object kind an incident patches is covered (a Pulumi run
- * per kind costs about a second here): runtime faults and broken-config rewrite a ConfigMap (and
- * roll its Deployment); the others patch a Service, a Deployment, a NetworkPolicy, an HPA, a PVC.
- * tests/incidents/incidents.test.ts checks every kind's patches against the schema and slop diff.
+ * Every Kubernetes kind (a Pulumi run per kind costs about a second here), and two runtime kinds,
+ * one on a service and one on an edge: runtime faults and broken-config rewrite a ConfigMap (and
+ * roll its Deployment); the other Kubernetes kinds patch a Service, a Deployment, a NetworkPolicy,
+ * an HPA or a PVC. tests/incidents/incidents.test.ts checks every kind's objects against the
+ * schema and slop diff.
  */
-const KINDS: readonly core.FaultKind[] = [
-  "error-rate",
-  "partition",
-  "broken-config",
-  "wrong-target-port",
-  "replicas-zero",
-  "taint-no-toleration",
-  "network-policy-block",
-  "hpa-max-too-low",
-  "pvc-bad-storage-class",
-];
+const KINDS: readonly core.FaultKind[] = [...core.KUBERNETES_KINDS, "error-rate", "partition"];
 
 describe("System with an incident", () => {
   let baseline: Awaited<ReturnType<typeof objects>>;
