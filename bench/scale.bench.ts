@@ -1,15 +1,17 @@
 /**
- * The CLI at scale (issue 13): whole-process wall time and peak RSS of `slop render`, `slop diff`
- * and `slop generate`, each beside a baseline measured in the same run, so the ratios survive a
- * busy machine:
- *   render N          vs  generate N (same seed): what rendering adds to generating
- *   diff 1 2 at 10k   vs  generate 1 + generate 2 at 10k (two processes)
+ * The CLI at scale (issue 13): whole-process wall time, CPU time (process, main thread, busiest
+ * other thread) and peak RSS of `slop render`, `slop diff` and `slop generate`, each beside a
+ * baseline measured in the same run, so the ratios survive a busy machine:
+ *   render N          vs  the same on one thread (SLOP_THREADS=1), and generate N (same seed)
+ *   diff 1 2 at 10k   vs  the same on one thread, and generate 1 + generate 2 at 10k
  *   generate 100k RSS vs  generate 1 RSS (the process floor)
+ * On a loaded machine the wall time says little; the busier thread's CPU time is about what a
+ * run takes on two idle cores.
  * plus, in this process, the YAML emitter against the yaml library's stringify on the same objects.
  * Runs the built CLI (dist/, `npm run build`). `SLOP_BENCH_HUGE=1` adds `diff 1 2` at 100,000
  * (minutes; checks it finishes). Run: `npm run bench -- scale`.
  */
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -25,27 +27,62 @@ interface Run {
   readonly ms: number;
   /** User + system CPU time of the process: steadier than wall time on a loaded machine. */
   readonly cpuMs: number;
+  /**
+   * CPU time of the main thread and of the busiest other thread (a render worker, else one of
+   * V8's helper threads), sampled from /proc every 20 ms: on a loaded machine the larger of the
+   * two, not the wall time, is what the run would take on two idle cores.
+   */
+  readonly mainCpuMs: number;
+  readonly otherCpuMs: number;
   readonly rssMiB: number;
   readonly code: number;
 }
 
+const TICK_MS = 1000 / 100; // USER_HZ, the unit of /proc/<pid>/task/<tid>/stat
+
+/** CPU time per thread of process `pid`, in ms (empty once it is gone). */
+function threadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * TICK_MS);
+    }
+  } catch {
+    /* the process or a thread has just ended */
+  }
+  return out;
+}
+
 /** One `slop ARGS` process (as bin/slop.js runs it), stdout to /dev/null; wall time, CPU time, peak RSS. */
-function slop(args: readonly string[]): Run {
+async function slop(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const script =
     `require(${JSON.stringify(MAIN)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; ` +
     `process.on("exit", () => { const u = process.resourceUsage(); ` +
     `process.stderr.write("RSS " + u.maxRSS + " CPU " + (u.userCPUTime + u.systemCPUTime) + "\\n"); }); });`;
   const out = fs.openSync("/dev/null", "w");
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ["-e", script], {
+  const child = spawn(process.execPath, ["-e", script], {
     stdio: ["ignore", out, "pipe"],
-    encoding: "utf8",
+    env: { ...process.env, ...env },
   });
+  const threads = new Map<number, number>();
+  const sample = (): void => {
+    if (child.pid !== undefined) for (const [tid, ms] of threadCpu(child.pid)) threads.set(tid, ms);
+  };
+  const timer = setInterval(sample, 20);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+  clearInterval(timer);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   fs.closeSync(out);
-  const m = /RSS (\d+) CPU (\d+)/.exec(r.stderr ?? "");
-  if (m === null) throw new Error(`slop ${args.join(" ")} failed: ${r.stderr}`);
-  return { ms, cpuMs: Number(m[2]) / 1000, rssMiB: Number(m[1]) / 1024, code: r.status ?? -1 };
+  const m = /RSS (\d+) CPU (\d+)/.exec(stderr);
+  if (m === null) throw new Error(`slop ${args.join(" ")} failed: ${stderr}`);
+  const mainCpuMs = threads.get(child.pid ?? -1) ?? 0;
+  const otherCpuMs = Math.max(0, ...[...threads].filter(([tid]) => tid !== child.pid).map(([, v]) => v));
+  return { ms, cpuMs: Number(m[2]) / 1000, mainCpuMs, otherCpuMs, rssMiB: Number(m[1]) / 1024, code };
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -63,6 +100,10 @@ function checkBuild(): void {
     "core/expand.ts",
     "cli/main.ts",
     "cli/commands/render.ts",
+    "cli/render-parts.ts",
+    "cli/render-worker.ts",
+    "cli/diff-worker.ts",
+    "cli/threads.ts",
     "cli/commands/diff.ts",
   ].filter((f) => fs.statSync(path.join(ROOT, f)).mtimeMs > built);
   if (stale.length > 0) process.stdout.write(`warning: dist/ is older than ${stale.join(", ")}\n`);
@@ -91,40 +132,53 @@ function emitter(): void {
   );
 }
 
-function main(): void {
+/** Wall, CPU, and the busier thread's CPU: on two idle cores the run takes about that (see Run). */
+const tt = (r: Run): string =>
+  `${s(r.ms)} (CPU ${s(r.cpuMs)}; main thread ${s(r.mainCpuMs)}, busiest other ${s(r.otherCpuMs)})`;
+const busiest = (r: Run): number => Math.max(r.mainCpuMs, r.otherCpuMs);
+
+async function main(): Promise<void> {
   checkBuild();
   emitter();
   // The floor every command pays: Node, the CLI and the command's modules.
-  const version = slop(["--version"]);
+  const version = await slop(["--version"]);
   process.stdout.write(`start-up (slop --version): ${t(version)}\n`);
   for (const n of [1_000, 10_000]) {
-    const gen = slop(["generate", "--seed", "42", "--services", String(n)]);
-    const render = slop(["render", "--seed", "42", "--services", String(n)]);
+    const args = ["render", "--seed", "42", "--services", String(n)];
+    const gen = await slop(["generate", "--seed", "42", "--services", String(n)]);
+    const one = await slop(args, { SLOP_THREADS: "1" });
+    const render = await slop(args);
     process.stdout.write(
-      `render ${n}: ${t(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"}), peak RSS ${render.rssMiB.toFixed(0)} MiB; ` +
-        `baseline generate ${n}: ${t(gen)}; render/generate wall ${x(render.ms, gen.ms)}, CPU ${x(render.cpuMs, gen.cpuMs)}\n`,
+      `render ${n}: ${tt(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"} wall), peak RSS ${render.rssMiB.toFixed(0)} MiB\n` +
+        `  baseline one thread (SLOP_THREADS=1): ${tt(one)}; ratio wall ${x(render.ms, one.ms)}, ` +
+        `busier thread ${x(busiest(render), busiest(one))}, CPU ${x(render.cpuMs, one.cpuMs)}\n` +
+        `  baseline generate ${n}: ${t(gen)}; render/generate wall ${x(render.ms, gen.ms)}, CPU ${x(render.cpuMs, gen.cpuMs)}\n`,
     );
   }
-  const g1 = slop(["generate", "--seed", "1", "--services", "10000"]);
-  const g2 = slop(["generate", "--seed", "2", "--services", "10000"]);
-  const diff = slop(["diff", "1", "2", "--services", "10000"]);
+  const g1 = await slop(["generate", "--seed", "1", "--services", "10000"]);
+  const g2 = await slop(["generate", "--seed", "2", "--services", "10000"]);
+  const diffArgs = ["diff", "1", "2", "--services", "10000"];
+  const diffOne = await slop(diffArgs, { SLOP_THREADS: "1" });
+  const diff = await slop(diffArgs);
   process.stdout.write(
-    `diff 1 2 at 10,000: ${t(diff)} (goal < 3 s, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB; ` +
-      `baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
+    `diff 1 2 at 10,000: ${tt(diff)} (goal < 3 s wall, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB\n` +
+      `  baseline one thread (SLOP_THREADS=1): ${tt(diffOne)}; ratio wall ${x(diff.ms, diffOne.ms)}, ` +
+      `busier thread ${x(busiest(diff), busiest(diffOne))}, CPU ${x(diff.cpuMs, diffOne.cpuMs)}\n` +
+      `  baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
       `diff/baseline wall ${x(diff.ms, g1.ms + g2.ms)}, CPU ${x(diff.cpuMs, g1.cpuMs + g2.cpuMs)}\n`,
   );
   if (process.env.SLOP_BENCH_HUGE === "1") {
-    const huge = slop(["diff", "1", "2", "--services", "100000"]);
+    const huge = await slop(["diff", "1", "2", "--services", "100000"]);
     process.stdout.write(
       `diff 1 2 at 100,000: ${t(huge)}, exit ${huge.code} (1 = differences), peak RSS ${huge.rssMiB.toFixed(0)} MiB\n`,
     );
   }
-  const floor = slop(["generate", "--services", "1"]);
-  const big = slop(["generate", "--services", "100000"]);
+  const floor = await slop(["generate", "--services", "1"]);
+  const big = await slop(["generate", "--services", "100000"]);
   process.stdout.write(
     `generate 100,000: ${t(big)}, peak RSS ${big.rssMiB.toFixed(0)} MiB (goal <= 600 MiB); ` +
       `baseline generate 1: ${floor.rssMiB.toFixed(0)} MiB; ratio ${x(big.rssMiB, floor.rssMiB)}\n`,
   );
 }
 
-main();
+void main();

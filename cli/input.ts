@@ -112,6 +112,15 @@ const LOOKS_LIKE_FILE = /[/\\]|\.(ya?ml|json)$/i;
  * name looks like a path is an error, not a seed.
  */
 export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
+  const source = diffArgumentSource(arg, base);
+  return "spec" in source ? source.spec : generate(source.config);
+}
+
+/** What a `slop diff` argument stands for: a spec read from a file, or a config still to generate. */
+export type DiffSource = { readonly spec: SystemSpec } | { readonly config: SlopConfig };
+
+/** `resolveDiffArgument`, leaving a config ungenerated (a large one is generated on another thread). */
+export function diffArgumentSource(arg: string, base: DiffBase): DiffSource {
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(arg);
@@ -123,16 +132,16 @@ export function resolveDiffArgument(arg: string, base: DiffBase): SystemSpec {
     if (LOOKS_LIKE_FILE.test(arg)) {
       throw new UsageError(`${arg}: no such file (a seed must not look like a path or a .yaml/.json file)`);
     }
-    return loadSpec({ ...base, seed: arg });
+    return { config: loadConfig({ ...base, seed: arg }) };
   }
   if (!stat.isFile())
     throw new UsageError(`${arg} is not a file (a diff argument is a seed, a config or a spec file)`);
   const doc = readDocument(arg, MAX_SPEC_BYTES);
-  if (isPlainObject(doc) && doc.kind === "System") return checkSpec(doc, arg);
+  if (isPlainObject(doc) && doc.kind === "System") return { spec: checkSpec(doc, arg) };
   if (isPlainObject(doc) && doc.kind !== undefined) {
     throw new ConfigError(`${arg}: kind`, doc.kind, '"System" (a spec file) or unset (a config file)');
   }
-  return generate(withFileName(arg, () => parseConfig(doc)));
+  return { config: withFileName(arg, () => parseConfig(doc)) };
 }
 
 /** Write a file via a temporary sibling and a rename, so a reader never sees half of it. */

@@ -144,7 +144,19 @@ export function diffSystems(
   const edges = diffEdges(a.services, b.services);
   const groups = (spec: SystemSpec): Iterable<ResourceGroup<unknown>> =>
     resources.byService?.(spec) ?? [{ service: null, objects: resources.expand(spec) }];
-  const objects = diffObjectGroups(groups(a), groups(b), resources.key);
+  return assembleDiff(config, services, edges, diffObjectGroups(groups(a), groups(b), resources.key));
+}
+
+/**
+ * The SystemDiff of its parts: `diffSystems` with the objects compared elsewhere (`slop diff`
+ * compares the services of a large system in parts, on two threads; see `mergeObjectDiffs`).
+ */
+export function assembleDiff(
+  config: readonly FieldChange[],
+  services: SystemDiff["services"],
+  edges: SystemDiff["edges"],
+  objects: SystemDiff["resources"],
+): SystemDiff {
   return {
     summary: {
       configChanges: config.length,
@@ -161,6 +173,19 @@ export function diffSystems(
     services,
     edges,
     resources: objects,
+  };
+}
+
+/**
+ * The object diff of a whole system from those of its parts, when no key is in two parts (each
+ * part holds other services, and every object's name is its service's): `diffObjectGroups` of
+ * all the groups at once, lists in the same order.
+ */
+export function mergeObjectDiffs(parts: readonly SystemDiff["resources"][]): SystemDiff["resources"] {
+  return {
+    added: parts.flatMap((p) => p.added).sort(byKey),
+    removed: parts.flatMap((p) => p.removed).sort(byKey),
+    changed: parts.flatMap((p) => p.changed).sort((x, y) => byKey(x.key, y.key)),
   };
 }
 

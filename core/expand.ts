@@ -192,12 +192,53 @@ export interface ObjectGroup {
  * service). Checks its input before it returns, like `expandEach`.
  */
 export function expandByService(spec: SystemSpec, opts?: ExpandOptions): Iterable<ObjectGroup> {
+  return expandGroups(spec, opts, 0, spec.services.length);
+}
+
+/**
+ * The part of `expandEach(spec, opts)` that belongs to the services at indexes `from` to `to - 1`
+ * (the Namespace with the first part, `from` 0), in the same order: the parts of 0..k and k..n
+ * together are the whole. `slop render` prints the parts of a large system on several threads.
+ * Checks the whole spec, like `expandEach`.
+ */
+export function expandPart(
+  spec: SystemSpec,
+  opts: ExpandOptions | undefined,
+  from: number,
+  to: number,
+): Iterable<KubeObject> {
+  const groups = expandGroups(spec, opts, from, to);
+  function* objects(): Generator<KubeObject> {
+    for (const g of groups) yield* g.objects;
+  }
+  return objects();
+}
+
+/** `expandByService` of the services at indexes `from` to `to - 1` only (the Namespace with `from` 0). */
+export function expandByServicePart(
+  spec: SystemSpec,
+  opts: ExpandOptions | undefined,
+  from: number,
+  to: number,
+): Iterable<ObjectGroup> {
+  return expandGroups(spec, opts, from, to);
+}
+
+function expandGroups(
+  spec: SystemSpec,
+  opts: ExpandOptions | undefined,
+  from: number,
+  to: number,
+): Iterable<ObjectGroup> {
   const resolved = resolveOptions(opts);
   checkNames(spec, resolved);
   const contextOf = contextBuilder(spec, resolved);
   function* groups(): Generator<ObjectGroup> {
-    yield { service: null, objects: [namespace(spec.config.namespace, resolved)] };
-    for (const svc of spec.services) yield { service: svc.id, objects: serviceObjects(contextOf(svc)) };
+    if (from === 0) yield { service: null, objects: [namespace(spec.config.namespace, resolved)] };
+    for (let i = from; i < to && i < spec.services.length; i++) {
+      const svc = spec.services[i] as ServiceSpec;
+      yield { service: svc.id, objects: serviceObjects(contextOf(svc)) };
+    }
   }
   return groups();
 }

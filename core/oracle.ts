@@ -12,6 +12,7 @@ import type { FaultKind, Incident } from "./incidents/types";
 import { minPods } from "./k8s/scaling";
 import { CONFIG_FILE } from "./k8s/config-map";
 import type { ServiceRuntimeConfig, SystemSpec } from "./types";
+import { isPlainObject } from "./errors";
 
 export interface Answer {
   /** Was there an incident in the window asked about? */
@@ -114,13 +115,12 @@ function sloMet(slo: Slo, m: Measured): boolean {
 }
 
 type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function at(o: unknown, path: readonly (string | number)[]): unknown {
   let v: unknown = o;
   for (const p of path) {
     if (Array.isArray(v) && typeof p === "number") v = v[p];
-    else if (isObj(v)) v = v[p];
+    else if (isPlainObject(v)) v = v[p];
     else return undefined;
   }
   return v;
@@ -129,7 +129,7 @@ function at(o: unknown, path: readonly (string | number)[]): unknown {
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 function canon(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canon);
-  if (!isObj(v)) return v;
+  if (!isPlainObject(v)) return v;
   return Object.fromEntries(
     Object.keys(v)
       .sort()
@@ -140,7 +140,7 @@ function canon(v: unknown): unknown {
 /** The key `objectKey` gives a live object (kubectl output has the same apiVersion/kind/namespace/name). */
 function liveKey(o: Json): string | null {
   const md = o.metadata;
-  if (!isObj(md) || typeof o.apiVersion !== "string" || typeof o.kind !== "string") return null;
+  if (!isPlainObject(md) || typeof o.apiVersion !== "string" || typeof o.kind !== "string") return null;
   const ns = typeof md.namespace === "string" ? `${md.namespace}/` : "";
   return `${o.apiVersion}/${o.kind}/${ns}${String(md.name)}`;
 }
@@ -187,19 +187,19 @@ const FIXED: Readonly<Record<string, readonly (readonly (string | number)[])[]>>
  */
 function withDefaults(kind: string, path: readonly (string | number)[], v: unknown): unknown {
   const last = path[path.length - 1];
-  if (kind === "Deployment" && (last === "readinessProbe" || last === "livenessProbe") && isObj(v)) {
-    const grpc = isObj(v.grpc) ? { grpc: { service: "", ...v.grpc } } : {};
+  if (kind === "Deployment" && (last === "readinessProbe" || last === "livenessProbe") && isPlainObject(v)) {
+    const grpc = isPlainObject(v.grpc) ? { grpc: { service: "", ...v.grpc } } : {};
     return { timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3, ...v, ...grpc };
   }
   if (kind === "Service" && last === "ports" && Array.isArray(v)) {
-    return v.map((p) => (isObj(p) ? { protocol: "TCP", targetPort: p.port, ...p } : p));
+    return v.map((p) => (isPlainObject(p) ? { protocol: "TCP", targetPort: p.port, ...p } : p));
   }
-  if (kind === "NetworkPolicy" && isObj(v)) {
+  if (kind === "NetworkPolicy" && isPlainObject(v)) {
     const rules = (r: unknown) =>
       Array.isArray(r)
         ? r.map((rule) =>
-            isObj(rule) && Array.isArray(rule.ports)
-              ? { ...rule, ports: rule.ports.map((p) => (isObj(p) ? { protocol: "TCP", ...p } : p)) }
+            isPlainObject(rule) && Array.isArray(rule.ports)
+              ? { ...rule, ports: rule.ports.map((p) => (isPlainObject(p) ? { protocol: "TCP", ...p } : p)) }
               : rule,
           )
         : r;
@@ -219,9 +219,9 @@ function withDefaults(kind: string, path: readonly (string | number)[], v: unkno
  */
 function defaultStorageClass(live: readonly unknown[]): string | undefined {
   for (const o of live) {
-    if (!isObj(o) || o.kind !== "StorageClass" || !isObj(o.metadata)) continue;
+    if (!isPlainObject(o) || o.kind !== "StorageClass" || !isPlainObject(o.metadata)) continue;
     const ann = o.metadata.annotations;
-    if (isObj(ann) && ann["storageclass.kubernetes.io/is-default-class"] === "true")
+    if (isPlainObject(ann) && ann["storageclass.kubernetes.io/is-default-class"] === "true")
       return String(o.metadata.name);
   }
   return undefined;
@@ -249,7 +249,7 @@ export function baselineViolations(
 ): string[] {
   const byKey = new Map<string, Json>();
   for (const o of live) {
-    if (!isObj(o)) continue;
+    if (!isPlainObject(o)) continue;
     const k = liveKey(o);
     if (k !== null) byKey.set(k, o);
   }

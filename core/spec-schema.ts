@@ -15,6 +15,7 @@ import { SERVICE_CLASS, SERVICE_ID } from "./runtime-config";
 import { Contract, type Allowed, type Fail } from "./schema";
 import { API_VERSION, type SystemSpec } from "./types";
 import { DNS_LABEL_RE } from "./names";
+import { isPlainObject } from "./errors";
 
 const strict = { additionalProperties: false } as const;
 const QUANTITY = Type.String({
@@ -183,16 +184,13 @@ function refineSpec(spec: Spec, fail: Fail): void {
 /** The SystemSpec contract. */
 export const SYSTEM_SPEC = new Contract(SystemSpecSchema, "spec", (s, fail) => refineSpec(s as Spec, fail));
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** A spec written before a knob existed: its config gets the knob's neutral value (LATER_KEYS). */
 function withLaterKeys(raw: unknown): unknown {
-  if (!isObject(raw) || !isObject(raw.config)) return raw;
+  if (!isPlainObject(raw) || !isPlainObject(raw.config)) return raw;
   const config: Record<string, unknown> = { ...raw.config };
   for (const [group, keys] of Object.entries(LATER_KEYS)) {
     const value = config[group];
-    if (isObject(value)) config[group] = { ...keys, ...value };
+    if (isPlainObject(value)) config[group] = { ...keys, ...value };
   }
   return { ...raw, config };
 }

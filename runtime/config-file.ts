@@ -3,7 +3,7 @@
  * the local runner (JSON; YAML is accepted too), validated by its one schema (core/runtime-config),
  * then environment overrides applied and validated by the same schema.
  */
-import { ConfigError } from "../core/errors";
+import { ConfigError, isPlainObject } from "../core/errors";
 import { readDocument } from "../core/document";
 import { SERVICE_CONFIG } from "../core/runtime-config";
 import type { ServiceRuntimeConfig } from "../core/types";
@@ -14,7 +14,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Validate a parsed service.json; errors name the key path, the value and what is allowed. */
 export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
   // The incident knobs (all optional) are checked apart; the schema sees the base faults.
-  const faults = isObj(raw) && isObj(raw.faults) ? raw.faults : null;
+  const faults = isPlainObject(raw) && isPlainObject(raw.faults) ? raw.faults : null;
   if (faults === null) return SERVICE_CONFIG.parse(raw);
   const base = Object.fromEntries(Object.entries(faults).filter(([k]) => !INCIDENT_KNOBS.has(k)));
   const cfg = SERVICE_CONFIG.parse({ ...(raw as Record<string, unknown>), faults: base });
@@ -30,8 +30,6 @@ const INCIDENT_KNOBS = new Set([
   "heldInFlight",
   "callees",
 ]);
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Each environment override and the key it sets. */
 const ENV_KEYS = {

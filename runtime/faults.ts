@@ -1,6 +1,7 @@
 import type { FaultConfig } from "../core/types";
 import { ConfigError } from "../core/config";
 import { RpcError } from "./errors";
+import { isPlainObject } from "../core/errors";
 
 /** Added latency in ms for one request: fixed `ms`, uniform in [0, 2ms), or exponential with mean `ms`. */
 export function sampleLatencyMs(latency: FaultConfig["latency"], random: () => number = Math.random): number {
@@ -27,7 +28,6 @@ export function sampleError(faults: FaultConfig, random: () => number = Math.ran
 }
 
 type Obj = Readonly<Record<string, unknown>>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function knobNumber(o: Obj, key: string, min: number, max: number): number | undefined {
   const v = o[key];
@@ -45,7 +45,7 @@ function knobPair<K extends string>(
 ): Record<K, number> | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (!isObj(v))
+  if (!isPlainObject(v))
     throw new ConfigError(`faults.${key}`, v, `an object with ${Object.keys(fields).join(", ")}`);
   const out = {} as Record<K, number>;
   for (const [f, [min, max]] of Object.entries(fields) as [K, [number, number]][]) {
@@ -69,10 +69,11 @@ export function incidentKnobs(o: Obj): Partial<FaultConfig> {
   out.leak = knobPair(o, "leak", { mibPerSec: [0.001, 65_536], limitMiB: [1, 1_048_576] });
   out.crash = knobPair(o, "crash", { afterMs: [0, 86_400_000], times: [0, 1_000_000] });
   if (o.callees !== undefined) {
-    if (!isObj(o.callees)) throw new ConfigError("faults.callees", o.callees, "an object keyed by callee id");
+    if (!isPlainObject(o.callees))
+      throw new ConfigError("faults.callees", o.callees, "an object keyed by callee id");
     const callees: Record<string, { deadlineMs?: number; partitioned?: boolean }> = {};
     for (const [id, v] of Object.entries(o.callees)) {
-      if (!/^[A-Z]+$/.test(id) || !isObj(v)) {
+      if (!/^[A-Z]+$/.test(id) || !isPlainObject(v)) {
         throw new ConfigError(`faults.callees.${id}`, v, "{deadlineMs?, partitioned?} under a callee id");
       }
       const deadlineMs = knobNumber(v, "deadlineMs", 0, 3_600_000);

@@ -4,6 +4,7 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import { CapacityError, formatCapacity } from "../../core/capacity";
 import { parseConfig } from "../../core/config";
+import { isPlainObject } from "../../core/errors";
 import { generate } from "../../core/spec";
 import { stackCapacity, stackPods, systemPods } from "../../components/capacity-plan";
 import {
@@ -36,9 +37,7 @@ interface PlanOptions {
 }
 
 const configOf = (doc: unknown): Record<string, unknown> =>
-  typeof doc === "object" && doc !== null && !Array.isArray(doc)
-    ? (((doc as Record<string, unknown>).config ?? {}) as Record<string, unknown>)
-    : {};
+  isPlainObject(doc) ? ((doc.config ?? {}) as Record<string, unknown>) : {};
 
 /** The raw `slop:*` values of a stack from its files, as Pulumi assembles them, plus the flags. */
 function rawConfig(opts: PlanOptions): Record<string, unknown> {

@@ -1,11 +1,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { expand, expandEach } from "../../core/expand";
+import { expand } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
 import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
-import { addGenerationOptions, loadSpec, writeFileAtomic } from "../input";
+import { generate } from "../../core/spec";
+import { addGenerationOptions, loadConfig, writeFileAtomic } from "../input";
+import { renderConfig } from "../render-parts";
+import { threadCount } from "../threads";
 import type { GenerationOptions } from "../input";
 
 const EXAMPLES = `
@@ -23,24 +26,6 @@ Examples:
  */
 export function toYaml(obj: KubeObject): string {
   return toYamlDocument(obj);
-}
-
-/**
- * Multi-document YAML, in expand() order, to stdout in chunks of about 1 MiB, each object printed
- * as it is built and then dropped, so the whole system is never held at once.
- */
-function writeDocuments(objects: Iterable<KubeObject>): void {
-  let chunk = "";
-  let first = true;
-  for (const o of objects) {
-    chunk += (first ? "" : "---\n") + toYaml(o);
-    first = false;
-    if (chunk.length >= 2 ** 20) {
-      process.stdout.write(chunk);
-      chunk = "";
-    }
-  }
-  if (chunk.length > 0) process.stdout.write(chunk);
 }
 
 /** `NN-<kind>-<name>.yaml` per object, NN zero-padded so the files sort in expand() order. */
@@ -126,11 +111,16 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .option("--out <dir>", "write one file per object under DIR instead of stdout")
     .option("--otlp-endpoint <url>", "OTLP/gRPC collector endpoint for every service [default: tracing off]")
     .addHelpText("after", EXAMPLES)
-    .action((opts: GenerationOptions & { readonly out?: string; readonly otlpEndpoint?: string }) => {
+    .action(async (opts: GenerationOptions & { readonly out?: string; readonly otlpEndpoint?: string }) => {
       checkUrl(opts.otlpEndpoint);
-      const spec = loadSpec(opts);
+      const config = loadConfig(opts);
       const expandOptions = { otlpEndpoint: opts.otlpEndpoint };
-      if (opts.out === undefined) writeDocuments(expandEach(spec, expandOptions));
-      else writeDir(opts.out, expand(spec, expandOptions));
+      // To stdout: each object printed as it is built and then dropped, so the whole system is
+      // never held at once; a large system on two threads (cli/render-parts.ts).
+      if (opts.out === undefined) {
+        await renderConfig(config, expandOptions, threadCount(config.services), (chunk) =>
+          process.stdout.write(chunk),
+        );
+      } else writeDir(opts.out, expand(generate(config), expandOptions));
     });
 }

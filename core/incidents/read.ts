@@ -1,20 +1,24 @@
 /** Reading an Incident document (JSON or YAML, already parsed): shape checks with errors that name the field. */
 import { ConfigError } from "../config";
 import { FAULT_KINDS, INCIDENT_API_VERSION, type Incident } from "./types";
+import { isPlainObject } from "../errors";
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function field(o: Obj, path: string, key: string, want: "object" | "array" | "string" | "number"): unknown {
   const v = o[key];
   const ok =
-    want === "object" ? isObj(v) : want === "array" ? Array.isArray(v) : typeof v === want && v !== "";
+    want === "object"
+      ? isPlainObject(v)
+      : want === "array"
+        ? Array.isArray(v)
+        : typeof v === want && v !== "";
   if (!ok) throw new ConfigError(`${path}${key}`, v, want === "array" ? "a list" : `a ${want}`);
   return v;
 }
 
 export function readIncident(raw: unknown): Incident {
-  if (!isObj(raw)) throw new ConfigError("incident", raw, "an object (an Incident)");
+  if (!isPlainObject(raw)) throw new ConfigError("incident", raw, "an object (an Incident)");
   if (raw.apiVersion !== INCIDENT_API_VERSION) {
     throw new ConfigError("incident.apiVersion", raw.apiVersion, `"${INCIDENT_API_VERSION}"`);
   }

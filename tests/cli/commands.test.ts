@@ -221,3 +221,42 @@ describe("slop render --out keeps the user's files (issue 10 item 2)", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("small things (issue 10, Part 3 item 12)", () => {
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(
+      fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"),
+    ) as {
+      version: string;
+    };
+    const r = await run(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("load --help lists every key of examples/sweep.yaml with its bounds, as the example's header promises", async () => {
+    const example = fs.readFileSync(path.join(__dirname, "..", "..", "examples", "sweep.yaml"), "utf8");
+    expect(example).toContain("`slop load --help` lists every sweep key");
+    const doc = parseAllDocuments(example);
+    const sweep = (Array.isArray(doc) ? doc[0]?.toJS() : undefined) as { load: object; grid: object };
+    const r = await run(["load", "--help"]);
+    expect(r.code).toBe(0);
+    const keys = [
+      "name:",
+      "base:",
+      ...Object.keys(sweep.load).map((k) => `load.${k}:`),
+      "grid.rate:",
+      "grid.arrival:",
+      "grid.<key>:",
+    ];
+    expect(keys.length).toBeGreaterThan(8);
+    for (const k of keys) expect(r.stdout).toContain(`  ${k} `);
+    expect(r.stdout).toMatch(/load\.durationS: a number in 0\.1\.\.86400 \[default: 10\]/);
+  });
+
+  it("load's seed of the arrival times is --arrival-seed, not --seed (which means the system's seed elsewhere)", async () => {
+    const r = await run(["load", "--help"]);
+    expect(r.stdout).toContain("--arrival-seed <seed>");
+    expect(r.stdout).not.toMatch(/^\s+--seed\b/m);
+  });
+});

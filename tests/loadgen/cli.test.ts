@@ -64,18 +64,27 @@ describe("slop load", () => {
     expect(readFileSync(join(out, "report.html"), "utf8")).toContain("<svg");
   });
 
-  it("Ctrl-C stops the load, keeps the run so far and exits 130", async () => {
+  it("Ctrl-C (pressed twice) stops the load, keeps the run so far, summarises it and exits 130", async () => {
     const out = join(dir, "interrupted");
-    // Ctrl-C once the load has run for a second (its first progress line), not after a sleep.
+    // Ctrl-C once the load has run for a second (its first progress line), not after a sleep; and
+    // again at once: the second must not cut the stopping and saving short.
     const running = run(
       ["load", "--target", server.address, "--rps", "100", "--duration", "30", "--warmup", "0", "--out", out],
       (line) => {
-        if (line.startsWith("[load] t=1s")) process.emit("SIGINT");
+        if (line.startsWith("[load] t=1s")) {
+          process.emit("SIGINT");
+          process.emit("SIGINT");
+        }
       },
     );
     const r = await running;
     expect(r.code).toBe(130);
+    expect(r.err).toContain(
+      "slop: SIGINT again: still stopping the started processes and saving the results",
+    );
     expect(r.err).toContain(`slop: interrupted by SIGINT; the run until then is in ${out}`);
+    expect(readFileSync(join(out, "summary.csv"), "utf8")).toContain("interrupted");
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain("(interrupted)");
     expect(r.out).toMatch(/success \d+\.\d\d% \(interrupted\)/);
     const [stored] = readRuns(out);
     expect(stored!.summary.interrupted).toBe(true);
