@@ -2,8 +2,9 @@
  * The CLI at scale (issue 13): whole-process wall time, CPU time (process, main thread, busiest
  * other thread) and peak RSS of `slop render`, `slop diff` and `slop generate`, each beside a
  * baseline measured in the same run, so the ratios survive a busy machine:
- *   render N          vs  the same on one thread (SLOP_THREADS=1), and generate N (same seed)
- *   diff 1 2 at 10k   vs  the same on one thread, and generate 1 + generate 2 at 10k
+ *   render N          (one thread, the default) vs the same on two threads (SLOP_THREADS=2), three
+ *                     alternating rounds each (medians), and generate N (same seed)
+ *   diff 1 2 at 10k   likewise, and generate 1 + generate 2 at 10k
  *   generate 100k RSS vs  generate 1 RSS (the process floor)
  * On a loaded machine the wall time says little; the busier thread's CPU time is about what a
  * run takes on two idle cores.
@@ -132,6 +133,24 @@ function emitter(): void {
   );
 }
 
+const ROUNDS = 3;
+
+/** The run with the median wall time of `runs`. */
+function medianRun(runs: readonly Run[]): Run {
+  return [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+}
+
+/** `args` on one thread (the default) and on two, alternately, ROUNDS times: the median run of each. */
+async function alternate(args: readonly string[]): Promise<[Run, Run]> {
+  const one: Run[] = [];
+  const two: Run[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    one.push(await slop(args, { SLOP_THREADS: "1" }));
+    two.push(await slop(args, { SLOP_THREADS: "2" }));
+  }
+  return [medianRun(one), medianRun(two)];
+}
+
 /** Wall, CPU, and the busier thread's CPU: on two idle cores the run takes about that (see Run). */
 const tt = (r: Run): string =>
   `${s(r.ms)} (CPU ${s(r.cpuMs)}; main thread ${s(r.mainCpuMs)}, busiest other ${s(r.otherCpuMs)})`;
@@ -146,24 +165,21 @@ async function main(): Promise<void> {
   for (const n of [1_000, 10_000]) {
     const args = ["render", "--seed", "42", "--services", String(n)];
     const gen = await slop(["generate", "--seed", "42", "--services", String(n)]);
-    const one = await slop(args, { SLOP_THREADS: "1" });
-    const render = await slop(args);
+    const [render, two] = await alternate(args);
     process.stdout.write(
-      `render ${n}: ${tt(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"} wall), peak RSS ${render.rssMiB.toFixed(0)} MiB\n` +
-        `  baseline one thread (SLOP_THREADS=1): ${tt(one)}; ratio wall ${x(render.ms, one.ms)}, ` +
-        `busier thread ${x(busiest(render), busiest(one))}, CPU ${x(render.cpuMs, one.cpuMs)}\n` +
+      `render ${n} (one thread, median of ${ROUNDS}): ${tt(render)} (goal ${n === 1_000 ? "< 1.2 s" : "< 3 s"} wall), peak RSS ${render.rssMiB.toFixed(0)} MiB\n` +
+        `  two threads (SLOP_THREADS=2), same rounds: ${tt(two)}; two/one wall ${x(two.ms, render.ms)}, ` +
+        `busier thread ${x(busiest(two), busiest(render))}, CPU ${x(two.cpuMs, render.cpuMs)}\n` +
         `  baseline generate ${n}: ${t(gen)}; render/generate wall ${x(render.ms, gen.ms)}, CPU ${x(render.cpuMs, gen.cpuMs)}\n`,
     );
   }
   const g1 = await slop(["generate", "--seed", "1", "--services", "10000"]);
   const g2 = await slop(["generate", "--seed", "2", "--services", "10000"]);
-  const diffArgs = ["diff", "1", "2", "--services", "10000"];
-  const diffOne = await slop(diffArgs, { SLOP_THREADS: "1" });
-  const diff = await slop(diffArgs);
+  const [diff, diffTwo] = await alternate(["diff", "1", "2", "--services", "10000"]);
   process.stdout.write(
-    `diff 1 2 at 10,000: ${tt(diff)} (goal < 3 s wall, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB\n` +
-      `  baseline one thread (SLOP_THREADS=1): ${tt(diffOne)}; ratio wall ${x(diff.ms, diffOne.ms)}, ` +
-      `busier thread ${x(busiest(diff), busiest(diffOne))}, CPU ${x(diff.cpuMs, diffOne.cpuMs)}\n` +
+    `diff 1 2 at 10,000 (one thread, median of ${ROUNDS}): ${tt(diff)} (goal < 3 s wall, exit ${diff.code}), peak RSS ${diff.rssMiB.toFixed(0)} MiB\n` +
+      `  two threads (SLOP_THREADS=2), same rounds: ${tt(diffTwo)}; two/one wall ${x(diffTwo.ms, diff.ms)}, ` +
+      `busier thread ${x(busiest(diffTwo), busiest(diff))}, CPU ${x(diffTwo.cpuMs, diff.cpuMs)}\n` +
       `  baseline generate 1 + generate 2: ${s(g1.ms + g2.ms)} (CPU ${s(g1.cpuMs + g2.cpuMs)}); ` +
       `diff/baseline wall ${x(diff.ms, g1.ms + g2.ms)}, CPU ${x(diff.cpuMs, g1.cpuMs + g2.cpuMs)}\n`,
   );

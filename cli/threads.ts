@@ -3,19 +3,20 @@
  * parts (cli/render-parts.ts) and `slop diff` compares a large system in two parts. Each worker
  * is a module of cli/ that posts its results, then `null` when it is done.
  */
-import * as os from "os";
 import * as path from "path";
 import { Worker } from "worker_threads";
 
-/** Systems smaller than this stay on one thread: a worker's start-up would cost more than it saves. */
-export const PARALLEL_MIN_SERVICES = 2_000;
-
-/** Threads for a job on a system of `services` services: `SLOP_THREADS` if set, else the cores (at most 2). */
-export function threadCount(services: number): number {
+/**
+ * Threads for a large render or diff: one, unless `SLOP_THREADS` asks for more
+ * (any size: the tests run small systems on two and three threads). On the 2-core reference machine, idle,
+ * two threads took 1.14-1.7x the CPU of one and no less wall time (render 10,000: median 3.0 s
+ * against 2.8 s; diff 1 2 at 10,000: 6.6 s against 5.5 s; 2026-11-30, docs/scale.md): the worker
+ * generates the system again, and V8's own threads compete for the same two cores. More cores may
+ * change that, so it stays available.
+ */
+export function threadCount(): number {
   const env = process.env.SLOP_THREADS;
-  if (env !== undefined && /^[1-9][0-9]?$/.test(env)) return Number(env);
-  if (services < PARALLEL_MIN_SERVICES) return 1;
-  return Math.min(2, os.availableParallelism());
+  return env !== undefined && /^[1-9][0-9]?$/.test(env) ? Number(env) : 1;
 }
 
 export interface WorkerRun<M> {

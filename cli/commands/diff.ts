@@ -63,14 +63,15 @@ const WORKER_SHARE = 0.7;
 const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
 
 /**
- * `diffSystems` of the two systems. Two large generated systems are compared on two threads:
- * a worker generates B while this thread generates A, they swap them (structured clones), and
- * the worker compares the objects of the last services while this thread compares the rest; the parts hold different services, so
- * their keys never meet and the merged lists are `diffSystems`' (tests/cli/threads.test.ts).
+ * `diffSystems` of the two systems. With `SLOP_THREADS=2` (cli/threads.ts), two generated systems
+ * are compared on two threads: a worker generates B while this thread generates A, they swap them
+ * (structured clones), and the worker compares the objects of the last services while this thread
+ * compares the rest; the parts hold different services, so their keys never meet and the merged
+ * lists are `diffSystems`' (tests/cli/threads.test.ts).
  */
 export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemDiff> {
   const n = Math.max("spec" in a ? 0 : a.config.services, "spec" in b ? 0 : b.config.services);
-  if ("spec" in a || "spec" in b || threadCount(n) < 2) return diffSystems(specOf(a), specOf(b));
+  if ("spec" in a || "spec" in b || threadCount() < 2) return diffSystems(specOf(a), specOf(b));
   const split = Math.round(n * (1 - WORKER_SHARE));
   const job: DiffJob = { b: b.config, from: split, to: n };
   const worker = startWorker<DiffMessage>("diff-worker", job);
