@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "fs";
 import { isAbsolute, join } from "path";
 import type { StoredRun } from "../results";
 import { escapeXml, lineChart } from "./svg";
+import { otlpSpans } from "./traces";
 
 /** The gateway's server spans: one per request, with its route and status. */
 export interface RootSpan {
@@ -19,54 +20,24 @@ export interface RootSpan {
   readonly code: number;
 }
 
-interface Attr {
-  readonly key: string;
-  readonly value: { readonly intValue?: string | number; readonly stringValue?: string };
-}
-interface Line {
-  readonly resourceSpans?: readonly {
-    readonly scopeSpans?: readonly {
-      readonly spans?: readonly {
-        readonly parentSpanId?: string;
-        readonly startTimeUnixNano: string;
-        readonly endTimeUnixNano: string;
-        readonly attributes?: readonly Attr[];
-        readonly status?: { readonly code?: number };
-      }[];
-    }[];
-  }[];
-}
-
 /** Root spans that name a route (the gateway's, since requests arrive there without a parent). */
 export function readRootSpans(file: string): RootSpan[] {
-  if (!existsSync(file)) return [];
   const out: RootSpan[] = [];
-  for (const text of readFileSync(file, "utf8").split("\n")) {
-    if (text.trim() === "") continue;
-    let line: Line;
-    try {
-      line = JSON.parse(text) as Line;
-    } catch {
-      continue; // a torn last line of a killed process
-    }
-    for (const rs of line.resourceSpans ?? [])
-      for (const ss of rs.scopeSpans ?? [])
-        for (const s of ss.spans ?? []) {
-          if (s.parentSpanId !== undefined && s.parentSpanId !== "") continue;
-          const attr = (k: string): number | undefined => {
-            const v = s.attributes?.find((a) => a.key === k)?.value.intValue;
-            return v === undefined ? undefined : Number(v);
-          };
-          const route = attr("slop.path_index");
-          if (route === undefined) continue;
-          const start = Number(s.startTimeUnixNano) / 1e6;
-          out.push({
-            startMs: start,
-            ms: Number(s.endTimeUnixNano) / 1e6 - start,
-            route,
-            code: attr("rpc.grpc.status_code") ?? (s.status?.code === 2 ? 2 : 0),
-          });
-        }
+  for (const { span: s } of otlpSpans(file)) {
+    if (s.parentSpanId !== undefined && s.parentSpanId !== "") continue;
+    const attr = (k: string): number | undefined => {
+      const v = s.attributes?.find((a) => a.key === k)?.value.intValue;
+      return v === undefined ? undefined : Number(v);
+    };
+    const route = attr("slop.path_index");
+    if (route === undefined) continue;
+    const start = Number(s.startTimeUnixNano) / 1e6;
+    out.push({
+      startMs: start,
+      ms: Number(s.endTimeUnixNano) / 1e6 - start,
+      route,
+      code: attr("rpc.grpc.status_code") ?? (s.status?.code === 2 ? 2 : 0),
+    });
   }
   return out.sort((a, b) => a.startMs - b.startMs);
 }

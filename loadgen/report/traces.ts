@@ -39,29 +39,32 @@ export interface TraceSummary {
   }[];
 }
 
-interface OtlpAttr {
+/** An attribute of an OTLP/JSON span or resource. */
+export interface OtlpAttr {
   readonly key: string;
-  readonly value: { readonly stringValue?: string };
+  readonly value: { readonly stringValue?: string; readonly intValue?: string | number };
+}
+/** A span as the trace files hold it (OTLP/JSON). */
+export interface OtlpSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
+  readonly attributes?: readonly OtlpAttr[];
+  readonly status?: { readonly code?: number };
 }
 interface OtlpLine {
   readonly resourceSpans?: readonly {
     readonly resource?: { readonly attributes?: readonly OtlpAttr[] };
-    readonly scopeSpans?: readonly {
-      readonly spans?: readonly {
-        traceId: string;
-        spanId: string;
-        parentSpanId?: string;
-        name: string;
-        startTimeUnixNano: string;
-        endTimeUnixNano: string;
-      }[];
-    }[];
+    readonly scopeSpans?: readonly { readonly spans?: readonly OtlpSpan[] }[];
   }[];
 }
 
-export function readSpans(file: string): Span[] {
-  if (!existsSync(file)) return [];
-  const out: Span[] = [];
+/** Every span of a trace file (one export batch per line) with its service's name; none if the file is missing. */
+export function* otlpSpans(file: string): Generator<{ readonly service: string; readonly span: OtlpSpan }> {
+  if (!existsSync(file)) return;
   for (const line of readFileSync(file, "utf8").split("\n")) {
     if (line.trim() === "") continue;
     let batch: OtlpLine;
@@ -73,20 +76,23 @@ export function readSpans(file: string): Span[] {
     for (const rs of batch.resourceSpans ?? []) {
       const service =
         rs.resource?.attributes?.find((a) => a.key === "service.name")?.value.stringValue ?? "?";
-      for (const ss of rs.scopeSpans ?? []) {
-        for (const s of ss.spans ?? []) {
-          out.push({
-            traceId: s.traceId,
-            spanId: s.spanId,
-            parentSpanId: s.parentSpanId ?? "",
-            name: s.name,
-            service,
-            startNs: Number(s.startTimeUnixNano),
-            endNs: Number(s.endTimeUnixNano),
-          });
-        }
-      }
+      for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) yield { service, span };
     }
+  }
+}
+
+export function readSpans(file: string): Span[] {
+  const out: Span[] = [];
+  for (const { service, span: s } of otlpSpans(file)) {
+    out.push({
+      traceId: s.traceId,
+      spanId: s.spanId,
+      parentSpanId: s.parentSpanId ?? "",
+      name: s.name,
+      service,
+      startNs: Number(s.startTimeUnixNano),
+      endNs: Number(s.endTimeUnixNano),
+    });
   }
   return out;
 }
