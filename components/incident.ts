@@ -9,10 +9,9 @@
 import { existsSync } from "fs";
 import { ConfigError } from "../core/config";
 import { readDocument } from "../core/document";
-import { checkSystem, generateIncident, readIncident, type Incident } from "../core/incidents";
+import { checkSystem, generateIncident, INCIDENT_SEED, readIncident, type Incident } from "../core/incidents";
 import type { SystemSpec } from "../core/types";
 
-const SEED = /^[A-Za-z0-9._-]{1,64}$/;
 const LOOKS_LIKE_PATH = /[/\\]|\.(json|ya?ml)$/i;
 
 /** The incident a `k8s-slop:incident` value names, checked against `spec` (made for this system). */
@@ -22,7 +21,7 @@ export function resolveIncident(spec: SystemSpec, value: string): Incident {
     checkSystem(spec, incident);
     return incident;
   }
-  if (LOOKS_LIKE_PATH.test(value) || !SEED.test(value)) {
+  if (LOOKS_LIKE_PATH.test(value) || !INCIDENT_SEED.test(value)) {
     throw new ConfigError(
       "incident",
       value,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { ConfigError } from "../../core/config";
 import {
   applicableKinds,
+  checkIncidentSeed,
   generateIncident,
   incidentJson,
   isFaultKind,
@@ -141,9 +142,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       if (opts.kind !== undefined && !isFaultKind(opts.kind)) {
         throw new ConfigError("--kind", opts.kind, FAULT_KINDS.join(" | "));
       }
-      if (opts.incidentSeed !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(opts.incidentSeed)) {
-        throw new ConfigError("--incident-seed", opts.incidentSeed, "1..64 characters of [A-Za-z0-9._-]");
-      }
+      if (opts.incidentSeed !== undefined) checkIncidentSeed("--incident-seed", opts.incidentSeed);
       const spec = loadSpec(opts);
       const text = incidentJson(
         generateIncident(spec, { incidentSeed: opts.incidentSeed, kind: opts.kind, target: opts.target }),

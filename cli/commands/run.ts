@@ -2,9 +2,8 @@ import type { Command } from "commander";
 import { abortReason } from "../../core/errors";
 import { generate } from "../../core/spec";
 import { arrivalFlag, defaultResultsDir, intFlag, numberFlag, prepareOutDir } from "../../loadgen/options";
-import { checkSystem, generateIncident, type Incident } from "../../core/incidents";
+import { checkIncidentSeed, checkSystem, generateIncident, type Incident } from "../../core/incidents";
 import type { SystemSpec } from "../../core/types";
-import { ConfigError } from "../../core/config";
 import { checkLocalPlay, runLocalIncident } from "../../local/incident-run";
 import { runLocal, startSystem } from "../../local/run";
 import { loadIncident, phasesFlag } from "./incident";
@@ -53,9 +52,7 @@ function incidentFlag(flags: LocalFlags, spec: SystemSpec): Incident | undefined
     inc = loadIncident(flags.incident);
     checkSystem(spec, inc);
   } else if (flags.incidentSeed !== undefined) {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(flags.incidentSeed)) {
-      throw new ConfigError("--incident-seed", flags.incidentSeed, "1..64 characters of [A-Za-z0-9._-]");
-    }
+    checkIncidentSeed("--incident-seed", flags.incidentSeed);
     inc = generateIncident(spec, { incidentSeed: flags.incidentSeed });
   }
   if (inc !== undefined) checkLocalPlay(inc);

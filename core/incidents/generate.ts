@@ -47,6 +47,14 @@ export function applicableKinds(spec: SystemSpec): { def: KindDef; targets: Targ
   return CATALOGUE.map((def) => ({ def, targets: def.candidates(spec) }));
 }
 
+/** What an incident seed may be: 1..64 characters of [A-Za-z0-9._-]. */
+export const INCIDENT_SEED = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Throws a ConfigError naming `key` unless `value` is an incident seed. */
+export function checkIncidentSeed(key: string, value: string): void {
+  if (!INCIDENT_SEED.test(value)) throw new ConfigError(key, value, "1..64 characters of [A-Za-z0-9._-]");
+}
+
 /** sha256 (16 hex digits) of the canonical spec JSON: an incident names the system it was made for. */
 export function specHash(spec: SystemSpec): string {
   return sha16(JSON.stringify(spec));

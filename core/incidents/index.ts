@@ -2,7 +2,9 @@ export * from "./types";
 export { CATALOGUE, kindDef, faultService, type KindDef } from "./catalogue";
 export {
   applicableKinds,
+  checkIncidentSeed,
   generateIncident,
+  INCIDENT_SEED,
   groundTruth,
   incidentJson,
   isFaultKind,
