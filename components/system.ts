@@ -5,6 +5,14 @@
  * while the service exists. Deletion order: every object depends on the Namespace (deleted
  * last), each Deployment on its ConfigMap / PVC / pull secret (deleted after it), and the
  * Namespace on whatever the caller passes in `dependsOn` (cluster node pools, mesh control plane).
+ *
+ * `registration: "grouped"` hands the same objects to the provider instead: per batch of services,
+ * one `kubernetes:yaml/v2:ConfigGroup` with every object but the Deployments and one with the
+ * Deployments, which depends on the first, so the Deployments are created after (and deleted
+ * before) their ConfigMaps and PVCs. The provider registers each object as a child resource named
+ * `<component>:<namespace>/<name>` (its resourcePrefix is the component's name, so an object keeps
+ * its URN whichever batch it falls in). The Namespace and the pull Secret stay typed resources.
+ * docs/scale.md has the provider's behaviour this relies on and the measurements.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +21,7 @@ import { incidentPatcher, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
+import type { Registration } from "./config";
 import { KubeObjectResource } from "./kube-object";
 import { loadGeneratorJob } from "./loadgen-job";
 import type { MeshObject } from "./mesh";
@@ -53,6 +62,11 @@ export interface SystemArgs {
    * does not change. @default REGISTRATION_BATCH
    */
   readonly registrationBatch?: number;
+  /**
+   * "typed": one resource per object, registered from Node. "grouped": two ConfigGroups per
+   * registration batch (see above); the same objects, other URNs. @default "typed"
+   */
+  readonly registration?: Registration;
 }
 
 /** Services per registration batch: systems up to this size register in one go, as before. */
@@ -78,13 +92,21 @@ export function logicalName(component: string, o: KubeObject): string {
 
 type Created = pulumi.CustomResource;
 
+/** Name of batch `k`'s ConfigGroup of `part` ("objects": all but the Deployments; "deployments"). */
+export function groupName(component: string, part: "objects" | "deployments", k: number): string {
+  return `${component}-${part}-${k}`;
+}
+
 export class System extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly serviceCount: number;
   /** In-cluster gRPC address of the gateway. */
   readonly gatewayAddress: string;
-  /** Every created object by objectKey-like `kind/name`. */
-  readonly resources: ReadonlyMap<string, Created>;
+  /**
+   * Every object by objectKey-like `kind/name`: its resource ("typed"), or the ConfigGroup that
+   * holds it ("grouped"; the Namespace and the pull Secret are resources in both modes).
+   */
+  readonly resources: ReadonlyMap<string, pulumi.Resource>;
 
   constructor(name: string, args: SystemArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:System", name, {}, opts);
@@ -111,7 +133,7 @@ export class System extends pulumi.ComponentResource {
     }
     const groups = expandByService(spec, args.expandOptions)[Symbol.iterator]();
     const ns = spec.config.namespace;
-    const byKey = new Map<string, Created>();
+    const byKey = new Map<string, pulumi.Resource>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
     const image = args.image;
     const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(
@@ -198,7 +220,7 @@ export class System extends pulumi.ComponentResource {
 
     /** Registers the next `size` services' objects (the first batch also the Namespace); false when done. */
     const batchSize = Math.max(1, args.registrationBatch ?? REGISTRATION_BATCH);
-    const registerBatch = (made: Created[]): boolean => {
+    const registerTyped = (made: pulumi.Resource[]): boolean => {
       for (let n = 0; n < batchSize;) {
         const g = groups.next();
         if (g.done === true) return false;
@@ -207,12 +229,53 @@ export class System extends pulumi.ComponentResource {
       }
       return true;
     };
+    let batchIndex = 0;
+    const registerGrouped = (made: pulumi.Resource[]): boolean => {
+      const objects: KubeObject[] = [];
+      const deployments: KubeObject[] = [];
+      let more = true;
+      for (let n = 0; n < batchSize;) {
+        const g = groups.next();
+        if (g.done === true) {
+          more = false;
+          break;
+        }
+        for (const raw of g.value.objects) {
+          const o = annotated(raw);
+          if (o.kind === "Namespace") made.push(register(o));
+          else if (o.kind === "Deployment") deployments.push(withImage(o));
+          else objects.push(o);
+        }
+        if (g.value.service !== null) n++;
+      }
+      const k = batchIndex++;
+      const nsDeps = namespaceRes === undefined ? [] : [namespaceRes];
+      const group = (part: "objects" | "deployments", objs: KubeObject[], dependsOn: pulumi.Resource[]) => {
+        if (objs.length === 0) return undefined;
+        const cg = new k8s.yaml.v2.ConfigGroup(
+          groupName(name, part, k),
+          { objs, resourcePrefix: name },
+          { parent: this, dependsOn },
+        );
+        for (const o of objs) byKey.set(key(o.kind, o.metadata.name), cg);
+        made.push(cg);
+        return cg;
+      };
+      const first = group("objects", objects, nsDeps);
+      group("deployments", deployments, [
+        ...nsDeps,
+        ...(pullSecret === undefined ? [] : [pullSecret]),
+        ...(first === undefined ? [] : [first]),
+      ]);
+      return more;
+    };
+    const registerBatch = args.registration === "grouped" ? registerGrouped : registerTyped;
 
     this.gatewayAddress = clusterAddress(spec, gateway);
     this.namespace = ns;
     this.serviceCount = spec.services.length;
     this.resources = byKey;
-    const first: Created[] = [];
+    const first: pulumi.Resource[] = [];
     if (!registerBatch(first)) {
       this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
       this.ready = Promise.resolve();
@@ -240,7 +303,7 @@ export class System extends pulumi.ComponentResource {
   private finish(
     name: string,
     args: SystemArgs,
-    byKey: ReadonlyMap<string, Created>,
+    byKey: ReadonlyMap<string, pulumi.Resource>,
     gatewayName: string,
     inNs: () => pulumi.CustomResourceOptions,
     withImage: <T extends object>(o: T) => T,
