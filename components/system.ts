@@ -72,6 +72,23 @@ export interface SystemArgs {
 /** Services per registration batch: systems up to this size register in one go, as before. */
 export const REGISTRATION_BATCH = 250;
 
+/**
+ * Asks the engine for URNs instead of resource references in what it returns to this program.
+ * A ConfigGroup's one output, `resources`, references every object it registered, and the SDK
+ * turns each reference back into a resource object by reading its whole state from the engine
+ * (one `getResource` call per object: about half the program's CPU in a grouped preview of 300
+ * services, docs/scale.md). Nothing in this program reads resources out of an output. This is the
+ * flag PULUMI_DISABLE_RESOURCE_REFERENCES=1 sets when @pulumi/pulumi loads, which is before the
+ * program runs; it is read for each request. Returns false when the SDK no longer has it.
+ */
+export function declineResourceReferences(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const utils = require("@pulumi/pulumi/utils") as { disableResourceReferences?: unknown };
+  if (typeof utils.disableResourceReferences !== "boolean") return false;
+  utils.disableResourceReferences = true;
+  return true;
+}
+
 /** Settles when the SDK has registered `r` (its URN is known) or failed to. */
 function registered(r: pulumi.Resource): Promise<unknown> {
   // Output.promise() is the SDK's own (not in its typings); it rejects when the registration fails,
@@ -91,6 +108,26 @@ export function logicalName(component: string, o: KubeObject): string {
 }
 
 type Created = pulumi.CustomResource;
+
+type Containers = { spec?: { template?: { spec?: { containers?: readonly object[] } } } };
+
+/** `o` with every container's image set to `image` (unset: `o` itself). */
+function setImage<T extends Containers>(o: T, image: pulumi.Input<string> | undefined): T {
+  if (image === undefined) return o;
+  return {
+    ...o,
+    spec: {
+      ...o.spec,
+      template: {
+        ...o.spec?.template,
+        spec: {
+          ...o.spec?.template?.spec,
+          containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })),
+        },
+      },
+    },
+  };
+}
 
 /** Name of batch `k`'s ConfigGroup of `part` ("objects": all but the Deployments; "deployments"). */
 export function groupName(component: string, part: "objects" | "deployments", k: number): string {
@@ -136,24 +173,16 @@ export class System extends pulumi.ComponentResource {
     const byKey = new Map<string, pulumi.Resource>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
     const image = args.image;
-    const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(
-      o: T,
-    ) =>
-      image === undefined
-        ? o
-        : {
-            ...o,
-            spec: {
-              ...o.spec,
-              template: {
-                ...o.spec?.template,
-                spec: {
-                  ...o.spec?.template?.spec,
-                  containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })),
-                },
-              },
-            },
-          };
+    const withImage = <T extends Containers>(o: T): T => setImage(o, image);
+    /** The JSON lines of `objs` (the yaml/v2 decoder reads a JSON stream), after the image is known. */
+    const jsonLines = (
+      objs: readonly KubeObject[],
+      img: pulumi.Input<string> | undefined,
+    ): pulumi.Input<string> => {
+      const text = (i: string | undefined) =>
+        objs.map((o) => JSON.stringify(o.kind === "Deployment" ? setImage(o, i) : o)).join("\n");
+      return img === undefined || typeof img === "string" ? text(img) : pulumi.output(img).apply(text);
+    };
 
     let namespaceRes: Created | undefined;
     const inNs = (): pulumi.CustomResourceOptions => ({
@@ -243,7 +272,7 @@ export class System extends pulumi.ComponentResource {
         for (const raw of g.value.objects) {
           const o = annotated(raw);
           if (o.kind === "Namespace") made.push(register(o));
-          else if (o.kind === "Deployment") deployments.push(withImage(o));
+          else if (o.kind === "Deployment") deployments.push(o);
           else objects.push(o);
         }
         if (g.value.service !== null) n++;
@@ -252,9 +281,12 @@ export class System extends pulumi.ComponentResource {
       const nsDeps = namespaceRes === undefined ? [] : [namespaceRes];
       const group = (part: "objects" | "deployments", objs: KubeObject[], dependsOn: pulumi.Resource[]) => {
         if (objs.length === 0) return undefined;
+        // One string per group, not `objs`: the SDK serializes a structured input value by value
+        // (1,000 services: 6.3 s of CPU against 1.0 s as text, docs/scale.md).
+        const yaml = jsonLines(objs, part === "deployments" ? image : undefined);
         const cg = new k8s.yaml.v2.ConfigGroup(
           groupName(name, part, k),
-          { objs, resourcePrefix: name },
+          { yaml, resourcePrefix: name },
           { parent: this, dependsOn },
         );
         for (const o of objs) byKey.set(key(o.kind, o.metadata.name), cg);
@@ -269,7 +301,9 @@ export class System extends pulumi.ComponentResource {
       ]);
       return more;
     };
-    const registerBatch = args.registration === "grouped" ? registerGrouped : registerTyped;
+    const grouped = args.registration === "grouped";
+    if (grouped) declineResourceReferences();
+    const registerBatch = grouped ? registerGrouped : registerTyped;
 
     this.gatewayAddress = clusterAddress(spec, gateway);
     this.namespace = ns;
@@ -306,7 +340,7 @@ export class System extends pulumi.ComponentResource {
     byKey: ReadonlyMap<string, pulumi.Resource>,
     gatewayName: string,
     inNs: () => pulumi.CustomResourceOptions,
-    withImage: <T extends object>(o: T) => T,
+    withImage: <T extends Containers>(o: T) => T,
     namespaceRes: Created | undefined,
   ): void {
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
