@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from "worker_threads";
 import { diffObjectGroups } from "../core/diff";
-import { expandByServicePart, objectKey } from "../core/expand";
+import { diffGroups, objectKey } from "../core/expand";
 import { generate } from "../core/spec";
 import type { SystemSpec } from "../core/types";
 import type { DiffJob, DiffMessage } from "./commands/diff";
@@ -18,8 +18,8 @@ send({ spec: b });
 port.once("message", (a: SystemSpec) => {
   send({
     objects: diffObjectGroups(
-      expandByServicePart(a, undefined, job.from, job.to),
-      expandByServicePart(b, undefined, job.from, job.to),
+      diffGroups(a, undefined, job.from, job.to),
+      diffGroups(b, undefined, job.from, job.to),
       objectKey,
     ),
   });

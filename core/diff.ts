@@ -5,8 +5,8 @@
  */
 import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
-import { expand, expandByService, objectKey } from "./expand";
-import type { KubeObject } from "./expand";
+import { diffGroups, expand, objectKey } from "./expand";
+import type { KeyedObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
 
 /** One changed value at a dotted path; `from`/`to` are absent when the value is absent on that side. */
@@ -92,11 +92,15 @@ export interface ResourceGroup<O> {
   readonly objects: readonly O[];
 }
 
-/** The real objects: `expand(spec)` with default options, keyed by `objectKey`. */
-export const KUBE_RESOURCES: ResourceSource<KubeObject> = {
+/**
+ * The real objects: `expand(spec)` with default options, keyed by `objectKey`; service by service
+ * they are `diffGroups(spec)`, which compare the same (their ConfigMaps carry `service.json` as
+ * the object the diff would parse it back into).
+ */
+export const KUBE_RESOURCES: ResourceSource<KeyedObject> = {
   expand: (spec) => expand(spec),
   key: objectKey,
-  byService: (spec) => expandByService(spec),
+  byService: (spec) => diffGroups(spec, undefined),
 };
 
 /** Service fields compared per service (paths, class and calls are reported separately). */
@@ -472,21 +476,67 @@ export function joinKey(prefix: string, key: string): string {
   return prefix === "" ? key : `${prefix}.${key}`;
 }
 
+/** How `diffValues` reached a value from its parent: the root, an object key, an array index, an item name. */
+const ROOT = 0;
+const KEY = 1;
+const INDEX = 2;
+const NAME = 3;
+
 /**
  * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items,
  * `[name="x"]` for items of a named list whose names changed), in key order. A value whose type differs (or that exists on one side only) is one change.
- * Iterative (an explicit stack), so deeply nested values cannot overflow the call stack.
+ * Iterative (an explicit stack), so deeply nested values cannot overflow the call stack. A
+ * value's path is built only when a change under it is reported: most of the values walked in a
+ * large diff are equal, and their paths were most of the strings it built.
  */
 export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
   const out: FieldChange[] = [];
-  // Pending comparisons, popped last-first; pushed in reverse so the output stays in key order.
+  // Every value pushed is a node: its two sides, its parent node (-1 for the root) and how it is
+  // reached from there (an object key, an array index, or an item name of a named list).
   const xs: unknown[] = [a];
   const ys: unknown[] = [b];
-  const paths: string[] = [prefix];
-  while (paths.length > 0) {
-    const x = xs.pop();
-    const y = ys.pop();
-    const path = paths.pop() as string;
+  const parents: number[] = [-1];
+  const steps: (string | number)[] = [""];
+  const kinds: number[] = [ROOT];
+  const paths: (string | undefined)[] = [prefix];
+  const pathOf = (node: number): string => {
+    // Up to the nearest node whose path is known (the root's is), then down building each one.
+    const chain: number[] = [];
+    let at = node;
+    while (paths[at] === undefined) {
+      chain.push(at);
+      at = parents[at] as number;
+    }
+    let path = paths[at] as string;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const n = chain[i] as number;
+      const step = steps[n] as string | number;
+      const kind = kinds[n];
+      path =
+        kind === KEY
+          ? joinKey(path, step as string)
+          : kind === INDEX
+            ? `${path}[${step}]`
+            : `${path}[name=${JSON.stringify(step)}]`;
+      paths[n] = path;
+    }
+    return path;
+  };
+  const push = (x: unknown, y: unknown, parent: number, step: string | number, kind: number): void => {
+    xs.push(x);
+    ys.push(y);
+    parents.push(parent);
+    steps.push(step);
+    kinds.push(kind);
+    paths.push(undefined);
+    stack.push(xs.length - 1);
+  };
+  // Pending nodes, popped last-first; pushed in reverse so the output stays in key order.
+  const stack: number[] = [0];
+  while (stack.length > 0) {
+    const node = stack.pop() as number;
+    const x = xs[node];
+    const y = ys[node];
     if (x === y) continue;
     if (Array.isArray(x) && Array.isArray(y)) {
       const named = namedMismatch(x, y);
@@ -497,19 +547,14 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
         const names = [...new Set([...nx.keys(), ...ny.keys()])].sort();
         for (let i = names.length - 1; i >= 0; i--) {
           const name = names[i] as string;
-          xs.push(nx.get(name));
-          ys.push(ny.get(name));
-          paths.push(`${path}[name=${JSON.stringify(name)}]`);
+          push(nx.get(name), ny.get(name), node, name, NAME);
         }
         continue;
       }
       for (let i = Math.max(x.length, y.length) - 1; i >= 0; i--) {
         const vx: unknown = i < x.length ? x[i] : undefined;
         const vy: unknown = i < y.length ? y[i] : undefined;
-        if (vx === vy) continue; // equal scalars: no path to build
-        xs.push(vx);
-        ys.push(vy);
-        paths.push(`${path}[${i}]`);
+        if (vx !== vy) push(vx, vy, node, i, INDEX); // equal scalars: nothing to walk
       }
       continue;
     }
@@ -519,14 +564,12 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
         const k = keys[i] as string;
         const vx = x[k];
         const vy = y[k];
-        if (vx === vy) continue;
-        xs.push(vx);
-        ys.push(vy);
-        paths.push(joinKey(path, k));
+        if (vx !== vy) push(vx, vy, node, k, KEY);
       }
       continue;
     }
     // One side absent (an extra item or key), or different values or types.
+    const path = pathOf(node);
     if (x === undefined) out.push({ path, to: y });
     else if (y === undefined) out.push({ path, from: x });
     else out.push({ path, from: x, to: y });

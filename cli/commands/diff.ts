@@ -11,7 +11,7 @@ import {
   mergeObjectDiffs,
 } from "../../core/diff";
 import type { SystemDiff } from "../../core/diff";
-import { expandByServicePart, objectKey } from "../../core/expand";
+import { diffGroups, objectKey } from "../../core/expand";
 import { incidentSource } from "../../core/incidents";
 import { loadIncident } from "./incident";
 import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
@@ -85,8 +85,8 @@ export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemD
     const services = diffServices(specA.services, specB.services);
     const edges = diffEdges(specA.services, specB.services);
     const mine = diffObjectGroups(
-      expandByServicePart(specA, undefined, 0, split),
-      expandByServicePart(specB, undefined, 0, split),
+      diffGroups(specA, undefined, 0, split),
+      diffGroups(specB, undefined, 0, split),
       objectKey,
     );
     const second = await worker.message(1);
