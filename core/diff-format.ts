@@ -4,6 +4,8 @@
  */
 import { isEmptyDiff } from "./diff";
 import type { Edge, FieldChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+import { chunkedSink } from "./text-sink";
+import type { TextSink } from "./text-sink";
 
 export const DIFF_FORMATS = ["text", "markdown", "json"] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -21,19 +23,26 @@ export function formatDiff(diff: SystemDiff, format: DiffFormat): string {
 const CHUNK_CHARS = 2 ** 20;
 
 /**
- * `formatDiff`, handed to `write` in pieces of about 1 MiB as it is produced (text and JSON), so
- * a diff of two large systems is never one string: 10,000 services make 47 MB of text, and
- * 100,000 services more JSON than a JavaScript string can hold.
+ * `formatDiff`, handed on as it is produced (text and JSON), so a diff of two large systems is
+ * never one string: 10,000 services make 47 MB of text, and 100,000 services more JSON than a
+ * JavaScript string can hold. A `write` function gets pieces of about 1 MiB; a `TextSink` gets
+ * the small strings themselves (`slop` encodes them to stdout in large buffers, cli/output.ts,
+ * which is cheaper than joining them into large strings first).
  */
-export function writeDiff(diff: SystemDiff, format: DiffFormat, write: (chunk: string) => void): void {
+export function writeDiff(
+  diff: SystemDiff,
+  format: DiffFormat,
+  write: ((chunk: string) => void) | TextSink,
+): void {
+  const out = typeof write === "function" ? chunkedSink(write, CHUNK_CHARS) : write;
   switch (format) {
     case "text":
-      return writeText(diff, write);
+      return writeText(diff, out);
     case "markdown":
-      return write(formatMarkdown(diff));
+      out.add(formatMarkdown(diff));
+      return out.flush();
     case "json": {
-      const out = chunked(write);
-      writeJson(diff, "", 0, out.add);
+      writeJson(diff, "", 0, (s) => out.add(s));
       out.add("\n");
       return out.flush();
     }
@@ -42,24 +51,6 @@ export function writeDiff(diff: SystemDiff, format: DiffFormat, write: (chunk: s
       throw new Error(`unknown diff format ${JSON.stringify(never)}`);
     }
   }
-}
-
-/** Collects small strings and passes them on in pieces of about CHUNK_CHARS. */
-function chunked(write: (chunk: string) => void): { add: (s: string) => void; flush: () => void } {
-  let buf = "";
-  return {
-    add: (s) => {
-      buf += s;
-      if (buf.length >= CHUNK_CHARS) {
-        write(buf);
-        buf = "";
-      }
-    },
-    flush: () => {
-      if (buf.length > 0) write(buf);
-      buf = "";
-    },
-  };
 }
 
 /** Levels of the SystemDiff written member by member; deeper values go to JSON.stringify whole. */
@@ -131,9 +122,11 @@ export function formatText(diff: SystemDiff): string {
   return formatDiff(diff, "text");
 }
 
-function writeText(diff: SystemDiff, write: (chunk: string) => void): void {
-  if (isEmptyDiff(diff)) return write("No differences.\n");
-  const out = chunked(write);
+function writeText(diff: SystemDiff, out: TextSink): void {
+  if (isEmptyDiff(diff)) {
+    out.add("No differences.\n");
+    return out.flush();
+  }
   const line = (s: string): void => out.add(`${s}\n`);
   line(`Summary: ${summaryLine(diff)}`);
   const section = (title: string, count: number, body: () => void): void => {

@@ -21,6 +21,7 @@ import { generate } from "../../core/spec";
 import type { SlopConfig, SystemSpec } from "../../core/types";
 import { diffArgumentSource } from "../input";
 import type { DiffBase, DiffSource } from "../input";
+import { stdoutSink } from "../output";
 import { startWorker, threadCount } from "../threads";
 
 const EXAMPLES = `
@@ -124,7 +125,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           const specB = specOf(sourceB);
           diff = diffSystems(specOf(sourceA), specB, incidentSource(specB, loadIncident(opts.incident)));
         }
-        writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
+        writeDiff(diff, opts.format, stdoutSink());
         setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
       },
     );

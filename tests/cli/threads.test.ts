@@ -9,7 +9,10 @@ import { run } from "./run";
 /** One thread's output: what `slop render` printed before it rendered on several threads. */
 function oneThread(config: ReturnType<typeof parseConfig>, otlpEndpoint?: string): string {
   const out: string[] = [];
-  writeDocuments(expandEach(generate(config), { otlpEndpoint }), true, (c) => out.push(c));
+  writeDocuments(expandEach(generate(config), { otlpEndpoint }), true, {
+    add: (s) => out.push(s),
+    flush: () => {},
+  });
   return out.join("");
 }
 
