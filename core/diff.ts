@@ -153,7 +153,7 @@ export function diffSystems(
 
 /**
  * The SystemDiff of its parts: `diffSystems` with the objects compared elsewhere (`slop diff`
- * compares the services of a large system in parts, on two threads; see `mergeObjectDiffs`).
+ * compares the services of a large system in parts, on two threads; cli/commands/diff.ts).
  */
 export function assembleDiff(
   config: readonly FieldChange[],
@@ -180,22 +180,14 @@ export function assembleDiff(
   };
 }
 
-/**
- * The object diff of a whole system from those of its parts, when no key is in two parts (each
- * part holds other services, and every object's name is its service's): `diffObjectGroups` of
- * all the groups at once, lists in the same order.
- */
-export function mergeObjectDiffs(parts: readonly SystemDiff["resources"][]): SystemDiff["resources"] {
-  return {
-    added: parts.flatMap((p) => p.added).sort(byKey),
-    removed: parts.flatMap((p) => p.removed).sort(byKey),
-    changed: parts.flatMap((p) => p.changed).sort((x, y) => byKey(x.key, y.key)),
-  };
-}
-
 /** True when the diff reports nothing at all. */
 export function isEmptyDiff(d: SystemDiff): boolean {
-  return Object.values(d.summary).every((n) => n === 0);
+  return isEmptySummary(d.summary);
+}
+
+/** True when a diff with this summary reports nothing at all. */
+export function isEmptySummary(s: DiffSummary): boolean {
+  return Object.values(s).every((n) => n === 0);
 }
 
 const ref = (s: ServiceSpec): ServiceRef => ({ id: s.id, name: s.name, class: s.class });
