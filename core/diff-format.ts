@@ -139,9 +139,21 @@ function writeJson(v: unknown, indent: string, depth: number, add: (s: string) =
   add(`\n${indent}}`);
 }
 
+/** Strings that JSON writes as they are between quotes: no quote, backslash, control or surrogate code unit. */
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 /** A value for display: JSON, shortened to `max` characters; "(absent)" for a missing one. */
 export function showValue(v: unknown, max: number): string {
-  const s = v === undefined ? "(absent)" : JSON.stringify(v);
+  const s =
+    typeof v === "string"
+      ? PLAIN_STRING.test(v)
+        ? `"${v}"` // what JSON.stringify gives, without its escaping pass (most values of a diff)
+        : JSON.stringify(v)
+      : typeof v === "number" && Number.isFinite(v)
+        ? String(v)
+        : v === undefined
+          ? "(absent)"
+          : JSON.stringify(v);
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
 }
 
