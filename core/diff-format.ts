@@ -140,6 +140,7 @@ function writeJson(v: unknown, indent: string, depth: number, add: (s: string) =
 }
 
 /** Strings that JSON writes as they are between quotes: no quote, backslash, control or surrogate code unit. */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
 const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 /** A value for display: JSON, shortened to `max` characters; "(absent)" for a missing one. */
