@@ -35,39 +35,35 @@ export interface Rng {
   shuffle<T>(items: readonly T[]): T[];
 }
 
-/** The helpers over a [0, 1) source; methods live on the prototype, so a stream is cheap. */
-class SourceRng implements Rng {
-  constructor(private readonly source: () => number) {}
-
-  next(): number {
-    return this.source();
-  }
+/** The helpers over `next()`; methods live on the prototype, so a stream is one small object. */
+abstract class BaseRng implements Rng {
+  abstract next(): number;
 
   int(lo: number, hi: number): number {
     if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) {
       throw new RangeError(`int(lo, hi) needs integers lo <= hi (got ${lo}, ${hi})`);
     }
-    return lo + Math.floor(this.source() * (hi - lo + 1));
+    return lo + Math.floor(this.next() * (hi - lo + 1));
   }
 
   float(lo: number, hi: number): number {
-    return lo + this.source() * (hi - lo);
+    return lo + this.next() * (hi - lo);
   }
 
   chance(p: number): boolean {
-    return p > 0 && this.source() < p;
+    return p > 0 && this.next() < p;
   }
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new RangeError("pick() from an empty list");
-    return items[Math.floor(this.source() * items.length)];
+    return items[Math.floor(this.next() * items.length)];
   }
 
   weightedIndex(weights: readonly number[]): number {
     let total = 0;
     for (const w of weights) total += w;
     if (!(total > 0)) throw new RangeError(`weighted pick needs a positive total weight (got ${total})`);
-    let r = this.source() * total;
+    let r = this.next() * total;
     let last = -1;
     for (let i = 0; i < weights.length; i++) {
       if (weights[i] <= 0) continue;
@@ -87,7 +83,7 @@ class SourceRng implements Rng {
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();
     for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.source() * (i + 1));
+      const j = Math.floor(this.next() * (i + 1));
       const t = out[i];
       out[i] = out[j];
       out[j] = t;
@@ -96,13 +92,24 @@ class SourceRng implements Rng {
   }
 }
 
+/** The helpers over a [0, 1) source. */
+class SourceRng extends BaseRng {
+  constructor(private readonly source: () => number) {
+    super();
+  }
+
+  next(): number {
+    return this.source();
+  }
+}
+
 /** Wrap a [0, 1) source in the helpers. */
 export function fromSource(source: () => number): Rng {
   return new SourceRng(source);
 }
 
-/** Tyche-i's state: four 32-bit integers. */
-class TycheI {
+/** Tyche-i's state, four 32-bit integers, with the helpers: a stream is this one object. */
+class TycheI extends BaseRng {
   private a = 0;
   private b = 0;
   private c = 2654435769 | 0;
@@ -110,6 +117,7 @@ class TycheI {
 
   /** Each key character is XORed into `b` and followed by a round, then 20 more rounds. */
   constructor(key: string) {
+    super();
     for (let k = 0; k < key.length; k++) {
       this.b ^= key.charCodeAt(k);
       this.step();
@@ -150,5 +158,5 @@ export function tycheI(key: string): () => number {
 
 /** The stream for one decision (`field`) of one entity under one seed. */
 export function stream(seed: string, entityId: string, field: string): Rng {
-  return new SourceRng(tycheI(`${seed}/${entityId}/${field}`));
+  return new TycheI(`${seed}/${entityId}/${field}`);
 }
