@@ -13,10 +13,9 @@
  * baseline (default: the same; "none" for a commit that predates profiles, whose defaults were
  * today's stress profile).
  */
-import { execFileSync, spawnSync } from "child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "fs";
-import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { spawnSync } from "child_process";
+import { join } from "path";
+import { extractBaseline, HERE } from "./baseline";
 
 type Api = {
   parseConfig(raw: unknown): unknown;
@@ -36,7 +35,6 @@ function coreOf(root: string): Api {
 }
 
 const SIZES = (process.env.BENCH_SIZES ?? "1000,10000,100000").split(",").map(Number);
-const HERE = resolve(__dirname, "..");
 
 interface Result {
   services: number;
@@ -148,21 +146,6 @@ function parent(): void {
   if (targets.length > 0) console.log(`targets: ${targets.join("; ")}`);
 }
 
-/** The baseline commit's tree in a temp dir, with this checkout's node_modules linked in. */
-function extract(commit: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "slop-bench-baseline-"));
-  execFileSync("sh", [
-    "-c",
-    'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
-    "sh",
-    HERE,
-    commit,
-    dir,
-  ]);
-  symlinkSync(join(HERE, "node_modules"), join(dir, "node_modules"));
-  return dir;
-}
-
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -174,17 +157,11 @@ function compare(commit: string): void {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const profile = process.env.BENCH_PROFILE;
   const baseProfile = process.env.BENCH_BASELINE_PROFILE ?? profile;
-  const sha = execFileSync("git", ["-C", HERE, "rev-parse", "--short", `${commit}^{commit}`], {
-    encoding: "utf8",
-  }).trim();
-  const head = execFileSync("git", ["-C", HERE, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-  const dir = extract(commit);
+  const baseline = extractBaseline(commit);
+  const dir = baseline.dir;
   console.log(
-    `baseline ${sha} (profile ${baseProfile ?? "default"}) vs this tree at ${head}${
-      execFileSync("git", ["-C", HERE, "status", "--porcelain"], { encoding: "utf8" }) === ""
-        ? ""
-        : " + uncommitted changes"
-    } (profile ${profile ?? "default"}), ${rounds} alternating rounds per size`,
+    `baseline ${baseline.sha} (profile ${baseProfile ?? "default"}) vs this tree at ${baseline.head} ` +
+      `(profile ${profile ?? "default"}), ${rounds} alternating rounds per size`,
   );
   try {
     for (const n of SIZES) {
@@ -209,7 +186,7 @@ function compare(commit: string): void {
       );
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    baseline.remove();
   }
 }
 

@@ -11,6 +11,11 @@
  * plus, in this process, the YAML emitter against the yaml library's stringify on the same objects.
  * Runs the built CLI (dist/, `npm run build`). `SLOP_BENCH_HUGE=1` adds `diff 1 2` at 100,000
  * (minutes; checks it finishes). Run: `npm run bench -- scale`.
+ *
+ * Against an earlier commit, in the same run: `BENCH_BASELINE=<commit> npm run bench -- scale`
+ * builds that commit's tree in a temp dir (bench/baseline.ts) and runs render 1,000 and 10,000
+ * and diff 1 2 at 10,000 from it and from this tree alternately, BENCH_ROUNDS times (default 5),
+ * on one thread, and prints the medians and the ratios now/baseline.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -20,6 +25,7 @@ import { parseConfig } from "../core/config";
 import { expand } from "../core/expand";
 import { generate } from "../core/spec";
 import { toYamlDocument } from "../core/yaml";
+import { extractBaseline } from "./baseline";
 
 const ROOT = path.join(__dirname, "..");
 const MAIN = path.join(ROOT, "dist", "cli", "main.js");
@@ -56,10 +62,13 @@ function threadCpu(pid: number): Map<number, number> {
   return out;
 }
 
-/** One `slop ARGS` process (as bin/slop.js runs it), stdout to /dev/null; wall time, CPU time, peak RSS. */
-async function slop(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/**
+ * One `slop ARGS` process (as bin/slop.js runs it), stdout to /dev/null; wall time, CPU time, peak
+ * RSS. `main` is the CLI's compiled entry: this tree's, or a baseline's.
+ */
+async function slop(args: readonly string[], env: NodeJS.ProcessEnv = {}, main = MAIN): Promise<Run> {
   const script =
-    `require(${JSON.stringify(MAIN)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; ` +
+    `require(${JSON.stringify(main)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; ` +
     `process.on("exit", () => { const u = process.resourceUsage(); ` +
     `process.stderr.write("RSS " + u.maxRSS + " CPU " + (u.userCPUTime + u.systemCPUTime) + "\\n"); }); });`;
   const out = fs.openSync("/dev/null", "w");
@@ -106,6 +115,9 @@ function checkBuild(): void {
     "cli/diff-worker.ts",
     "cli/threads.ts",
     "cli/commands/diff.ts",
+    "cli/output.ts",
+    "core/rng.ts",
+    "core/text-sink.ts",
   ].filter((f) => fs.statSync(path.join(ROOT, f)).mtimeMs > built);
   if (stale.length > 0) process.stdout.write(`warning: dist/ is older than ${stale.join(", ")}\n`);
 }
@@ -197,4 +209,47 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+/** Medians of BENCH_ROUNDS alternating runs from the baseline tree and from this one (see the header). */
+async function againstBaseline(commit: string): Promise<void> {
+  checkBuild();
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  process.stdout.write(`building ${commit} in a temp dir...\n`);
+  const baseline = extractBaseline(commit, true);
+  const baseMain = path.join(baseline.dir, "dist", "cli", "main.js");
+  process.stdout.write(
+    `baseline ${baseline.sha} vs this tree at ${baseline.head}, ${rounds} alternating rounds, one thread\n`,
+  );
+  const env = { SLOP_THREADS: "1" };
+  const med = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  try {
+    for (const [args, goal] of [
+      [["render", "--seed", "42", "--services", "1000"], "< 1.2 s"],
+      [["render", "--seed", "42", "--services", "10000"], "< 3 s"],
+      [["diff", "1", "2", "--services", "10000"], "< 3 s"],
+    ] as const) {
+      const base: Run[] = [];
+      const now: Run[] = [];
+      for (let i = 0; i < rounds; i++) {
+        // Alternate which goes first, so a drift in machine load hits both sides alike.
+        const pair: [Run[], string][] = [
+          [base, baseMain],
+          [now, MAIN],
+        ];
+        if (i % 2 === 1) pair.reverse();
+        for (const [into, main] of pair) into.push(await slop(args, env, main));
+      }
+      const wall = (rs: readonly Run[]): number => med(rs.map((r) => r.ms));
+      const cpu = (rs: readonly Run[]): number => med(rs.map((r) => r.cpuMs));
+      const list = (rs: readonly Run[]): string => rs.map((r) => (r.ms / 1000).toFixed(2)).join(" ");
+      process.stdout.write(
+        `${args.join(" ")}: now ${s(wall(now))} wall [${list(now)}], CPU ${s(cpu(now))}, peak RSS ${med(now.map((r) => r.rssMiB)).toFixed(0)} MiB (goal ${goal}); ` +
+          `baseline ${s(wall(base))} [${list(base)}], CPU ${s(cpu(base))}; now/baseline wall ${x(wall(now), wall(base))}, CPU ${x(cpu(now), cpu(base))}\n`,
+      );
+    }
+  } finally {
+    baseline.remove();
+  }
+}
+
+if (process.env.BENCH_BASELINE !== undefined) void againstBaseline(process.env.BENCH_BASELINE);
+else void main();

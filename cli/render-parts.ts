@@ -10,10 +10,9 @@ import type { ExpandOptions, KubeObject } from "../core/expand";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
 import { toYamlDocument } from "../core/yaml";
+import type { TextSink } from "../core/text-sink";
+import { byteSink } from "./output";
 import { startWorker } from "./threads";
-
-/** Output is handed on in pieces of about this many characters. */
-const CHUNK_CHARS = 2 ** 20;
 
 /**
  * The share of a part the main thread hands on to the workers: with two threads it prints 40%
@@ -49,25 +48,17 @@ export function partRange(n: number, part: number, parts: number): [number, numb
 }
 
 /**
- * Multi-document YAML of `objects` to `write`, in pieces of about 1 MiB; `first` when these
- * are the first documents of the output (no `---` before the first).
+ * Multi-document YAML of `objects` to `out`, a document at a time, then flushed; `first` when
+ * these are the first documents of the output (no `---` before the first).
  */
-export function writeDocuments(
-  objects: Iterable<KubeObject>,
-  first: boolean,
-  write: (chunk: string) => void,
-): void {
-  let chunk = "";
+export function writeDocuments(objects: Iterable<KubeObject>, first: boolean, out: TextSink): void {
   let start = first;
   for (const o of objects) {
-    chunk += (start ? "" : "---\n") + toYamlDocument(o);
+    if (!start) out.add("---\n");
+    out.add(toYamlDocument(o));
     start = false;
-    if (chunk.length >= CHUNK_CHARS) {
-      write(chunk);
-      chunk = "";
-    }
   }
-  if (chunk.length > 0) write(chunk);
+  out.flush();
 }
 
 /**
@@ -78,7 +69,7 @@ export async function renderConfig(
   config: SlopConfig,
   expandOptions: ExpandOptions,
   threads: number,
-  write: (chunk: string | Uint8Array) => void,
+  write: (bytes: Uint8Array) => void,
 ): Promise<void> {
   const parts = Math.max(1, threads);
   const workers = Array.from({ length: parts - 1 }, (_, i) =>
@@ -92,7 +83,7 @@ export async function renderConfig(
   try {
     const spec = generate(config);
     const [from, to] = partRange(spec.services.length, 0, parts);
-    writeDocuments(expandPart(spec, expandOptions, from, to), true, write);
+    writeDocuments(expandPart(spec, expandOptions, from, to), true, byteSink(write));
     for (const w of workers) for (const chunk of await w.done) write(chunk);
   } finally {
     workers.forEach((w) => w.stop());

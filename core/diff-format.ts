@@ -2,8 +2,10 @@
  * Renderings of a SystemDiff: `text` for a terminal, `markdown` for a pull-request comment
  * (bounded in size by summarising long lists), `json` for tools (the SystemDiff itself).
  */
-import { isEmptyDiff } from "./diff";
-import type { Edge, FieldChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+import { isEmptyDiff, isEmptySummary } from "./diff";
+import type { Edge, FieldChange, ObjectChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+import { chunkedSink } from "./text-sink";
+import type { TextSink } from "./text-sink";
 
 export const DIFF_FORMATS = ["text", "markdown", "json"] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
@@ -21,45 +23,79 @@ export function formatDiff(diff: SystemDiff, format: DiffFormat): string {
 const CHUNK_CHARS = 2 ** 20;
 
 /**
- * `formatDiff`, handed to `write` in pieces of about 1 MiB as it is produced (text and JSON), so
- * a diff of two large systems is never one string: 10,000 services make 47 MB of text, and
- * 100,000 services more JSON than a JavaScript string can hold.
+ * `formatDiff`, handed on as it is produced (text and JSON), so a diff of two large systems is
+ * never one string: 10,000 services make 47 MB of text, and 100,000 services more JSON than a
+ * JavaScript string can hold. A `write` function gets pieces of about 1 MiB; a `TextSink` gets
+ * the small strings themselves (`slop` encodes them to stdout in large buffers, cli/output.ts,
+ * which is cheaper than joining them into large strings first).
  */
-export function writeDiff(diff: SystemDiff, format: DiffFormat, write: (chunk: string) => void): void {
-  switch (format) {
-    case "text":
-      return writeText(diff, write);
-    case "markdown":
-      return write(formatMarkdown(diff));
-    case "json": {
-      const out = chunked(write);
-      writeJson(diff, "", 0, out.add);
-      out.add("\n");
-      return out.flush();
-    }
-    default: {
-      const never: never = format;
-      throw new Error(`unknown diff format ${JSON.stringify(never)}`);
-    }
+export function writeDiff(
+  diff: SystemDiff,
+  format: DiffFormat,
+  write: ((chunk: string) => void) | TextSink,
+): void {
+  const out = typeof write === "function" ? chunkedSink(write, CHUNK_CHARS) : write;
+  if (format === "markdown") {
+    out.add(formatMarkdown(diff));
+    return out.flush();
   }
+  const changed = diff.resources.changed;
+  writeDiffBlocks(diff, { count: changed.length, blocks: blocksOf(changed, format) }, format, out);
 }
 
-/** Collects small strings and passes them on in pieces of about CHUNK_CHARS. */
-function chunked(write: (chunk: string) => void): { add: (s: string) => void; flush: () => void } {
-  let buf = "";
-  return {
-    add: (s) => {
-      buf += s;
-      if (buf.length >= CHUNK_CHARS) {
-        write(buf);
-        buf = "";
-      }
-    },
-    flush: () => {
-      if (buf.length > 0) write(buf);
-      buf = "";
-    },
-  };
+/** The formats whose changed objects can be formatted one by one (`objectBlock`). */
+export type BlockFormat = Exclude<DiffFormat, "markdown">;
+
+/** A SystemDiff whose changed objects are given as blocks (`objectBlock`) instead. */
+export type DiffWithoutChanges = Omit<SystemDiff, "resources"> & {
+  readonly resources: Omit<SystemDiff["resources"], "changed">;
+};
+
+/** Changed objects, each formatted by `objectBlock`, in key order; `count` of them. */
+export interface ChangedBlocks {
+  readonly count: number;
+  readonly blocks: Iterable<string>;
+}
+
+/**
+ * One changed object as `writeDiff` writes it: in text its lines (`  ~ key`, then one per
+ * field); in JSON its item of `resources.changed`, indented for that place. `slop diff` on two
+ * threads formats the objects of each part on that part's thread and merges the blocks by key.
+ */
+export function objectBlock(o: ObjectChange, format: BlockFormat): string {
+  if (format === "json") return JSON.stringify(o, null, 2).replaceAll("\n", `\n${CHANGED_ITEM_INDENT}`);
+  let text = `  ~ ${o.key}\n`;
+  for (const f of o.fields) text += `      ${fieldLine(f, TEXT_VALUE_MAX)}\n`;
+  return text;
+}
+
+function* blocksOf(changed: readonly ObjectChange[], format: BlockFormat): Generator<string> {
+  for (const o of changed) yield objectBlock(o, format);
+}
+
+/**
+ * `writeDiff` of the diff whose changed objects are `changed` (`diff.summary` must count them):
+ * text or JSON, the same bytes.
+ */
+export function writeDiffBlocks(
+  diff: DiffWithoutChanges,
+  changed: ChangedBlocks,
+  format: BlockFormat,
+  out: TextSink,
+): void {
+  if (format === "text") return writeText(diff, changed, out);
+  const { resources, ...rest } = diff;
+  writeJson({ ...rest, resources: { ...resources, changed: new Blocks(changed) } }, "", 0, (s) => out.add(s));
+  out.add("\n");
+  out.flush();
+}
+
+/** Indentation of an item of `resources.changed` in the JSON form (depth 3). */
+const CHANGED_ITEM_INDENT = "      ";
+
+/** Already formatted JSON items of an array, written as they are (see `objectBlock`). */
+class Blocks {
+  constructor(readonly list: ChangedBlocks) {}
 }
 
 /** Levels of the SystemDiff written member by member; deeper values go to JSON.stringify whole. */
@@ -67,6 +103,17 @@ const JSON_STREAM_DEPTH = 3;
 
 /** Exactly `JSON.stringify(v, null, 2)` for the JSON data of a SystemDiff, nested `indent` deep. */
 function writeJson(v: unknown, indent: string, depth: number, add: (s: string) => void): void {
+  if (v instanceof Blocks) {
+    if (v.list.count === 0) return add("[]");
+    add("[");
+    let first = true;
+    for (const block of v.list.blocks) {
+      add(`${first ? "" : ","}\n${indent}  `);
+      add(block);
+      first = false;
+    }
+    return add(`\n${indent}]`);
+  }
   if (depth >= JSON_STREAM_DEPTH || typeof v !== "object" || v === null) {
     // String contents escape their line breaks, so every line break is JSON's own.
     add((JSON.stringify(v, null, 2) ?? "null").replaceAll("\n", `\n${indent}`));
@@ -92,16 +139,29 @@ function writeJson(v: unknown, indent: string, depth: number, add: (s: string) =
   add(`\n${indent}}`);
 }
 
+/** Strings that JSON writes as they are between quotes: no quote, backslash, control or surrogate code unit. */
+// eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 /** A value for display: JSON, shortened to `max` characters; "(absent)" for a missing one. */
 export function showValue(v: unknown, max: number): string {
-  const s = v === undefined ? "(absent)" : JSON.stringify(v);
+  const s =
+    typeof v === "string"
+      ? PLAIN_STRING.test(v)
+        ? `"${v}"` // what JSON.stringify gives, without its escaping pass (most values of a diff)
+        : JSON.stringify(v)
+      : typeof v === "number" && Number.isFinite(v)
+        ? String(v)
+        : v === undefined
+          ? "(absent)"
+          : JSON.stringify(v);
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
 }
 
 const showRef = (s: ServiceRef): string => `${s.id} ${s.name} (${s.class})`;
 const showEdge = (e: Edge): string => `${e.caller} -> ${e.callee}`;
 
-function summaryLine(diff: SystemDiff): string {
+function summaryLine(diff: DiffWithoutChanges): string {
   const s = diff.summary;
   return (
     `config ~${s.configChanges} | services +${s.servicesAdded} -${s.servicesRemoved} ~${s.servicesChanged}` +
@@ -131,9 +191,11 @@ export function formatText(diff: SystemDiff): string {
   return formatDiff(diff, "text");
 }
 
-function writeText(diff: SystemDiff, write: (chunk: string) => void): void {
-  if (isEmptyDiff(diff)) return write("No differences.\n");
-  const out = chunked(write);
+function writeText(diff: DiffWithoutChanges, changed: ChangedBlocks, out: TextSink): void {
+  if (isEmptySummary(diff.summary)) {
+    out.add("No differences.\n");
+    return out.flush();
+  }
   const line = (s: string): void => out.add(`${s}\n`);
   line(`Summary: ${summaryLine(diff)}`);
   const section = (title: string, count: number, body: () => void): void => {
@@ -156,13 +218,10 @@ function writeText(diff: SystemDiff, write: (chunk: string) => void): void {
     for (const e of diff.edges.removed) line(`  - ${showEdge(e)}`);
   });
   const res = diff.resources;
-  section("Kubernetes objects", res.added.length + res.removed.length + res.changed.length, () => {
+  section("Kubernetes objects", res.added.length + res.removed.length + changed.count, () => {
     for (const k of res.added) line(`  + ${k}`);
     for (const k of res.removed) line(`  - ${k}`);
-    for (const o of res.changed) {
-      line(`  ~ ${o.key}`);
-      for (const f of o.fields) line(`      ${fieldLine(f, TEXT_VALUE_MAX)}`);
-    }
+    for (const block of changed.blocks) out.add(block);
   });
   out.flush();
 }

@@ -5,8 +5,8 @@
  */
 import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
-import { expand, expandByService, objectKey } from "./expand";
-import type { KubeObject } from "./expand";
+import { diffGroups, expand, objectKey } from "./expand";
+import type { KeyedObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
 
 /** One changed value at a dotted path; `from`/`to` are absent when the value is absent on that side. */
@@ -92,11 +92,15 @@ export interface ResourceGroup<O> {
   readonly objects: readonly O[];
 }
 
-/** The real objects: `expand(spec)` with default options, keyed by `objectKey`. */
-export const KUBE_RESOURCES: ResourceSource<KubeObject> = {
+/**
+ * The real objects: `expand(spec)` with default options, keyed by `objectKey`; service by service
+ * they are `diffGroups(spec)`, which compare the same (their ConfigMaps carry `service.json` as
+ * the object the diff would parse it back into).
+ */
+export const KUBE_RESOURCES: ResourceSource<KeyedObject> = {
   expand: (spec) => expand(spec),
   key: objectKey,
-  byService: (spec) => expandByService(spec),
+  byService: (spec) => diffGroups(spec, undefined),
 };
 
 /** Service fields compared per service (paths, class and calls are reported separately). */
@@ -149,7 +153,7 @@ export function diffSystems(
 
 /**
  * The SystemDiff of its parts: `diffSystems` with the objects compared elsewhere (`slop diff`
- * compares the services of a large system in parts, on two threads; see `mergeObjectDiffs`).
+ * compares the services of a large system in parts, on two threads; cli/commands/diff.ts).
  */
 export function assembleDiff(
   config: readonly FieldChange[],
@@ -176,22 +180,14 @@ export function assembleDiff(
   };
 }
 
-/**
- * The object diff of a whole system from those of its parts, when no key is in two parts (each
- * part holds other services, and every object's name is its service's): `diffObjectGroups` of
- * all the groups at once, lists in the same order.
- */
-export function mergeObjectDiffs(parts: readonly SystemDiff["resources"][]): SystemDiff["resources"] {
-  return {
-    added: parts.flatMap((p) => p.added).sort(byKey),
-    removed: parts.flatMap((p) => p.removed).sort(byKey),
-    changed: parts.flatMap((p) => p.changed).sort((x, y) => byKey(x.key, y.key)),
-  };
-}
-
 /** True when the diff reports nothing at all. */
 export function isEmptyDiff(d: SystemDiff): boolean {
-  return Object.values(d.summary).every((n) => n === 0);
+  return isEmptySummary(d.summary);
+}
+
+/** True when a diff with this summary reports nothing at all. */
+export function isEmptySummary(s: DiffSummary): boolean {
+  return Object.values(s).every((n) => n === 0);
 }
 
 const ref = (s: ServiceSpec): ServiceRef => ({ id: s.id, name: s.name, class: s.class });
@@ -472,64 +468,147 @@ export function joinKey(prefix: string, key: string): string {
   return prefix === "" ? key : `${prefix}.${key}`;
 }
 
+/** How `diffValues` reached a value from its parent: the root, an object key, an array index, an item name. */
+const ROOT = 0;
+const KEY = 1;
+const INDEX = 2;
+const NAME = 3;
+
 /**
  * Every leaf that differs between two JSON values, with dotted paths (`[i]` for array items,
  * `[name="x"]` for items of a named list whose names changed), in key order. A value whose type differs (or that exists on one side only) is one change.
- * Iterative (an explicit stack), so deeply nested values cannot overflow the call stack.
+ * Iterative (an explicit stack), so deeply nested values cannot overflow the call stack. A
+ * value's path is built only when a change under it is reported: most of the values walked in a
+ * large diff are equal, and their paths were most of the strings it built.
  */
 export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
-  const out: FieldChange[] = [];
-  // Pending comparisons, popped last-first; pushed in reverse so the output stays in key order.
-  const xs: unknown[] = [a];
-  const ys: unknown[] = [b];
-  const paths: string[] = [prefix];
-  while (paths.length > 0) {
-    const x = xs.pop();
-    const y = ys.pop();
-    const path = paths.pop() as string;
-    if (x === y) continue;
-    if (Array.isArray(x) && Array.isArray(y)) {
-      const named = namedMismatch(x, y);
-      if (named !== null) {
-        // Named lists (containers, env, volumes) whose members changed: match items by name so
-        // one inserted variable is one change, not a cascade of shifted indexes.
-        const [nx, ny] = named;
-        const names = [...new Set([...nx.keys(), ...ny.keys()])].sort();
-        for (let i = names.length - 1; i >= 0; i--) {
-          const name = names[i] as string;
-          xs.push(nx.get(name));
-          ys.push(ny.get(name));
-          paths.push(`${path}[name=${JSON.stringify(name)}]`);
+  // One walk at a time uses the shared node table; a nested call (none today) gets its own.
+  const walk = idleWalk ?? new Walk();
+  idleWalk = null;
+  try {
+    return walk.run(a, b, prefix);
+  } finally {
+    walk.clear();
+    idleWalk = walk;
+  }
+}
+
+/**
+ * The node table of `diffValues`, kept between calls: a large diff walks some 40,000 object
+ * pairs, and growing six arrays afresh for each was about a fifth of the memory `slop diff`
+ * allocated. Every value pushed is a node: its two sides, its parent node (-1 for the root) and
+ * how it is reached from there (an object key, an array index, or an item name of a named list).
+ */
+class Walk {
+  private readonly xs: unknown[] = [];
+  private readonly ys: unknown[] = [];
+  private readonly parents: number[] = [];
+  private readonly steps: (string | number)[] = [];
+  private readonly kinds: number[] = [];
+  private readonly paths: (string | undefined)[] = [];
+  /** Nodes in use. */
+  private n = 0;
+  /** Pending nodes, popped last-first; pushed in reverse so the output stays in key order. */
+  private readonly stack: number[] = [];
+  private top = 0;
+  private readonly chain: number[] = [];
+
+  run(a: unknown, b: unknown, prefix: string): FieldChange[] {
+    const out: FieldChange[] = [];
+    this.push(a, b, -1, "", ROOT);
+    this.paths[0] = prefix;
+    const { xs, ys, stack } = this;
+    while (this.top > 0) {
+      const node = stack[--this.top] as number;
+      const x = xs[node];
+      const y = ys[node];
+      if (x === y) continue;
+      if (Array.isArray(x) && Array.isArray(y)) {
+        const named = namedMismatch(x, y);
+        if (named !== null) {
+          // Named lists (containers, env, volumes) whose members changed: match items by name so
+          // one inserted variable is one change, not a cascade of shifted indexes.
+          const [nx, ny] = named;
+          const names = [...new Set([...nx.keys(), ...ny.keys()])].sort();
+          for (let i = names.length - 1; i >= 0; i--) {
+            const name = names[i] as string;
+            this.push(nx.get(name), ny.get(name), node, name, NAME);
+          }
+          continue;
+        }
+        for (let i = Math.max(x.length, y.length) - 1; i >= 0; i--) {
+          const vx: unknown = i < x.length ? x[i] : undefined;
+          const vy: unknown = i < y.length ? y[i] : undefined;
+          if (vx !== vy) this.push(vx, vy, node, i, INDEX); // equal scalars: nothing to walk
         }
         continue;
       }
-      for (let i = Math.max(x.length, y.length) - 1; i >= 0; i--) {
-        const vx: unknown = i < x.length ? x[i] : undefined;
-        const vy: unknown = i < y.length ? y[i] : undefined;
-        if (vx === vy) continue; // equal scalars: no path to build
-        xs.push(vx);
-        ys.push(vy);
-        paths.push(`${path}[${i}]`);
+      if (isPlainObject(x) && isPlainObject(y)) {
+        const keys = unionKeys(x, y);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const k = keys[i] as string;
+          const vx = x[k];
+          const vy = y[k];
+          if (vx !== vy) this.push(vx, vy, node, k, KEY);
+        }
+        continue;
       }
-      continue;
+      // One side absent (an extra item or key), or different values or types.
+      const path = this.pathOf(node);
+      if (x === undefined) out.push({ path, to: y });
+      else if (y === undefined) out.push({ path, from: x });
+      else out.push({ path, from: x, to: y });
     }
-    if (isPlainObject(x) && isPlainObject(y)) {
-      const keys = unionKeys(x, y);
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const k = keys[i] as string;
-        const vx = x[k];
-        const vy = y[k];
-        if (vx === vy) continue;
-        xs.push(vx);
-        ys.push(vy);
-        paths.push(joinKey(path, k));
-      }
-      continue;
-    }
-    // One side absent (an extra item or key), or different values or types.
-    if (x === undefined) out.push({ path, to: y });
-    else if (y === undefined) out.push({ path, from: x });
-    else out.push({ path, from: x, to: y });
+    return out;
   }
-  return out;
+
+  private push(x: unknown, y: unknown, parent: number, step: string | number, kind: number): void {
+    const i = this.n++;
+    this.xs[i] = x;
+    this.ys[i] = y;
+    this.parents[i] = parent;
+    this.steps[i] = step;
+    this.kinds[i] = kind;
+    this.paths[i] = undefined;
+    this.stack[this.top++] = i;
+  }
+
+  /** The path of `node`: up to the nearest node whose path is known (the root's is), then down. */
+  private pathOf(node: number): string {
+    const { paths, chain } = this;
+    let length = 0;
+    let at = node;
+    while (paths[at] === undefined) {
+      chain[length++] = at;
+      at = this.parents[at] as number;
+    }
+    let path = paths[at] as string;
+    for (let i = length - 1; i >= 0; i--) {
+      const n = chain[i] as number;
+      const step = this.steps[n] as string | number;
+      const kind = this.kinds[n];
+      path =
+        kind === KEY
+          ? joinKey(path, step as string)
+          : kind === INDEX
+            ? `${path}[${step}]`
+            : `${path}[name=${JSON.stringify(step)}]`;
+      paths[n] = path;
+    }
+    return path;
+  }
+
+  /** Lets go of the values and paths of the last walk (the arrays keep their size). */
+  clear(): void {
+    for (let i = 0; i < this.n; i++) {
+      this.xs[i] = undefined;
+      this.ys[i] = undefined;
+      this.steps[i] = "";
+      this.paths[i] = undefined;
+    }
+    this.n = 0;
+    this.top = 0;
+  }
 }
+
+let idleWalk: Walk | null = new Walk();

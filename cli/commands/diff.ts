@@ -8,19 +8,21 @@ import {
   diffSystems,
   diffValues,
   isEmptyDiff,
-  mergeObjectDiffs,
+  isEmptySummary,
 } from "../../core/diff";
-import type { SystemDiff } from "../../core/diff";
-import { expandByServicePart, objectKey } from "../../core/expand";
+import type { ObjectChange } from "../../core/diff";
+import { diffGroups, objectKey } from "../../core/expand";
 import { incidentSource } from "../../core/incidents";
 import { loadIncident } from "./incident";
-import { DIFF_FORMATS, writeDiff } from "../../core/diff-format";
-import type { DiffFormat } from "../../core/diff-format";
+import { DIFF_FORMATS, objectBlock, writeDiff, writeDiffBlocks } from "../../core/diff-format";
+import type { BlockFormat, DiffFormat } from "../../core/diff-format";
+import type { TextSink } from "../../core/text-sink";
 import { EXIT_DIFF, EXIT_OK } from "../errors";
 import { generate } from "../../core/spec";
 import type { SlopConfig, SystemSpec } from "../../core/types";
 import { diffArgumentSource } from "../input";
 import type { DiffBase, DiffSource } from "../input";
+import { stdoutSink } from "../output";
 import { startWorker, threadCount } from "../threads";
 
 const EXAMPLES = `
@@ -41,39 +43,89 @@ Examples:
 
 /**
  * What a diff worker (cli/diff-worker.ts) does: generate B, then, with A from the main thread,
- * compare the services at indexes `from` to `to - 1`.
+ * compare the services at indexes `from` to `to - 1` and format their changed objects.
  */
 export interface DiffJob {
   readonly b: SlopConfig;
   readonly from: number;
   readonly to: number;
+  readonly format: BlockFormat;
 }
 
-/** A diff worker posts B's spec, then the object diff of its services. */
-export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: SystemDiff["resources"] };
+/** The worker's part of the object diff: added and removed keys, and the changed objects as blocks. */
+export interface PartObjects {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** Keys of the changed objects, sorted, and their `objectBlock`s in the same order. */
+  readonly keys: readonly string[];
+  readonly blocks: readonly string[];
+}
+
+/** A diff worker posts B's spec, then its part of the object diff. */
+export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: PartObjects };
 
 /**
- * The share of the services a diff worker compares. It generates B and hands it over, while this
- * thread generates A and hands it over, then compares the config, the services and the call
- * edges, merges and prints. Per-thread CPU at 10,000 services (seeds 1 and 2, loaded machine):
- * with 0.6 this thread 3.8 s, the worker 3.0 s; with 0.7 3.3-3.4 s and 3.0-3.2 s.
+ * The share of the services a diff worker compares. This thread also compares the config, the
+ * services and the call edges, merges the parts and writes everything.
  */
-const WORKER_SHARE = 0.7;
+const WORKER_SHARE = 0.6;
 
 const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
 
+const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/** Two sorted lists as one sorted list. */
+function mergeSorted(x: readonly string[], y: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length)
+    out.push(byKey(x[i] as string, y[j] as string) <= 0 ? (x[i++] as string) : (y[j++] as string));
+  while (i < x.length) out.push(x[i++] as string);
+  while (j < y.length) out.push(y[j++] as string);
+  return out;
+}
+
+/** This thread's changed objects and the worker's blocks, formatted and merged in key order. */
+function* mergedBlocks(
+  mine: readonly ObjectChange[],
+  theirs: PartObjects,
+  format: BlockFormat,
+): Generator<string> {
+  let i = 0;
+  let j = 0;
+  while (i < mine.length || j < theirs.keys.length) {
+    const m = mine[i];
+    if (m !== undefined && (j >= theirs.keys.length || byKey(m.key, theirs.keys[j] as string) <= 0)) {
+      yield objectBlock(m, format);
+      i++;
+    } else yield theirs.blocks[j++] as string;
+  }
+}
+
 /**
- * `diffSystems` of the two systems. With `SLOP_THREADS=2` (cli/threads.ts), two generated systems
- * are compared on two threads: a worker generates B while this thread generates A, they swap them
- * (structured clones), and the worker compares the objects of the last services while this thread
- * compares the rest; the parts hold different services, so their keys never meet and the merged
- * lists are `diffSystems`' (tests/cli/threads.test.ts).
+ * Writes `diffSystems(A, B)` in `format` to `out`; true when the systems are the same. With
+ * `SLOP_THREADS=2` (cli/threads.ts), two generated systems are compared on two threads in text or
+ * JSON: a worker generates B while this thread generates A, they swap them (structured clones),
+ * and the worker compares and formats the objects of the last services while this thread
+ * compares the rest, then merges the two parts' blocks by key. The parts hold different services
+ * and every object's name is its service's, so no key is in both, and the output is
+ * `writeDiff(diffSystems(A, B))`'s, byte for byte (tests/cli/threads.test.ts).
  */
-export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemDiff> {
-  const n = Math.max("spec" in a ? 0 : a.config.services, "spec" in b ? 0 : b.config.services);
-  if ("spec" in a || "spec" in b || threadCount() < 2) return diffSystems(specOf(a), specOf(b));
+export async function writeSourcesDiff(
+  a: DiffSource,
+  b: DiffSource,
+  format: DiffFormat,
+  out: TextSink,
+): Promise<boolean> {
+  if ("spec" in a || "spec" in b || format === "markdown" || threadCount() < 2) {
+    const diff = diffSystems(specOf(a), specOf(b));
+    writeDiff(diff, format, out);
+    return isEmptyDiff(diff);
+  }
+  const n = Math.max(a.config.services, b.config.services);
   const split = Math.round(n * (1 - WORKER_SHARE));
-  const job: DiffJob = { b: b.config, from: split, to: n };
+  const job: DiffJob = { b: b.config, from: split, to: n, format };
   const worker = startWorker<DiffMessage>("diff-worker", job);
   try {
     const specA = generate(a.config);
@@ -85,13 +137,27 @@ export async function diffSources(a: DiffSource, b: DiffSource): Promise<SystemD
     const services = diffServices(specA.services, specB.services);
     const edges = diffEdges(specA.services, specB.services);
     const mine = diffObjectGroups(
-      expandByServicePart(specA, undefined, 0, split),
-      expandByServicePart(specB, undefined, 0, split),
+      diffGroups(specA, undefined, 0, split),
+      diffGroups(specB, undefined, 0, split),
       objectKey,
     );
     const second = await worker.message(1);
     if (!("objects" in second)) throw new Error("diff-worker did not post its objects second");
-    return assembleDiff(config, services, edges, mergeObjectDiffs([mine, second.objects]));
+    const theirs = second.objects;
+    const objects = {
+      added: mergeSorted(mine.added, theirs.added),
+      removed: mergeSorted(mine.removed, theirs.removed),
+    };
+    const count = mine.changed.length + theirs.keys.length;
+    const { resources, ...diff } = assembleDiff(config, services, edges, { ...objects, changed: [] });
+    const summary = { ...diff.summary, objectsChanged: count };
+    writeDiffBlocks(
+      { ...diff, summary, resources: { added: resources.added, removed: resources.removed } },
+      { count, blocks: mergedBlocks(mine.changed, theirs, format) },
+      format,
+      out,
+    );
+    return isEmptySummary(summary);
   } finally {
     worker.stop();
   }
@@ -118,14 +184,20 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const base: DiffBase = { config: opts.config, services: opts.services };
         const sourceA = diffArgumentSource(a, base);
         const sourceB = diffArgumentSource(b, base);
-        let diff: SystemDiff;
-        if (opts.incident === undefined) diff = await diffSources(sourceA, sourceB);
+        let same: boolean;
+        if (opts.incident === undefined)
+          same = await writeSourcesDiff(sourceA, sourceB, opts.format, stdoutSink());
         else {
           const specB = specOf(sourceB);
-          diff = diffSystems(specOf(sourceA), specB, incidentSource(specB, loadIncident(opts.incident)));
+          const diff = diffSystems(
+            specOf(sourceA),
+            specB,
+            incidentSource(specB, loadIncident(opts.incident)),
+          );
+          writeDiff(diff, opts.format, stdoutSink());
+          same = isEmptyDiff(diff);
         }
-        writeDiff(diff, opts.format, (chunk) => process.stdout.write(chunk));
-        setExit(isEmptyDiff(diff) ? EXIT_OK : EXIT_DIFF);
+        setExit(same ? EXIT_OK : EXIT_DIFF);
       },
     );
 }

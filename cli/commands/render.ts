@@ -118,7 +118,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       // To stdout: each object printed as it is built and then dropped, so the whole system is
       // never held at once; a large system on two threads (cli/render-parts.ts).
       if (opts.out === undefined) {
-        await renderConfig(config, expandOptions, threadCount(), (chunk) => process.stdout.write(chunk));
+        await renderConfig(config, expandOptions, threadCount(), (bytes) => process.stdout.write(bytes));
       } else writeDir(opts.out, expand(generate(config), expandOptions));
     });
 }

@@ -61,7 +61,14 @@ export const KUBE_KINDS: readonly KubeKind[] = [
 ];
 
 /** Stable identity: `apps/v1/Deployment/slop/svc-b`; cluster-scoped objects have no namespace part. */
-export function objectKey(o: KubeObject): string {
+/** What `objectKey` reads: any Kubernetes object, or a `diffGroups` object. */
+export interface KeyedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+}
+
+export function objectKey(o: KeyedObject): string {
   const ns = o.metadata.namespace;
   return ns === undefined
     ? `${o.apiVersion}/${o.kind}/${o.metadata.name}`

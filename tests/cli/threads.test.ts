@@ -1,15 +1,19 @@
 import { parseConfig } from "../../core/config";
 import { expandEach } from "../../core/expand";
 import { generate } from "../../core/spec";
-import { diffSources } from "../../cli/commands/diff";
-import { diffSystems } from "../../core/diff";
+import { writeSourcesDiff } from "../../cli/commands/diff";
+import { diffSystems, isEmptyDiff } from "../../core/diff";
+import { formatDiff } from "../../core/diff-format";
 import { partRange, renderConfig, writeDocuments } from "../../cli/render-parts";
 import { run } from "./run";
 
 /** One thread's output: what `slop render` printed before it rendered on several threads. */
 function oneThread(config: ReturnType<typeof parseConfig>, otlpEndpoint?: string): string {
   const out: string[] = [];
-  writeDocuments(expandEach(generate(config), { otlpEndpoint }), true, (c) => out.push(c));
+  writeDocuments(expandEach(generate(config), { otlpEndpoint }), true, {
+    add: (s) => out.push(s),
+    flush: () => {},
+  });
   return out.join("");
 }
 
@@ -73,7 +77,21 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
     else process.env.SLOP_THREADS = saved;
   });
 
-  it("gives diffSystems' result for two seeds, N vs N+1 both ways, a changed namespace and profile", async () => {
+  /** What `writeSourcesDiff` writes, as one string, and whether it said the systems are the same. */
+  const written = async (
+    a: ReturnType<typeof parseConfig>,
+    b: ReturnType<typeof parseConfig>,
+    format: "text" | "json",
+  ): Promise<[string, boolean]> => {
+    const pieces: string[] = [];
+    const same = await writeSourcesDiff({ config: a }, { config: b }, format, {
+      add: (s) => pieces.push(s),
+      flush: () => {},
+    });
+    return [pieces.join(""), same];
+  };
+
+  it("writes writeDiff(diffSystems(A, B)) for two seeds, N vs N+1 both ways, a changed namespace and profile", async () => {
     process.env.SLOP_THREADS = "2";
     const pairs: [Record<string, unknown>, Record<string, unknown>][] = [
       [
@@ -100,10 +118,26 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
     for (const [x, y] of pairs) {
       const a = parseConfig(x);
       const b = parseConfig(y);
-      const two = await diffSources({ config: a }, { config: b });
-      // A posted object belongs to Node's realm, not jest's sandbox: compare the JSON.
-      expect(JSON.stringify(two)).toBe(JSON.stringify(diffSystems(generate(a), generate(b))));
+      const reference = diffSystems(generate(a), generate(b));
+      for (const format of ["text", "json"] as const) {
+        const [out, same] = await written(a, b, format);
+        expect(out).toBe(formatDiff(reference, format));
+        expect(same).toBe(isEmptyDiff(reference));
+      }
     }
+  }, 60_000);
+
+  it("leaves no changed object out when both threads have some", async () => {
+    process.env.SLOP_THREADS = "2";
+    const a = parseConfig({ seed: 8, services: 40 });
+    const b = parseConfig({ seed: 9, services: 40 });
+    const reference = diffSystems(generate(a), generate(b));
+    const [out] = await written(a, b, "text");
+    // Objects of the first services are compared here, of the last ones by the worker.
+    const names = reference.resources.changed.map((o) => o.key.split("/").pop());
+    expect(names).toContain("svc-a");
+    expect(names).toContain("svc-an");
+    expect(out.match(/^ {2}~ .+\/.+$/gm)?.length).toBe(reference.resources.changed.length);
   }, 60_000);
 
   it("prints the same text as one thread", async () => {

@@ -1,10 +1,39 @@
 import fc from "fast-check";
-import { fromSource, stream } from "../../core/rng";
+import seedrandom from "seedrandom";
+import { fromSource, stream, tycheI } from "../../core/rng";
 
 const draws = (seed: string, id: string, field: string, n = 8): number[] => {
   const r = stream(seed, id, field);
   return Array.from({ length: n }, () => r.next());
 };
+
+describe("tycheI", () => {
+  // Every generated system depends on these numbers: they must stay seedrandom 3.0.5's.
+  const theirs = (key: string, n: number): number[] => {
+    const g = seedrandom.tychei(key);
+    return Array.from({ length: n }, () => g());
+  };
+  const ours = (key: string, n: number): number[] => {
+    const g = tycheI(key);
+    return Array.from({ length: n }, () => g());
+  };
+
+  it.each(["", "42/A/class", "1/ZZZ/paths/3", "seed with spaces/é/\u{1F600}", "x".repeat(300)])(
+    "draws what seedrandom.tychei draws for %j",
+    (key) => {
+      expect(ours(key, 50)).toEqual(theirs(key, 50));
+    },
+  );
+
+  it("draws what seedrandom.tychei draws for any key", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 80 }), fc.integer({ min: 1, max: 40 }), (key, n) => {
+        expect(ours(key, n)).toEqual(theirs(key, n));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe("stream", () => {
   it("is a pure function of (seed, entity, field)", () => {

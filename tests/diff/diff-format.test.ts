@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { serviceId } from "../../core/ids";
 import { diffSystems } from "../../core/diff";
 import type { SystemDiff } from "../../core/diff";
@@ -151,5 +152,26 @@ describe("helpers", () => {
     ["abcdefghij", 6, '"abcd…'],
   ])("showValue(%j, %d)", (v, max, expected) => {
     expect(showValue(v, max)).toBe(expected);
+  });
+
+  it("showValue is JSON.stringify, shortened, for any JSON value (strings with quotes, escapes, surrogates)", () => {
+    const reference = (v: unknown, max: number): string => {
+      const s = v === undefined ? "(absent)" : JSON.stringify(v);
+      return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+    };
+    const value = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.string({ unit: fc.constantFrom("a", '"', "\\", "\n", "\u0001", "\ud800", "\udc00", "é") }),
+      fc.double(),
+      fc.integer(),
+      fc.constant(undefined),
+      fc.jsonValue(),
+    );
+    fc.assert(
+      fc.property(value, fc.integer({ min: 1, max: 40 }), (v, max) => {
+        expect(showValue(v, max)).toBe(reference(v, max));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

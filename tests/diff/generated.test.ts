@@ -58,7 +58,8 @@ describe("diffSystems on generated systems", () => {
   });
 
   describe("compared service by service (KUBE_RESOURCES.byService) or whole (expand)", () => {
-    // The whole-list path is the reference: one group per side, every object keyed at once.
+    // The whole-list path is the reference: one group per side, every object keyed at once, the
+    // real objects (service.json as text, config hashes), so this also checks diffGroups' view.
     const whole = { expand: KUBE_RESOURCES.expand, key: KUBE_RESOURCES.key };
     const base = spec("42", 30);
     const rename = (s: SystemSpec, from: string, to: string): SystemSpec => ({
@@ -71,6 +72,22 @@ describe("diffSystems on generated systems", () => {
       ["N vs N+1", base, spec("42", 31)],
       ["N+1 vs N", spec("42", 31), base],
       ["a changed config", base, generate(parseConfig({ seed: "42", services: 30, namespace: "other" }))],
+      // service.json alone changes: diffGroups carries it as an object, the reference as text.
+      ["a changed maxInFlight", base, generate(parseConfig({ seed: "42", services: 30, maxInFlight: 7 }))],
+      [
+        "a changed request timeout",
+        base,
+        generate(parseConfig({ seed: "42", services: 30, requestTimeoutMs: 1234 })),
+      ],
+      ["another profile", base, generate(parseConfig({ seed: "42", services: 30, profile: "stress" }))],
+      [
+        "one service's paths",
+        base,
+        {
+          ...base,
+          services: base.services.map((x, i) => (i === 2 ? { ...x, paths: [x.paths[0] ?? "noop"] } : x)),
+        },
+      ],
       ["services in another order", base, { ...base, services: [...base.services].reverse() }],
       // Two services swap names: each one's objects now belong to the other service's id.
       [
