@@ -282,7 +282,7 @@ export class System extends pulumi.ComponentResource {
       const group = (part: "objects" | "deployments", objs: KubeObject[], dependsOn: pulumi.Resource[]) => {
         if (objs.length === 0) return undefined;
         // One string per group, not `objs`: the SDK serializes a structured input value by value
-        // (1,000 services: 6.3 s of CPU against 1.0 s as text, docs/scale.md).
+        // (1,000 services under mocks: 8.6 s of CPU against 1.0 s as text, docs/scale.md).
         const yaml = jsonLines(objs, part === "deployments" ? image : undefined);
         const cg = new k8s.yaml.v2.ConfigGroup(
           groupName(name, part, k),
