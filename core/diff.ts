@@ -267,7 +267,8 @@ export function diffObjects<O>(
   return diffObjectGroups([{ service: null, objects: a }], [{ service: null, objects: b }], key);
 }
 
-const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+/** The order of object keys in a SystemDiff: UTF-16 code units, as `sort()` orders strings. */
+export const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /**
  * `diffObjects` of all the objects of `a` and of `b`, taking them a group (a service) at a time:

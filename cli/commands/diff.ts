@@ -2,6 +2,7 @@ import { Option } from "commander";
 import type { Command } from "commander";
 import {
   assembleDiff,
+  byKey,
   diffEdges,
   diffObjectGroups,
   diffServices,
@@ -71,8 +72,6 @@ export type DiffMessage = { readonly spec: SystemSpec } | { readonly objects: Pa
 const WORKER_SHARE = 0.6;
 
 const specOf = (s: DiffSource): SystemSpec => ("spec" in s ? s.spec : generate(s.config));
-
-const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Two sorted lists as one sorted list. */
 function mergeSorted(x: readonly string[], y: readonly string[]): string[] {

@@ -1,12 +1,13 @@
 import { mkdtemp, readdir, rm } from "fs/promises";
 import { tmpdir } from "os";
 import { join } from "path";
-import { status } from "@grpc/grpc-js";
+import { Metadata, credentials, status } from "@grpc/grpc-js";
 import { NO_FAULTS } from "../../core/runtime-config";
 import { MAX_REQUEST_ID_CHARS } from "../../core/types";
 import type { SlopClient } from "../../runtime/client";
 import { StartupError, startService } from "../../runtime/server";
-import { FLAG_OP_TIMINGS } from "../../runtime/proto";
+import { CLIENT_CHANNEL_OPTIONS, callHandle } from "../../runtime/callees";
+import { FLAG_OP_TIMINGS, loadProtos } from "../../runtime/proto";
 import { Fleet, cfgOf, latencyFault, codeOf, deadAddress, sampleValue, waitInflight } from "./helpers";
 
 const fleet = new Fleet();
@@ -236,5 +237,49 @@ describe("faults", () => {
     const a = await fleet.start(cfgOf("A", ["noop"], latency(120)));
     const res = await client(a.address).handle({}, 2000);
     expect(res.durationMicros).toBeGreaterThanOrEqual(120_000);
+  });
+});
+
+describe("cancellation", () => {
+  /** A raw Handle call whose caller can give up (`signal`), as a calling service does. */
+  function cancellable(address: string, signal: AbortSignal): Promise<unknown> {
+    const raw = fleet.track(
+      new (loadProtos().slop.slop.v1.SlopService)(
+        address,
+        credentials.createInsecure(),
+        CLIENT_CHANNEL_OPTIONS,
+      ),
+    );
+    return callHandle(
+      raw,
+      { pathIndex: 0 },
+      { deadline: Date.now() + 60_000, metadata: new Metadata(), signal },
+    );
+  }
+
+  it("stops the work of a request whose caller gives up (a 60 s sleep ends at once)", async () => {
+    const svc = await fleet.start(cfgOf("A", ["noop"], latencyFault(60_000)));
+    const caller = new AbortController();
+    const answer = codeOf(cancellable(svc.address, caller.signal));
+    await waitInflight(svc.metricsPort, "A", 1);
+    caller.abort();
+    expect((await answer).code).toBe(status.CANCELLED);
+    // Without the cancellation the request would sleep on for a minute.
+    await waitInflight(svc.metricsPort, "A", 0);
+  });
+
+  it("aborts no request that was answered (grpc-js reports 'cancelled' when any stream closes)", async () => {
+    const svc = await fleet.start(cfgOf("A", ["noop"]));
+    const abort = jest.spyOn(AbortController.prototype, "abort");
+    try {
+      const c = client(svc.address);
+      for (let i = 0; i < 5; i++) await c.handle({ pathIndex: 0 }, 2000);
+      // Shutting down waits for every stream to close, so every "cancelled" has been reported.
+      await fleet.stopAll();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(abort).not.toHaveBeenCalled();
+    } finally {
+      abort.mockRestore();
+    }
   });
 });
