@@ -14,6 +14,10 @@ export type ClusterProvider = (typeof CLUSTER_PROVIDERS)[number];
 export const MESHES = ["none", "istio", "linkerd"] as const;
 export type Mesh = (typeof MESHES)[number];
 
+/** How System hands its objects to Pulumi (components/system.ts, docs/scale.md). */
+export const REGISTRATIONS = ["typed", "grouped"] as const;
+export type Registration = (typeof REGISTRATIONS)[number];
+
 export interface ObservabilityConfig {
   /** kube-prometheus-stack (Prometheus, operator, kube-state-metrics) + a PodMonitor. @default true */
   readonly prometheus: boolean;
@@ -78,6 +82,13 @@ export interface DeployConfig {
    * @default null
    */
   readonly incident: string | null;
+  /**
+   * "typed": one Pulumi resource per object, registered from Node. "grouped": the objects of each
+   * batch of services in `kubernetes:yaml/v2:ConfigGroup`s, which the provider registers (far less
+   * work in Node at 1,000+ services; other URNs, so switching a deployed stack needs a destroy
+   * first: docs/scale.md). @default "typed"
+   */
+  readonly registration: Registration;
 }
 
 /** Every deploy key as it appears after `slop:` in Pulumi config. */
@@ -104,6 +115,7 @@ export const DEPLOY_KEYS = [
   "objectAnnotations",
   "sizePools",
   "incident",
+  "registration",
 ] as const;
 
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
@@ -158,6 +170,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
   "registryName",
   "observabilityNamespace",
   "incident",
+  "registration",
 ]);
 
 /**
@@ -327,6 +340,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       /^[^\0]{1,4096}$/,
       'an Incident file path or an incident seed, e.g. "incident.json" or "7" ("" = none)',
     ),
+    registration: oneOf(r, "registration", REGISTRATIONS, "typed"),
   };
 }
 

@@ -172,6 +172,7 @@ export function program(
       loadRps: deploy.loadRps,
       loadDurationSeconds: deploy.loadDurationSeconds,
       objectAnnotations: deploy.objectAnnotations,
+      registration: deploy.registration,
       loadJobPodAnnotations: mesh.integration.jobPodAnnotations,
       extraObjects: meshSystemObjects(
         deploy.mesh,

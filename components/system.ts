@@ -5,6 +5,14 @@
  * while the service exists. Deletion order: every object depends on the Namespace (deleted
  * last), each Deployment on its ConfigMap / PVC / pull secret (deleted after it), and the
  * Namespace on whatever the caller passes in `dependsOn` (cluster node pools, mesh control plane).
+ *
+ * `registration: "grouped"` hands the same objects to the provider instead: per batch of services,
+ * one `kubernetes:yaml/v2:ConfigGroup` with every object but the Deployments and one with the
+ * Deployments, which depends on the first, so the Deployments are created after (and deleted
+ * before) their ConfigMaps and PVCs. The provider registers each object as a child resource named
+ * `<component>:<namespace>/<name>` (its resourcePrefix is the component's name, so an object keeps
+ * its URN whichever batch it falls in). The Namespace and the pull Secret stay typed resources.
+ * docs/scale.md has the provider's behaviour this relies on and the measurements.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +21,7 @@ import { incidentPatcher, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
 import { clusterAddress } from "../core/runtime-config";
+import type { Registration } from "./config";
 import { KubeObjectResource } from "./kube-object";
 import { loadGeneratorJob } from "./loadgen-job";
 import type { MeshObject } from "./mesh";
@@ -53,10 +62,32 @@ export interface SystemArgs {
    * does not change. @default REGISTRATION_BATCH
    */
   readonly registrationBatch?: number;
+  /**
+   * "typed": one resource per object, registered from Node. "grouped": two ConfigGroups per
+   * registration batch (see above); the same objects, other URNs. @default "typed"
+   */
+  readonly registration?: Registration;
 }
 
 /** Services per registration batch: systems up to this size register in one go, as before. */
 export const REGISTRATION_BATCH = 250;
+
+/**
+ * Asks the engine for URNs instead of resource references in what it returns to this program.
+ * A ConfigGroup's one output, `resources`, references every object it registered, and the SDK
+ * turns each reference back into a resource object by reading its whole state from the engine
+ * (one `getResource` call per object: about half the program's CPU in a grouped preview of 300
+ * services, docs/scale.md). Nothing in this program reads resources out of an output. This is the
+ * flag PULUMI_DISABLE_RESOURCE_REFERENCES=1 sets when @pulumi/pulumi loads, which is before the
+ * program runs; it is read for each request. Returns false when the SDK no longer has it.
+ */
+export function declineResourceReferences(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const utils = require("@pulumi/pulumi/utils") as { disableResourceReferences?: unknown };
+  if (typeof utils.disableResourceReferences !== "boolean") return false;
+  utils.disableResourceReferences = true;
+  return true;
+}
 
 /** Settles when the SDK has registered `r` (its URN is known) or failed to. */
 function registered(r: pulumi.Resource): Promise<unknown> {
@@ -78,13 +109,41 @@ export function logicalName(component: string, o: KubeObject): string {
 
 type Created = pulumi.CustomResource;
 
+type Containers = { spec?: { template?: { spec?: { containers?: readonly object[] } } } };
+
+/** `o` with every container's image set to `image` (unset: `o` itself). */
+function setImage<T extends Containers>(o: T, image: pulumi.Input<string> | undefined): T {
+  if (image === undefined) return o;
+  return {
+    ...o,
+    spec: {
+      ...o.spec,
+      template: {
+        ...o.spec?.template,
+        spec: {
+          ...o.spec?.template?.spec,
+          containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })),
+        },
+      },
+    },
+  };
+}
+
+/** Name of batch `k`'s ConfigGroup of `part` ("objects": all but the Deployments; "deployments"). */
+export function groupName(component: string, part: "objects" | "deployments", k: number): string {
+  return `${component}-${part}-${k}`;
+}
+
 export class System extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly serviceCount: number;
   /** In-cluster gRPC address of the gateway. */
   readonly gatewayAddress: string;
-  /** Every created object by objectKey-like `kind/name`. */
-  readonly resources: ReadonlyMap<string, Created>;
+  /**
+   * Every object by objectKey-like `kind/name`: its resource ("typed"), or the ConfigGroup that
+   * holds it ("grouped"; the Namespace and the pull Secret are resources in both modes).
+   */
+  readonly resources: ReadonlyMap<string, pulumi.Resource>;
 
   constructor(name: string, args: SystemArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:System", name, {}, opts);
@@ -111,27 +170,19 @@ export class System extends pulumi.ComponentResource {
     }
     const groups = expandByService(spec, args.expandOptions)[Symbol.iterator]();
     const ns = spec.config.namespace;
-    const byKey = new Map<string, Created>();
+    const byKey = new Map<string, pulumi.Resource>();
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;
     const image = args.image;
-    const withImage = <T extends { spec?: { template?: { spec?: { containers?: readonly object[] } } } }>(
-      o: T,
-    ) =>
-      image === undefined
-        ? o
-        : {
-            ...o,
-            spec: {
-              ...o.spec,
-              template: {
-                ...o.spec?.template,
-                spec: {
-                  ...o.spec?.template?.spec,
-                  containers: (o.spec?.template?.spec?.containers ?? []).map((c) => ({ ...c, image })),
-                },
-              },
-            },
-          };
+    const withImage = <T extends Containers>(o: T): T => setImage(o, image);
+    /** The JSON lines of `objs` (the yaml/v2 decoder reads a JSON stream), after the image is known. */
+    const jsonLines = (
+      objs: readonly KubeObject[],
+      img: pulumi.Input<string> | undefined,
+    ): pulumi.Input<string> => {
+      const text = (i: string | undefined) =>
+        objs.map((o) => JSON.stringify(o.kind === "Deployment" ? setImage(o, i) : o)).join("\n");
+      return img === undefined || typeof img === "string" ? text(img) : pulumi.output(img).apply(text);
+    };
 
     let namespaceRes: Created | undefined;
     const inNs = (): pulumi.CustomResourceOptions => ({
@@ -198,7 +249,7 @@ export class System extends pulumi.ComponentResource {
 
     /** Registers the next `size` services' objects (the first batch also the Namespace); false when done. */
     const batchSize = Math.max(1, args.registrationBatch ?? REGISTRATION_BATCH);
-    const registerBatch = (made: Created[]): boolean => {
+    const registerTyped = (made: pulumi.Resource[]): boolean => {
       for (let n = 0; n < batchSize;) {
         const g = groups.next();
         if (g.done === true) return false;
@@ -207,12 +258,58 @@ export class System extends pulumi.ComponentResource {
       }
       return true;
     };
+    let batchIndex = 0;
+    const registerGrouped = (made: pulumi.Resource[]): boolean => {
+      const objects: KubeObject[] = [];
+      const deployments: KubeObject[] = [];
+      let more = true;
+      for (let n = 0; n < batchSize;) {
+        const g = groups.next();
+        if (g.done === true) {
+          more = false;
+          break;
+        }
+        for (const raw of g.value.objects) {
+          const o = annotated(raw);
+          if (o.kind === "Namespace") made.push(register(o));
+          else if (o.kind === "Deployment") deployments.push(o);
+          else objects.push(o);
+        }
+        if (g.value.service !== null) n++;
+      }
+      const k = batchIndex++;
+      const nsDeps = namespaceRes === undefined ? [] : [namespaceRes];
+      const group = (part: "objects" | "deployments", objs: KubeObject[], dependsOn: pulumi.Resource[]) => {
+        if (objs.length === 0) return undefined;
+        // One string per group, not `objs`: the SDK serializes a structured input value by value
+        // (1,000 services under mocks: 8.6 s of CPU against 1.0 s as text, docs/scale.md).
+        const yaml = jsonLines(objs, part === "deployments" ? image : undefined);
+        const cg = new k8s.yaml.v2.ConfigGroup(
+          groupName(name, part, k),
+          { yaml, resourcePrefix: name },
+          { parent: this, dependsOn },
+        );
+        for (const o of objs) byKey.set(key(o.kind, o.metadata.name), cg);
+        made.push(cg);
+        return cg;
+      };
+      const first = group("objects", objects, nsDeps);
+      group("deployments", deployments, [
+        ...nsDeps,
+        ...(pullSecret === undefined ? [] : [pullSecret]),
+        ...(first === undefined ? [] : [first]),
+      ]);
+      return more;
+    };
+    const grouped = args.registration === "grouped";
+    if (grouped) declineResourceReferences();
+    const registerBatch = grouped ? registerGrouped : registerTyped;
 
     this.gatewayAddress = clusterAddress(spec, gateway);
     this.namespace = ns;
     this.serviceCount = spec.services.length;
     this.resources = byKey;
-    const first: Created[] = [];
+    const first: pulumi.Resource[] = [];
     if (!registerBatch(first)) {
       this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
       this.ready = Promise.resolve();
@@ -240,10 +337,10 @@ export class System extends pulumi.ComponentResource {
   private finish(
     name: string,
     args: SystemArgs,
-    byKey: ReadonlyMap<string, Created>,
+    byKey: ReadonlyMap<string, pulumi.Resource>,
     gatewayName: string,
     inNs: () => pulumi.CustomResourceOptions,
-    withImage: <T extends object>(o: T) => T,
+    withImage: <T extends Containers>(o: T) => T,
     namespaceRes: Created | undefined,
   ): void {
     const key = (kind: string, objName: string): string => `${kind}/${objName}`;

@@ -73,6 +73,10 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       return { ...inputs, certPem: `CERT(${name})` };
     case "tls:index/certRequest:CertRequest":
       return { ...inputs, certRequestPem: `CSR(${name})` };
+    case "kubernetes:yaml/v2:ConfigGroup":
+      // The provider's ConfigGroup returns only `resources` (references to the child resources it
+      // registers; mocks register none), not its inputs.
+      return { resources: [] };
     default:
       return inputs;
   }

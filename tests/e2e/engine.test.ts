@@ -11,6 +11,8 @@
  *   `pulumi config set incident FILE|SEED`: preview --diff == `slop diff --incident` for one kind per
  *     object kind an incident patches; `up` applies it (read back); `config rm incident` restores it
  *   destroy: nothing left in the namespace, and the namespace is gone
+ *   `k8s-slop:registration grouped` (yaml/v2 ConfigGroups): up creates exactly the rendered objects,
+ *     each a child of its group in the state; preview --diff after seed 43 == `slop diff`; destroy
  *
  * There are no kubelets or controllers, so the stack sets, through k8s-slop:objectAnnotations,
  * `pulumi.com/skipAwait: "true"` (no readiness waits) and `pulumi.com/deletionPropagationPolicy:
@@ -18,11 +20,11 @@
  * the namespace controller once the namespace is empty (it removes the `kubernetes` finalizer).
  * Needs the tools of scripts/dev-tools; see tools.ts for what happens without them.
  */
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { makeEngineProject, run, tailOf, type EngineProject, type Run } from "../../testkit/e2e-project";
 import { startCluster } from "./cluster";
 import type { Cluster } from "./cluster";
 import { engineTestsWanted, findTools, REPO, RUN_ENV } from "./tools";
@@ -31,32 +33,6 @@ const wanted = engineTestsWanted();
 const tools = wanted ? findTools() : undefined;
 const NS = "slop-e2e";
 const SERVICES = 6;
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(
-  cmd: string,
-  args: readonly string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv },
-): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: opts.cwd, env: opts.env ?? process.env, maxBuffer: 256 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-const tailOf = (r: Run): string => `${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n");
 
 interface Step {
   readonly op: string;
@@ -147,15 +123,10 @@ if (tools === undefined) {
   describe("the real Pulumi engine against a real kube-apiserver", () => {
     let cluster: Cluster;
     let tmp: string;
-    let project: string;
-    let env: NodeJS.ProcessEnv;
+    let project: EngineProject;
+    let pulumi: (...args: string[]) => Promise<Run>;
     let slopConfig: (seed: string, services: number) => string;
 
-    const pulumi = async (...args: string[]): Promise<Run> => {
-      const r = await run(path.join(bin, "pulumi"), args, { cwd: project, env });
-      if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}:\n${tailOf(r)}`);
-      return r;
-    };
     const preview = async (): Promise<Step[]> => {
       const r = await pulumi("preview", "--diff", "--json", "--non-interactive");
       return (JSON.parse(r.stdout) as { steps?: Step[] }).steps ?? [];
@@ -211,56 +182,16 @@ if (tools === undefined) {
       });
       expect(sc.status).toBe(201);
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), "k8s-slop-e2e-"));
-      project = path.join(tmp, "project");
-      const shims = path.join(tmp, "shims");
-      fs.mkdirSync(project);
-      fs.mkdirSync(shims);
-      // The repo's own project file; the program and its modules are symlinked, so Pulumi.e2e.yaml
-      // (stack config) lands in the temp dir and the repo stays untouched.
-      fs.copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-      for (const entry of fs.readdirSync(REPO)) {
-        if (entry === "Pulumi.yaml" || /^Pulumi\..*\.yaml$/.test(entry) || entry === ".git") continue;
-        fs.symlinkSync(path.join(REPO, entry), path.join(project, entry));
-      }
-      fs.writeFileSync(
-        path.join(shims, "pulumi-language-nodejs"),
-        `#!/bin/sh\nexec "${process.execPath}" "${path.join(REPO, "tests", "e2e", "language-host.js")}" "$@"\n`,
-        { mode: 0o755 },
-      );
-      env = {
-        ...process.env,
-        PATH: `${shims}:${bin}:${process.env.PATH ?? ""}`,
-        PULUMI_HOME: path.join(tmp, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "k8s-slop-e2e",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_SKIP_CONFIRMATIONS: "true",
-        KUBECONFIG: cluster.kubeconfigPath,
-        NO_COLOR: "1",
-      };
-      fs.mkdirSync(path.join(tmp, "state"));
-      await pulumi("stack", "init", "e2e", "--secrets-provider", "passphrase", "--non-interactive");
-      const stackFile = path.join(project, "Pulumi.e2e.yaml");
-      const stack = (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as Record<string, unknown>;
-      stack.config = {
-        "k8s-slop:cluster": "kubeconfig",
-        "k8s-slop:kubeconfig": cluster.kubeconfigPath,
-        "k8s-slop:seed": "42",
-        "k8s-slop:services": SERVICES,
-        "k8s-slop:namespace": NS,
-        "k8s-slop:mesh": "none",
-        "k8s-slop:prometheus": false,
-        "k8s-slop:grafana": false,
-        "k8s-slop:tracing": false,
-        "k8s-slop:logs": false,
-        "k8s-slop:metricsServer": false,
-        "k8s-slop:objectAnnotations": {
+      project = await makeEngineProject(tmp, bin, cluster.kubeconfigPath, {
+        seed: "42",
+        services: SERVICES,
+        namespace: NS,
+        objectAnnotations: {
           "pulumi.com/skipAwait": "true",
           "pulumi.com/deletionPropagationPolicy": "background",
         },
-      };
-      fs.writeFileSync(stackFile, stringify(stack));
+      });
+      pulumi = project.pulumi;
       slopConfig = (seed, services) => {
         const file = path.join(tmp, `slop-${seed}-${services}.yaml`);
         fs.writeFileSync(file, stringify({ seed, services, namespace: NS }));
@@ -481,8 +412,8 @@ if (tools === undefined) {
 
       await pulumi("config", "set", "incident", file);
       const r = await run(path.join(bin, "pulumi"), ["preview", "--diff", "--non-interactive"], {
-        cwd: project,
-        env,
+        cwd: project.dir,
+        env: project.env,
       });
       expect(r.code).not.toBe(0);
       expect(`${r.stdout}${r.stderr}`).toMatch(/spec is immutable after creation/);
@@ -657,10 +588,9 @@ if (tools === undefined) {
       expect(sets.updated).toContain(`apps/v1/Deployment/${NS}/${gateway}`);
     });
 
-    it("destroy leaves nothing in the namespace, and the namespace is gone", async () => {
-      await pulumi("config", "set", "services", String(SERVICES));
-      await pulumi("destroy", "--yes", "--skip-preview", "--non-interactive");
-      const left: string[] = [];
+    /** What the objects of the system's kinds in the namespace are, as objectKeys, sorted. */
+    const liveKeys = async (): Promise<string[]> => {
+      const keys: string[] = [];
       for (const [apiVersion, kind] of [
         ["v1", "ConfigMap"],
         ["v1", "PersistentVolumeClaim"],
@@ -672,9 +602,15 @@ if (tools === undefined) {
       ]) {
         const list = await cluster.api("GET", apiPath(apiVersion, kind, NS));
         for (const item of (list.body as { items?: { metadata: { name: string } }[] }).items ?? [])
-          left.push(`${kind}/${item.metadata.name}`);
+          keys.push(`${apiVersion}/${kind}/${NS}/${item.metadata.name}`);
       }
-      expect(left).toEqual([]);
+      return keys.sort();
+    };
+
+    /** destroy: nothing left in the namespace, the namespace gone, the stack state empty. */
+    const destroyAndCheck = async (): Promise<void> => {
+      await pulumi("destroy", "--yes", "--skip-preview", "--non-interactive");
+      expect(await liveKeys()).toEqual([]);
       // No namespace controller runs here: once the namespace is empty, do what it would do.
       const ns = await cluster.api("GET", `/api/v1/namespaces/${NS}`);
       if (ns.status === 200) {
@@ -690,6 +626,64 @@ if (tools === undefined) {
         deployment: { resources?: unknown[] };
       };
       expect(stack.deployment.resources ?? []).toEqual([]);
+    };
+
+    it("destroy leaves nothing in the namespace, and the namespace is gone", async () => {
+      await pulumi("config", "set", "services", String(SERVICES));
+      await destroyAndCheck();
+    });
+
+    it("registration grouped: up creates exactly the rendered objects through ConfigGroups, preview --diff after seed 43 is slop diff's, destroy removes them", async () => {
+      await pulumi("config", "set", "registration", "grouped");
+      await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
+      const renderedKeys = rendered
+        .filter((o) => o.kind !== "Namespace")
+        .map(keyOf)
+        .sort();
+      expect(await liveKeys()).toEqual(renderedKeys);
+      expect((await cluster.api("GET", `/api/v1/namespaces/${NS}`)).status).toBe(200);
+      // In the state: the provider registered each object as a child of a ConfigGroup, named
+      // `system:<namespace>/<name>`; the Deployments' group depends on the other objects' group.
+      interface StateResource {
+        urn: string;
+        type: string;
+        parent?: string;
+        dependencies?: string[];
+      }
+      const state = JSON.parse((await pulumi("stack", "export")).stdout) as {
+        deployment: { resources: StateResource[] };
+      };
+      const res = state.deployment.resources;
+      const groups = res.filter((r) => r.type === "kubernetes:yaml/v2:ConfigGroup");
+      const urnOf = (n: string) => groups.find((g) => g.urn.endsWith(`::${n}`))?.urn;
+      expect(groups.map((g) => g.urn.split("::").pop()).sort()).toEqual([
+        "system-deployments-0",
+        "system-objects-0",
+      ]);
+      const namespaceUrn = res.find((r) => r.type === "kubernetes:core/v1:Namespace")?.urn;
+      expect(groups.find((g) => g.urn === urnOf("system-deployments-0"))?.dependencies).toEqual(
+        expect.arrayContaining([namespaceUrn, urnOf("system-objects-0")]),
+      );
+      const children = res.filter((r) => r.parent !== undefined && groups.some((g) => g.urn === r.parent));
+      expect(children.map((c) => c.urn.split("::").pop()).sort()).toEqual(
+        rendered
+          .filter((o) => o.kind !== "Namespace")
+          .map((o) => `system:${NS}/${o.metadata.name}`)
+          .sort(),
+      );
+      for (const c of children) {
+        const want = c.type === "kubernetes:apps/v1:Deployment" ? "system-deployments-0" : "system-objects-0";
+        expect(c.parent).toBe(urnOf(want));
+      }
+
+      await pulumi("config", "set", "seed", "43");
+      const sets = stepSets(await preview());
+      expectSameAsSlopDiff(sets, await slopDiff(slopConfig("42", SERVICES), slopConfig("43", SERVICES)));
+      expect(sets.replaced.length).toBeGreaterThan(0);
+
+      await pulumi("config", "set", "seed", "42");
+      await destroyAndCheck();
+      await pulumi("config", "rm", "registration");
     });
   });
 }

@@ -20,6 +20,7 @@ describe("parseDeployConfig", () => {
       mesh: "none",
       buildImage: false,
       loadGenerator: false,
+      registration: "typed",
     });
     expect(d.observability).toEqual({
       prometheus: true,
@@ -58,6 +59,7 @@ describe("parseDeployConfig", () => {
   it.each<[Record<string, unknown>, string, string]>([
     [{ cluster: "gke" }, "cluster", '"kubeconfig", "digitalocean", "aws"'],
     [{ mesh: "consul" }, "mesh", '"none", "istio", "linkerd"'],
+    [{ registration: "group" }, "registration", 'one of "typed", "grouped" (got "group")'],
     [{ prometheus: "yes" }, "prometheus", "boolean"],
     [{ k8sVersion: "latest" }, "k8sVersion", "version prefix"],
     // EKS takes major.minor only; "1.33.1" would fail at `pulumi up`, not here.
