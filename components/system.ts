@@ -64,7 +64,10 @@ export interface SystemArgs {
   readonly registrationBatch?: number;
   /**
    * "typed": one resource per object, registered from Node. "grouped": two ConfigGroups per
-   * registration batch (see above); the same objects, other URNs. @default "typed"
+   * registration batch (see above); the same objects, other URNs. Grouped turns off resource
+   * references for the whole program (`declineResourceReferences`): outputs that hold resources
+   * hold URNs instead. A preview in which a built image changes shows no Deployments (docs/scale.md).
+   * @default "typed"
    */
   readonly registration?: Registration;
 }

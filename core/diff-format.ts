@@ -34,6 +34,7 @@ export function writeDiff(
   format: DiffFormat,
   write: ((chunk: string) => void) | TextSink,
 ): void {
+  if (!DIFF_FORMATS.includes(format)) throw new Error(`unknown diff format ${JSON.stringify(format)}`);
   const out = typeof write === "function" ? chunkedSink(write, CHUNK_CHARS) : write;
   if (format === "markdown") {
     out.add(formatMarkdown(diff));
@@ -84,8 +85,12 @@ export function writeDiffBlocks(
   out: TextSink,
 ): void {
   if (format === "text") return writeText(diff, changed, out);
-  const { resources, ...rest } = diff;
-  writeJson({ ...rest, resources: { ...resources, changed: new Blocks(changed) } }, "", 0, (s) => out.add(s));
+  // The diff's own key order, with the changed objects' blocks in place of `resources.changed`.
+  const withBlocks: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(diff)) {
+    withBlocks[k] = k === "resources" ? { ...diff.resources, changed: new Blocks(changed) } : v;
+  }
+  writeJson(withBlocks, "", 0, (s) => out.add(s));
   out.add("\n");
   out.flush();
 }

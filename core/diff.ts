@@ -489,8 +489,8 @@ export function diffValues(a: unknown, b: unknown, prefix = ""): FieldChange[] {
   try {
     return walk.run(a, b, prefix);
   } finally {
-    walk.clear();
-    idleWalk = walk;
+    // A table grown by one huge value is let go rather than kept for the life of the process.
+    idleWalk = walk.clear() <= KEEP_NODES ? walk : new Walk();
   }
 }
 
@@ -599,8 +599,9 @@ class Walk {
     return path;
   }
 
-  /** Lets go of the values and paths of the last walk (the arrays keep their size). */
-  clear(): void {
+  /** Lets go of the values and paths of the last walk (the arrays keep their size); returns that size. */
+  clear(): number {
+    const used = this.n;
     for (let i = 0; i < this.n; i++) {
       this.xs[i] = undefined;
       this.ys[i] = undefined;
@@ -609,7 +610,11 @@ class Walk {
     }
     this.n = 0;
     this.top = 0;
+    return used;
   }
 }
+
+/** Nodes a kept `Walk` may have (an object pair of a generated system uses a few hundred). */
+const KEEP_NODES = 1 << 16;
 
 let idleWalk: Walk | null = new Walk();

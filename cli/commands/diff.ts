@@ -117,13 +117,14 @@ export async function writeSourcesDiff(
   format: DiffFormat,
   out: TextSink,
 ): Promise<boolean> {
-  if ("spec" in a || "spec" in b || format === "markdown" || threadCount() < 2) {
+  const n = "spec" in a || "spec" in b ? 0 : Math.max(a.config.services, b.config.services);
+  // Only the part from service 0 has the Namespace, so this thread needs at least one service.
+  const split = Math.round(n * (1 - WORKER_SHARE));
+  if ("spec" in a || "spec" in b || format === "markdown" || threadCount() < 2 || split < 1) {
     const diff = diffSystems(specOf(a), specOf(b));
     writeDiff(diff, format, out);
     return isEmptyDiff(diff);
   }
-  const n = Math.max(a.config.services, b.config.services);
-  const split = Math.round(n * (1 - WORKER_SHARE));
   const job: DiffJob = { b: b.config, from: split, to: n, format };
   const worker = startWorker<DiffMessage>("diff-worker", job);
   try {

@@ -60,7 +60,6 @@ export const KUBE_KINDS: readonly KubeKind[] = [
   "NetworkPolicy",
 ];
 
-/** Stable identity: `apps/v1/Deployment/slop/svc-b`; cluster-scoped objects have no namespace part. */
 /** What `objectKey` reads: any Kubernetes object, or a `diffGroups` object. */
 export interface KeyedObject {
   readonly apiVersion: string;
@@ -68,6 +67,7 @@ export interface KeyedObject {
   readonly metadata: { readonly name: string; readonly namespace?: string };
 }
 
+/** Stable identity: `apps/v1/Deployment/slop/svc-b`; cluster-scoped objects have no namespace part. */
 export function objectKey(o: KeyedObject): string {
   const ns = o.metadata.namespace;
   return ns === undefined

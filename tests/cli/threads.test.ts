@@ -114,6 +114,11 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
         { seed: 6, services: 9 },
         { seed: 6, services: 9 },
       ],
+      // One service: this thread's part would be empty and the worker's would hold the Namespace.
+      [
+        { seed: 3, services: 1 },
+        { seed: 3, services: 1, namespace: "other" },
+      ],
     ];
     for (const [x, y] of pairs) {
       const a = parseConfig(x);

@@ -91,6 +91,20 @@ describe("formatDiff", () => {
 });
 
 describe("writeDiff (streamed in pieces)", () => {
+  it("rejects an unknown format instead of writing something else", () => {
+    expect(() => writeDiff(changed(), "yaml" as "json", () => undefined)).toThrow(
+      'unknown diff format "yaml"',
+    );
+  });
+
+  it("json keeps a hand-built diff's own key order", () => {
+    const { resources, ...rest } = changed();
+    const reordered = { resources, ...rest } as SystemDiff;
+    const pieces: string[] = [];
+    writeDiff(reordered, "json", (s) => pieces.push(s));
+    expect(pieces.join("")).toBe(`${JSON.stringify(reordered, null, 2)}\n`);
+  });
+
   const generated = (seed: string, n: number): SystemSpec => generate(parseConfig({ seed, services: n }));
   const cases: [string, () => SystemDiff][] = [
     ["nothing", () => diff(abc(), abc())],
