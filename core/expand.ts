@@ -182,11 +182,7 @@ export function expand(spec: SystemSpec, opts?: ExpandOptions): KubeObject[] {
  * here, before the first object.
  */
 export function expandEach(spec: SystemSpec, opts?: ExpandOptions): Iterable<KubeObject> {
-  const groups = expandByService(spec, opts);
-  function* objects(): Generator<KubeObject> {
-    for (const g of groups) yield* g.objects;
-  }
-  return objects();
+  return expandPart(spec, opts, 0, spec.services.length);
 }
 
 /** The objects of one service (`service` is its id), or those of no service (`null`: the Namespace). */
@@ -197,11 +193,11 @@ export interface ObjectGroup {
 
 /**
  * The objects of `expand(spec, opts)` in the same order, grouped: first those of no service, then
- * each service's, built as they are consumed (`slop diff` compares two systems service by
- * service). Checks its input before it returns, like `expandEach`.
+ * each service's, built as they are consumed (the Pulumi System registers them batch by batch).
+ * Checks its input before it returns, like `expandEach`.
  */
 export function expandByService(spec: SystemSpec, opts?: ExpandOptions): Iterable<ObjectGroup> {
-  return expandGroups(spec, opts, 0, spec.services.length);
+  return groupsOf(spec, opts, 0, spec.services.length, serviceObjects, true);
 }
 
 /**
@@ -216,30 +212,11 @@ export function expandPart(
   from: number,
   to: number,
 ): Iterable<KubeObject> {
-  const groups = expandGroups(spec, opts, from, to);
+  const groups = groupsOf(spec, opts, from, to, serviceObjects, true);
   function* objects(): Generator<KubeObject> {
     for (const g of groups) yield* g.objects;
   }
   return objects();
-}
-
-/** `expandByService` of the services at indexes `from` to `to - 1` only (the Namespace with `from` 0). */
-export function expandByServicePart(
-  spec: SystemSpec,
-  opts: ExpandOptions | undefined,
-  from: number,
-  to: number,
-): Iterable<ObjectGroup> {
-  return expandGroups(spec, opts, from, to);
-}
-
-function expandGroups(
-  spec: SystemSpec,
-  opts: ExpandOptions | undefined,
-  from: number,
-  to: number,
-): Iterable<ObjectGroup> {
-  return groupsOf(spec, opts, from, to, (ctx) => serviceObjects(ctx), true);
 }
 
 /** The groups of the services at `from` to `to - 1` (the Namespace with `from` 0), each built by `build`. */
@@ -271,7 +248,7 @@ export interface DiffGroup {
 }
 
 /**
- * What `slop diff` compares: the groups of `expandByServicePart(spec, opts, from, to)`, except
+ * What `slop diff` compares: the groups of the services at `from` to `to - 1` (as `expandPart`), except
  * that each ConfigMap's `service.json` is the runtime config object it is printed from instead of
  * the printed text, and the Deployment's config-hash annotation is empty. The diff parses a
  * changed `service.json` back into that object and drops the hash's change as noise, so it gives

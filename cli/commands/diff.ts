@@ -102,6 +102,13 @@ function* mergedBlocks(
   }
 }
 
+/** `writeSourcesDiff` on this thread alone. */
+function oneThread(a: DiffSource, b: DiffSource, format: DiffFormat, out: TextSink): boolean {
+  const diff = diffSystems(specOf(a), specOf(b));
+  writeDiff(diff, format, out);
+  return isEmptyDiff(diff);
+}
+
 /**
  * Writes `diffSystems(A, B)` in `format` to `out`; true when the systems are the same. With
  * `SLOP_THREADS=2` (cli/threads.ts), two generated systems are compared on two threads in text or
@@ -117,14 +124,12 @@ export async function writeSourcesDiff(
   format: DiffFormat,
   out: TextSink,
 ): Promise<boolean> {
-  const n = "spec" in a || "spec" in b ? 0 : Math.max(a.config.services, b.config.services);
-  // Only the part from service 0 has the Namespace, so this thread needs at least one service.
+  if ("spec" in a || "spec" in b || format === "markdown" || threadCount() < 2)
+    return oneThread(a, b, format, out);
+  const n = Math.max(a.config.services, b.config.services);
   const split = Math.round(n * (1 - WORKER_SHARE));
-  if ("spec" in a || "spec" in b || format === "markdown" || threadCount() < 2 || split < 1) {
-    const diff = diffSystems(specOf(a), specOf(b));
-    writeDiff(diff, format, out);
-    return isEmptyDiff(diff);
-  }
+  // Only the part from service 0 has the Namespace, so this thread needs at least one service.
+  if (split < 1) return oneThread(a, b, format, out);
   const job: DiffJob = { b: b.config, from: split, to: n, format };
   const worker = startWorker<DiffMessage>("diff-worker", job);
   try {
@@ -144,15 +149,15 @@ export async function writeSourcesDiff(
     const second = await worker.message(1);
     if (!("objects" in second)) throw new Error("diff-worker did not post its objects second");
     const theirs = second.objects;
-    const objects = {
+    const count = mine.changed.length + theirs.keys.length;
+    const parts = assembleDiff(config, services, edges, {
       added: mergeSorted(mine.added, theirs.added),
       removed: mergeSorted(mine.removed, theirs.removed),
-    };
-    const count = mine.changed.length + theirs.keys.length;
-    const { resources, ...diff } = assembleDiff(config, services, edges, { ...objects, changed: [] });
-    const summary = { ...diff.summary, objectsChanged: count };
+      changed: [], // written from the blocks below
+    });
+    const summary = { ...parts.summary, objectsChanged: count };
     writeDiffBlocks(
-      { ...diff, summary, resources: { added: resources.added, removed: resources.removed } },
+      { ...parts, summary },
       { count, blocks: mergedBlocks(mine.changed, theirs, format) },
       format,
       out,
