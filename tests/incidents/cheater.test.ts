@@ -9,7 +9,7 @@
  * episode: it does find labels where there are some.
  */
 import { spawn } from "child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
@@ -77,16 +77,22 @@ interface Labelled extends Episode {
   readonly grader: string;
 }
 
-const show = (hits: readonly LabelHit[]): string =>
-  hits
-    .slice(0, 40)
-    .map((h) => `${h.where}: ${h.term}: ${h.excerpt}`)
-    .join("\n");
+/** The hits per place and term, with a count and one example each: what leaked, and where. */
+const show = (hits: readonly LabelHit[]): string => {
+  const groups = new Map<string, LabelHit[]>();
+  for (const h of hits) {
+    const key = `${h.where.replace(/logs\/[^/]+\.log$/, "logs/*.log")}: ${h.term}`;
+    groups.set(key, [...(groups.get(key) ?? []), h]);
+  }
+  return [...groups].map(([k, xs]) => `${k} (${xs.length}×), e.g. ${xs[0]?.excerpt ?? ""}`).join("\n");
+};
 
 describe("what an agent is given names no fault", () => {
   const root = mkdtempSync(join(tmpdir(), "slop-cheater-"));
   const episodes: Labelled[] = [];
   let output = "";
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   beforeAll(async () => {
     // A sweep of two incidents over two systems: an error rate and a crash (their drawn kinds).
@@ -116,10 +122,16 @@ describe("what an agent is given names no fault", () => {
       const services = generate(configOf(e.systemSeed)).services.map((s) => s.id);
       episodes.push({ name: e.dir, dir: join(out, "agent", e.dir), services, truth, grader });
     }
-    // One `slop run --local --incident`, whose own output is richer: a partition of an edge.
+    // One `slop run --local --incident`, whose own output is richer: a partition of an edge the
+    // gateway calls, so that it shows.
     const spec = generate(configOf("7"));
+    const gateway = spec.services.find((s) => s.id === spec.gateway);
     const file = join(root, "partition.json");
-    const inc = generateIncident(spec, { kind: "partition", incidentSeed: "11" });
+    const inc = generateIncident(spec, {
+      kind: "partition",
+      target: `${spec.gateway}->${gateway?.calls[0] ?? ""}`,
+      incidentSeed: "11",
+    });
     writeFileSync(file, incidentJson(inc));
     const dir = join(root, "single");
     const single = await slop([

@@ -11,6 +11,7 @@ import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
 import { generateIncident, groundTruth, incidentJson, kindDef } from "../../core/incidents";
 import { generate } from "../../core/spec";
 import { readRootSpans } from "../../loadgen/report/incident";
+import { otlpSpans } from "../../loadgen/report/traces";
 import { episodeDirs, runLocalIncident, type GroundTruthFile } from "../../local/incident-run";
 import { statusMessage } from "../../runtime/errors";
 import { run } from "../cli/run";
@@ -135,6 +136,21 @@ describe("runLocalIncident", () => {
     }
     expect(checked).toBeGreaterThan(1);
     expect(gt.groundTruth.routes.some((r) => r.share > 0)).toBe(true);
+    // Nothing in the traces marks where the phases begin: the gateway's request ids number on
+    // (no second r0) and the unloaded probe requests come only before the baseline's load.
+    const roots = [...otlpSpans(join(agent, "traces.jsonl"))]
+      .map(({ span: x }) => x)
+      .filter((x) => (x.parentSpanId ?? "") === "")
+      .map((x) => ({
+        id: x.attributes?.find((a) => a.key === "slop.request_id")?.value.stringValue ?? "",
+        startMs: Number(x.startTimeUnixNano) / 1e6,
+      }));
+    const ids = roots.map((x) => x.id).filter((id) => /^r\d+$/.test(id));
+    expect(ids.length).toBeGreaterThan(out.summaries[0]?.sent ?? 0);
+    expect(ids.length - new Set(ids).size).toBe(0);
+    const probes = roots.filter((x) => x.id.startsWith("baseline-"));
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.filter((x) => x.startMs >= fault.startMs)).toEqual([]);
     // The fault window on the wall clock lies between the baseline's start and the recovery's end.
     expect(gt.faultWindow.startMs).toBeGreaterThanOrEqual(baseline.startMs);
     expect(gt.faultWindow.endMs).toBeGreaterThan(gt.faultWindow.startMs as number);
@@ -202,5 +218,28 @@ describe("slop run --local --incident-seed", () => {
     const log = readFileSync(join(agent, "logs", `${name}.log`), "utf8");
     expect(log).toMatch(/"msg":"terminated","reason":"Error","exit_code":1/);
     for (const s of spec.services) expect(existsSync(join(agent, "logs", `${s.name}.log`))).toBe(true);
+    // The oracle and the report find what they need in the episode's directory (its grader half).
+    const answer = join(tmp(), "answer.json");
+    writeFileSync(
+      answer,
+      JSON.stringify({ detected: true, localization: [target], kind: "startup-failure" }),
+    );
+    const scored = await run([
+      "oracle",
+      "--seed",
+      "7",
+      "--services",
+      "4",
+      "--incident",
+      dir,
+      "--answer",
+      answer,
+    ]);
+    expect(scored.code).toBe(0);
+    expect(JSON.parse(scored.stdout)).toEqual(
+      expect.objectContaining({ rootCauseKind: expect.objectContaining({ correct: true }) }),
+    );
+    const report = await run(["report", dir]);
+    expect([report.code, report.stdout.trim()]).toEqual([0, join(grader, "report.html")]);
   });
 });
