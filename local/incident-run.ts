@@ -17,9 +17,10 @@
  * whole load (load.json: one window, no phases) and the system's spec (spec.json). The grader's
  * holds everything that names the fault or its window: `incident.json`, `ground-truth.json`, the
  * phases as runs (metadata, summaries), the runner's record of its processes (system.json) and
- * report.html. What the command prints names neither the fault nor the phases. Where the phases
- * could still show in the telemetry it is avoided: request ids number on across the windows and
- * only the first window sends the unloaded probe requests.
+ * report.html. What the command prints names neither the fault nor the phases. In the telemetry the
+ * request stream does not start over at a phase: request ids number on across the windows and only
+ * the first window sends the unloaded probe requests. (The short pause between two windows, while
+ * the driver drains and the oracle checks, remains.)
  */
 import { mkdirSync, writeFileSync } from "fs";
 import { join, relative } from "path";
@@ -247,7 +248,7 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
   const loads = PHASES.map((phase) => ({
     ...o.load,
     // The warm-up and the unloaded probe requests belong to the baseline only: the fault and the
-    // recovery continue the same load, so nothing in the telemetry marks where they begin.
+    // recovery continue the same load, and the request stream shows no new start there.
     warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
     baselineRequests: phase === "baseline" ? o.load.baselineRequests : 0,
     durationMs: seconds[phase] * 1000,

@@ -74,7 +74,7 @@ export function terminationText(t: Termination): string {
 }
 
 /** What a service that fails at start-up says: it cannot initialise, nothing more. */
-export const startupFailureMessage = (id: string): string => `service ${id}: initialisation failed, exiting`;
+const startupFailureMessage = (id: string): string => `service ${id}: initialisation failed, exiting`;
 
 export interface RunningService {
   readonly id: string;
