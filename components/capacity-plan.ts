@@ -35,11 +35,15 @@ const group = (
   pool,
 });
 
-/** Sidecar requests per meshed pod: istio-proxy 100m/128Mi (istiod chart, global.proxy.resources); Linkerd sets none. */
+/**
+ * Sidecar requests per meshed pod: istio-proxy 100m/128Mi (istiod chart, global.proxy.resources);
+ * linkerd-proxy 100m/20Mi, which the stack sets through the namespace's annotations (the chart
+ * sets none; components/mesh.ts).
+ */
 export const SIDECAR: Readonly<Record<DeployConfig["mesh"], { cpu: number; mem: number }>> = {
   none: { cpu: 0, mem: 0 },
   istio: { cpu: 100, mem: 128 },
-  linkerd: { cpu: 0, mem: 0 },
+  linkerd: { cpu: 100, mem: 20 },
 };
 
 /** Pods the stack's charts add besides DaemonSets (requests from our values or the chart defaults). */

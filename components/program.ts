@@ -163,7 +163,7 @@ export function program(
         namespaceLabels: mesh.integration.namespaceLabels,
         namespaceAnnotations: mesh.integration.namespaceAnnotations,
         extraEgressNamespaces: mesh.integration.egressNamespaces,
-        extraIngressPorts: mesh.integration.ingressPorts,
+        extraCallPorts: mesh.integration.callPorts,
       },
       image: image?.ref,
       pullSecret: image?.pullSecret ?? secrets.pullSecret,

@@ -13,6 +13,11 @@ export interface Recorded {
   // Inputs are whatever the component sent over the wire: plain JSON after serialisation.
   readonly inputs: Record<string, unknown>;
   readonly provider: string | undefined;
+  /**
+   * The `key`s of the resources this one depends on (dependsOn, expanded to a component's
+   * children, plus those of its inputs), as the SDK sends them to the engine.
+   */
+  readonly dependencies: readonly string[];
 }
 
 export interface Recorder {
@@ -82,19 +87,54 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
   }
 }
 
+/** `type::name` of a URN (`urn:pulumi:stack::project::parent$type::name`). */
+export function urnKey(urn: string): string {
+  const parts = urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  return `${type}::${parts.slice(3).join("::")}`;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/**
+ * Records the dependencies of every registration: the mocks' `newResource` is not given them, so
+ * the mock monitor's `registerResource` (internal to @pulumi/pulumi, pinned in package.json) is
+ * wrapped, and checked so that an SDK without it fails here rather than recording nothing.
+ */
+function recordDependencies(into: Map<string, readonly string[]>): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor?: () => unknown };
+  const monitor = settings.getMonitor?.() as
+    { registerResource?: (req: RegisterRequest, cb: unknown) => unknown } | undefined;
+  const register = monitor?.registerResource;
+  if (monitor === undefined || typeof register !== "function")
+    throw new Error("installMocks(): @pulumi/pulumi's mock monitor no longer has registerResource");
+  monitor.registerResource = (req, cb) => {
+    into.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map(urnKey));
+    return register.call(monitor, req, cb);
+  };
+}
+
 export function installMocks(preview = false): Recorder {
   const resources: Recorded[] = [];
   const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  const dependencies = new Map<string, readonly string[]>();
   void pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
+        const key = `${args.type}::${args.name}`;
         resources.push({
           type: args.type,
           name: args.name,
-          key: `${args.type}::${args.name}`,
+          key,
           inputs,
           provider: args.provider,
+          dependencies: dependencies.get(key) ?? [],
         });
         return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, inputs) };
       },
@@ -121,6 +161,7 @@ export function installMocks(preview = false): Recorder {
     "test",
     preview,
   );
+  recordDependencies(dependencies);
   return {
     resources,
     calls,
