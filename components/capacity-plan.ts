@@ -166,3 +166,26 @@ export function stackCapacity(
 export function sizedPools(pools: readonly NodePool[], report: CapacityReport): NodePool[] {
   return pools.map((p) => ({ ...p, nodes: report.pools.find((x) => x.name === p.name)?.sized ?? p.nodes }));
 }
+
+export interface PoolDecision {
+  /** The capacity report of the configured pools (undefined on an existing cluster). */
+  readonly report: CapacityReport | undefined;
+  /** The pools the stack creates: the configured ones, or sized ones when `sizePools` is on. */
+  readonly pools: readonly NodePool[];
+  /** Whether the pools are sized from the report. */
+  readonly sized: boolean;
+  /** False when the configured pools cannot schedule the system and `sizePools` is off: the stack stops. */
+  readonly schedulable: boolean;
+}
+
+/** What `pulumi up` does with the pools (and `slop plan` reports): keep them, size them, or stop. */
+export function decidePools(
+  spec: SystemSpec,
+  pools: readonly NodePool[],
+  deploy: DeployConfig,
+): PoolDecision {
+  const report = stackCapacity(spec, pools, deploy);
+  if (report === undefined) return { report, pools, sized: false, schedulable: true };
+  if (deploy.sizePools) return { report, pools: sizedPools(pools, report), sized: true, schedulable: true };
+  return { report, pools, sized: false, schedulable: report.fits };
+}

@@ -73,7 +73,9 @@ export interface DeployConfig {
   readonly objectAnnotations: Readonly<Record<string, string>>;
   /**
    * Cloud pools: raise each pool's node count to what the capacity check sizes it to (every HPA
-   * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
+   * at its maximum, plus one node) instead of stopping when the system does not fit.
+   * @default true on aws (the VPC CNI allows 17 pods on a t3.medium, so pools written for DOKS's
+   * 110 pods per node rarely fit), false elsewhere
    */
   readonly sizePools: boolean;
   /**
@@ -123,6 +125,13 @@ export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
 
 /** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
 export const SLOP_KEYS = CONFIG_KEYS;
+
+/** `sizePools` when unset: on EKS the default pools do not fit without it (see DeployConfig). */
+export const DEFAULT_SIZE_POOLS: Readonly<Record<ClusterProvider, boolean>> = {
+  kubeconfig: false,
+  digitalocean: false,
+  aws: true,
+};
 
 export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = {
   kubeconfig: null,
@@ -333,7 +342,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
     objectAnnotations: annotations(r, "objectAnnotations"),
-    sizePools: bool(r, "sizePools", false),
+    sizePools: bool(r, "sizePools", DEFAULT_SIZE_POOLS[cluster]),
     incident: optString(
       r,
       "incident",

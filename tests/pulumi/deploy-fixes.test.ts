@@ -170,10 +170,23 @@ describe("DOCR", () => {
 });
 
 describe("capacity", () => {
-  it("stops before any resource when seed 42 does not fit the EKS pools, naming the pool", () => {
+  it("the default config on EKS passes the capacity check: its pools are sized, one node group per pool", async () => {
+    await run({ cluster: "aws", image: "r/x:1" });
+    const groups = ofType(rec, "aws:eks/nodeGroup:NodeGroup");
+    const scaling = (prefix: string) =>
+      (
+        groups.find((g) => g.inputs.nodeGroupNamePrefix === prefix)?.inputs.scalingConfig as {
+          desiredSize: number;
+        }
+      ).desiredSize;
+    // What `slop plan --cluster aws` sizes: every pod at maximum replicas, plus one node.
+    expect([scaling("general-"), scaling("data-")]).toEqual([13, 2]);
+  });
+
+  it("stops before any resource when seed 42 does not fit the EKS pools and sizePools is false, naming the pool", () => {
     let err: Error | undefined;
     try {
-      prog.program({ seed: "42", cluster: "aws", image: "r/x:1" });
+      prog.program({ seed: "42", cluster: "aws", image: "r/x:1", sizePools: false });
     } catch (e) {
       err = e as Error;
     }
