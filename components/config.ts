@@ -58,8 +58,15 @@ export interface DeployConfig {
    * creates (DOCR or ECR): true when `slop:image` is unset on a cloud cluster.
    */
   readonly buildImage: boolean;
-  /** Name of the registry (DOCR) or repository (ECR) the stack creates when it builds. @default "k8s-slop" */
-  readonly registryName: string;
+  /**
+   * When the stack builds the image: on DigitalOcean, an existing DOCR registry of the account to
+   * push to (the stack neither creates nor deletes it; the Basic plan allows one registry per
+   * account); on AWS, the name of the ECR repository the stack creates. Null (unset): the stack
+   * creates a registry (DOCR) or repository (ECR) named after itself (`stackRegistryName`), since a
+   * DOCR name must be unique across DigitalOcean and an ECR name within the account and region.
+   * @default null
+   */
+  readonly registryName: string | null;
   /** Deploy a load-generator Job against the gateway. @default false */
   readonly loadGenerator: boolean;
   /** Requests per second of the load-generator Job. @default 50 */
@@ -336,8 +343,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
     },
     buildImage: cloud && (image === undefined || image === null || image === ""),
-    registryName:
-      optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "k8s-slop",
+    registryName: optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)"),
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),

@@ -146,7 +146,7 @@ export function program(
     image = new RuntimeImage("image", {
       registry: deploy.cluster,
       region: deploy.region,
-      registryName: deploy.registryName,
+      registryName: deploy.registryName ?? undefined,
       tag: imageTag(config.image) ?? "dev",
     });
   }

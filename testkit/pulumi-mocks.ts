@@ -29,6 +29,9 @@ export interface Recorder {
 export const FAKE_DO_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake doks kubeconfig\n";
 export const FAKE_DO_ENDPOINT = "https://fake.k8s.ondigitalocean.example";
 export const FAKE_EKS_ENDPOINT = "https://fake.eks.example";
+export const FAKE_DO_ACCOUNT_UUID = "00000000-0000-4000-8000-00000000d0c5";
+/** What a self-managed backend calls every organisation. */
+export const MOCK_ORGANIZATION = "organization";
 
 function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
@@ -41,7 +44,7 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
     case "digitalocean:index/containerRegistry:ContainerRegistry":
       return {
         ...inputs,
-        endpoint: "registry.digitalocean.com/k8s-slop",
+        endpoint: `registry.digitalocean.com/${String(inputs.name)}`,
         serverUrl: "registry.digitalocean.com",
       };
     case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
@@ -144,6 +147,15 @@ export function installMocks(preview = false): Recorder {
         switch (args.token) {
           case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
             return { latestVersion: `${String(inputs.versionPrefix ?? "1.34.")}1-do.0`, validVersions: [] };
+          case "digitalocean:index/getAccount:getAccount":
+            return { uuid: FAKE_DO_ACCOUNT_UUID, email: "user@example.com", status: "active" };
+          case "digitalocean:index/getContainerRegistry:getContainerRegistry":
+            return {
+              name: inputs.name,
+              endpoint: `registry.digitalocean.com/${String(inputs.name)}`,
+              serverUrl: "registry.digitalocean.com",
+              subscriptionTierSlug: "basic",
+            };
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: [] };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
@@ -160,6 +172,7 @@ export function installMocks(preview = false): Recorder {
     "k8s-slop",
     "test",
     preview,
+    MOCK_ORGANIZATION,
   );
   recordDependencies(dependencies);
   return {

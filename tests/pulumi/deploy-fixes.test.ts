@@ -9,7 +9,17 @@ import type { Namespace } from "kubernetes-types/core/v1";
 import type { NetworkPolicy } from "kubernetes-types/networking/v1";
 import { parseConfig } from "../../core/config";
 import { generate } from "../../core/spec";
-import { installMocks, isSecretInput, ofType, plain, settle, type Recorded } from "./harness";
+import { stackRegistryName } from "../../components/registry-auth";
+import {
+  FAKE_DO_ACCOUNT_UUID,
+  installMocks,
+  isSecretInput,
+  MOCK_ORGANIZATION,
+  ofType,
+  plain,
+  settle,
+  type Recorded,
+} from "./harness";
 
 const rec = installMocks();
 
@@ -137,6 +147,61 @@ describe("the load Job", () => {
       expect(job.dependencies).toEqual(expect.arrayContaining(holders.map((h) => h.key)));
     },
   );
+});
+
+describe("the registry the image is pushed to", () => {
+  const REGISTRY = "digitalocean:index/containerRegistry:ContainerRegistry";
+  const CREDS = "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials";
+  const withToken = async (raw: Record<string, unknown>) => {
+    const before = process.env.DIGITALOCEAN_ACCESS_TOKEN;
+    process.env.DIGITALOCEAN_ACCESS_TOKEN = "dop_v1_test";
+    try {
+      return await run(raw);
+    } finally {
+      if (before === undefined) delete process.env.DIGITALOCEAN_ACCESS_TOKEN;
+      else process.env.DIGITALOCEAN_ACCESS_TOKEN = before;
+    }
+  };
+  const tags = () => ofType(rec, "docker-build:index:Image")[0].inputs.tags;
+
+  it("a stack's own name is stable, valid for DOCR and ECR, and differs per account and per stack", () => {
+    const ids = [
+      ["account-a", "organization", "k8s-slop", "dev"],
+      ["account-b", "organization", "k8s-slop", "dev"],
+      ["account-a", "organization", "k8s-slop", "prod"],
+      ["account-a", "acme", "k8s-slop", "dev"],
+    ];
+    const names = ids.map(stackRegistryName);
+    expect(ids.map((id) => stackRegistryName([...id]))).toEqual(names);
+    for (const n of names) expect(n).toMatch(/^k8s-slop-[0-9a-f]{12}$/);
+    expect(new Set(names).size).toBe(ids.length);
+  });
+
+  it("digitalocean, unset: creates a registry named after the account and the stack, not the shared k8s-slop", async () => {
+    await withToken({ ...SMALL, cluster: "digitalocean" });
+    const own = stackRegistryName([FAKE_DO_ACCOUNT_UUID, MOCK_ORGANIZATION, "k8s-slop", "test"]);
+    expect(ofType(rec, REGISTRY).map((r) => r.inputs.name)).toEqual([own]);
+    expect(tags()).toEqual([`registry.digitalocean.com/${own}/slop:0.1.0`]);
+    expect(ofType(rec, CREDS).map((c) => c.inputs.registryName)).toEqual([own]);
+  });
+
+  it("digitalocean, named: pushes to that existing registry and creates none (one registry per Basic account)", async () => {
+    await withToken({ ...SMALL, cluster: "digitalocean", registryName: "team-registry" });
+    expect(ofType(rec, REGISTRY)).toEqual([]);
+    expect(tags()).toEqual(["registry.digitalocean.com/team-registry/slop:0.1.0"]);
+    expect(ofType(rec, CREDS).map((c) => c.inputs.registryName)).toEqual(["team-registry"]);
+  });
+
+  it("aws: an ECR repository named after the stack, or as named", async () => {
+    await run({ ...SMALL, cluster: "aws" });
+    const repo = "aws:ecr/repository:Repository";
+    expect(ofType(rec, repo).map((r) => r.inputs.name)).toEqual([
+      stackRegistryName([MOCK_ORGANIZATION, "k8s-slop", "test"]),
+    ]);
+    rec.reset();
+    await run({ ...SMALL, cluster: "aws", registryName: "slop-images" });
+    expect(ofType(rec, repo).map((r) => r.inputs.name)).toEqual(["slop-images"]);
+  });
 });
 
 describe("DOCR", () => {
