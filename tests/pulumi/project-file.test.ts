@@ -24,7 +24,8 @@ const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { conf
  * profile's, which a project value would override).
  */
 const NO_PROJECT_VALUE = [
-  ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer", "sizePools", "registryName"],
+  ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
+  ...["sizePools", "registryName"],
   ...["attachment", "topology", "pathsPerService", "grammar", "calls"],
 ];
 
