@@ -13,6 +13,7 @@ import { generate } from "../../core/spec";
 import { readRootSpans } from "../../loadgen/report/incident";
 import { otlpSpans } from "../../loadgen/report/traces";
 import { episodeDirs, runLocalIncident, type GroundTruthFile } from "../../local/incident-run";
+import { prometheusOnPath } from "../../local/prometheus";
 import { statusMessage } from "../../runtime/errors";
 import { run } from "../cli/run";
 
@@ -81,7 +82,15 @@ describe("runLocalIncident", () => {
       verbose: false,
     });
     // The agent's half: telemetry and the spec; the grader's: the labels and the phases.
-    expect(readdirSync(agent).sort()).toEqual(["load.json", "logs", "spec.json", "traces.jsonl"]);
+    // Prometheus' data too where it is installed (CI installs it).
+    const prometheus = prometheusOnPath() ? ["prometheus"] : [];
+    expect(readdirSync(agent).sort()).toEqual([
+      "load.json",
+      "logs",
+      ...prometheus,
+      "spec.json",
+      "traces.jsonl",
+    ]);
     for (const f of ["incident.json", "ground-truth.json", "report.html", "summary.csv", "system.json"]) {
       expect(existsSync(join(grader, f))).toBe(true);
     }
