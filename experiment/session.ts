@@ -29,6 +29,7 @@ import { localBackend } from "./local-backend";
 import { planExperiment } from "./plan";
 import { newPlanFile, PlanState, PLAN_FILE, readPlanFile } from "./plan-file";
 import { programEnv } from "./provenance";
+import { writeExperimentReport } from "./report";
 
 export const RECORD_FILE = "experiment.json";
 export const RECORD_API_VERSION = "slop.dev/experiment-record/v1alpha1" as const;
@@ -87,6 +88,8 @@ export interface SessionOutcome extends EngineOutcome {
   readonly dir: string;
   readonly experimentId: string;
   readonly total: number;
+  /** report.html, or null when no run is done. */
+  readonly report: string | null;
 }
 
 const iso = (): string => new Date().toISOString();
@@ -249,7 +252,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     backend: backend.describe(),
     sessions: [...before, session(outcome, iso())],
   });
-  return { ...out, dir: o.dir, experimentId: state.plan.experimentId, total: state.plan.runs.length };
+  const report = out.done > 0 ? writeExperimentReport(o.dir) : null;
+  return { ...out, dir: o.dir, experimentId: state.plan.experimentId, total: state.plan.runs.length, report };
 }
 
 function defaultBackend(e: Experiment): Backend {

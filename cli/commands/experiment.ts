@@ -6,6 +6,8 @@ import { ConfigError, InterruptedError } from "../../core/errors";
 import { commitBuild, distBuild, sourcesBuild, type SystemBuild } from "../../experiment/builds";
 import { parseExperiment } from "../../experiment/document";
 import { planExperiment, pointText } from "../../experiment/plan";
+import { readPlanFile } from "../../experiment/plan-file";
+import { writeExperimentReport } from "../../experiment/report";
 import { runSession } from "../../experiment/session";
 import { checkBuild } from "../../experiment/source-hash";
 import { packageRoot } from "../../loadgen/metadata";
@@ -92,6 +94,7 @@ async function runCommand(file: string, flags: RunFlags, setExit: (code: number)
       ...out.left,
       `results: ${dir}`,
       `runs:    ${join(dir, "runs.jsonl")}`,
+      `report:  ${out.report ?? "(no run done)"}`,
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
     if (out.interrupted !== null) {
@@ -136,6 +139,15 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option("--progress", "a progress line per second while a run sends")
     .addHelpText("after", EXAMPLES)
     .action((file: string, flags: RunFlags) => runCommand(file, flags, setExit));
+  cmd
+    .command("report")
+    .description("rebuild runs.jsonl, points.jsonl and report.html of an experiment's results directory")
+    .argument("<dir>", "results directory of `slop experiment run`")
+    .option("--mix-commits", "draw runs of different builds of the code in the same charts")
+    .action((dir: string, flags: { mixCommits?: boolean }) => {
+      readPlanFile(dir);
+      process.stdout.write(`${writeExperimentReport(dir, { mixCommits: flags.mixCommits === true })}\n`);
+    });
   cmd
     .command("plan")
     .description("print the runs of an experiment in run order, without running anything")

@@ -4,6 +4,7 @@
  * once, stamped and tabled; an interrupt mid-run, then --resume, measures exactly what was not done;
  * the refusals of a used directory, another document, and changed code.
  */
+import { spawnSync } from "child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
@@ -14,7 +15,9 @@ import { generate } from "../../core/spec";
 import type { SystemBuild } from "../../experiment/builds";
 import type { RunProvenance } from "../../experiment/engine";
 import { readPlanFile } from "../../experiment/plan-file";
+import { writeExperimentReport } from "../../experiment/report";
 import { runSession, type SessionOptions } from "../../experiment/session";
+import { run } from "../cli/run";
 import type { SourceState } from "../../experiment/source-hash";
 import type { LocalSystemUnderTest } from "../../local/run";
 import { startTestServer, type TestServer } from "../loadgen/server";
@@ -138,6 +141,88 @@ describe("an experiment session", () => {
     expect(
       new Set(started.filter((s) => s.startsWith("HEAD") || s.startsWith("baseline"))).size,
     ).toBeGreaterThanOrEqual(plan.blocks.length);
+  });
+
+  it("reports medians with intervals and n, marks thin percentiles, never mixes builds in a chart unless asked", () => {
+    const dir = join(tmp, "full");
+    const html = readFileSync(join(dir, "report.html"), "utf8");
+    expect(html).toMatch(/95% percentile-bootstrap intervals/);
+    // Two builds of the code (HEAD's h1 and the baseline's h0): a chart section each, and a comparison.
+    expect(html.match(/<h3>Code /g)).toHaveLength(2);
+    expect(html).toMatch(/Comparison with baseline/);
+    expect(html).toMatch(/class="errorbar"/);
+    // 0.1 s at 400-800/s is far below the 1,000 samples a p99 needs: marked.
+    expect(html).toMatch(/ †/);
+    expect(html).toMatch(/class="thin"/);
+    const points = readFileSync(join(dir, "points.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    // 2 seeds x 3 treatments x 2 rates, each of 2 repetitions.
+    expect(points).toHaveLength(12);
+    expect(points.every((p) => p.n === 2 && p.p99MsThin === true && typeof p.p99MsLo === "number")).toBe(
+      true,
+    );
+    writeExperimentReport(dir, { mixCommits: true });
+    const mixed = readFileSync(join(dir, "report.html"), "utf8");
+    expect(mixed).not.toMatch(/<h3>Code /);
+    expect(mixed).toMatch(/Charts mix 2 builds of the code, as asked/);
+  });
+
+  it("writes a runs.jsonl that pandas reads as one row per run", () => {
+    const dir = join(tmp, "full");
+    const py = spawnSync("python3", ["-c", "import pandas"], { encoding: "utf8" });
+    if (py.status !== 0) {
+      // No pandas here: the squareness test above is what pandas needs (flat, the same keys on every line).
+      process.stderr.write(
+        "pandas is not installed: runs.jsonl checked as flat JSON with the same keys only\n",
+      );
+      return;
+    }
+    const r = spawnSync(
+      "python3",
+      [
+        "-c",
+        "import pandas as pd, sys; df = pd.read_json(sys.argv[1], lines=True); " +
+          "print(df.shape[0], df['runId'].is_unique, df.groupby(['treatment', 'rate'])['p99Ms'].count().min(), df['set.runtime.tracing'].dtype)",
+        join(dir, "runs.jsonl"),
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    // 24 runs, unique ids, every (treatment, rate) with 2 seeds x 2 repetitions.
+    expect(r.stdout.trim().split(" ").slice(0, 3)).toEqual(["24", "True", "4"]);
+  });
+
+  it("slop compare: two treatments of one experiment, two directories, and the refusals", async () => {
+    const dir = join(tmp, "full");
+    const r = await run(["compare", "a", "b", "--dir", dir, "--metric", "p50Ms"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^p50Ms: B \/ A/);
+    expect(r.stdout.match(/ratio \d+\.\d+ \[\d+\.\d+, \d+\.\d+\]/g)).toHaveLength(4);
+    expect(readFileSync(join(dir, "compare-a-b.html"), "utf8")).toMatch(/class="errorbar"/);
+    expect((await run(["compare", "a", "zz", "--dir", dir])).stderr).toMatch(
+      /no finished run of treatment "zz" \(it has: (a|b|baseline)(, (a|b|baseline)){2}\)/,
+    );
+    const many = await run(["compare", dir, dir]);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/holds 3 treatments .*--dir/);
+    expect((await run(["compare", "a", "b", "--dir", dir, "--metric", "p42"])).code).toBe(2);
+    // Two experiments of one treatment each.
+    const one = (name: string) =>
+      file(name, {
+        treatments: [{ name: "only" }],
+        baseline: undefined,
+        systems: { base: { services: 3 } },
+        repetitions: 2,
+        load: { rates: [400], durationS: 0.1, warmupS: 0, baselineRequests: 1 },
+      });
+    await runSession(opts(one("x1"), join(tmp, "x1")));
+    await runSession(opts(one("x2"), join(tmp, "x2")));
+    const two = await run(["compare", join(tmp, "x1"), join(tmp, "x2")]);
+    expect(two.code).toBe(0);
+    expect(two.stdout).toMatch(/\(one system\) rate 400\/s: A .* n=2; B .* n=2; ratio/);
   });
 
   it("refuses a non-empty --out without --resume, and --resume of another document or changed code", async () => {
