@@ -26,6 +26,7 @@ import type { SystemBuild } from "./builds";
 import { gridPoints, parseExperiment, systemSettings, type Experiment } from "./document";
 import { runPlan, type EngineOutcome } from "./engine";
 import { localBackend } from "./local-backend";
+import { checkPulumiExperiment, pulumiBackend } from "./pulumi-backend";
 import { planExperiment } from "./plan";
 import { newPlanFile, PlanState, PLAN_FILE, readPlanFile } from "./plan-file";
 import { programEnv } from "./provenance";
@@ -77,7 +78,11 @@ export interface SessionOptions {
   /** A baseline commit's build (built or taken from the cache). */
   readonly commitBuild: (revision: string) => SystemBuild;
   /** @default the document's backend */
-  readonly backend?: (e: Experiment, dir: string) => Backend;
+  readonly backend?: (e: Experiment, dir: string) => Backend | Promise<Backend>;
+  /** Keep what a cluster backend created (stacks, Jobs). @default false */
+  readonly keep?: boolean;
+  /** The pulumi backend's CLI: its root (<root>/bin/pulumi) and more environment. */
+  readonly pulumi?: { readonly root?: string; readonly env?: Readonly<Record<string, string>> };
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
   readonly progress?: boolean;
@@ -185,6 +190,7 @@ function checkSameBuilds(record: ExperimentRecord, builds: ReadonlyMap<string, S
 
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   const e = parseExperiment(readText(o.file), o.file);
+  if (e.backend.type === "pulumi") checkPulumiExperiment(e);
   claimDir(o.dir, o.resume, e);
   const builds = buildsOf(e, o);
   const startedAt = iso();
@@ -222,7 +228,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       sessions: [],
     };
   }
-  const backend = (o.backend ?? defaultBackend)(e, o.dir);
+  const backend = await (o.backend ?? ((x: Experiment, d: string) => defaultBackend(x, d, o)))(e, o.dir);
   const session = (outcome: SessionRecord["outcome"], endedAt: string | null): SessionRecord => ({
     startedAt,
     endedAt,
@@ -256,12 +262,19 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   return { ...out, dir: o.dir, experimentId: state.plan.experimentId, total: state.plan.runs.length, report };
 }
 
-function defaultBackend(e: Experiment): Backend {
+async function defaultBackend(e: Experiment, dir: string, o: SessionOptions): Promise<Backend> {
   switch (e.backend.type) {
     case "local":
       return localBackend();
     case "pulumi":
-      throw new UserError("backend.type pulumi is not available yet");
+      return pulumiBackend({
+        experiment: e,
+        dir,
+        keep: o.keep === true,
+        pulumiRoot: o.pulumi?.root,
+        env: o.pulumi?.env,
+        log: o.log,
+      });
     default: {
       const never: never = e.backend;
       throw new Error(`unknown backend ${JSON.stringify(never)}`);

@@ -20,6 +20,7 @@ interface RunFlags {
   readonly resume?: boolean;
   readonly rebuild?: boolean;
   readonly progress?: boolean;
+  readonly keep?: boolean;
 }
 
 const EXAMPLES = `
@@ -87,6 +88,7 @@ async function runCommand(file: string, flags: RunFlags, setExit: (code: number)
       signal: sig.signal,
       log,
       progress: flags.progress === true,
+      keep: flags.keep === true,
       argv: process.argv.slice(2),
     });
     const lines = [
@@ -137,6 +139,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option("--resume", "finish the experiment in --out: measure exactly the runs not done")
     .option("--rebuild", "rebuild dist/ (npm run build) when it is not a build of the current sources")
     .option("--progress", "a progress line per second while a run sends")
+    .option(
+      "--keep",
+      "backend pulumi: keep the stacks and load Jobs at the end (the output says how to remove them)",
+    )
     .addHelpText("after", EXAMPLES)
     .action((file: string, flags: RunFlags) => runCommand(file, flags, setExit));
   cmd
