@@ -17,7 +17,7 @@
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Contract, type Allowed, type DeepReadonly } from "./schema";
-import { ArrivalSchema, SweepLoadSchema } from "./sweep-schema";
+import { ArrivalSchema, DEFAULT_SWEEP_LOAD, SweepLoadSchema } from "./sweep-schema";
 
 export const EXPERIMENT_API_VERSION = "slop.dev/experiment/v1alpha1" as const;
 
@@ -136,6 +136,38 @@ export const SuspectSchema = Type.Object(
   strict,
 );
 
+export const BARRIERS = ["serving", "settled"] as const;
+export type Barrier = (typeof BARRIERS)[number];
+
+/**
+ * Tricks-style workflow of every run: barriers the system must pass before the run's load starts,
+ * then events at times into the measured window (its start and stop are implicit events: faults an
+ * event applied are lifted when the run ends).
+ */
+export const WorkflowSchema = Type.Object(
+  {
+    /** serving: every service answers its health check SERVING; settled: every Deployment available and every HPA steady (cluster). @default [serving, settled] */
+    barriers: Type.Optional(Type.Array(Type.Union(BARRIERS.map((b) => Type.Literal(b))), { maxItems: 2 })),
+    events: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            /** Seconds after the measured load starts. */
+            at: Type.Number({ minimum: 0, maximum: 86_400 }),
+            /** Inject this incident seed of the run's system (its local play; slop incident generate --incident-seed N). */
+            incident: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+            /** Lift every fault an earlier event applied. */
+            lift: Type.Optional(Type.Literal(true)),
+          },
+          strict,
+        ),
+        { maxItems: 100 },
+      ),
+    ),
+  },
+  strict,
+);
+
 export const LocalBackendSchema = Type.Object({ type: Type.Literal("local") }, strict);
 
 export const PulumiBackendSchema = Type.Object(
@@ -203,6 +235,7 @@ export const ExperimentSchema = Type.Object(
     /** run: a fresh system for every run; point: one per (system, treatment, repetition), its levels in random order. @default point */
     isolation: Type.Optional(Type.Union(ISOLATIONS.map((i) => Type.Literal(i)))),
     suspect: Type.Optional(SuspectSchema),
+    workflow: Type.Optional(WorkflowSchema),
     /** @default {type: local} */
     backend: Type.Optional(BackendSchema),
   },
@@ -242,6 +275,17 @@ export const EXPERIMENT = new Contract(ExperimentSchema, "experiment", (d, fail)
   for (const [k, values] of Object.entries(d.systems?.grid ?? {})) unique(`systems.grid.${k}`, values);
   unique("load.rates", d.load.rates ?? []);
   unique("load.concurrency", d.load.concurrency ?? []);
+  (d.workflow?.events ?? []).forEach((ev, i) => {
+    if ((ev.incident === undefined) === (ev.lift === undefined))
+      fail(`workflow.events.${i}`, ev, "an event with exactly one of incident or lift");
+    const duration = d.load.durationS ?? DEFAULT_SWEEP_LOAD.durationS;
+    if (ev.at >= duration)
+      fail(
+        `workflow.events.${i}.at`,
+        ev.at,
+        `a time inside the measured window (< load.durationS, ${duration})`,
+      );
+  });
   const points = Object.values(d.systems?.grid ?? {}).reduce((n, v) => n * v.length, 1);
   const levels = (d.load.rates ?? d.load.concurrency ?? []).length;
   const treatments = Math.max(1, names.length) + (d.baseline === undefined ? 0 : 1);

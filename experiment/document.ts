@@ -11,7 +11,9 @@ import { canonicalJson } from "../core/canonical";
 import { parseDocument } from "../core/document";
 import { ConfigError } from "../core/errors";
 import {
+  BARRIERS,
   EXPERIMENT,
+  type Barrier,
   RuntimeSettingsSchema,
   type ExperimentDocument,
   type Isolation,
@@ -63,6 +65,17 @@ export interface Experiment {
   readonly isolation: Isolation;
   readonly suspect: { readonly sendLagP99Ms: number; readonly loadPerCpu: number };
   readonly backend: NonNullable<ExperimentDocument["backend"]>;
+  readonly workflow: Workflow;
+}
+
+export type WorkflowEvent =
+  | { readonly at: number; readonly action: "incident"; readonly incidentSeed: number }
+  | { readonly at: number; readonly action: "lift" };
+
+export interface Workflow {
+  readonly barriers: readonly Barrier[];
+  /** By time. */
+  readonly events: readonly WorkflowEvent[];
 }
 
 export const DEFAULT_REPETITIONS = 3;
@@ -175,6 +188,16 @@ export function resolveExperiment(raw: unknown): Experiment {
     isolation: doc.isolation ?? "point",
     suspect: { ...DEFAULT_SUSPECT, ...doc.suspect },
     backend: doc.backend ?? { type: "local" },
+    workflow: {
+      barriers: [...(doc.workflow?.barriers ?? BARRIERS)],
+      events: [...(doc.workflow?.events ?? [])]
+        .map((ev): WorkflowEvent =>
+          ev.incident !== undefined
+            ? { at: ev.at, action: "incident", incidentSeed: ev.incident }
+            : { at: ev.at, action: "lift" },
+        )
+        .sort((a, b) => a.at - b.at),
+    },
   };
   for (const point of gridPoints(grid)) {
     for (const t of e.treatments) {

@@ -8,10 +8,15 @@
  * system up at its own level (`load.warmupS`, not recorded), then takes the unloaded baseline on
  * warm processes, then measures: so the E2E slowdown compares warm with warm.
  */
-import type { RuntimeSettings } from "../core/experiment-schema";
+import type { Barrier, RuntimeSettings } from "../core/experiment-schema";
+import { generateIncident, targetString } from "../core/incidents";
+import type { FaultConfig } from "../core/types";
+import { incidentFaults } from "../local/incident-run";
+import { waitServing } from "../local/health";
+import type { WorkflowEvent } from "./document";
 import { runClosedLoop } from "../loadgen/closed-loop";
 import { grpcTarget, type Target } from "../loadgen/client";
-import { runLoad, type LoadResult } from "../loadgen/generator";
+import { measureBaseline, runLoad, type LoadResult } from "../loadgen/generator";
 import { stderrProgress } from "../loadgen/progress";
 import { summariseRun } from "../loadgen/results";
 import type { Backend, BlockRequest, BlockSystem, Measured, RunRequest } from "./backend";
@@ -37,8 +42,28 @@ function setEnv(vars: Readonly<Record<string, string>>): () => void {
   };
 }
 
-/** One run's load against `target`: warm-up at the run's level (discarded), then the measured window. */
-export async function driveLoad(target: Target, req: RunRequest): Promise<LoadResult> {
+/** What happened at a workflow event of a run (recorded in the run's metadata). */
+export interface EventRecord {
+  readonly at: number;
+  readonly action: string;
+  /** When it was applied (ISO), or null when the run ended first. */
+  readonly appliedAt: string | null;
+  readonly detail: string;
+}
+
+/** Applies a workflow event to the running system; returns what it did, in words. */
+export type ApplyEvent = (ev: WorkflowEvent) => string;
+
+/**
+ * One run's load against `target`: warm-up at the run's level (discarded), the unloaded baseline,
+ * then the measured window, with the workflow's events applied at their times into it.
+ */
+export async function driveLoad(
+  target: Target,
+  req: RunRequest,
+  events: readonly WorkflowEvent[] = [],
+  apply: ApplyEvent = () => "",
+): Promise<{ result: LoadResult; events: EventRecord[] }> {
   const { load, run, signal } = req;
   const onProgress = req.progress === null ? undefined : stderrProgress(req.progress);
   const common = { deadlineMs: load.deadlineMs, signal };
@@ -58,25 +83,48 @@ export async function driveLoad(target: Target, req: RunRequest): Promise<LoadRe
         baselineRequests: 0,
       });
   }
+  // The baseline apart, so the measured window's start (time 0 of the events) is known exactly.
+  const baselineStart = new Date().toISOString();
+  const baseline = await measureBaseline(
+    target,
+    { baselineRequests: load.baselineRequests, signal },
+    load.deadlineMs,
+  );
+  const records: EventRecord[] = events.map((ev) => ({
+    at: ev.at,
+    action: ev.action,
+    appliedAt: null,
+    detail: "",
+  }));
+  const timers = events.map((ev, i) =>
+    setTimeout(() => {
+      records[i] = { at: ev.at, action: ev.action, appliedAt: new Date().toISOString(), detail: apply(ev) };
+    }, ev.at * 1000),
+  );
   const durationMs = load.durationS * 1000;
-  return closed
-    ? runClosedLoop(target, {
-        ...common,
-        concurrency: run.level,
-        durationMs,
-        baselineRequests: load.baselineRequests,
-        onProgress,
-      })
-    : runLoad(target, {
-        ...common,
-        rate: run.level,
-        arrival: load.arrival,
-        seed: run.arrivalSeed,
-        durationMs,
-        maxInFlight: load.maxInFlight,
-        baselineRequests: load.baselineRequests,
-        onProgress,
-      });
+  try {
+    const result = closed
+      ? await runClosedLoop(target, {
+          ...common,
+          concurrency: run.level,
+          durationMs,
+          baselineRequests: 0,
+          onProgress,
+        })
+      : await runLoad(target, {
+          ...common,
+          rate: run.level,
+          arrival: load.arrival,
+          seed: run.arrivalSeed,
+          durationMs,
+          maxInFlight: load.maxInFlight,
+          baselineRequests: 0,
+          onProgress,
+        });
+    return { result: { ...result, baseline, phases: { ...result.phases, baselineStart } }, events: records };
+  } finally {
+    timers.forEach(clearTimeout);
+  }
 }
 
 /** A load result as a measured run (the closed loop has no target rate: 0, arrival "closed"). */
@@ -96,7 +144,17 @@ export function measuredOf(req: RunRequest, result: LoadResult, target: string):
   };
 }
 
-export function localBackend(opts: { readonly verbose?: boolean } = {}): Backend {
+/** How long a barrier waits for every service to be SERVING again. */
+const BARRIER_TIMEOUT_MS = 60_000;
+
+export interface LocalBackendOptions {
+  readonly verbose?: boolean;
+  /** Barriers before each run (settled has no local meaning: no HPAs on 127.0.0.1). */
+  readonly barriers?: readonly Barrier[];
+  readonly events?: readonly WorkflowEvent[];
+}
+
+export function localBackend(opts: LocalBackendOptions = {}): Backend {
   return {
     kind: "local",
     describe: () => ({ type: "local", host: "127.0.0.1" }),
@@ -111,10 +169,45 @@ export function localBackend(opts: { readonly verbose?: boolean } = {}): Backend
           signal,
         });
         const target = grpcTarget(sut.address);
+        // The faults the system started with: what a lift (and every run's end) restores.
+        const initial = new Map(
+          (opts.events ?? []).length === 0 ? [] : sut.local.configs().map((c) => [c.id, c.faults]),
+        );
+        const applied = new Set<string>();
+        const apply: ApplyEvent = (ev) => {
+          if (ev.action === "lift") {
+            for (const id of applied) sut.local.setFaults(id, initial.get(id) as FaultConfig);
+            const n = applied.size;
+            applied.clear();
+            return `lifted the faults of ${n} service(s)`;
+          }
+          const inc = generateIncident(spec, { incidentSeed: String(ev.incidentSeed) });
+          const on = incidentFaults(
+            inc,
+            Object.fromEntries(sut.local.configs().map((c) => [c.id, c.faults])),
+          );
+          for (const [id, f] of Object.entries(on)) {
+            sut.local.setFaults(id, f);
+            applied.add(id);
+          }
+          return `incident seed ${ev.incidentSeed}: ${inc.fault.kind} at ${targetString(inc.fault.target)} (${inc.local.mode})`;
+        };
+        const barriers = opts.barriers ?? [];
         return {
           extra: { ...sut.extra, env: runtimeEnv(req.runtime) },
           phases: sut.phases,
-          measure: async (r) => measuredOf(r, await driveLoad(target, r), sut.address),
+          measure: async (r) => {
+            if (barriers.includes("serving"))
+              await waitServing(sut.local.services, BARRIER_TIMEOUT_MS, r.signal);
+            try {
+              const { result, events } = await driveLoad(target, r, opts.events ?? [], apply);
+              const m = measuredOf(r, result, sut.address);
+              return events.length === 0 ? m : { ...m, extra: { ...m.extra, events } };
+            } finally {
+              // The run's implicit stop event: what its events applied is lifted.
+              if (applied.size > 0) apply({ at: 0, action: "lift" });
+            }
+          },
           stop: async () => {
             target.close();
             try {

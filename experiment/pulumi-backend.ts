@@ -247,7 +247,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
       const ns = String(use.outputs["namespace"] ?? req.config.namespace);
       const kube = kubeFor(use);
       const settled =
-        settings.waitReady === false
+        settings.waitReady === false || e.workflow.barriers.length === 0
           ? null
           : await waitSettled(kube, ns, { timeoutMs: (settings.settleTimeoutS ?? 600) * 1000, signal });
       const cluster = await clusterFacts(kube);
@@ -265,7 +265,15 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
           settled,
         },
         phases: { systemReady: new Date().toISOString() },
-        measure: (r: RunRequest) => measure(kube, ns, target, image, req, r),
+        measure: async (r: RunRequest) => {
+          // The barriers before each run: on a cluster both mean every Deployment available and every HPA steady.
+          if (e.workflow.barriers.length > 0 && settings.waitReady !== false)
+            await waitSettled(kube, ns, {
+              timeoutMs: (settings.settleTimeoutS ?? 600) * 1000,
+              signal: r.signal,
+            });
+          return measure(kube, ns, target, image, req, r);
+        },
         stop: async () => undefined,
       };
     },

@@ -19,6 +19,8 @@ import { randomBytes } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
 import { readText } from "../core/document";
+import { generateIncident } from "../core/incidents";
+import { checkLocalPlay } from "../local/incident-run";
 import { UserError } from "../core/errors";
 import { writeAtomic } from "../loadgen/results";
 import type { Backend } from "./backend";
@@ -175,6 +177,19 @@ function buildsOf(e: Experiment, o: SessionOptions): Map<string, SystemBuild> {
   return builds;
 }
 
+/** Every incident of the workflow plays locally on every system (refused before anything is written). */
+function checkIncidents(e: Experiment, builds: ReadonlyMap<string, SystemBuild>): void {
+  const seeds = e.workflow.events.flatMap((ev) => (ev.action === "incident" ? [ev.incidentSeed] : []));
+  if (seeds.length === 0) return;
+  for (const point of gridPoints(e.grid)) {
+    for (const t of e.treatments) {
+      const b = builds.get(t.name) as SystemBuild;
+      const spec = b.api.generate(b.api.parseConfig(e.base, systemSettings(e, point, t).config));
+      for (const s of seeds) checkLocalPlay(generateIncident(spec, { incidentSeed: String(s) }));
+    }
+  }
+}
+
 /** On --resume: each treatment's code must be what the experiment started with. */
 function checkSameBuilds(record: ExperimentRecord, builds: ReadonlyMap<string, SystemBuild>): void {
   for (const [name, b] of builds) {
@@ -193,6 +208,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   if (e.backend.type === "pulumi") checkPulumiExperiment(e);
   claimDir(o.dir, o.resume, e);
   const builds = buildsOf(e, o);
+  if (e.backend.type === "local") checkIncidents(e, builds);
   const startedAt = iso();
   let state: PlanState;
   let record: ExperimentRecord;
@@ -265,7 +281,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
 async function defaultBackend(e: Experiment, dir: string, o: SessionOptions): Promise<Backend> {
   switch (e.backend.type) {
     case "local":
-      return localBackend();
+      return localBackend({ barriers: e.workflow.barriers, events: e.workflow.events });
     case "pulumi":
       return pulumiBackend({
         experiment: e,

@@ -58,7 +58,7 @@ describe("the local backend", () => {
             : { mode: "closed", concurrency: [2], durationS: 0.2, warmupS: 0.2, baselineRequests: 5 },
       });
       try {
-        const result = await driveLoad(target, {
+        const { result } = await driveLoad(target, {
           experimentId: "x",
           run: run(e.load.levels[0]!, mode),
           load: e.load,

@@ -63,6 +63,8 @@ describe("an experiment session", () => {
           config: spec.config,
           extra: { services: spec.services.length },
           phases: {},
+          // No services of its own to health-check or fault: the barrier passes at once.
+          local: { services: [], configs: () => [], setFaults: () => undefined },
           stop: async () => undefined,
         } as unknown as LocalSystemUnderTest;
       },
