@@ -1,5 +1,5 @@
 /** The chart of `slop compare`: the ratio B / A against the level, per system point, with its intervals. */
-import { escapeXml, lineChart, type Series } from "../loadgen/report/svg";
+import { colourOf, escapeXml, lineChart, type Series } from "../loadgen/report/svg";
 import { writeAtomic } from "../loadgen/results";
 import { compareText, type Comparison } from "./compare";
 import { groupBy } from "./points";
@@ -13,6 +13,17 @@ export function ratioSeries(c: Comparison, dashed = false): Series[] {
     points: ps.map((p) => [p.level, p.ratio.value] as const),
     errors: ps.map((p) => [p.ratio.lo, p.ratio.hi] as const),
   }));
+}
+
+/** Which colour is which system point in ratioSeries' charts. */
+export function ratioLegend(c: Comparison): string {
+  const systems = [...groupBy(c.points, (p) => p.systemText).keys()];
+  return `<p>${systems
+    .map(
+      (sys, i) =>
+        `<span style="margin-right:14px"><span style="display:inline-block;width:14px;height:14px;vertical-align:middle;background:${colourOf(i)}"></span> ${escapeXml(sys)}</span>`,
+    )
+    .join("")}<span>dashed pink: ratio 1</span></p>`;
 }
 
 /** The line at ratio 1 across the compared levels. */
@@ -41,6 +52,7 @@ ${lineChart(series, {
   xLabel: c.points.every((p) => p.mode === "closed") ? "concurrency (clients)" : "target rate (requests/s)",
   yLabel: "ratio (×)",
 })}
+${ratioLegend(c)}
 <pre>${escapeXml(compareText(c))}</pre>
 </body></html>
 `;

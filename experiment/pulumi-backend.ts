@@ -185,7 +185,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     return k;
   };
 
-  const up = async (req: BlockRequest): Promise<StackUse> => {
+  const up = async (req: BlockRequest, signal: AbortSignal): Promise<StackUse> => {
     const name = stackName(prefix, req.treatment, req.point);
     const have = stacks.get(name);
     if (have !== undefined) return have;
@@ -219,7 +219,8 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     log(`[${req.block}] pulumi up ${name} (log: ${upLog}) ...`);
     const chunks: string[] = [];
     try {
-      await stack.up({ onOutput: (s) => chunks.push(s) });
+      // Ctrl-C cancels the update (Pulumi stops cleanly); close() then destroys what it created.
+      await stack.up({ onOutput: (s) => chunks.push(s), signal });
     } finally {
       writeFileSync(upLog, chunks.join(""));
     }
@@ -243,7 +244,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
       cluster: facts,
     }),
     start: async (req: BlockRequest, signal: AbortSignal): Promise<BlockSystem> => {
-      const use = await up(req);
+      const use = await up(req, signal);
       const ns = String(use.outputs["namespace"] ?? req.config.namespace);
       const kube = kubeFor(use);
       const settled =

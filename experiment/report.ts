@@ -13,7 +13,7 @@ import { join } from "path";
 import { colourOf, escapeXml, lineChart, type Series } from "../loadgen/report/svg";
 import { writeAtomic } from "../loadgen/results";
 import { compare, type Comparison } from "./compare";
-import { ratioSeries, unityLine } from "./compare-report";
+import { ratioLegend, ratioSeries, unityLine } from "./compare-report";
 import { readPlanFile, type PlanFile } from "./plan-file";
 import { acrossSystems, aggregate, groupBy, pointRows, type Point, type PointMetric } from "./points";
 import type { ExperimentRecord } from "./session";
@@ -203,9 +203,10 @@ function comparisonSection(record: ExperimentRecord, rows: readonly Row[]): stri
       `<p>Commits: ${escapeXml(t)} ${escapeXml(c.commitsB.map(short).join(", "))}, ${escapeXml(ref)} ${escapeXml(c.commitsA.map(short).join(", "))}. A ratio whose interval holds 1 is no evidence of a difference.</p>`,
       lineChart(series, {
         title: `${t} / ${ref}: latency ratio vs load (solid p50, dashed p99; 95% bootstrap CI)`,
-        xLabel: "level",
+        xLabel: rows.every((r) => r.mode === "closed") ? "concurrency (clients)" : "target rate (requests/s)",
         yLabel: "ratio (×)",
       }),
+      ratioLegend(comps[0] as Comparison),
       table(
         ["system", "level", "metric", `${ref}`, `${t}`, "ratio", "n"],
         comps.flatMap((cc) =>
