@@ -2,8 +2,9 @@
 # The one image every generated service runs: `slop serve` reads /etc/slop/service.json
 # (the ConfigMap written by expand()). Multi-stage: build with dev dependencies, ship the
 # compiled dist/ with production dependencies only. Runs as uid 10001 and writes only under
-# /tmp (mount an emptyDir there when readOnlyRootFilesystem is on). Not built in CI.
-FROM node:20-slim AS build
+# /tmp (mount an emptyDir there when readOnlyRootFilesystem is on). Not built in CI. Node 24 LTS:
+# Node 20 reached its end of life in April 2026.
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Scripts are skipped here: `prepare` would build before the sources are copied.
@@ -13,7 +14,7 @@ COPY . .
 # The Pulumi SDKs are dependencies of the deploy program, not of the runtime: drop them from the image.
 RUN npm run build && npm prune --omit=dev --ignore-scripts && rm -rf node_modules/@pulumi
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production \
     SLOP_CONFIG=/etc/slop/service.json \
     SLOP_DATA_DIR=/tmp/slop

@@ -35,11 +35,15 @@ const group = (
   pool,
 });
 
-/** Sidecar requests per meshed pod: istio-proxy 100m/128Mi (istiod chart, global.proxy.resources); Linkerd sets none. */
+/**
+ * Sidecar requests per meshed pod: istio-proxy 100m/128Mi (istiod chart, global.proxy.resources);
+ * linkerd-proxy 100m/20Mi, which the stack sets through the namespace's annotations (the chart
+ * sets none; components/mesh.ts).
+ */
 export const SIDECAR: Readonly<Record<DeployConfig["mesh"], { cpu: number; mem: number }>> = {
   none: { cpu: 0, mem: 0 },
   istio: { cpu: 100, mem: 128 },
-  linkerd: { cpu: 0, mem: 0 },
+  linkerd: { cpu: 100, mem: 20 },
 };
 
 /** Pods the stack's charts add besides DaemonSets (requests from our values or the chart defaults). */
@@ -161,4 +165,27 @@ export function stackCapacity(
 /** The configured pools with each node count raised to what the report sizes it to. */
 export function sizedPools(pools: readonly NodePool[], report: CapacityReport): NodePool[] {
   return pools.map((p) => ({ ...p, nodes: report.pools.find((x) => x.name === p.name)?.sized ?? p.nodes }));
+}
+
+export interface PoolDecision {
+  /** The capacity report of the configured pools (undefined on an existing cluster). */
+  readonly report: CapacityReport | undefined;
+  /** The pools the stack creates: the configured ones, or sized ones when `sizePools` is on. */
+  readonly pools: readonly NodePool[];
+  /** Whether the pools are sized from the report. */
+  readonly sized: boolean;
+  /** False when the configured pools cannot schedule the system and `sizePools` is off: the stack stops. */
+  readonly schedulable: boolean;
+}
+
+/** What `pulumi up` does with the pools (and `slop plan` reports): keep them, size them, or stop. */
+export function decidePools(
+  spec: SystemSpec,
+  pools: readonly NodePool[],
+  deploy: DeployConfig,
+): PoolDecision {
+  const report = stackCapacity(spec, pools, deploy);
+  if (report === undefined) return { report, pools, sized: false, schedulable: true };
+  if (deploy.sizePools) return { report, pools: sizedPools(pools, report), sized: true, schedulable: true };
+  return { report, pools, sized: false, schedulable: report.fits };
 }

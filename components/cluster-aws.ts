@@ -18,8 +18,14 @@ export interface AwsClusterArgs {
   readonly vpcCidr: string;
 }
 
-/** Policy of the EBS CSI controller's role (EKS Pod Identity): it creates the db services' volumes. */
-export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+/**
+ * Policy of the EBS CSI controller's role (EKS Pod Identity): it creates the db services' volumes.
+ * V2 (April 2026) limits the driver to volumes and snapshots tagged `ebs.csi.aws.com/cluster:
+ * true`, which the driver puts on every volume it provisions (aws-ebs-csi-driver
+ * pkg/driver/controller.go). Its ARN has no `service-role/` path, unlike V1's (AWS managed policy
+ * reference, AmazonEBSCSIDriverPolicyV2; the driver's docs/install.md shows one, wrongly).
+ */
+export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2";
 export const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
 /**
  * The VPC CNI enforces NetworkPolicies only with its network-policy agent on; without it every

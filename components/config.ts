@@ -58,8 +58,15 @@ export interface DeployConfig {
    * creates (DOCR or ECR): true when `slop:image` is unset on a cloud cluster.
    */
   readonly buildImage: boolean;
-  /** Name of the registry (DOCR) or repository (ECR) the stack creates when it builds. @default "k8s-slop" */
-  readonly registryName: string;
+  /**
+   * When the stack builds the image: on DigitalOcean, an existing DOCR registry of the account to
+   * push to (the stack neither creates nor deletes it; the Basic plan allows one registry per
+   * account); on AWS, the name of the ECR repository the stack creates. Null (unset): the stack
+   * creates a registry (DOCR) or repository (ECR) named after itself (`stackRegistryName`), since a
+   * DOCR name must be unique across DigitalOcean and an ECR name within the account and region.
+   * @default null
+   */
+  readonly registryName: string | null;
   /** Deploy a load-generator Job against the gateway. @default false */
   readonly loadGenerator: boolean;
   /** Requests per second of the load-generator Job. @default 50 */
@@ -73,7 +80,9 @@ export interface DeployConfig {
   readonly objectAnnotations: Readonly<Record<string, string>>;
   /**
    * Cloud pools: raise each pool's node count to what the capacity check sizes it to (every HPA
-   * at its maximum, plus one node) instead of stopping when the system does not fit. @default false
+   * at its maximum, plus one node) instead of stopping when the system does not fit.
+   * @default true on aws (the VPC CNI allows 17 pods on a t3.medium, so pools written for DOKS's
+   * 110 pods per node rarely fit), false elsewhere
    */
   readonly sizePools: boolean;
   /**
@@ -123,6 +132,13 @@ export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
 
 /** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
 export const SLOP_KEYS = CONFIG_KEYS;
+
+/** `sizePools` when unset: on EKS the default pools do not fit without it (see DeployConfig). */
+export const DEFAULT_SIZE_POOLS: Readonly<Record<ClusterProvider, boolean>> = {
+  kubeconfig: false,
+  digitalocean: false,
+  aws: true,
+};
 
 export const DEFAULT_REGION: Readonly<Record<ClusterProvider, string | null>> = {
   kubeconfig: null,
@@ -327,13 +343,12 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       namespace: optString(r, "observabilityNamespace", DNS_LABEL, "a DNS label") ?? "observability",
     },
     buildImage: cloud && (image === undefined || image === null || image === ""),
-    registryName:
-      optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)") ?? "k8s-slop",
+    registryName: optString(r, "registryName", DNS_LABEL, "a DNS label (a-z, 0-9, -; at most 63)"),
     loadGenerator: bool(r, "loadGenerator", false),
     loadRps: int(r, "loadRps", 50, 1, 100_000),
     loadDurationSeconds: int(r, "loadDurationSeconds", 300, 1, 86_400),
     objectAnnotations: annotations(r, "objectAnnotations"),
-    sizePools: bool(r, "sizePools", false),
+    sizePools: bool(r, "sizePools", DEFAULT_SIZE_POOLS[cluster]),
     incident: optString(
       r,
       "incident",

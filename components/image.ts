@@ -1,19 +1,25 @@
 /**
  * `RuntimeImage`: builds the runtime image from the repo's Dockerfile with @pulumi/docker-build and
- * pushes it to a registry the stack creates: DOCR (plus a read-only pull secret for the pods) or
- * ECR (EKS nodes pull with their node role, no pull secret). `ref` is digest-pinned.
+ * pushes it to DOCR (a registry the stack creates, or an existing one it is given; plus a
+ * read-only pull secret for the pods) or to an ECR repository the stack creates (EKS nodes pull
+ * with their node role, no pull secret). `ref` is digest-pinned.
  */
 import * as aws from "@pulumi/aws";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { stackRegistryName } from "./registry-auth";
 
 export interface RuntimeImageArgs {
   readonly registry: "digitalocean" | "aws";
   readonly region: string;
-  /** Registry (DOCR) or repository (ECR) name. */
-  readonly registryName: string;
+  /**
+   * DOCR: an existing registry of the account to push to (not created, not deleted). ECR: the
+   * repository to create. @default a registry (DOCR) or repository (ECR) the stack creates, named
+   * after the stack by `stackRegistryName`
+   */
+  readonly registryName?: string;
   /** Image tag, never "latest". */
   readonly tag: string;
   /** Build context. @default the repository root */
@@ -34,6 +40,11 @@ export function digitaloceanToken(): pulumi.Output<string> | undefined {
   return env === undefined || env === "" ? undefined : pulumi.secret(env);
 }
 
+/** What identifies this stack: organisation, project and stack names. */
+function stackIdentity(): string[] {
+  return [pulumi.getOrganization(), pulumi.getProject(), pulumi.getStack()];
+}
+
 export class RuntimeImage extends pulumi.ComponentResource {
   /** Digest-pinned reference of the pushed image. */
   readonly ref: pulumi.Output<string>;
@@ -48,17 +59,28 @@ export class RuntimeImage extends pulumi.ComponentResource {
     let login: pulumi.Output<{ address: string; username: string; password: string }>;
     switch (args.registry) {
       case "digitalocean": {
-        const registry = new digitalocean.ContainerRegistry(
-          name,
-          { name: args.registryName, subscriptionTierSlug: "basic", region: args.region },
-          { parent: this },
-        );
+        const registry =
+          args.registryName === undefined
+            ? new digitalocean.ContainerRegistry(
+                name,
+                {
+                  name: digitalocean
+                    .getAccountOutput({ parent: this })
+                    .uuid.apply((uuid) => stackRegistryName([uuid, ...stackIdentity()])),
+                  subscriptionTierSlug: "basic",
+                  region: args.region,
+                },
+                // The Basic plan allows one registry per account: a new name (a renamed stack)
+                // must free the old one first.
+                { parent: this, deleteBeforeReplace: true },
+              )
+            : digitalocean.getContainerRegistryOutput({ name: args.registryName }, { parent: this });
         // Push with the API token, not with ContainerRegistryDockerCredentials: those expire
         // (1 hour) but stay in state, so a later `up` that rebuilds would push with a dead token.
         const token = args.digitaloceanToken ?? digitaloceanToken();
         if (token === undefined) {
           throw new pulumi.ResourceError(
-            "building the image for digitalocean needs a DigitalOcean API token (got none): set digitalocean:token or DIGITALOCEAN_TOKEN, or set k8s-slop:image",
+            "building the image for digitalocean needs a DigitalOcean API token (got none): set DIGITALOCEAN_ACCESS_TOKEN (read by the provider and by doctl) or digitalocean:token, or set k8s-slop:image",
             this,
           );
         }
@@ -80,7 +102,7 @@ export class RuntimeImage extends pulumi.ComponentResource {
         const repo = new aws.ecr.Repository(
           name,
           {
-            name: args.registryName,
+            name: args.registryName ?? stackRegistryName(stackIdentity()),
             region: args.region,
             forceDelete: true,
             imageScanningConfiguration: { scanOnPush: true },

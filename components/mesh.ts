@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { SIDECAR } from "./capacity-plan";
 import type { Mesh as MeshKind } from "./config";
 import { CHARTS, releaseChart } from "./charts";
 
@@ -19,16 +20,48 @@ export interface MeshIntegration {
   readonly namespaceLabels: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
   readonly egressNamespaces: readonly string[];
-  /** Ports meshed callers' traffic arrives on besides gRPC (the NetworkPolicies must allow them). */
-  readonly ingressPorts: readonly number[];
+  /**
+   * Ports a meshed call uses besides gRPC: each NetworkPolicy lets a service reach them on its
+   * callees and admits them from its callers (expand's `extraCallPorts`).
+   */
+  readonly callPorts: readonly number[];
   /** Pod annotations for run-to-completion pods (the load Job), so the proxy does not keep them alive. */
   readonly jobPodAnnotations: Readonly<Record<string, string>>;
 }
 
-/** Linkerd's proxy takes meshed traffic on its inbound port, not on the application's. */
+/**
+ * Linkerd's proxy inbound port. With the chart's default `proxy.outboundTransportMode:
+ * transport-header` (linkerd2 edge-25.11.1, charts/linkerd-control-plane/values.yaml:253), the
+ * destination controller gives every meshed endpoint this port as its transport port
+ * (controller/api/destination/endpoint_translator.go:668-674) and the caller's proxy dials
+ * <callee pod IP>:4143 instead of :50051 (linkerd2-proxy: the endpoint's tagged-transport port
+ * overrides the target port). A NetworkPolicy is enforced outside the pods' network namespaces,
+ * where proxy-init's iptables redirects do not apply: it sees the connection the caller's proxy
+ * opens (to 4143; the app's own connection to :50051 is redirected to the proxy inside the caller's
+ * pod and never leaves it) and the port the packet arrives on at the callee (4143, before the
+ * callee's redirect). So the caller's egress and the callee's ingress must both allow 4143.
+ */
 export const LINKERD_INBOUND_PORT = 4143;
 /** Linkerd runs the proxy as a native sidecar (an init container), which ends with the Job's main container. */
 export const LINKERD_NATIVE_SIDECAR = "config.beta.linkerd.io/proxy-enable-native-sidecar";
+/**
+ * The proxy's requests. The chart sets none by default, and the HPA controller computes no CPU
+ * utilisation for a pod in which any container lacks a CPU request, so no HPA would act. The
+ * injector reads these from the namespace's annotations for every pod it injects
+ * (controller/proxy-injector/webhook.go:108, pkg/inject/inject.go:390). The values are the chart's
+ * values-ha.yaml ones and what the capacity check counts per meshed pod (SIDECAR.linkerd).
+ */
+export const LINKERD_PROXY_CPU_REQUEST = "config.linkerd.io/proxy-cpu-request";
+export const LINKERD_PROXY_MEMORY_REQUEST = "config.linkerd.io/proxy-memory-request";
+/**
+ * Istio's injector runs the proxy as a native sidecar only when told to: 1.30's default
+ * ENABLE_NATIVE_SIDECARS=auto (pilot/pkg/features/pilot.go:331) turns it on only when every node's
+ * kubelet is 1.33 or later (pkg/kube/inject/webhook.go:1235-1290; a new pod has no node yet, so all
+ * nodes count). Otherwise the proxy is a plain container that outlives the load generator and the
+ * Job never completes. This pod annotation wins over the flag (pkg/kube/inject/inject.go:499-503);
+ * native sidecars need Kubernetes 1.29 or later.
+ */
+export const ISTIO_NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar";
 
 /** A namespaced custom object the mesh needs in the generated system's namespace. */
 export interface MeshObject {
@@ -79,25 +112,28 @@ export function meshIntegration(mesh: MeshKind): MeshIntegration {
         namespaceLabels: {},
         namespaceAnnotations: {},
         egressNamespaces: [],
-        ingressPorts: [],
+        callPorts: [],
         jobPodAnnotations: {},
       };
     case "istio":
-      // Istio runs native sidecars by default since 1.27 (the 1.25/1.26 compatibility profiles
-      // turn them off), so a Job's pod completes without an annotation.
+      // The sidecar dials the callee on the port the app asked for (50051), so no extra port.
       return {
         namespaceLabels: { "istio-injection": "enabled" },
         namespaceAnnotations: {},
         egressNamespaces: [ISTIO_NAMESPACE],
-        ingressPorts: [],
-        jobPodAnnotations: {},
+        callPorts: [],
+        jobPodAnnotations: { [ISTIO_NATIVE_SIDECAR]: "true" },
       };
     case "linkerd":
       return {
         namespaceLabels: {},
-        namespaceAnnotations: { "linkerd.io/inject": "enabled" },
+        namespaceAnnotations: {
+          "linkerd.io/inject": "enabled",
+          [LINKERD_PROXY_CPU_REQUEST]: `${SIDECAR.linkerd.cpu}m`,
+          [LINKERD_PROXY_MEMORY_REQUEST]: `${SIDECAR.linkerd.mem}Mi`,
+        },
         egressNamespaces: [LINKERD_NAMESPACE],
-        ingressPorts: [LINKERD_INBOUND_PORT],
+        callPorts: [LINKERD_INBOUND_PORT],
         jobPodAnnotations: { [LINKERD_NATIVE_SIDECAR]: "true" },
       };
     default: {

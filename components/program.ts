@@ -12,7 +12,7 @@ import type { Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import { LABEL_PART_OF, PART_OF } from "../core/k8s/labels";
 import { METRICS_PORT, type SlopConfig, type SystemSpec } from "../core/types";
-import { sizedPools, stackCapacity } from "./capacity-plan";
+import { decidePools } from "./capacity-plan";
 import { Cluster } from "./cluster";
 import { systemDashboard } from "./dashboard";
 import { RuntimeImage } from "./image";
@@ -97,14 +97,13 @@ export function program(
   const spec = generate(config);
   const incident = deploy.incident === null ? undefined : resolveIncident(spec, deploy.incident);
   // Stop before any resource when the system cannot be scheduled on the cloud pools (or size them).
-  const capacity = stackCapacity(spec, config.nodePools, deploy);
-  if (capacity !== undefined && !capacity.fits && !deploy.sizePools) {
+  const pools = decidePools(spec, config.nodePools, deploy);
+  if (!pools.schedulable && pools.report !== undefined) {
     throw new CapacityError(
-      `k8s-slop:nodePools cannot schedule the system (set larger pools, or k8s-slop:sizePools true):\n${formatCapacity(capacity)}`,
+      `k8s-slop:nodePools cannot schedule the system (set larger pools, or k8s-slop:sizePools true):\n${formatCapacity(pools.report)}`,
     );
   }
-  const nodePools =
-    capacity !== undefined && deploy.sizePools ? sizedPools(config.nodePools, capacity) : config.nodePools;
+  const nodePools = pools.pools;
 
   const cluster = new Cluster("cluster", {
     provider: deploy.cluster,
@@ -147,7 +146,7 @@ export function program(
     image = new RuntimeImage("image", {
       registry: deploy.cluster,
       region: deploy.region,
-      registryName: deploy.registryName,
+      registryName: deploy.registryName ?? undefined,
       tag: imageTag(config.image) ?? "dev",
     });
   }
@@ -163,7 +162,7 @@ export function program(
         namespaceLabels: mesh.integration.namespaceLabels,
         namespaceAnnotations: mesh.integration.namespaceAnnotations,
         extraEgressNamespaces: mesh.integration.egressNamespaces,
-        extraIngressPorts: mesh.integration.ingressPorts,
+        extraCallPorts: mesh.integration.callPorts,
       },
       image: image?.ref,
       pullSecret: image?.pullSecret ?? secrets.pullSecret,

@@ -1,4 +1,20 @@
-/** Pure helpers for registry credentials (docker config JSON). Values are secrets: never log them. */
+/**
+ * Pure helpers for registries: the name a stack gives its own, and credentials (docker config
+ * JSON; values are secrets: never log them).
+ */
+import { createHash } from "crypto";
+
+/**
+ * The name of the registry (DOCR) or repository (ECR) a stack creates for itself:
+ * `k8s-slop-<12 hex>` from what identifies the stack (its organisation, project and stack names;
+ * on DigitalOcean also the account's UUID, since a DOCR name is unique across DigitalOcean and
+ * every self-managed backend calls its organisation "organization"). Stable while those do not
+ * change, and valid for both (lowercase letters, digits and '-', at most 63 characters).
+ */
+export function stackRegistryName(identity: readonly string[]): string {
+  const hash = createHash("sha256").update(JSON.stringify(identity)).digest("hex");
+  return `k8s-slop-${hash.slice(0, 12)}`;
+}
 
 export interface RegistryLogin {
   readonly address: string;

@@ -314,7 +314,7 @@ export class System extends pulumi.ComponentResource {
     this.resources = byKey;
     const first: pulumi.Resource[] = [];
     if (!registerBatch(first)) {
-      this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
+      this.finish(name, args, byKey, inNs, withImage, namespaceRes);
       this.ready = Promise.resolve();
       return;
     }
@@ -328,7 +328,7 @@ export class System extends pulumi.ComponentResource {
         made = [];
         more = registerBatch(made);
       }
-      this.finish(name, args, byKey, gateway.name, inNs, withImage, namespaceRes);
+      this.finish(name, args, byKey, inNs, withImage, namespaceRes);
     };
     this.ready = rest().finally(keepAlive);
   }
@@ -341,7 +341,6 @@ export class System extends pulumi.ComponentResource {
     name: string,
     args: SystemArgs,
     byKey: ReadonlyMap<string, pulumi.Resource>,
-    gatewayName: string,
     inNs: () => pulumi.CustomResourceOptions,
     withImage: <T extends Containers>(o: T) => T,
     namespaceRes: Created | undefined,
@@ -367,13 +366,19 @@ export class System extends pulumi.ComponentResource {
         imagePullSecrets: spec.config.imagePullSecrets,
         podAnnotations: args.loadJobPodAnnotations,
       });
-      const gatewayDeployment = byKey.get(key("Deployment", gatewayName));
+      // The load starts once every Deployment is available, not only the gateway's: a call to a
+      // callee that is still starting fails. The provider finishes creating a Deployment only when
+      // its rollout is complete and it is Available (unless it carries pulumi.com/skipAwait, e.g.
+      // through objectAnnotations). Grouped: each Deployments ConfigGroup, whose registration
+      // returns once every Deployment in it is created (docs/scale.md, "Order").
+      const deployments = new Set<pulumi.Resource>();
+      for (const s of spec.services) {
+        const d = byKey.get(key("Deployment", s.name));
+        if (d !== undefined) deployments.add(d);
+      }
       new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {
         parent: this,
-        dependsOn: [
-          ...(namespaceRes === undefined ? [] : [namespaceRes]),
-          ...(gatewayDeployment === undefined ? [] : [gatewayDeployment]),
-        ],
+        dependsOn: [...(namespaceRes === undefined ? [] : [namespaceRes]), ...deployments],
       });
     }
 

@@ -24,9 +24,10 @@ export interface InstanceType {
 }
 
 /**
- * EKS (Amazon Linux 2023 AMI): max pods from the VPC CNI's eni-max-pods table without prefix
- * delegation (ENIs x (IPv4 per ENI - 1) + 2; github.com/awslabs/amazon-eks-ami,
- * templates/shared/runtime/eni-max-pods.txt). kube-reserved from the AMI's bootstrap:
+ * EKS (Amazon Linux 2023 AMI, nodeadm): max pods without prefix delegation, ENIs x (IPv4 per ENI
+ * - 1) + 2, from the instance's ENI figures (github.com/awslabs/amazon-eks-ami,
+ * nodeadm/internal/kubelet/eni_max_pods.go and instance-info.jsonl; the eni-max-pods.txt table
+ * was removed in March 2026). kube-reserved as nodeadm sets it (nodeadm/internal/kubelet/config.go):
  * memory 255 MiB + 11 MiB per pod, CPU 6% of the first core, 1% of the second, 0.5% of cores 3-4,
  * 0.25% above; eviction threshold 100 MiB. The kubelet sees about 95.76% of the nominal memory
  * (a t3.medium reports 3922 MiB of 4096). Prices: EC2 on-demand Linux, us-east-1.

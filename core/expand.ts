@@ -57,10 +57,11 @@ export interface ExpandOptions {
   /** Namespaces every pod may reach on any port, e.g. `istio-system`. @default [] */
   readonly extraEgressNamespaces?: readonly string[];
   /**
-   * Ports a caller's traffic may also arrive on, next to the gRPC port: a mesh proxy's inbound
-   * port (Linkerd: 4143). @default []
+   * Ports a call between two services may also use, next to the gRPC port: a mesh proxy's inbound
+   * port (Linkerd: 4143). Each service's NetworkPolicy admits them from its callers and lets it
+   * reach them on its callees. @default []
    */
-  readonly extraIngressPorts?: readonly number[];
+  readonly extraCallPorts?: readonly number[];
 }
 
 export const DEFAULT_OBSERVABILITY_NAMESPACE = "observability";
@@ -85,7 +86,7 @@ export function resolveOptions(opts: ExpandOptions = {}): ResolvedOptions {
     namespaceLabels: opts.namespaceLabels ?? {},
     namespaceAnnotations: opts.namespaceAnnotations ?? {},
     extraEgressNamespaces: [...new Set(opts.extraEgressNamespaces ?? [])].sort(),
-    extraIngressPorts: [...new Set(opts.extraIngressPorts ?? [])].sort((a, b) => a - b),
+    extraCallPorts: [...new Set(opts.extraCallPorts ?? [])].sort((a, b) => a - b),
   };
 }
 
@@ -156,9 +157,9 @@ function checkNames(spec: SystemSpec, opts: ResolvedOptions): void {
   assertDnsLabel("config.namespace", spec.config.namespace);
   assertDnsLabel("observabilityNamespace", opts.observabilityNamespace);
   opts.extraEgressNamespaces.forEach((ns) => assertDnsLabel("extraEgressNamespaces[]", ns));
-  for (const port of opts.extraIngressPorts) {
+  for (const port of opts.extraCallPorts) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(`extraIngressPorts[] must be ports in 1..65535 (got ${JSON.stringify(port)})`);
+      throw new Error(`extraCallPorts[] must be ports in 1..65535 (got ${JSON.stringify(port)})`);
     }
   }
   const seen = new Set<string>();

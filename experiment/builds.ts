@@ -13,7 +13,7 @@
  * own config parser, generator and local runner, whose worker processes run its own runtime.
  */
 import { createRequire } from "module";
-import { existsSync, mkdirSync, renameSync, rmSync } from "fs";
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync } from "fs";
 import { homedir } from "os";
 import { join } from "path";
 import { UserError } from "../core/errors";
@@ -121,6 +121,12 @@ export function commitBuild(repo: string, revision: string, log: (line: string) 
   if (existsSync(dir)) {
     const check = checkBuild(dir);
     if (check.fresh) {
+      // The cache may have been filled from another checkout: link this one's node_modules.
+      const modules = join(dir, "node_modules");
+      if (!existsSync(modules) || realpathSync(modules) !== realpathSync(join(repo, "node_modules"))) {
+        rmSync(modules, { force: true });
+        symlinkSync(join(repo, "node_modules"), modules);
+      }
       log(`${label}: cached build in ${dir}`);
       return { label, root: dir, commit: sha, sources: check.sources, artifact: "dist", api: loadDist(dir) };
     }

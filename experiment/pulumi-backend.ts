@@ -132,6 +132,11 @@ export function stackConfig(
   return out;
 }
 
+/** The shell command that removes a stack left behind. */
+function removeCommand(stateUrl: string, s: Pick<StackUse, "name" | "projectDir">): string {
+  return `PULUMI_BACKEND_URL=${stateUrl} pulumi destroy --yes --stack ${s.name} --cwd ${s.projectDir} && pulumi stack rm --yes --stack ${s.name} --cwd ${s.projectDir}`;
+}
+
 const plain = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
 export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
@@ -185,6 +190,23 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     return k;
   };
 
+  /** DIR/pulumi/stacks.json: every stack this experiment used, its state and how to remove it. */
+  const writeStacks = (): void =>
+    writeAtomic(
+      join(o.dir, "pulumi", "stacks.json"),
+      `${JSON.stringify(
+        [...stacks.values()].map((s) => ({
+          name: s.name,
+          projectDir: s.projectDir,
+          state: s.state,
+          stateUrl,
+          remove: removeCommand(stateUrl, s),
+        })),
+        null,
+        2,
+      )}\n`,
+    );
+
   const up = async (req: BlockRequest, signal: AbortSignal): Promise<StackUse> => {
     const name = stackName(prefix, req.treatment, req.point);
     const have = stacks.get(name);
@@ -196,6 +218,8 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     );
     const use: StackUse = { name, projectDir: workDir, stack, outputs: {}, state: "up" };
     stacks.set(name, use);
+    // Written before `up`: after a kill -9 this file says which stacks may hold resources.
+    writeStacks();
     const config = stackConfig(settings, req, touched);
     const scalars = Object.entries(config).filter(([, v]) => typeof v !== "object" || v === null);
     const objects = Object.entries(config).filter(([, v]) => typeof v === "object" && v !== null);
@@ -226,6 +250,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     }
     const outs = await stack.outputs();
     use.outputs = Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
+    writeStacks();
     return use;
   };
 
@@ -282,7 +307,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
       const left: string[] = [];
       for (const k of kubes.values()) k.close();
       for (const use of [...stacks.values()].filter((s) => s.state === "up")) {
-        const how = `PULUMI_BACKEND_URL=${stateUrl} pulumi destroy --yes --stack ${use.name} --cwd ${use.projectDir} && pulumi stack rm --yes --stack ${use.name} --cwd ${use.projectDir}`;
+        const how = removeCommand(stateUrl, use);
         if (o.keep) {
           use.state = "kept";
           left.push(`kept stack ${use.name}; remove it with: ${how}`);
@@ -302,6 +327,7 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
           );
         }
       }
+      writeStacks();
       return left;
     },
   };

@@ -26,6 +26,11 @@ export interface LoadOptions {
   readonly deadlineMs?: number;
   /** Sequential unloaded requests before the run, for E2E slowdown. @default 20 */
   readonly baselineRequests?: number;
+  /**
+   * Number of the first request: request i is sent as `r<firstRequest + i>`, so the windows of one
+   * continued load (an episode's phases) number on instead of starting over. @default 0
+   */
+  readonly firstRequest?: number;
   /** Stop sending when the success rate of the last progress window falls below this (0..1). */
   readonly minSuccess?: number;
   /** Stop sending (and waiting) when aborted, e.g. on Ctrl-C. */
@@ -197,7 +202,7 @@ class OpenLoop {
       this.lastMeasuredSend = now;
     }
     const sentAt = now;
-    void this.target.call(`r${i}`, this.deadlineMs).then((code) => {
+    void this.target.call(`r${(this.opts.firstRequest ?? 0) + i}`, this.deadlineMs).then((code) => {
       this.inFlight--;
       if (!measured || this.closed) return;
       const done = performance.now() - this.start;

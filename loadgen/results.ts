@@ -14,7 +14,7 @@ import { canonicalJson } from "../core/canonical";
 import { UserError, isPlainObject } from "../core/errors";
 import { join } from "path";
 import type { LoadResult, PhaseTimes } from "./generator";
-import { decode, encode, summarise, type Histogram } from "./histogram";
+import { decode, encode, newHistogram, summarise, type Histogram } from "./histogram";
 import type { Provenance } from "./metadata";
 
 export type ParamValue = string | number;
@@ -135,6 +135,58 @@ export function summariseRun(id: string, rate: number, arrival: string, r: LoadR
     slowdownP99: ratio(l.p99, b.p99),
     statusCounts: r.statusCounts,
   };
+}
+
+/**
+ * One summary over consecutive runs of one load (the windows of an episode): the histograms
+ * merged, the counts summed, the unloaded baseline of the runs that measured one.
+ */
+export function combineRuns(id: string, runs: readonly StoredRun[]): RunSummary {
+  const merged = (k: keyof RunHistograms): Histogram => {
+    const h = newHistogram();
+    for (const r of runs) h.add(r.histograms[k]);
+    return h;
+  };
+  const sum = (k: "sent" | "completed" | "ok" | "dropped" | "unfinished" | "scheduled"): number =>
+    runs.reduce((a, r) => a + r.summary[k], 0);
+  const statusCounts: Record<string, number> = {};
+  for (const r of runs) {
+    for (const [code, n] of Object.entries(r.summary.statusCounts))
+      statusCounts[code] = (statusCounts[code] ?? 0) + n;
+  }
+  // Time-weighted: each run's measured seconds are its sends over its achieved rate.
+  const seconds = runs.reduce(
+    (a, r) => a + (r.summary.achievedRate > 0 ? r.summary.sent / r.summary.achievedRate : 0),
+    0,
+  );
+  const sent = sum("sent");
+  const denom = sum("completed") + sum("dropped") + sum("unfinished");
+  const first = runs[0]?.summary;
+  return summariseRun(id, first?.rate ?? 0, first?.arrival ?? "", {
+    latency: merged("latency"),
+    service: merged("service"),
+    sendLag: merged("sendLag"),
+    baseline: merged("baseline"),
+    statusCounts,
+    scheduled: sum("scheduled"),
+    sent,
+    completed: sum("completed"),
+    ok: sum("ok"),
+    dropped: sum("dropped"),
+    unfinished: sum("unfinished"),
+    successRate: denom === 0 ? 0 : sum("ok") / denom,
+    measuredMs: seconds * 1000,
+    achievedRate: seconds > 0 ? sent / seconds : 0,
+    stoppedEarly: runs.some((r) => r.summary.stoppedEarly),
+    interrupted: runs.some((r) => r.summary.interrupted),
+    phases: {
+      baselineStart: runs[0]?.metadata.phases.baselineStart ?? "",
+      loadStart: runs[0]?.metadata.phases.loadStart ?? "",
+      measureStart: runs[0]?.metadata.phases.measureStart ?? "",
+      sendEnd: runs.at(-1)?.metadata.phases.sendEnd ?? "",
+      drainEnd: runs.at(-1)?.metadata.phases.drainEnd ?? "",
+    },
+  });
 }
 
 /** Write via a temporary sibling and a rename: a reader (or a crash) never sees half a file. */

@@ -1,6 +1,6 @@
 /**
  * `slop run --local --incident`: one local system, three measurement windows of the experiment
- * driver (loadgen/experiment.ts), which is what makes them phases of one labelled run:
+ * driver (loadgen/experiment.ts), which is what makes them phases of one labelled episode:
  *
  *   001 baseline   the system as generated
  *   002 fault      before it: the incident's local play (its runtime faults, or the runtime
@@ -10,13 +10,20 @@
  *
  * At the end of the fault and of the recovery window the mitigation oracle (core/oracle.ts) checks
  * the running system: every service SERVING with its baseline paths, edges and fault knobs, and
- * the gateway within the SLO. The results directory holds what a normal run holds (runs/, summary,
- * traces, Prometheus data, worker logs, report.html) plus `incident.json` (the incident as given)
- * and `ground-truth.json` (the labels: root cause, symptoms, per-route predictions, the fault
- * window in wall-clock time, per-phase figures, restarts and the oracle's verdicts).
+ * the gateway within the SLO.
+ *
+ * An episode has two halves (EpisodeDirs). The agent's holds only what an SRE would have: the
+ * telemetry (traces, logs per service, Prometheus data), the load generator's summary of the
+ * whole load (load.json: one window, no phases) and the system's spec (spec.json). The grader's
+ * holds everything that names the fault or its window: `incident.json`, `ground-truth.json`, the
+ * phases as runs (metadata, summaries), the runner's record of its processes (system.json) and
+ * report.html. What the command prints names neither the fault nor the phases. In the telemetry the
+ * request stream does not start over at a phase: request ids number on across the windows and only
+ * the first window sends the unloaded probe requests. (The short pause between two windows, while
+ * the driver drains and the oracle checks, remains.)
  */
-import { writeFileSync } from "fs";
-import { join } from "path";
+import { mkdirSync, writeFileSync } from "fs";
+import { join, relative } from "path";
 import { InterruptedError, UserError } from "../core/errors";
 import { checkSystem, incidentJson, mergeFaults, targetString, type Incident } from "../core/incidents";
 import { judgeMitigation, localViolations, type Mitigation, type Slo } from "../core/oracle";
@@ -25,7 +32,8 @@ import type { FaultConfig, ServiceRuntimeConfig, SlopConfig } from "../core/type
 import { runExperiment, type MeasurementWindow } from "../loadgen/experiment";
 import type { LoadOptions } from "../loadgen/generator";
 import { writeReport } from "../loadgen/report/html";
-import type { RunSummary } from "../loadgen/results";
+import { combineRuns, readRuns, type RunSummary } from "../loadgen/results";
+import { schedule } from "../loadgen/schedule";
 import { summaryText } from "../loadgen/summary-text";
 import { healthChecker } from "./health";
 import { startSystem, type LocalSystemUnderTest } from "./run";
@@ -38,10 +46,23 @@ export type Phase = (typeof PHASES)[number];
 /** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
 const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
 
+/** Where an episode's files go: what an agent may read, and what only the grader may. */
+export interface EpisodeDirs {
+  /** Telemetry and the system's spec: traces.jsonl, logs/, prometheus/, load.json, spec.json. */
+  readonly agent: string;
+  /** incident.json, ground-truth.json, the phases as runs/, summaries, system.json, report.html. */
+  readonly grader: string;
+}
+
+/** The two halves of an episode in one results directory: DIR/agent and DIR/grader. */
+export function episodeDirs(root: string): EpisodeDirs {
+  return { agent: join(root, "agent"), grader: join(root, "grader") };
+}
+
 export interface LocalIncidentOptions {
   readonly config: SlopConfig;
   readonly incident: Incident;
-  readonly dir: string;
+  readonly dirs: EpisodeDirs;
   /** The load of every phase; each phase's duration comes from the incident's window. */
   readonly load: Omit<LoadOptions, "onProgress" | "seed" | "signal" | "durationMs">;
   /** Phase lengths in seconds instead of the incident's window. */
@@ -74,6 +95,8 @@ export interface GroundTruthFile {
   readonly kind: "GroundTruth";
   /** The incident document next to it. */
   readonly incidentFile: "incident.json";
+  /** The episode's agent half, relative to this file's directory. */
+  readonly agentDir: string;
   readonly system: Incident["system"];
   readonly fault: Incident["fault"];
   readonly local: Incident["local"];
@@ -89,7 +112,7 @@ export interface GroundTruthFile {
 }
 
 export interface IncidentRunOutcome {
-  readonly dir: string;
+  readonly dirs: EpisodeDirs;
   readonly groundTruth: GroundTruthFile;
   readonly summaries: readonly RunSummary[];
   readonly report: string | null;
@@ -156,7 +179,11 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
   checkSystem(spec, inc);
   const window = o.window ?? inc.window;
   const slo = o.slo ?? { minSuccessRate: 0.99, maxP99Ms: o.config.requestTimeoutMs };
-  writeFileSync(join(o.dir, "incident.json"), incidentJson(inc));
+  const { agent, grader } = o.dirs;
+  mkdirSync(agent, { recursive: true });
+  mkdirSync(grader, { recursive: true });
+  writeFileSync(join(grader, "incident.json"), incidentJson(inc));
+  writeFileSync(join(agent, "spec.json"), `${JSON.stringify(spec, null, 2)}\n`);
 
   const phases: PhaseRecord[] = [];
   const fw: { startMs: number | null; endMs: number | null } = { startMs: null, endMs: null };
@@ -171,6 +198,7 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
     apiVersion: GROUND_TRUTH_API_VERSION,
     kind: "GroundTruth",
     incidentFile: "incident.json",
+    agentDir: relative(grader, agent),
     system: inc.system,
     fault: inc.fault,
     local: inc.local,
@@ -184,7 +212,7 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
     interrupted,
   });
   const writeTruth = (): void =>
-    writeFileSync(join(o.dir, "ground-truth.json"), `${JSON.stringify(truth(), null, 2)}\n`);
+    writeFileSync(join(grader, "ground-truth.json"), `${JSON.stringify(truth(), null, 2)}\n`);
   writeTruth();
 
   const begin = (phase: Phase, run: string): void => {
@@ -217,9 +245,24 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
   };
 
   const seconds = { baseline: window.baselineS, fault: window.faultS, recovery: window.recoveryS };
+  const loads = PHASES.map((phase) => ({
+    ...o.load,
+    // The warm-up and the unloaded probe requests belong to the baseline only: the fault and the
+    // recovery continue the same load, and the request stream shows no new start there.
+    warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
+    baselineRequests: phase === "baseline" ? o.load.baselineRequests : 0,
+    durationMs: seconds[phase] * 1000,
+    seed: `${spec.seed}/${phase}`,
+  }));
+  // Request ids number on across the windows (each window's schedule is known in advance).
+  const firstRequest = loads.map((_, i) =>
+    loads
+      .slice(0, i)
+      .reduce((n, l) => n + schedule({ ...l, durationMs: l.durationMs + (l.warmupMs ?? 0) }).length, 0),
+  );
   const windows: MeasurementWindow<LocalSystemUnderTest>[] = PHASES.map((phase, i) => ({
     id: String(i + 1).padStart(3, "0"),
-    label: `[${phase}]`,
+    label: "[load]",
     params: {
       seed: spec.seed,
       services: spec.services.length,
@@ -228,13 +271,7 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       incident: inc.fault.kind,
       phase,
     },
-    // The warm-up belongs to the baseline only: the fault and the recovery are measured from their start.
-    load: {
-      ...o.load,
-      warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
-      durationMs: seconds[phase] * 1000,
-      seed: `${spec.seed}/${phase}`,
-    },
+    load: { ...loads[i], firstRequest: firstRequest[i] },
     extra: { phase, incident: inc.fault.kind, target: targetString(inc.fault.target) },
     before: async (ctx) => {
       const local = ctx.sut.local;
@@ -243,14 +280,9 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       } else if (phase === "fault") {
         const current = Object.fromEntries(baselineConfigs.map((c) => [c.id, c.faults]));
         const on = incidentFaults(inc, current);
-        say(
-          verbose,
-          `fault: ${inc.fault.kind} at ${targetString(inc.fault.target)} for ${seconds.fault} s (${inc.local.mode})`,
-        );
         fw.startMs = Date.now();
         for (const [id, f] of Object.entries(on)) local.setFaults(id, f);
       } else {
-        say(verbose, `recovery: faults lifted, ${seconds.recovery} s`);
         for (const m of inc.local.runtime) {
           const base = baselineConfigs.find((c) => c.id === m.service);
           if (base !== undefined) local.setFaults(m.service, base.faults);
@@ -265,31 +297,44 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       if (phase !== "baseline") {
         mitigation[phase] = await liveMitigation(ctx.sut, baselineConfigs, slo, summary);
       }
-      say(verbose, `${phase}: ${summaryText(summary).split("\n")[0]}`);
       writeTruth();
     },
   }));
 
+  const total = window.baselineS + window.faultS + window.recoveryS;
   const out = await runExperiment<LocalSystemUnderTest>({
-    dir: o.dir,
+    dir: grader,
     kind: "local",
     experiment: { config: o.config, load: o.load, incident: inc.fault, window },
     argv: o.argv ?? [],
     signal: o.signal,
-    progress: verbose,
+    // Per-window progress lines would show where the phases begin: none.
+    progress: false,
     notes: [
       `incident ${inc.fault.kind} (${inc.fault.layer}) at ${targetString(inc.fault.target)}: baseline ${seconds.baseline} s, fault ${seconds.fault} s, recovery ${seconds.recovery} s`,
     ],
     systems: [
       {
-        start: async (signal) =>
-          (sut = await startSystem(spec, o.dir, {
+        start: async (signal) => {
+          say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
+          sut = await startSystem(spec, agent, {
             workers: o.workers,
-            verbose,
+            // The runner's own lines name its worker processes, which a CPU fault's target has one
+            // of its own: they are not printed.
+            verbose: false,
             signal,
             backoff: o.backoff,
             isolate: ISOLATED_KINDS.has(inc.fault.kind) ? [inc.groundTruth.rootCause.service] : [],
-          })),
+            recordDir: grader,
+          });
+          say(
+            verbose,
+            `${spec.services.length} services SERVING in ${sut.local.startupMs} ms; gateway ${spec.gateway} at ${sut.address}\n` +
+              `prometheus: ${String(sut.extra["prometheus"])}\n` +
+              `load: ${o.load.rate} rps ${o.load.arrival} for ${total} s (+${(o.load.warmupMs ?? 0) / 1000} s warm-up) at ${spec.gateway}`,
+          );
+          return sut;
+        },
         windows,
       },
     ],
@@ -298,28 +343,31 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
   if (fw.startMs !== null && fw.endMs === null) fw.endMs = phases.at(-1)?.endMs ?? Date.now();
   interrupted = out.interrupted;
   writeTruth();
+  const runs = readRuns(grader);
+  const load = runs.length === 0 ? null : combineRuns("load", runs);
+  if (load !== null) {
+    const { id: _id, ...figures } = load;
+    void _id;
+    writeFileSync(
+      join(agent, "load.json"),
+      `${JSON.stringify({ start: runs[0]?.metadata.phases.measureStart ?? null, end: runs.at(-1)?.metadata.phases.drainEnd ?? null, gateway: spec.gateway, ...figures }, null, 2)}\n`,
+    );
+  }
   // The report reads ground-truth.json: write it again now that the file is final.
-  const report = out.report === null ? null : writeReport(o.dir);
-  if (verbose) {
-    const m = (x: Mitigation | null): string =>
-      x === null ? "not checked" : x.passed ? "passed" : `failed (${x.violations[0] ?? "SLO not met"})`;
+  const report = out.report === null ? null : writeReport(grader);
+  if (verbose && load !== null) {
     process.stdout.write(
-      `\n== slop run --local --incident: ${inc.fault.kind} at ${targetString(inc.fault.target)}, seed ${spec.seed}\n` +
-        phases
-          .map(
-            (p) =>
-              `${p.phase.padEnd(9)} success ${p.successRate === null ? "-" : `${(p.successRate * 100).toFixed(1)}%`}  p99 ${p.p99Ms?.toFixed(1) ?? "-"} ms`,
-          )
-          .join("\n") +
-        `\nmitigation oracle: during the fault ${m(mitigation.fault)}; after recovery ${m(mitigation.recovery)}\n` +
-        `results: ${o.dir}\nreport:  ${report}\n`,
+      `\n== slop run --local (an episode): seed ${spec.seed}, ${spec.services.length} services, gateway ${spec.gateway}\n` +
+        `${summaryText(load)}\n` +
+        `agent:  ${agent}   (telemetry and the spec: what an agent may read)\n` +
+        `grader: ${grader}  (the answer key, the phases, the oracle's verdicts, report.html: never give it to an agent)\n`,
     );
   }
   if (out.interrupted !== null) {
     throw new InterruptedError(
       out.interrupted,
-      `every started process was stopped; the run until then is in ${o.dir}`,
+      `every started process was stopped; the run until then is in ${agent} and ${grader}`,
     );
   }
-  return { dir: o.dir, groundTruth: truth(), summaries: out.summaries, report };
+  return { dirs: o.dirs, groundTruth: truth(), summaries: out.summaries, report };
 }

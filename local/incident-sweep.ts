@@ -1,16 +1,22 @@
 /**
- * `slop incident sweep`: a labelled RCA dataset of N incidents over M system seeds, one results
- * directory per incident (each a `slop run --local --incident` run), with one command.
+ * `slop incident sweep`: a labelled RCA dataset of N incidents over M system seeds, one episode
+ * per incident (each a `slop run --local --incident` run), with one command.
+ *
+ *   OUT/agent/ep0001/ ...   what an agent may read, one directory per episode (EpisodeDirs.agent)
+ *   OUT/grader/ep0001/ ...  the incident, its ground truth and the phases (EpisodeDirs.grader)
+ *   OUT/grader/sweep.json, OUT/grader/dataset.json
+ *
+ * Episode names are numbers: nothing in OUT/agent names a kind, a target or an incident seed.
  *
  * The plan is a pure function of its inputs: incident i goes to system seed seeds[i mod M]; for
  * each system seed the incident seeds 0, 1, 2, ... are drawn in order and the first ones that can
  * be played locally (and are of an allowed kind) are kept. So the same inputs give the same
- * dataset, and growing N only appends incidents.
+ * dataset, and growing N only appends incidents (episode i keeps its name).
  *
- * Resumable: OUT/sweep.json records the parameters; an incident whose ground-truth.json says it
- * finished (three phases, not interrupted) is skipped on a re-run, an unfinished one is run again
- * from scratch. Ctrl-C stops the running incident (kept, marked interrupted, redone next time)
- * and keeps every finished one. OUT/dataset.json indexes the incidents and their state.
+ * Resumable: OUT/grader/sweep.json records the parameters; an episode whose ground-truth.json says
+ * it finished (three phases, not interrupted) is skipped on a re-run, an unfinished one is run
+ * again from scratch. Ctrl-C stops the running episode (kept, marked interrupted, redone next
+ * time) and keeps every finished one. OUT/grader/dataset.json indexes the episodes and their state.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
@@ -19,7 +25,7 @@ import { InterruptedError } from "../core/errors";
 import { generateIncident, targetString, type FaultKind, type Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
-import type { GroundTruthFile } from "./incident-run";
+import type { EpisodeDirs, GroundTruthFile } from "./incident-run";
 
 export const SWEEP_API_VERSION = "slop.dev/incident-sweep/v1alpha1" as const;
 
@@ -37,7 +43,7 @@ export interface SweepParams {
 }
 
 export interface PlannedIncident {
-  /** Directory name under OUT: `seed<S>-inc<K>-<kind>`. */
+  /** The episode's directory name under OUT/agent and OUT/grader: `ep0001`, `ep0002`, ... */
   readonly name: string;
   readonly systemSeed: string;
   readonly incidentSeed: string;
@@ -53,7 +59,7 @@ export function planSweep(p: SweepParams, configOf: (seed: string) => SlopConfig
   );
   const lists = p.seeds.map((seed, j) => {
     const spec = generate(configOf(seed));
-    const out: PlannedIncident[] = [];
+    const out: Omit<PlannedIncident, "name">[] = [];
     for (let k = 0; out.length < perSeed[j]; k++) {
       if (k >= MAX_DRAWS) {
         throw new ConfigError(
@@ -65,26 +71,32 @@ export function planSweep(p: SweepParams, configOf: (seed: string) => SlopConfig
       const incident = generateIncident(spec, { incidentSeed: String(k) });
       if (incident.local.mode === "cluster-only") continue;
       if (p.kinds.length > 0 && !p.kinds.includes(incident.fault.kind)) continue;
-      out.push({
-        name: `seed${seed}-inc${k}-${incident.fault.kind}`,
-        systemSeed: seed,
-        incidentSeed: String(k),
-        incident,
-      });
+      out.push({ systemSeed: seed, incidentSeed: String(k), incident });
     }
     return out;
   });
-  // Round-robin over the seeds, so a sweep cut short still covers every system.
-  const out: PlannedIncident[] = [];
+  // Round-robin over the seeds, so a sweep cut short still covers every system. Episode i is the
+  // same incident whatever N is, so its name can be its number.
+  const out: Omit<PlannedIncident, "name">[] = [];
   for (let i = 0; out.length < p.incidents; i++) {
     for (const list of lists) if (i < list.length) out.push(list[i]);
   }
-  return out;
+  return out.map((x, i) => ({ name: episodeName(i), ...x }));
 }
 
-/** An incident directory whose run finished: three phases, none unfinished, not interrupted. */
-export function isFinished(dir: string): boolean {
-  const file = join(dir, "ground-truth.json");
+/** `ep0001` for the first episode: a number, so the name says nothing about the incident. */
+export function episodeName(i: number): string {
+  return `ep${String(i + 1).padStart(4, "0")}`;
+}
+
+/** Where episode `name` of the sweep in `out` goes. */
+export function sweepEpisodeDirs(out: string, name: string): EpisodeDirs {
+  return { agent: join(out, "agent", name), grader: join(out, "grader", name) };
+}
+
+/** An episode whose run finished (its grader half says): three phases, none unfinished, not interrupted. */
+export function isFinished(dirs: EpisodeDirs): boolean {
+  const file = join(dirs.grader, "ground-truth.json");
   if (!existsSync(file)) return false;
   try {
     const gt = JSON.parse(readFileSync(file, "utf8")) as GroundTruthFile;
@@ -95,6 +107,7 @@ export function isFinished(dir: string): boolean {
 }
 
 export interface SweepEntry {
+  /** The episode: OUT/agent/<dir> and OUT/grader/<dir>. */
   readonly dir: string;
   readonly systemSeed: string;
   readonly incidentSeed: string;
@@ -111,8 +124,8 @@ export interface SweepOutcome {
   readonly interrupted: string | null;
 }
 
-/** Runs one incident into `dir` (an empty directory); `slop run --local --incident` in production. */
-export type RunOne = (planned: PlannedIncident, dir: string, signal: AbortSignal) => Promise<void>;
+/** Runs one incident into `dirs` (empty directories); `slop run --local --incident` in production. */
+export type RunOne = (planned: PlannedIncident, dirs: EpisodeDirs, signal: AbortSignal) => Promise<void>;
 
 function writeIndex(out: string, params: SweepParams, plan: readonly PlannedIncident[]): SweepEntry[] {
   const entries = plan.map((p) => ({
@@ -122,18 +135,18 @@ function writeIndex(out: string, params: SweepParams, plan: readonly PlannedInci
     kind: p.incident.fault.kind,
     layer: p.incident.fault.layer,
     target: targetString(p.incident.fault.target),
-    state: isFinished(join(out, p.name)) ? ("finished" as const) : ("pending" as const),
+    state: isFinished(sweepEpisodeDirs(out, p.name)) ? ("finished" as const) : ("pending" as const),
   }));
   writeFileSync(
-    join(out, "dataset.json"),
+    join(out, "grader", "dataset.json"),
     `${JSON.stringify({ apiVersion: SWEEP_API_VERSION, kind: "IncidentDataset", params, incidents: entries }, null, 2)}\n`,
   );
   return entries;
 }
 
-/** Check OUT/sweep.json (a re-run must use the same parameters), or write it. */
+/** Check OUT/grader/sweep.json (a re-run must use the same parameters), or write it. */
 function claim(out: string, params: SweepParams): void {
-  const file = join(out, "sweep.json");
+  const file = join(out, "grader", "sweep.json");
   const mine = `${JSON.stringify({ apiVersion: SWEEP_API_VERSION, kind: "IncidentSweep", params }, null, 2)}\n`;
   if (existsSync(file)) {
     const theirs = readFileSync(file, "utf8");
@@ -152,7 +165,8 @@ function claim(out: string, params: SweepParams): void {
   } else if (existsSync(out) && readdirSync(out).length > 0) {
     throw new ConfigError("--out", out, "a new or empty directory, or the directory of an earlier sweep");
   }
-  mkdirSync(out, { recursive: true });
+  mkdirSync(join(out, "grader"), { recursive: true });
+  mkdirSync(join(out, "agent"), { recursive: true });
   writeFileSync(file, mine);
 }
 
@@ -171,20 +185,25 @@ export async function runSweep(
   let skipped = 0;
   let interrupted: string | null = null;
   for (const [i, p] of plan.entries()) {
-    const dir = join(out, p.name);
+    const dirs = sweepEpisodeDirs(out, p.name);
+    // The log names the episode only: its output may be read by whoever reads the agent half.
     const tag = `[${i + 1}/${plan.length}] ${p.name}`;
-    if (isFinished(dir)) {
+    if (isFinished(dirs)) {
       skipped++;
       log(`${tag}: finished earlier, skipped`);
       continue;
     }
     if (signal.aborted) break;
-    // An unfinished run of this very incident (ours: it holds incident.json) starts over.
-    if (existsSync(join(dir, "incident.json"))) rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    log(`${tag}: ${p.incident.fault.kind} at ${targetString(p.incident.fault.target)} ...`);
+    // An unfinished run of this very episode (ours: it holds incident.json) starts over.
+    if (existsSync(join(dirs.grader, "incident.json"))) {
+      rmSync(dirs.grader, { recursive: true, force: true });
+      rmSync(dirs.agent, { recursive: true, force: true });
+    }
+    mkdirSync(dirs.agent, { recursive: true });
+    mkdirSync(dirs.grader, { recursive: true });
+    log(`${tag} ...`);
     try {
-      await runOne(p, dir, signal);
+      await runOne(p, dirs, signal);
       ran++;
     } catch (err) {
       if (err instanceof InterruptedError) {

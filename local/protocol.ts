@@ -1,5 +1,6 @@
 /** Messages between the local runner and its worker processes (over the fork IPC channel). */
 import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
+import type { Termination } from "../runtime/server";
 
 export interface StartMessage {
   readonly type: "start";
@@ -12,7 +13,7 @@ export interface StartMessage {
    * tree when the system stops, also after a worker was killed before it could clean up.
    */
   readonly dataRoot: string;
-  /** Injected crashes before this start, per service id (see ServeOptions.priorCrashes). */
+  /** Crashes by `faults.crash` before this start, per service id (see ServeOptions.priorCrashes). */
   readonly priorCrashes?: Readonly<Record<string, number>>;
 }
 
@@ -43,7 +44,7 @@ export type FromWorker =
       readonly ms: number;
     }
   | { readonly type: "failed"; readonly id: string; readonly message: string }
-  /** A running service died (an injected crash or OOM kill); the supervisor restarts it. */
-  | { readonly type: "exited"; readonly id: string; readonly reason: string }
+  /** A running service died (a crash or an OOM kill); the supervisor restarts it. */
+  | { readonly type: "exited"; readonly id: string; readonly termination: Termination }
   | { readonly type: "memory"; readonly rss: number; readonly heapUsed: number }
   | { readonly type: "stopped" };

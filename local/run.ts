@@ -61,9 +61,15 @@ export async function startSystem(
     isolate?: readonly string[];
     /** Restart back-off of crashed services. */
     backoff?: BackoffOptions;
+    /**
+     * Where the runner's own record of the system goes (system.json: pids, workers, addresses) and
+     * what the trace file's path in the run metadata is relative to. @default dir
+     */
+    recordDir?: string;
   },
 ): Promise<LocalSystemUnderTest> {
   const verbose = opts.verbose ?? true;
+  const recordDir = opts.recordDir ?? dir;
   const started = iso();
   // A sweep names each system's files after its grid point (none when only the load varies).
   const suffix = opts.runId === undefined || opts.runId === "" ? "" : `-${opts.runId}`;
@@ -98,7 +104,7 @@ export async function startSystem(
     throw err;
   }
   writeFileSync(
-    join(dir, `system${suffix}.json`),
+    join(recordDir, `system${suffix}.json`),
     `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
   );
   say(
@@ -117,7 +123,7 @@ export async function startSystem(
       startupMs: local.startupMs,
       rssPerServiceMiB: rss / 2 ** 20 / spec.services.length,
       prometheus: prometheus?.url ?? promNote,
-      traceFile: relative(dir, traceFile),
+      traceFile: relative(recordDir, traceFile),
       gateway: spec.gateway,
       addresses: Object.fromEntries(local.services.map((s) => [s.id, s.address])),
     },

@@ -26,7 +26,7 @@ interface State {
   consecutive: number;
   startedAt: number;
   timer: NodeJS.Timeout | null;
-  /** Injected crashes since the faults last changed. */
+  /** Crashes by `faults.crash` since the faults last changed. */
   crashes: number;
 }
 
@@ -67,7 +67,7 @@ export class Supervisor {
     this.event(id, "started", `restarts ${s.restarts}`);
   }
 
-  /** The service died (`injected`: by a crash fault) or failed to start: schedule its restart. */
+  /** The service died (`injected`: by `faults.crash`) or failed to start: schedule its restart. */
   died(id: string, reason: string, how: "died" | "start-failed", injected: boolean): void {
     if (this.stopped) return;
     const s = this.state(id);

@@ -16,6 +16,7 @@ import { Supervisor, type BackoffOptions, type SupervisorEvent } from "./supervi
 import { waitServing } from "./health";
 import type { FromWorker, ToWorker } from "./protocol";
 import { WORKER_FILE } from "./worker";
+import { terminationText } from "../runtime/server";
 
 export interface LocalService {
   readonly id: string;
@@ -392,7 +393,7 @@ class LocalRun {
       if (this.supervising) this.supervisor.died(m.id, m.message, "start-failed", false);
       else this.fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
     } else if (m.type === "exited") {
-      this.supervisor.died(m.id, m.reason, "died", /faults\.crash/.test(m.reason));
+      this.supervisor.died(m.id, terminationText(m.termination), "died", m.termination.crashKnob);
     }
   }
 

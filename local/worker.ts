@@ -51,10 +51,10 @@ export function workerMain(): void {
               const s: RunningService = await startService(cfg, {
                 host: "127.0.0.1",
                 priorCrashes: m.priorCrashes?.[cfg.id] ?? 0,
-                onCrash: (reason) => {
+                onCrash: (termination) => {
                   const i = running.indexOf(s);
                   if (i >= 0) running.splice(i, 1);
-                  send({ type: "exited", id: cfg.id, reason });
+                  send({ type: "exited", id: cfg.id, termination });
                 },
                 traceFile: m.traceFile,
                 dataDir: join(m.dataRoot, cfg.id),

@@ -15,6 +15,25 @@ export function statusName(code: number): string {
   return status[code] ?? `CODE_${code}`;
 }
 
+/**
+ * What a real server or proxy answers with this status: "no healthy upstream", "internal error",
+ * never why the status was returned (a fault knob is not something a real service would name).
+ */
+export function statusMessage(code: number): string {
+  switch (code) {
+    case status.UNAVAILABLE:
+      return "no healthy upstream";
+    case status.INTERNAL:
+      return "internal error";
+    case status.UNKNOWN:
+      return "unknown error";
+    case status.DEADLINE_EXCEEDED:
+      return "deadline exceeded";
+    default:
+      return statusName(code).toLowerCase().replace(/_/g, " ");
+  }
+}
+
 /** Anything thrown while serving a request, as an RpcError (unknown errors become INTERNAL). */
 export function toRpcError(err: unknown): RpcError {
   if (err instanceof RpcError) return err;

@@ -105,9 +105,9 @@ export class Executor {
     scope.calls++;
     const f = this.deps.faults?.().callees?.[callee];
     if (f?.partitioned === true) {
-      // Dropped packets: nothing comes back until the deadline.
+      // Dropped packets: nothing comes back until the deadline, which is all the caller learns.
       await sleepOrAbort(scope.deadline - Date.now(), scope.signal);
-      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: unreachable (partitioned)`);
+      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: deadline exceeded`);
     }
     const deadline =
       f?.deadlineMs === undefined ? scope.deadline : Math.min(scope.deadline, Date.now() + f.deadlineMs);

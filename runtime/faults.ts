@@ -1,6 +1,6 @@
 import type { FaultConfig } from "../core/types";
 import { ConfigError } from "../core/config";
-import { RpcError } from "./errors";
+import { RpcError, statusMessage } from "./errors";
 import { isPlainObject } from "../core/errors";
 
 /** Added latency in ms for one request: fixed `ms`, uniform in [0, 2ms), or exponential with mean `ms`. */
@@ -21,10 +21,10 @@ export function sampleLatencyMs(latency: FaultConfig["latency"], random: () => n
   }
 }
 
-/** The injected error for one request, or null (probability `errorRate`). */
+/** The error for one request, or null (probability `errorRate`), worded as a real server words it. */
 export function sampleError(faults: FaultConfig, random: () => number = Math.random): RpcError | null {
   if (faults.errorRate <= 0 || random() >= faults.errorRate) return null;
-  return new RpcError(faults.errorCode, `injected fault (error rate ${faults.errorRate})`);
+  return new RpcError(faults.errorCode, statusMessage(faults.errorCode));
 }
 
 type Obj = Readonly<Record<string, unknown>>;

@@ -160,19 +160,14 @@ export async function handleRequest(
     if (faults.hang === true) {
       // Never answer: hold the request until the caller gives up.
       await sleepWithin(Number.MAX_SAFE_INTEGER, deadline, abort.signal);
-      span?.setAttribute("slop.fault.hang", true);
-      throw new RpcError(status.DEADLINE_EXCEEDED, `${cfg.id} hung (faults.hang)`);
+      throw new RpcError(status.DEADLINE_EXCEEDED, `deadline exceeded in ${cfg.id}`);
     }
+    // The fault knobs leave no mark of their own in spans, logs or errors: only what a real
+    // service would show (a slow span, a status and its usual message).
     const latency = sampleLatencyMs(faults.latency, deps.random);
-    if (latency > 0) {
-      await sleepWithin(latency, deadline, abort.signal);
-      span?.setAttribute("slop.fault.latency_ms", latency);
-    }
-    const injected = sampleError(faults, deps.random);
-    if (injected) {
-      span?.setAttribute("slop.fault.error", true);
-      throw injected;
-    }
+    if (latency > 0) await sleepWithin(latency, deadline, abort.signal);
+    const failure = sampleError(faults, deps.random);
+    if (failure) throw failure;
     const scope: RequestScope = {
       requestId: req.requestId,
       hop: req.hop,
@@ -211,7 +206,7 @@ export async function handleRequest(
     span?.setAttribute("rpc.grpc.status_code", e.code);
     finish(e.code, e);
     // A failure is logged at warn, as a service logs its errors: in the logs per service a failure
-    // shows where it starts (the injected fault) and each caller it travels up through.
+    // shows where it starts and each caller it travels up through.
     if (logger.enabled("warn")) {
       logger.log("warn", "failed", {
         request_id: req.requestId,

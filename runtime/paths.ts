@@ -3,8 +3,8 @@ import { ParseError, callees, parse, type Path } from "../core/grammar";
 import type { ServiceRuntimeConfig } from "../core/types";
 
 /**
- * A start-up problem: a bad configuration (`slop serve` exits 2) or an injected start-up fault
- * (`injected`, exits 1).
+ * A start-up problem: a bad configuration (`slop serve` exits 2) or the start-up fault
+ * (`faults.failStartup`: `injected`, exits 1).
  */
 export class StartupError extends Error {
   constructor(

@@ -55,9 +55,26 @@ export interface ServeOptions {
    * fewer than n happened. @default 0
    */
   readonly priorCrashes?: number;
-  /** Called once when the service dies of an injected crash or an OOM kill (faults.crash, faults.leak). */
-  readonly onCrash?: (reason: string) => void;
+  /** Called once when the service dies of a crash or an OOM kill (faults.crash, faults.leak, faults.failStartup). */
+  readonly onCrash?: (t: Termination) => void;
 }
+
+/** How a service died, in the words a kubelet records for a container: no word about why. */
+export interface Termination {
+  /** "OOMKilled" at the memory limit, "Error" when the process exited on its own. */
+  readonly reason: "OOMKilled" | "Error";
+  readonly exitCode: number;
+  /** The death came from `faults.crash`: it counts against `crash.times` across restarts. */
+  readonly crashKnob: boolean;
+}
+
+/** "Error (exit code 1)": a termination as one line. */
+export function terminationText(t: Termination): string {
+  return `${t.reason} (exit code ${t.exitCode})`;
+}
+
+/** What a service that fails at start-up says: it cannot initialise, nothing more. */
+const startupFailureMessage = (id: string): string => `service ${id}: initialisation failed, exiting`;
 
 export interface RunningService {
   readonly id: string;
@@ -109,7 +126,7 @@ export async function startService(
     opts.log ?? ((l) => process.stdout.write(l + "\n")),
   );
   if (cfg.faults.failStartup) {
-    throw new StartupError(`service ${cfg.id}: start-up failure injected (faults.failStartup)`, true);
+    throw new StartupError(startupFailureMessage(cfg.id), true);
   }
   const paths: readonly Path[] = parsePaths(cfg);
   const host = opts.host ?? "0.0.0.0";
@@ -158,12 +175,12 @@ export async function startService(
     });
 
     let stopping: Promise<void> | null = null;
-    const lifecycle = lifecycleFaults(cfg.id, logger, (reason) => {
+    const lifecycle = lifecycleFaults(logger, (t) => {
       // A crash is abrupt: no drain; in-flight requests are cut off.
       deps.health.set("NOT_SERVING");
       server.forceShutdown();
       stopping ??= closers.closeAll();
-      void stopping.then(() => opts.onCrash?.(reason));
+      void stopping.then(() => opts.onCrash?.(t));
     });
     closers.push(() => lifecycle.stop());
     lifecycle.apply(state.faults, opts.priorCrashes ?? 0);
@@ -315,23 +332,23 @@ async function drainAndClose(
  * The faults that end a service: `crash` (exit afterMs after the faults apply, while fewer than
  * `times` crashes happened; 0 = always), `leak` (hold mibPerSec of touched memory per second until
  * limitMiB, then die as OOM-killed) and `failStartup` set on a running service (it dies, and its
- * restarts fail).
+ * restarts fail). The log says what a kubelet would record (OOMKilled, or Error and an exit code).
  */
 function lifecycleFaults(
-  id: string,
   logger: ReturnType<typeof createLogger>,
-  die: (reason: string) => void,
+  die: (t: Termination) => void,
 ): { apply(f: FaultConfig, priorCrashes: number): void; stop(): void } {
   let timers: NodeJS.Timeout[] = [];
   let leaked: Buffer[] = [];
   let dead = false;
-  const kill = (reason: string): void => {
+  const kill = (t: Termination): void => {
     if (dead) return;
     dead = true;
     stop();
-    logger.log("error", "crashed", { reason });
-    die(reason);
+    logger.log("error", "terminated", { reason: t.reason, exit_code: t.exitCode });
+    die(t);
   };
+  const exit = (crashKnob: boolean): Termination => ({ reason: "Error", exitCode: 1, crashKnob });
   const stop = (): void => {
     for (const t of timers) clearTimeout(t);
     timers = [];
@@ -341,10 +358,10 @@ function lifecycleFaults(
     apply(f, priorCrashes) {
       stop();
       if (dead) return;
-      if (f.failStartup) return kill(`service ${id}: start-up failure injected (faults.failStartup)`);
+      if (f.failStartup) return kill(exit(false));
       const crash = f.crash;
       if (crash !== undefined && (crash.times === 0 || priorCrashes < crash.times)) {
-        timers.push(setTimeout(() => kill(`service ${id}: crash injected (faults.crash)`), crash.afterMs));
+        timers.push(setTimeout(() => kill(exit(true)), crash.afterMs));
       }
       const leak = f.leak;
       if (leak !== undefined && leak.mibPerSec > 0) {
@@ -354,10 +371,7 @@ function lifecycleFaults(
           const mib = (leak.mibPerSec * tickMs) / 1000;
           leaked.push(Buffer.alloc(Math.round(mib * 2 ** 20), 1));
           total += mib;
-          if (total >= leak.limitMiB)
-            return kill(
-              `service ${id}: OOMKilled (leaked ${Math.round(total)} MiB, limit ${leak.limitMiB} MiB)`,
-            );
+          if (total >= leak.limitMiB) return kill({ reason: "OOMKilled", exitCode: 137, crashKnob: false });
           timers.push(setTimeout(tick, tickMs));
         };
         timers.push(setTimeout(tick, tickMs));

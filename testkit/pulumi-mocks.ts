@@ -13,6 +13,11 @@ export interface Recorded {
   // Inputs are whatever the component sent over the wire: plain JSON after serialisation.
   readonly inputs: Record<string, unknown>;
   readonly provider: string | undefined;
+  /**
+   * The `key`s of the resources this one depends on (dependsOn, expanded to a component's
+   * children, plus those of its inputs), as the SDK sends them to the engine.
+   */
+  readonly dependencies: readonly string[];
 }
 
 export interface Recorder {
@@ -24,6 +29,9 @@ export interface Recorder {
 export const FAKE_DO_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake doks kubeconfig\n";
 export const FAKE_DO_ENDPOINT = "https://fake.k8s.ondigitalocean.example";
 export const FAKE_EKS_ENDPOINT = "https://fake.eks.example";
+export const FAKE_DO_ACCOUNT_UUID = "00000000-0000-4000-8000-00000000d0c5";
+/** What a self-managed backend calls every organisation. */
+export const MOCK_ORGANIZATION = "organization";
 
 function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
@@ -36,7 +44,7 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
     case "digitalocean:index/containerRegistry:ContainerRegistry":
       return {
         ...inputs,
-        endpoint: "registry.digitalocean.com/k8s-slop",
+        endpoint: `registry.digitalocean.com/${String(inputs.name)}`,
         serverUrl: "registry.digitalocean.com",
       };
     case "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": {
@@ -82,19 +90,54 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
   }
 }
 
+/** `type::name` of a URN (`urn:pulumi:stack::project::parent$type::name`). */
+export function urnKey(urn: string): string {
+  const parts = urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  return `${type}::${parts.slice(3).join("::")}`;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/**
+ * Records the dependencies of every registration: the mocks' `newResource` is not given them, so
+ * the mock monitor's `registerResource` (internal to @pulumi/pulumi, pinned in package.json) is
+ * wrapped, and checked so that an SDK without it fails here rather than recording nothing.
+ */
+function recordDependencies(into: Map<string, readonly string[]>): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor?: () => unknown };
+  const monitor = settings.getMonitor?.() as
+    { registerResource?: (req: RegisterRequest, cb: unknown) => unknown } | undefined;
+  const register = monitor?.registerResource;
+  if (monitor === undefined || typeof register !== "function")
+    throw new Error("installMocks(): @pulumi/pulumi's mock monitor no longer has registerResource");
+  monitor.registerResource = (req, cb) => {
+    into.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map(urnKey));
+    return register.call(monitor, req, cb);
+  };
+}
+
 export function installMocks(preview = false): Recorder {
   const resources: Recorded[] = [];
   const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  const dependencies = new Map<string, readonly string[]>();
   void pulumi.runtime.setMocks(
     {
       newResource(args) {
         const inputs = args.inputs as Record<string, unknown>;
+        const key = `${args.type}::${args.name}`;
         resources.push({
           type: args.type,
           name: args.name,
-          key: `${args.type}::${args.name}`,
+          key,
           inputs,
           provider: args.provider,
+          dependencies: dependencies.get(key) ?? [],
         });
         return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, inputs) };
       },
@@ -104,6 +147,15 @@ export function installMocks(preview = false): Recorder {
         switch (args.token) {
           case "digitalocean:index/getKubernetesVersions:getKubernetesVersions":
             return { latestVersion: `${String(inputs.versionPrefix ?? "1.34.")}1-do.0`, validVersions: [] };
+          case "digitalocean:index/getAccount:getAccount":
+            return { uuid: FAKE_DO_ACCOUNT_UUID, email: "user@example.com", status: "active" };
+          case "digitalocean:index/getContainerRegistry:getContainerRegistry":
+            return {
+              name: inputs.name,
+              endpoint: `registry.digitalocean.com/${String(inputs.name)}`,
+              serverUrl: "registry.digitalocean.com",
+              subscriptionTierSlug: "basic",
+            };
           case "aws:index/getAvailabilityZones:getAvailabilityZones":
             return { names: ["us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: [] };
           case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
@@ -120,7 +172,9 @@ export function installMocks(preview = false): Recorder {
     "k8s-slop",
     "test",
     preview,
+    MOCK_ORGANIZATION,
   );
+  recordDependencies(dependencies);
   return {
     resources,
     calls,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { join } from "path";
 import { ConfigError } from "../../core/config";
 import {
   applicableKinds,
@@ -25,15 +26,17 @@ Examples:
   $ slop incident generate --seed 42 --kind partition --target "B->C" --out incident.json
   $ slop diff 42 42 --incident incident.json       # the change it makes to the Kubernetes objects
   $ slop run --local --seed 42 --incident incident.json
-  $ slop incident sweep --seeds 1,2,3 --incidents 12 --services 8 --out rca   # a labelled RCA dataset
+  $ slop incident sweep --seeds 1,2,3 --incidents 12 --services 8 --out rca   # rca/agent, rca/grader
 `;
 
 const SWEEP_HELP = `
 Incident i goes to system seed i mod M; per system seed, incident seeds 0, 1, 2, ... are drawn in
 order and the first that play locally (and are of a --kinds kind) are kept, so the same flags give
-the same dataset. Each incident is one \`slop run --local --incident\` run in OUT/seed<S>-inc<K>-<kind>/
-(incident.json, ground-truth.json, runs/001-003 for baseline, fault and recovery, traces, report.html);
-OUT/dataset.json indexes them. Re-running the same command skips every finished incident and
+the same dataset. Each incident is one \`slop run --local --incident\` episode, in two halves:
+OUT/agent/ep0001/ holds what an agent may read (traces, logs, Prometheus data, load.json, spec.json)
+and OUT/grader/ep0001/ what it must never see (incident.json, ground-truth.json, the phases as
+runs/001-003, report.html); OUT/grader/dataset.json indexes them. Give an agent OUT/agent (or one
+episode in it), never OUT/grader. Re-running the same command skips every finished incident and
 redoes an unfinished one; a larger --incidents appends. Ctrl-C stops the running incident and keeps
 the finished ones (exit 130).
 
@@ -194,12 +197,12 @@ export function register(program: Command, _setExit: (code: number) => void): vo
           flags.out,
           params,
           plan,
-          async (p, dir, signal) => {
+          async (p, dirs, signal) => {
             const config = configOf(p.systemSeed);
             await runLocalIncident({
               config,
               incident: p.incident,
-              dir,
+              dirs,
               window: params.phases ?? undefined,
               load: { ...load, deadlineMs: config.requestTimeoutMs },
               workers,
@@ -212,7 +215,9 @@ export function register(program: Command, _setExit: (code: number) => void): vo
         );
         const done = out.entries.filter((e) => e.state === "finished").length;
         process.stdout.write(
-          `${done}/${out.entries.length} incidents finished (${out.ran} run now, ${out.skipped} earlier); dataset: ${flags.out}/dataset.json\n`,
+          `${done}/${out.entries.length} episodes finished (${out.ran} run now, ${out.skipped} earlier)\n` +
+            `agent:  ${join(flags.out, "agent")}   (what an agent may read, one directory per episode)\n` +
+            `grader: ${join(flags.out, "grader")}  (dataset.json and the answer key: never give it to an agent)\n`,
         );
         if (out.interrupted !== null) {
           throw new InterruptedError(

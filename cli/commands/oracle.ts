@@ -1,3 +1,5 @@
+import { existsSync, statSync } from "fs";
+import { join } from "path";
 import type { Command } from "commander";
 import { ConfigError } from "../../core/config";
 import { expand } from "../../core/expand";
@@ -21,6 +23,7 @@ summary with successRate and p99Ms) AND the live objects must still match the ba
 
 Examples:
   $ slop oracle --seed 42 --incident incident.json --answer answer.json
+  $ slop oracle --seed 1 --services 8 --incident rca/grader/ep0001 --answer answer.json   # an episode of a sweep
   $ slop oracle --seed 42 --incident incident.json --answer answer.json --window 0:20   # a window without the fault
   $ kubectl get deploy,svc,cm,netpol,hpa,pvc,pdb,storageclass -n slop -o json > live.json
   $ slop oracle --seed 42 --incident incident.json --answer answer.json --live live.json --measured summary.json
@@ -35,6 +38,23 @@ interface OracleFlags extends GenerationOptions {
   readonly measured?: string;
   readonly sloSuccess?: string;
   readonly sloP99Ms?: string;
+}
+
+/** --incident: an Incident file, or an episode's directory (its grader half, or the one holding it). */
+function incidentFile(v: string | undefined): string {
+  const given = required("--incident", v);
+  if (!existsSync(given) || !statSync(given).isDirectory()) return given;
+  const found = [join(given, "incident.json"), join(given, "grader", "incident.json")].find((f) =>
+    existsSync(f),
+  );
+  if (found === undefined) {
+    throw new ConfigError(
+      "--incident",
+      given,
+      "an Incident file, or an episode directory (DIR/grader/incident.json)",
+    );
+  }
+  return found;
 }
 
 function required(flag: string, v: string | undefined): string {
@@ -97,7 +117,10 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       .command("oracle")
       .description("score an answer (detection, localization, kind, mitigation) against an incident"),
   )
-    .option("--incident <file>", "the incident (slop incident generate)")
+    .option(
+      "--incident <file>",
+      "the incident (slop incident generate), or an episode's directory (its grader/incident.json)",
+    )
     .option("--answer <file>", "the answer (JSON)")
     .option(
       "--window <s:e>",
@@ -111,7 +134,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .addHelpText("after", EXAMPLES)
     .action((opts: OracleFlags) => {
       const spec = loadSpec(opts);
-      const incident = loadIncident(required("--incident", opts.incident));
+      const incident = loadIncident(incidentFile(opts.incident));
       checkSystem(spec, incident);
       const answer = answerOf(readDocument(required("--answer", opts.answer)));
       const score = scoreAnswer(incident, answer, {

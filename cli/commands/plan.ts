@@ -6,7 +6,7 @@ import { CapacityError, formatCapacity } from "../../core/capacity";
 import { parseConfig } from "../../core/config";
 import { isPlainObject } from "../../core/errors";
 import { generate } from "../../core/spec";
-import { stackCapacity, stackPods, systemPods } from "../../components/capacity-plan";
+import { decidePools, stackPods, systemPods } from "../../components/capacity-plan";
 import {
   CLUSTER_PROVIDERS,
   MESHES,
@@ -23,8 +23,9 @@ Examples:
   $ slop plan --cluster aws                    # the same system on EKS: fits? nodes per pool, $/h
   $ slop plan --stack prod --dir ~/my-stack    # Pulumi.yaml + Pulumi.prod.yaml in that directory
 
-Exit code: 0 when the system fits its pools at minimum replicas (or the cluster is an existing
-one), 1 when it does not fit, 2 on bad input.
+With sizePools (the default on aws) the stack creates the sized pools, which the last line names.
+Exit code: 0 when the stack can schedule the system (it fits its pools at minimum replicas, the pools
+are sized, or the cluster is an existing one), 1 when it does not fit, 2 on bad input.
 `;
 
 interface PlanOptions {
@@ -89,13 +90,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
         `requests: ${sum("minReplicas", (p) => p.cpuMillis)}m CPU / ${sum("minReplicas", (p) => p.memoryMiB)}Mi at minimum, ${sum("maxReplicas", (p) => p.cpuMillis)}m / ${sum("maxReplicas", (p) => p.memoryMiB)}Mi at maximum`,
       ];
       process.stdout.write(lines.join("\n") + "\n");
-      let report;
+      let decision;
       try {
-        report = stackCapacity(spec, config.nodePools, deploy);
+        decision = decidePools(spec, config.nodePools, deploy);
       } catch (err) {
         if (err instanceof CapacityError) throw new UsageError(err.message);
         throw err;
       }
+      const report = decision.report;
       if (report === undefined) {
         process.stdout.write(
           "capacity: an existing cluster (cluster: kubeconfig); its nodes are unknown, so nothing is checked and nothing is billed by the stack\n",
@@ -103,6 +105,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
         return;
       }
       process.stdout.write(formatCapacity(report));
-      if (!report.fits) setExit(EXIT_DIFF);
+      if (decision.sized) {
+        const nodes = decision.pools.map((p) => `${p.name} ${p.nodes}`).join(", ");
+        process.stdout.write(
+          `sizePools: the stack creates the sized pools (${nodes} nodes), $${report.usdPerHourSized.toFixed(4)}/h\n`,
+        );
+      }
+      if (!decision.schedulable) setExit(EXIT_DIFF);
     });
 }

@@ -12,11 +12,16 @@ export function register(program: Command, _setExit: (code: number) => void): vo
   program
     .command("report")
     .description("regenerate report.html from a results directory (written by slop load / slop run --local)")
-    .argument("<dir>", "results directory")
-    .action((dir: string) => {
+    .argument("<dir>", "results directory (of an episode: its grader half, or the directory holding it)")
+    .action((given: string) => {
       // An experiment's directory has its own report (medians, intervals, comparisons).
-      if (existsSync(join(dir, PLAN_FILE)))
-        return void process.stdout.write(`${writeExperimentReport(dir)}\n`);
+      if (existsSync(join(given, PLAN_FILE)))
+        return void process.stdout.write(`${writeExperimentReport(given)}\n`);
+      // An episode (slop run --local --incident) keeps its runs in its grader half.
+      const dir =
+        !existsSync(join(given, "metadata.json")) && existsSync(join(given, "grader", "metadata.json"))
+          ? join(given, "grader")
+          : given;
       if (!existsSync(join(dir, "metadata.json"))) {
         throw new UsageError(`${dir} is not a results directory (no metadata.json in it)`);
       }

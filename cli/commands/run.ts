@@ -4,7 +4,7 @@ import { generate } from "../../core/spec";
 import { arrivalFlag, defaultResultsDir, intFlag, numberFlag, prepareOutDir } from "../../loadgen/options";
 import { checkIncidentSeed, checkSystem, generateIncident, type Incident } from "../../core/incidents";
 import type { SystemSpec } from "../../core/types";
-import { checkLocalPlay, runLocalIncident } from "../../local/incident-run";
+import { checkLocalPlay, episodeDirs, runLocalIncident } from "../../local/incident-run";
 import { runLocal, startSystem } from "../../local/run";
 import { loadIncident, phasesFlag } from "./incident";
 import { signals } from "../signals";
@@ -35,7 +35,7 @@ Examples:
   $ slop run --local                               # seed 42, ${LOCAL_DEFAULT_SERVICES} services, 5 rps Poisson for 15 s
   $ slop run --local --seed 7 --services 20 --rps 10 --duration 60 --arrival uniform
   $ slop up --local --seed 7                       # keep it running; Ctrl-C stops every process
-  $ slop run --local --seed 7 --incident-seed 3    # baseline, fault, recovery; ground-truth.json
+  $ slop run --local --seed 7 --incident-seed 3    # an episode: DIR/agent (telemetry), DIR/grader (ground truth)
   $ slop incident generate --seed 7 --kind partition --out inc.json && slop run --local --seed 7 --incident inc.json --phases 10,20,10
 `;
 
@@ -122,7 +122,8 @@ export function register(program: Command): void {
             config: cfg,
             incident,
             window,
-            dir: prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}-${incident.fault.kind}`)),
+            // The directory's name says nothing about the incident: an agent may see its path.
+            dirs: episodeDirs(prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}-episode`))),
             load: phaseLoad,
             workers,
             argv: process.argv.slice(2),

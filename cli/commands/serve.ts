@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { UsageError } from "../errors";
 import { loadRuntimeConfig } from "../../runtime/config-file";
 import { isLogLevel } from "../../runtime/log";
-import { DEFAULT_GRACE_MS, StartupError, startService } from "../../runtime/server";
+import { DEFAULT_GRACE_MS, StartupError, startService, terminationText } from "../../runtime/server";
 
 interface ServeFlags {
   readonly config?: string;
@@ -180,10 +180,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
           ...options,
           // /tmp is an emptyDir in the pod: it outlives container restarts, so it counts crashes.
           priorCrashes: crashCount(cfg.id),
-          onCrash: (reason) => {
-            process.stderr.write(`slop serve: ${reason}\n`);
-            recordCrash(cfg.id);
-            process.exit(reason.includes("OOMKilled") ? 137 : 1);
+          onCrash: (t) => {
+            process.stderr.write(`slop serve: ${terminationText(t)}\n`);
+            if (t.crashKnob) recordCrash(cfg.id);
+            process.exit(t.exitCode);
           },
         });
       } catch (err) {

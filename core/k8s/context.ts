@@ -9,7 +9,7 @@ export interface ResolvedOptions {
   readonly namespaceLabels: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
   readonly extraEgressNamespaces: readonly string[];
-  readonly extraIngressPorts: readonly number[];
+  readonly extraCallPorts: readonly number[];
 }
 
 export interface ServiceContext {

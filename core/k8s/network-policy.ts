@@ -1,9 +1,9 @@
 /**
  * The NetworkPolicy `<name>`: default-deny both ways, then
  *   ingress  grpc    from the pods of the service's callers (the gateway: from anywhere), plus
- *                    any extra ingress port (a mesh proxy's inbound port) from the same peers
+ *                    any extra call port (a mesh proxy's inbound port) from the same peers
  *            metrics from the observability namespace
- *   egress   grpc    to the pods of its callees
+ *   egress   grpc    to the pods of its callees, plus the extra call ports on the same peers
  *            53      UDP+TCP to kube-system (DNS)
  *            4317/4318 to the observability namespace (OTLP)
  *            any port to each extra namespace (e.g. a mesh control plane)
@@ -29,9 +29,13 @@ const inNamespace = (name: string): NetworkPolicyPeer => ({
 });
 const podsOf = (name: string): NetworkPolicyPeer => ({ podSelector: { matchLabels: selectorLabels(name) } });
 
+/** The ports of a call between two services: gRPC, then the extra call ports. */
+const callPorts = (ctx: ServiceContext): NetworkPolicyPort[] =>
+  [GRPC_PORT, ...ctx.opts.extraCallPorts].map(tcp);
+
 function ingress(ctx: ServiceContext): NetworkPolicyIngressRule[] {
   const rules: NetworkPolicyIngressRule[] = [];
-  const ports = [GRPC_PORT, ...ctx.opts.extraIngressPorts].map(tcp);
+  const ports = callPorts(ctx);
   if (ctx.svc.id === ctx.spec.gateway) {
     rules.push({ ports });
   } else if (ctx.callers.length > 0) {
@@ -44,7 +48,7 @@ function ingress(ctx: ServiceContext): NetworkPolicyIngressRule[] {
 function egress(ctx: ServiceContext): NetworkPolicyEgressRule[] {
   const rules: NetworkPolicyEgressRule[] = [];
   if (ctx.callees.length > 0) {
-    rules.push({ ports: [tcp(GRPC_PORT)], to: ctx.callees.map((c) => podsOf(c.name)) });
+    rules.push({ ports: callPorts(ctx), to: ctx.callees.map((c) => podsOf(c.name)) });
   }
   rules.push({
     ports: [

@@ -13,12 +13,24 @@ describe("slop plan", () => {
     expect(r.stdout).toContain("its nodes are unknown");
   });
 
-  it("seed 42 on EKS: does not fit the default pools, prints nodes per pool and $/h (exit 1)", async () => {
+  it("seed 42 on EKS: the default pools do not fit, so the stack sizes them (sizePools is on by default on aws; exit 0)", async () => {
     const r = await run(["plan", "--dir", ROOT, "--cluster", "aws"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("capacity (aws): DOES NOT FIT at minimum replicas");
+    expect(r.stdout).toMatch(/general +t3\.medium +3 .* +5 +12 +13 +0\.0416/);
+    expect(r.stdout).toMatch(/estimated cost: \$0\.3080\/h as configured/);
+    expect(r.stdout).toContain(
+      "sizePools: the stack creates the sized pools (general 13, data 2 nodes), $0.7240/h",
+    );
+  });
+
+  it("with sizePools false the default pools do not fit on EKS (exit 1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "slop-plan-"));
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: k8s-slop\nconfig:\n  cluster: aws\n  sizePools: false\n");
+    const r = await run(["plan", "--dir", dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("capacity (aws): DOES NOT FIT at minimum replicas");
-    expect(r.stdout).toMatch(/general +t3\.medium +3 .* +5 +\d+ +\d+ +0\.0416/);
-    expect(r.stdout).toMatch(/estimated cost: \$0\.3080\/h as configured/);
+    expect(r.stdout).not.toContain("sizePools:");
   });
 
   it("fits on larger pools (exit 0)", async () => {

@@ -180,6 +180,14 @@ if (tools === undefined) {
         ).length,
       ).toBeGreaterThan(0);
       expect(out.left).toEqual([]);
+      const listed = JSON.parse(fs.readFileSync(path.join(dir, "pulumi", "stacks.json"), "utf8")) as {
+        name: string;
+        state: string;
+        remove: string;
+      }[];
+      expect(listed).toEqual([
+        expect.objectContaining({ name: backend.stacks[0]!.name, state: "destroyed" }),
+      ]);
       await finalize(ns);
       const deps = await cluster.api("GET", `/apis/apps/v1/namespaces/${ns}/deployments`);
       expect((deps.body as { items?: unknown[] }).items ?? []).toEqual([]);

@@ -67,7 +67,7 @@ describe("expand: order, identity, labels", () => {
     const svc0 = spec.services[0] as ServiceSpec;
     const unknownCallee = { ...spec, services: [{ ...svc0, calls: ["ZZZ"] }, ...spec.services.slice(1)] };
     expect(() => expandEach(unknownCallee)).toThrow(/unknown id "ZZZ"/);
-    expect(() => expandEach(spec, { extraIngressPorts: [0] })).toThrow(/extraIngressPorts/);
+    expect(() => expandEach(spec, { extraCallPorts: [0] })).toThrow(/extraCallPorts/);
   });
 
   it("keys are unique and every name is a DNS label of at most 63 characters", () => {
@@ -415,7 +415,7 @@ describe("expand: names", () => {
     ["config.namespace", sampleSpec({ namespace: "My NS" }), undefined],
     ["observabilityNamespace", spec, { observabilityNamespace: "-obs" }],
     ["extraEgressNamespaces[]", spec, { extraEgressNamespaces: ["istio_system"] }],
-    ["extraIngressPorts[]", spec, { extraIngressPorts: [70000] }],
+    ["extraCallPorts[]", spec, { extraCallPorts: [70000] }],
     ["otlpEndpoint", spec, { otlpEndpoint: "" }],
     ["otlpEndpoint", spec, { otlpEndpoint: "otel:4317" }],
   ])("rejects a bad %s, naming the field and the value", (field, s, opts) => {

@@ -1,3 +1,4 @@
+import type { NetworkPolicyPort } from "kubernetes-types/networking/v1";
 import { expand } from "../../core/expand";
 import { GRPC_PORT, METRICS_PORT } from "../../core/types";
 import { sampleSpec } from "./fixtures";
@@ -69,6 +70,34 @@ describe("NetworkPolicy", () => {
     });
     expect(egress.every((r) => (r.to ?? []).length > 0)).toBe(true);
   });
+
+  it.each(svcCases)(
+    "%s: extra call ports (a mesh proxy's inbound port) on the call rules both ways, and nowhere else",
+    (_id, svc) => {
+      const PROXY = 4143;
+      const np = find(expand(spec, { extraCallPorts: [PROXY] }), "NetworkPolicy", svc.name);
+      const ports = (r: { ports?: NetworkPolicyPort[] }) => r.ports?.map((p) => p.port);
+      const withProxy = <R extends { ports?: NetworkPolicyPort[] }>(rules: R[]) =>
+        rules.filter((r) => ports(r)?.includes(PROXY));
+      const egress = np.spec?.egress ?? [];
+      const ingress = np.spec?.ingress ?? [];
+      // The caller's proxy dials its callees' pods on the proxy port (Linkerd's transport header).
+      if (svc.calls.length === 0) expect(withProxy(egress)).toEqual([]);
+      else {
+        expect(withProxy(egress)).toHaveLength(1);
+        expect(ports(withProxy(egress)[0])).toEqual([GRPC_PORT, PROXY]);
+        expect(peerNames(withProxy(egress)[0].to ?? []).sort()).toEqual(
+          svc.calls.map((id) => spec.services.find((s) => s.id === id)?.name).sort(),
+        );
+      }
+      // The callee admits it from the same peers as gRPC.
+      const grpcIn = ingress.filter((r) => ports(r)?.includes(GRPC_PORT));
+      expect(withProxy(ingress)).toEqual(grpcIn);
+      for (const r of grpcIn) expect(ports(r)).toEqual([GRPC_PORT, PROXY]);
+      // Without the option, the port appears nowhere.
+      expect(JSON.stringify(find(objects, "NetworkPolicy", svc.name))).not.toContain(String(PROXY));
+    },
+  );
 
   it("honours a custom observability namespace and extra egress namespaces (sorted, unique)", () => {
     const objs = expand(spec, {

@@ -1,16 +1,19 @@
 /**
  * `slop run --local --incident`: a baseline, a fault window and a recovery on one running system,
- * stored as a labelled run (incident.json, ground-truth.json, runs 001-003, traces, report), with
- * the mitigation oracle's verdicts. Kinds without a local meaning are refused before anything runs.
+ * stored as an episode in two halves: the agent's (traces, logs, load.json, spec.json) and the
+ * grader's (incident.json, ground-truth.json, runs 001-003, report), with the mitigation oracle's
+ * verdicts. Kinds without a local meaning are refused before anything runs.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
 import { generateIncident, groundTruth, incidentJson, kindDef } from "../../core/incidents";
 import { generate } from "../../core/spec";
 import { readRootSpans } from "../../loadgen/report/incident";
-import { runLocalIncident, type GroundTruthFile } from "../../local/incident-run";
+import { otlpSpans } from "../../loadgen/report/traces";
+import { episodeDirs, runLocalIncident, type GroundTruthFile } from "../../local/incident-run";
+import { statusMessage } from "../../runtime/errors";
 import { run } from "../cli/run";
 
 jest.setTimeout(120_000);
@@ -66,26 +69,33 @@ describe("runLocalIncident", () => {
         runtime: base.local.runtime.map((m) => ({ ...m, faults: { ...m.faults, errorRate: 1 } })),
       },
     };
-    const dir = tmp();
+    const root = tmp();
+    const { agent, grader } = episodeDirs(root);
     const out = await runLocalIncident({
       config,
       incident,
-      dir,
+      dirs: { agent, grader },
       window: { baselineS: 2, faultS: 3, recoveryS: 2 },
       load: { rate: 20, arrival: "uniform", warmupMs: 500, maxInFlight: 1000, deadlineMs: 5000 },
       workers: 2,
       verbose: false,
     });
-    for (const f of ["incident.json", "ground-truth.json", "report.html", "summary.csv", "traces.jsonl"]) {
-      expect(existsSync(join(dir, f))).toBe(true);
+    // The agent's half: telemetry and the spec; the grader's: the labels and the phases.
+    expect(readdirSync(agent).sort()).toEqual(["load.json", "logs", "spec.json", "traces.jsonl"]);
+    for (const f of ["incident.json", "ground-truth.json", "report.html", "summary.csv", "system.json"]) {
+      expect(existsSync(join(grader, f))).toBe(true);
     }
-    for (const id of ["001", "002", "003"]) expect(existsSync(join(dir, "runs", id))).toBe(true);
+    for (const id of ["001", "002", "003"]) expect(existsSync(join(grader, "runs", id))).toBe(true);
+    // load.json: the whole load as one window, the three phases' requests together.
+    const load = JSON.parse(readFileSync(join(agent, "load.json"), "utf8")) as { sent: number };
+    expect(load.sent).toBe(out.summaries.reduce((n, s) => n + s.sent, 0));
     // Logs per service: each service's own lines (JSON) in logs/<service name>.log. The target
-    // logs the injected failures, and the gateway the same failures coming up from it.
+    // logs its failures with the message a real server gives its code, and the gateway the same
+    // failures coming up from it.
     type Line = { service: string; level: string; msg: string; error?: string; trace_id?: string };
     const logOf = (id: string): Line[] => {
       const name = spec.services.find((s) => s.id === id)?.name as string;
-      const text = readFileSync(join(dir, "logs", `${name}.log`), "utf8");
+      const text = readFileSync(join(agent, "logs", `${name}.log`), "utf8");
       return text
         .trim()
         .split("\n")
@@ -94,18 +104,16 @@ describe("runLocalIncident", () => {
     for (const s of spec.services) expect(logOf(s.id).every((l) => l.service === s.id)).toBe(true);
     const failedAt = (id: string): Line[] => logOf(id).filter((l) => l.msg === "failed");
     expect(failedAt(callee).length).toBeGreaterThan(0);
-    expect(failedAt(callee).every((l) => l.level === "warn" && /^injected fault/.test(l.error ?? ""))).toBe(
-      true,
-    );
-    const upstream = failedAt(spec.gateway).filter((l) =>
-      (l.error ?? "").startsWith(`${callee}: injected fault`),
-    );
+    const message = statusMessage(Number(incident.fault.params.errorCode));
+    expect(failedAt(callee).every((l) => l.level === "warn" && l.error === message)).toBe(true);
+    const upstream = failedAt(spec.gateway).filter((l) => (l.error ?? "").endsWith(`${callee}: ${message}`));
     expect(upstream.length).toBeGreaterThan(0);
     // The same request, by trace id, in both logs.
     const traces = new Set(failedAt(callee).map((l) => l.trace_id));
     expect(upstream.some((l) => traces.has(l.trace_id))).toBe(true);
-    const gt = JSON.parse(readFileSync(join(dir, "ground-truth.json"), "utf8")) as GroundTruthFile;
+    const gt = JSON.parse(readFileSync(join(grader, "ground-truth.json"), "utf8")) as GroundTruthFile;
     expect(gt).toEqual(JSON.parse(JSON.stringify(out.groundTruth)));
+    expect(join(grader, gt.agentDir)).toBe(agent);
     expect(gt.phases.map((p) => p.phase)).toEqual(["baseline", "fault", "recovery"]);
     const code = String(incident.fault.params.errorCode);
     const [baseline, fault, recovery] = gt.phases;
@@ -114,7 +122,7 @@ describe("runLocalIncident", () => {
     expect(recovery.statusCounts[code] ?? 0).toBe(0);
     // Per route (the gateway's spans in the trace file): a route the ground truth calls unaffected
     // shows no injected failure, one it calls always affected fails with the code every time.
-    const spans = readRootSpans(join(dir, "traces.jsonl")).filter(
+    const spans = readRootSpans(join(agent, "traces.jsonl")).filter(
       (x) => x.startMs >= fault.startMs && x.startMs < (fault.endMs as number),
     );
     let checked = 0;
@@ -128,6 +136,21 @@ describe("runLocalIncident", () => {
     }
     expect(checked).toBeGreaterThan(1);
     expect(gt.groundTruth.routes.some((r) => r.share > 0)).toBe(true);
+    // Nothing in the traces marks where the phases begin: the gateway's request ids number on
+    // (no second r0) and the unloaded probe requests come only before the baseline's load.
+    const roots = [...otlpSpans(join(agent, "traces.jsonl"))]
+      .map(({ span: x }) => x)
+      .filter((x) => (x.parentSpanId ?? "") === "")
+      .map((x) => ({
+        id: x.attributes?.find((a) => a.key === "slop.request_id")?.value.stringValue ?? "",
+        startMs: Number(x.startTimeUnixNano) / 1e6,
+      }));
+    const ids = roots.map((x) => x.id).filter((id) => /^r\d+$/.test(id));
+    expect(ids.length).toBeGreaterThan(out.summaries[0]?.sent ?? 0);
+    expect(ids.length - new Set(ids).size).toBe(0);
+    const probes = roots.filter((x) => x.id.startsWith("baseline-"));
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.filter((x) => x.startMs >= fault.startMs)).toEqual([]);
     // The fault window on the wall clock lies between the baseline's start and the recovery's end.
     expect(gt.faultWindow.startMs).toBeGreaterThanOrEqual(baseline.startMs);
     expect(gt.faultWindow.endMs).toBeGreaterThan(gt.faultWindow.startMs as number);
@@ -138,7 +161,7 @@ describe("runLocalIncident", () => {
     expect(gt.mitigation.fault?.violations.join("\n")).toMatch(new RegExp(`service ${callee} fault knobs`));
     expect(gt.mitigation.recovery?.matchesBaseline).toBe(true);
     // The report marks the fault window and shows the per-route prediction next to what was seen.
-    const html = readFileSync(join(dir, "report.html"), "utf8");
+    const html = readFileSync(join(grader, "report.html"), "utf8");
     expect(html).toContain(`Incident: error-rate at ${callee}`);
     expect(html).toContain('class="band"');
     expect(html).toContain("affected (predicted)");
@@ -154,6 +177,7 @@ describe("slop run --local --incident-seed", () => {
     ) as string;
     const target = generateIncident(spec, { incidentSeed: k }).groundTruth.rootCause.service;
     const dir = join(tmp(), "out");
+    const { agent, grader } = episodeDirs(dir);
     const r = await run(
       ["run", "--local", "--seed", "7", "--services", "4", "--incident-seed", k, "--phases", "1,1,2"].concat([
         "--rps",
@@ -165,16 +189,19 @@ describe("slop run --local --incident-seed", () => {
       ]),
     );
     expect([r.code, r.stderr.split("\n").filter((l) => /^slop:/.test(l))]).toEqual([0, []]);
-    expect(readFileSync(join(dir, "incident.json"), "utf8")).toBe(
+    expect(readFileSync(join(grader, "incident.json"), "utf8")).toBe(
       incidentJson(generateIncident(spec, { incidentSeed: k })),
     );
-    const gt = JSON.parse(readFileSync(join(dir, "ground-truth.json"), "utf8")) as GroundTruthFile;
+    const gt = JSON.parse(readFileSync(join(grader, "ground-truth.json"), "utf8")) as GroundTruthFile;
     expect(gt.phases.map((p) => [p.phase, p.endMs !== null])).toEqual([
       ["baseline", true],
       ["fault", true],
       ["recovery", true],
     ]);
-    expect(r.stdout).toContain(`slop run --local --incident: startup-failure at ${target}`);
+    // What it prints names neither the kind nor the target, only where the two halves are.
+    expect(r.stdout).toContain(`agent:  ${agent}`);
+    expect(r.stdout).toContain(`grader: ${grader}`);
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/startup-failure|fault|inject/i);
     // The supervisor's record: the target died when the fault came, and was started again (at
     // once, as a new pod, when the recovery lifted it); no other service restarted.
     const died = gt.events.filter((e) => e.event === "died");
@@ -186,11 +213,33 @@ describe("slop run --local --incident-seed", () => {
     // the system matches the baseline again.
     expect(gt.mitigation.fault?.violations.join("\n")).toMatch(new RegExp(`service ${target} `));
     expect(gt.mitigation.recovery?.matchesBaseline).toBe(true);
-    // Its own log shows the kill; every service has a log.
+    // Its own log shows the kill as a kubelet would record it; every service has a log.
     const name = spec.services.find((s) => s.id === target)?.name as string;
-    expect(readFileSync(join(dir, "logs", `${name}.log`), "utf8")).toMatch(
-      /"msg":"crashed".*start-up failure injected/,
+    const log = readFileSync(join(agent, "logs", `${name}.log`), "utf8");
+    expect(log).toMatch(/"msg":"terminated","reason":"Error","exit_code":1/);
+    for (const s of spec.services) expect(existsSync(join(agent, "logs", `${s.name}.log`))).toBe(true);
+    // The oracle and the report find what they need in the episode's directory (its grader half).
+    const answer = join(tmp(), "answer.json");
+    writeFileSync(
+      answer,
+      JSON.stringify({ detected: true, localization: [target], kind: "startup-failure" }),
     );
-    for (const s of spec.services) expect(existsSync(join(dir, "logs", `${s.name}.log`))).toBe(true);
+    const scored = await run([
+      "oracle",
+      "--seed",
+      "7",
+      "--services",
+      "4",
+      "--incident",
+      dir,
+      "--answer",
+      answer,
+    ]);
+    expect(scored.code).toBe(0);
+    expect(JSON.parse(scored.stdout)).toEqual(
+      expect.objectContaining({ rootCauseKind: expect.objectContaining({ correct: true }) }),
+    );
+    const report = await run(["report", dir]);
+    expect([report.code, report.stdout.trim()]).toEqual([0, join(grader, "report.html")]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * `slop incident sweep`: the plan is deterministic and local-only, round-robin over the seeds;
- * the runner skips finished incidents, redoes unfinished ones, keeps the finished ones on Ctrl-C;
- * and one real (tiny) sweep through the CLI writes a labelled incident directory.
+ * `slop incident sweep`: the plan is deterministic and local-only, round-robin over the seeds,
+ * with episode names that say nothing about the incident; the runner skips finished episodes,
+ * redoes unfinished ones, keeps the finished ones on Ctrl-C; and one real (tiny) sweep through the
+ * CLI writes an episode in two halves (agent and grader).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
@@ -9,10 +10,12 @@ import { join } from "path";
 import { DEFAULT_CONFIG, parseConfig } from "../../core/config";
 import { InterruptedError } from "../../core/errors";
 import { incidentJson } from "../../core/incidents";
+import type { EpisodeDirs } from "../../local/incident-run";
 import {
   isFinished,
   planSweep,
   runSweep,
+  sweepEpisodeDirs,
   type PlannedIncident,
   type SweepParams,
 } from "../../local/incident-sweep";
@@ -36,11 +39,14 @@ describe("planSweep", () => {
     const plan = planSweep(PARAMS, configOf);
     expect(plan.map((p) => p.systemSeed)).toEqual(["1", "2", "1", "2", "1"]);
     expect(plan.every((p) => p.incident.local.mode !== "cluster-only")).toBe(true);
-    expect(new Set(plan.map((p) => p.name)).size).toBe(5);
+    // Names are numbers: they say nothing about the kind, the target or the incident seed.
+    expect(plan.map((p) => p.name)).toEqual(["ep0001", "ep0002", "ep0003", "ep0004", "ep0005"]);
     const again = planSweep(PARAMS, configOf);
     expect(again.map((p) => incidentJson(p.incident))).toEqual(plan.map((p) => incidentJson(p.incident)));
     const more = planSweep({ ...PARAMS, incidents: 8 }, configOf);
-    for (const p of plan) expect(more.map((m) => m.name)).toContain(p.name);
+    expect(more.slice(0, 5).map((m) => [m.name, incidentJson(m.incident)])).toEqual(
+      plan.map((p) => [p.name, incidentJson(p.incident)]),
+    );
   });
 
   it("--kinds keeps only those kinds", () => {
@@ -52,13 +58,13 @@ describe("planSweep", () => {
 
 /** A stand-in for the local run: writes a finished (or, when told, interrupted) ground truth. */
 function fakeRun(ran: string[], interruptAt?: string, abort?: AbortController) {
-  return async (p: PlannedIncident, dir: string): Promise<void> => {
+  return async (p: PlannedIncident, dirs: EpisodeDirs): Promise<void> => {
     ran.push(p.name);
-    writeFileSync(join(dir, "incident.json"), incidentJson(p.incident));
+    writeFileSync(join(dirs.grader, "incident.json"), incidentJson(p.incident));
     const phase = (phase: string) => ({ phase, endMs: 1 });
     const interrupted = p.name === interruptAt ? "SIGINT" : null;
     writeFileSync(
-      join(dir, "ground-truth.json"),
+      join(dirs.grader, "ground-truth.json"),
       JSON.stringify({
         interrupted,
         phases: interrupted ? [phase("baseline")] : ["baseline", "fault", "recovery"].map(phase),
@@ -84,7 +90,7 @@ describe("runSweep", () => {
     expect(a.interrupted).toBe("SIGINT");
     expect(first).toEqual(plan.slice(0, 3).map((p) => p.name));
     expect(a.entries.map((e) => e.state)).toEqual(["finished", "finished", "pending", "pending", "pending"]);
-    expect(isFinished(join(out, plan[2].name))).toBe(false);
+    expect(isFinished(sweepEpisodeDirs(out, plan[2].name))).toBe(false);
 
     const second: string[] = [];
     const lines: string[] = [];
@@ -93,7 +99,9 @@ describe("runSweep", () => {
     expect(second).toEqual(plan.slice(2).map((p) => p.name));
     expect(b).toEqual(expect.objectContaining({ ran: 3, skipped: 2 }));
     expect(lines.filter((l) => l.includes("skipped"))).toHaveLength(2);
-    const index = JSON.parse(readFileSync(join(out, "dataset.json"), "utf8")) as {
+    // The log names episodes only, never a kind or a target.
+    expect(lines.join("\n")).not.toMatch(new RegExp(plan.map((p) => p.incident.fault.kind).join("|")));
+    const index = JSON.parse(readFileSync(join(out, "grader", "dataset.json"), "utf8")) as {
       incidents: { state: string; kind: string }[];
     };
     expect(index.incidents.map((e) => e.state)).toEqual(Array(5).fill("finished"));
@@ -134,7 +142,7 @@ describe("slop incident sweep", () => {
   // local incident runs, opt-in (SLOP_INCIDENT_E2E=1); tests/incidents/local-run.test.ts covers
   // the run itself by default.
   const e2e = process.env.SLOP_INCIDENT_E2E === "1" ? it : it.skip;
-  e2e("one tiny incident end to end: a labelled directory; a re-run skips it", async () => {
+  e2e("one tiny incident end to end: an episode in two halves; a re-run skips it", async () => {
     const out = join(tmp(), "rca");
     const argv = ["incident", "sweep", "--seeds", "3", "--incidents", "1", "--services", "4"];
     const rest = [
@@ -151,17 +159,19 @@ describe("slop incident sweep", () => {
     ];
     const a = await run([...argv, ...rest]);
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/^1\/1 incidents finished \(1 run now, 0 earlier\)/);
-    const index = JSON.parse(readFileSync(join(out, "dataset.json"), "utf8")) as {
+    expect(a.stdout).toMatch(/^1\/1 episodes finished \(1 run now, 0 earlier\)/);
+    const index = JSON.parse(readFileSync(join(out, "grader", "dataset.json"), "utf8")) as {
       incidents: { dir: string }[];
     };
-    const dir = join(out, index.incidents[0].dir);
-    for (const f of ["incident.json", "ground-truth.json", "report.html", "traces.jsonl"]) {
-      expect(existsSync(join(dir, f))).toBe(true);
+    const dirs = sweepEpisodeDirs(out, index.incidents[0].dir);
+    for (const f of ["incident.json", "ground-truth.json", "report.html"]) {
+      expect(existsSync(join(dirs.grader, f))).toBe(true);
     }
-    expect(isFinished(dir)).toBe(true);
+    for (const f of ["traces.jsonl", "load.json", "spec.json"])
+      expect(existsSync(join(dirs.agent, f))).toBe(true);
+    expect(isFinished(dirs)).toBe(true);
     const b = await run([...argv, ...rest]);
     expect(b.code).toBe(0);
-    expect(b.stdout).toMatch(/^1\/1 incidents finished \(0 run now, 1 earlier\)/);
+    expect(b.stdout).toMatch(/^1\/1 episodes finished \(0 run now, 1 earlier\)/);
   });
 });

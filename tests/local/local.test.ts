@@ -168,7 +168,9 @@ describe("slop run --local", () => {
     );
     expect(err).toBeInstanceOf(LocalStartError);
     expect((err as LocalStartError).serviceId).toBe(bad);
-    expect((err as Error).message).toMatch(new RegExp(`service ${bad} failed to start: .*failStartup`));
+    expect((err as Error).message).toBe(
+      `service ${bad} failed to start: service ${bad}: initialisation failed, exiting`,
+    );
     expect(
       await eventually(() => children(process.pid).filter((p) => !before.includes(p)).length === 0, 5000),
     ).toBe(true);

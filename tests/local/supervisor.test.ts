@@ -20,7 +20,7 @@ describe("restart back-off", () => {
     const starts: [string, number][] = [];
     const sup = new Supervisor((id, prior) => starts.push([id, prior]), { initialMs: 5, maxMs: 20 });
     sup.started("B");
-    sup.died("B", "crash injected (faults.crash)", "died", true);
+    sup.died("B", "Error (exit code 1)", "died", true);
     sup.died("B", "again before the restart", "died", true); // ignored: a restart is pending
     jest.advanceTimersByTime(4);
     expect(starts).toEqual([]);

@@ -85,20 +85,32 @@ it.each([
   ["r/x:1@sha256:abc", "1"],
 ])("imageTag(%s)", (ref, tag) => expect(imageTag(ref)).toBe(tag));
 
-it("meshes give injection labels or annotations and the control-plane namespace", () => {
+it("meshes give injection labels or annotations, the control-plane namespace and the extra call ports", () => {
   expect(meshIntegration("none")).toEqual({
     namespaceLabels: {},
     namespaceAnnotations: {},
     egressNamespaces: [],
-    ingressPorts: [],
+    callPorts: [],
     jobPodAnnotations: {},
   });
-  expect(meshIntegration("istio").namespaceLabels).toEqual({ "istio-injection": "enabled" });
+  expect(meshIntegration("istio")).toEqual({
+    namespaceLabels: { "istio-injection": "enabled" },
+    namespaceAnnotations: {},
+    egressNamespaces: ["istio-system"],
+    callPorts: [],
+    // ENABLE_NATIVE_SIDECARS=auto keeps the proxy a plain container unless every kubelet is 1.33+.
+    jobPodAnnotations: { "sidecar.istio.io/nativeSidecar": "true" },
+  });
   expect(meshIntegration("linkerd")).toEqual({
     namespaceLabels: {},
-    namespaceAnnotations: { "linkerd.io/inject": "enabled" },
+    // The proxy gets requests (the chart sets none), so HPAs can compute CPU utilisation.
+    namespaceAnnotations: {
+      "linkerd.io/inject": "enabled",
+      "config.linkerd.io/proxy-cpu-request": "100m",
+      "config.linkerd.io/proxy-memory-request": "20Mi",
+    },
     egressNamespaces: ["linkerd"],
-    ingressPorts: [4143],
+    callPorts: [4143],
     jobPodAnnotations: { "config.beta.linkerd.io/proxy-enable-native-sidecar": "true" },
   });
 });

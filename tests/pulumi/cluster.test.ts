@@ -120,7 +120,7 @@ describe("Cluster", () => {
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
         "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+        "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2",
       ].sort(),
     );
     const eks = ofType(rec, "aws:eks/cluster:Cluster");

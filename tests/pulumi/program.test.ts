@@ -267,10 +267,13 @@ describe("program on cloud clusters", () => {
     const image = ofType(rec, "docker-build:index:Image");
     expect(image).toHaveLength(1);
     expect(image[0].inputs.push).toBe(true);
-    expect(image[0].inputs.tags).toEqual(["registry.digitalocean.com/k8s-slop/slop:0.1.0"]);
+    // The registry is named after the stack (and the account): k8s-slop-<12 hex>.
+    expect(image[0].inputs.tags).toEqual([
+      expect.stringMatching(/^registry\.digitalocean\.com\/k8s-slop-[0-9a-f]{12}\/slop:0\.1\.0$/),
+    ]);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
     expect(dep.spec?.template.spec?.containers[0].image).toMatch(
-      /^registry\.digitalocean\.com\/k8s-slop\/slop:0\.1\.0@sha256:/,
+      /^registry\.digitalocean\.com\/k8s-slop-[0-9a-f]{12}\/slop:0\.1\.0@sha256:/,
     );
     expect(dep.spec?.template.spec?.imagePullSecrets).toEqual([{ name: "slop-registry" }]);
     const secret = ofType(rec, K.secret)[0];
@@ -289,7 +292,7 @@ describe("program on cloud clusters", () => {
     expect(ofType(rec, K.secret)).toHaveLength(0);
     const dep = plain(ofType(rec, K.deployment)[0].inputs) as Deployment;
     expect(dep.spec?.template.spec?.containers[0].image).toMatch(
-      /dkr\.ecr\.us-east-1\.amazonaws\.com\/k8s-slop:0\.1\.0@sha256:/,
+      /dkr\.ecr\.us-east-1\.amazonaws\.com\/k8s-slop-[0-9a-f]{12}:0\.1\.0@sha256:/,
     );
   });
 });

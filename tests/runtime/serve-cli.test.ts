@@ -84,7 +84,7 @@ describe("slop serve", () => {
     expect(run.stderr).toContain('service Q: paths[1] "{cpu" does not parse at position 4');
   });
 
-  it("exits 1 when a start-up failure is injected, and 2 without a config", async () => {
+  it("exits 1 when faults.failStartup is set (saying only that it cannot initialise), and 2 without a config", async () => {
     const file = join(dir, "ok.json");
     writeFileSync(file, JSON.stringify(cfgOf("A", ["noop"])));
     const failed = await slop(
@@ -93,7 +93,8 @@ describe("slop serve", () => {
       async () => "SIGKILL",
     );
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain("start-up failure injected");
+    expect(failed.stderr).toContain("slop serve: service A: initialisation failed, exiting");
+    expect(failed.stderr).not.toMatch(/inject|fault/i);
     const noConfig = await slop(["serve"], { SLOP_CONFIG: "" }, async () => "SIGKILL");
     expect(noConfig.code).toBe(2);
     expect(noConfig.stderr).toContain("--config <file> (or env SLOP_CONFIG) is required");

@@ -2,6 +2,8 @@ import { mkdtemp, readdir, rm } from "fs/promises";
 import { tmpdir } from "os";
 import { join } from "path";
 import { Metadata, credentials, status } from "@grpc/grpc-js";
+import { ExportResultCode } from "@opentelemetry/core";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { NO_FAULTS } from "../../core/runtime-config";
 import { MAX_REQUEST_ID_CHARS } from "../../core/types";
 import type { SlopClient } from "../../runtime/client";
@@ -155,7 +157,7 @@ describe("remote ops", () => {
     const a = await fleet.start(cfgOf("A", ["B", "noop"], { callees: { B: b.address } }));
     const e = await codeOf(client(a.address).handle({ pathIndex: 0 }, 2000));
     expect(e.code).toBe(status.ABORTED);
-    expect(e.details).toMatch(/^B: C: injected fault/);
+    expect(e.details).toBe("B: C: aborted");
   });
 
   it("a callee that is down gives UNAVAILABLE, and the service still serves", async () => {
@@ -237,6 +239,71 @@ describe("faults", () => {
     const a = await fleet.start(cfgOf("A", ["noop"], latency(120)));
     const res = await client(a.address).handle({}, 2000);
     expect(res.durationMicros).toBeGreaterThanOrEqual(120_000);
+  });
+
+  it("leave only what a real service shows: the usual status message, no fault attribute in a span, no fault word in a log", async () => {
+    // An exporter that keeps what it is given (the SDK's in-memory one forgets it at shutdown).
+    const kept: ReadableSpan[] = [];
+    const exporter: SpanExporter = {
+      export: (batch, done) => {
+        kept.push(...batch);
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      shutdown: () => Promise.resolve(),
+    };
+    const traced = { spanExporters: [exporter] };
+    const knobs = (f: Partial<typeof NO_FAULTS>): Parameters<typeof cfgOf>[2] => ({
+      faults: { ...NO_FAULTS, ...f },
+    });
+    const internal = await fleet.start(
+      cfgOf("E", ["noop"], knobs({ errorRate: 1, errorCode: status.INTERNAL })),
+      traced,
+    );
+    const unavailable = await fleet.start(
+      cfgOf("U", ["noop"], knobs({ errorRate: 1, errorCode: status.UNAVAILABLE })),
+      traced,
+    );
+    const hung = await fleet.start(cfgOf("H", ["noop"], knobs({ hang: true })), traced);
+    const slow = await fleet.start(cfgOf("S", ["noop"], latency(20)), traced);
+    const callees = { E: internal.address, U: unavailable.address, H: hung.address, S: slow.address };
+    const caller = await fleet.start(
+      cfgOf("A", ["E", "U", "H", "S"], {
+        callees,
+        // H is called with a deadline of its own, so A's own answer is what the client sees.
+        faults: { ...NO_FAULTS, callees: { H: { deadlineMs: 200 }, S: { partitioned: true } } },
+      }),
+      traced,
+    );
+    const c = client(caller.address);
+    const answers = await Promise.all([0, 1, 2, 3].map((i) => codeOf(c.handle({ pathIndex: i }, 1000))));
+    expect(answers.map((e) => e.code)).toEqual([
+      status.INTERNAL,
+      status.UNAVAILABLE,
+      status.DEADLINE_EXCEEDED,
+      status.DEADLINE_EXCEEDED,
+    ]);
+    expect(answers.slice(0, 3).map((e) => e.details)).toEqual([
+      "E: internal error",
+      "U: no healthy upstream",
+      expect.stringMatching(/^H: Deadline exceeded after/),
+    ]);
+    // The partitioned call ends with the request's deadline (the client's, which it then hears
+    // from its own channel): the caller's log says what a timed-out call says.
+    await waitInflight(caller.metricsPort, "A", 0);
+    await waitInflight(hung.metricsPort, "H", 0);
+    const errors = fleet.logs
+      .map((l) => JSON.parse(l) as { service: string; msg: string; error?: string })
+      .filter((l) => l.msg === "failed");
+    expect(errors.filter((l) => l.service === "A").map((l) => l.error)).toContain("S: deadline exceeded");
+    expect(errors.filter((l) => l.service === "H").map((l) => l.error)).toContain("deadline exceeded in H");
+    await client(slow.address).handle({}, 2000);
+    await fleet.stopAll();
+    const attributes = kept.flatMap((s) => Object.keys(s.attributes));
+    expect(attributes.length).toBeGreaterThan(0);
+    expect(attributes.filter((k) => /fault/.test(k))).toEqual([]);
+    const words = /inject|fault|partition|\bhung\b|\bhang\b|error rate/i;
+    expect(fleet.logs.filter((l) => words.test(l))).toEqual([]);
+    expect(kept.filter((s) => words.test(s.status.message ?? ""))).toEqual([]);
   });
 });
 
