@@ -21,7 +21,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "fs";
 import { createHash } from "crypto";
-import { join } from "path";
+import { dirname, join } from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { loadGeneratorJob } from "../components/loadgen-job";
 import { ConfigError } from "../core/errors";
@@ -139,39 +139,128 @@ function removeCommand(stateUrl: string, s: Pick<StackUse, "name" | "projectDir"
 
 const plain = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
-export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
-  const e = o.experiment;
-  if (e.backend.type !== "pulumi") throw new Error("pulumiBackend: not a pulumi experiment");
-  const settings = e.backend;
-  checkPulumiExperiment(e);
-  const auto = await import("@pulumi/pulumi/automation");
-  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const stateUrl = settings.stateUrl ?? `file://${join(o.dir, "pulumi", "state")}`;
-  if (stateUrl.startsWith("file://")) mkdirSync(stateUrl.slice("file://".length), { recursive: true });
-  const envVars: Record<string, string> = {
-    PULUMI_BACKEND_URL: stateUrl,
-    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    ...o.env,
-  };
-  const pulumiCommand =
-    o.pulumiRoot === undefined
-      ? undefined
-      : await auto.PulumiCommand.get({ root: o.pulumiRoot, skipVersionCheck: true });
-  const prefix = settings.stackPrefix ?? e.name;
-  const stacks = new Map<string, StackUse>();
-  const facts: Record<string, unknown> = {};
-  const touched = [
-    ...Object.keys(e.base),
-    ...Object.keys(e.grid),
-    ...e.treatments.flatMap((t) => Object.keys(t.settings)),
-  ].filter((k) => !k.startsWith("runtime."));
-  const kubes = new Map<string, Kube>();
+type Automation = typeof import("@pulumi/pulumi/automation");
 
-  const kubeFor = (use: StackUse): Kube => {
-    const have = kubes.get(use.name);
+/** The backend once the Automation API is loaded: one method per part. */
+class PulumiBackend implements Backend {
+  readonly kind = "pulumi" as const;
+  private readonly settings: PulumiSettings;
+  private readonly stateUrl: string;
+  private readonly envVars: Record<string, string>;
+  private readonly prefix: string;
+  private readonly stacks = new Map<string, StackUse>();
+  private readonly kubes = new Map<string, Kube>();
+  private readonly facts: Record<string, unknown> = {};
+  /** SlopConfig keys the experiment sets (top-level keys go into each stack's config). */
+  private readonly touched: readonly string[];
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly o: PulumiBackendOptions,
+    private readonly auto: Automation,
+    private readonly pulumiCommand: Awaited<ReturnType<Automation["PulumiCommand"]["get"]>> | undefined,
+  ) {
+    const e = o.experiment;
+    if (e.backend.type !== "pulumi") throw new Error("pulumiBackend: not a pulumi experiment");
+    this.settings = e.backend;
+    this.log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    this.stateUrl = this.settings.stateUrl ?? `file://${join(o.dir, "pulumi", "state")}`;
+    if (this.stateUrl.startsWith("file://"))
+      mkdirSync(this.stateUrl.slice("file://".length), { recursive: true });
+    this.envVars = {
+      PULUMI_BACKEND_URL: this.stateUrl,
+      PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      ...o.env,
+    };
+    this.prefix = this.settings.stackPrefix ?? e.name;
+    this.touched = [
+      ...Object.keys(e.base),
+      ...Object.keys(e.grid),
+      ...e.treatments.flatMap((t) => Object.keys(t.settings)),
+    ].filter((k) => !k.startsWith("runtime."));
+  }
+
+  describe(): Readonly<Record<string, unknown>> {
+    return {
+      type: "pulumi",
+      stateUrl: this.stateUrl,
+      keep: this.o.keep,
+      stacks: [...this.stacks.values()].map((s) => ({
+        name: s.name,
+        projectDir: s.projectDir,
+        state: s.state,
+        outputs: Object.fromEntries(Object.entries(s.outputs).filter(([k]) => k !== "kubeconfig")),
+      })),
+      cluster: this.facts,
+    };
+  }
+
+  async start(req: BlockRequest, signal: AbortSignal): Promise<BlockSystem> {
+    const use = await this.up(req, signal);
+    const ns = String(use.outputs["namespace"] ?? req.config.namespace);
+    const kube = this.kubeFor(use);
+    const barriers = this.o.experiment.workflow.barriers.length > 0 && this.settings.waitReady !== false;
+    const settle = (s: AbortSignal) =>
+      waitSettled(kube, ns, { timeoutMs: (this.settings.settleTimeoutS ?? 600) * 1000, signal: s });
+    const settled = barriers ? await settle(signal) : null;
+    const cluster = await clusterFacts(kube);
+    const digests = await imageDigests(kube, ns);
+    Object.assign(this.facts, { [use.name]: { ...cluster, imageDigests: digests } });
+    const target = String(use.outputs["gatewayAddress"]);
+    const image = this.settings.loadImage ?? String(use.outputs["image"] ?? req.config.image);
+    return {
+      extra: {
+        stack: use.name,
+        outputs: Object.fromEntries(Object.entries(use.outputs).filter(([k]) => k !== "kubeconfig")),
+        kubernetesVersion: cluster.version,
+        nodes: cluster.nodes,
+        imageDigests: digests,
+        settled,
+      },
+      phases: { systemReady: new Date().toISOString() },
+      measure: async (r: RunRequest) => {
+        // The barriers before each run: on a cluster both mean every Deployment available and every HPA steady.
+        if (barriers) await settle(r.signal);
+        return this.measure(kube, ns, target, image, req, r);
+      },
+      stop: async () => undefined,
+    };
+  }
+
+  async close(): Promise<readonly string[]> {
+    const left: string[] = [];
+    for (const k of this.kubes.values()) k.close();
+    for (const use of [...this.stacks.values()].filter((s) => s.state === "up")) {
+      const how = removeCommand(this.stateUrl, use);
+      if (this.o.keep) {
+        use.state = "kept";
+        left.push(`kept stack ${use.name}; remove it with: ${how}`);
+        continue;
+      }
+      this.log(`pulumi destroy ${use.name} ...`);
+      try {
+        const chunks: string[] = [];
+        await use.stack.destroy({ onOutput: (s) => chunks.push(s) });
+        writeFileSync(join(this.o.dir, "pulumi", `destroy-${use.name}.log`), chunks.join(""));
+        await use.stack.workspace.removeStack(use.name);
+        use.state = "destroyed";
+      } catch (err) {
+        use.state = "left";
+        left.push(
+          `stack ${use.name} is left (destroy failed: ${(err as Error).message.split("\n")[0]}); remove it with: ${how}`,
+        );
+      }
+    }
+    this.writeStacks();
+    return left;
+  }
+
+  /** The kubeconfig of a stack: its output (a cloud cluster), the deploy key (contents or path), or the ambient one. */
+  private kubeFor(use: StackUse): Kube {
+    const have = this.kubes.get(use.name);
     if (have !== undefined) return have;
-    const cfg = settings.config ?? {};
+    const cfg = this.settings.config ?? {};
     let file: string | undefined;
     const fromOutput = use.outputs["kubeconfig"];
     const fromConfig = cfg["kubeconfig"];
@@ -182,65 +271,55 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
           ? fromConfig
           : undefined;
     if (text !== undefined) {
-      file = join(o.dir, "pulumi", `kubeconfig-${use.name}`);
+      file = join(this.o.dir, "pulumi", `kubeconfig-${use.name}`);
       writeFileSync(file, text, { mode: 0o600 });
     } else if (typeof fromConfig === "string") file = fromConfig;
     const k = kubeClient(file, typeof cfg["kubeContext"] === "string" ? cfg["kubeContext"] : undefined);
-    kubes.set(use.name, k);
+    this.kubes.set(use.name, k);
     return k;
-  };
+  }
 
   /** DIR/pulumi/stacks.json: every stack this experiment used, its state and how to remove it. */
-  const writeStacks = (): void =>
-    writeAtomic(
-      join(o.dir, "pulumi", "stacks.json"),
-      `${JSON.stringify(
-        [...stacks.values()].map((s) => ({
-          name: s.name,
-          projectDir: s.projectDir,
-          state: s.state,
-          stateUrl,
-          remove: removeCommand(stateUrl, s),
-        })),
-        null,
-        2,
-      )}\n`,
-    );
+  private writeStacks(): void {
+    const list = [...this.stacks.values()].map((s) => ({
+      name: s.name,
+      projectDir: s.projectDir,
+      state: s.state,
+      stateUrl: this.stateUrl,
+      remove: removeCommand(this.stateUrl, s),
+    }));
+    writeAtomic(join(this.o.dir, "pulumi", "stacks.json"), `${JSON.stringify(list, null, 2)}\n`);
+  }
 
-  const up = async (req: BlockRequest, signal: AbortSignal): Promise<StackUse> => {
-    const name = stackName(prefix, req.treatment, req.point);
-    const have = stacks.get(name);
+  /** The block's stack: created or selected, its config set, `up` (once per stack and session). */
+  private async up(req: BlockRequest, signal: AbortSignal): Promise<StackUse> {
+    const name = stackName(this.prefix, req.treatment, req.point);
+    const have = this.stacks.get(name);
     if (have !== undefined) return have;
-    const workDir = projectDir(o.dir, req.treatment, req.build.root);
-    const stack = await auto.LocalWorkspace.createOrSelectStack(
+    const workDir = projectDir(this.o.dir, req.treatment, req.build.root);
+    const stack = await this.auto.LocalWorkspace.createOrSelectStack(
       { stackName: name, workDir },
-      { workDir, envVars, pulumiCommand, secretsProvider: "passphrase" },
+      { workDir, envVars: this.envVars, pulumiCommand: this.pulumiCommand, secretsProvider: "passphrase" },
     );
     const use: StackUse = { name, projectDir: workDir, stack, outputs: {}, state: "up" };
-    stacks.set(name, use);
+    this.stacks.set(name, use);
     // Written before `up`: after a kill -9 this file says which stacks may hold resources.
-    writeStacks();
-    const config = stackConfig(settings, req, touched);
+    this.writeStacks();
+    const config = stackConfig(this.settings, req, this.touched);
     const scalars = Object.entries(config).filter(([, v]) => typeof v !== "object" || v === null);
     const objects = Object.entries(config).filter(([, v]) => typeof v === "object" && v !== null);
     await stack.setAllConfig(
       Object.fromEntries(scalars.map(([k, v]) => [`k8s-slop:${k}`, { value: plain(v) }])),
     );
     if (objects.length > 0) {
-      await stack.workspace.setAllConfigJson(
-        name,
-        JSON.stringify(
-          Object.fromEntries(
-            objects.map(([k, v]) => [
-              `k8s-slop:${k}`,
-              { value: JSON.stringify(v), objectValue: v, secret: false },
-            ]),
-          ),
-        ),
-      );
+      const json = objects.map(([k, v]) => [
+        `k8s-slop:${k}`,
+        { value: JSON.stringify(v), objectValue: v, secret: false },
+      ]);
+      await stack.workspace.setAllConfigJson(name, JSON.stringify(Object.fromEntries(json)));
     }
     const upLog = join(req.dir, "pulumi-up.log");
-    log(`[${req.block}] pulumi up ${name} (log: ${upLog}) ...`);
+    this.log(`[${req.block}] pulumi up ${name} (log: ${upLog}) ...`);
     const chunks: string[] = [];
     try {
       // Ctrl-C cancels the update (Pulumi stops cleanly); close() then destroys what it created.
@@ -250,89 +329,12 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
     }
     const outs = await stack.outputs();
     use.outputs = Object.fromEntries(Object.entries(outs).map(([k, v]) => [k, v.value]));
-    writeStacks();
+    this.writeStacks();
     return use;
-  };
+  }
 
-  return {
-    kind: "pulumi",
-    describe: () => ({
-      type: "pulumi",
-      stateUrl,
-      keep: o.keep,
-      stacks: [...stacks.values()].map((s) => ({
-        name: s.name,
-        projectDir: s.projectDir,
-        state: s.state,
-        outputs: Object.fromEntries(Object.entries(s.outputs).filter(([k]) => k !== "kubeconfig")),
-      })),
-      cluster: facts,
-    }),
-    start: async (req: BlockRequest, signal: AbortSignal): Promise<BlockSystem> => {
-      const use = await up(req, signal);
-      const ns = String(use.outputs["namespace"] ?? req.config.namespace);
-      const kube = kubeFor(use);
-      const settled =
-        settings.waitReady === false || e.workflow.barriers.length === 0
-          ? null
-          : await waitSettled(kube, ns, { timeoutMs: (settings.settleTimeoutS ?? 600) * 1000, signal });
-      const cluster = await clusterFacts(kube);
-      const digests = await imageDigests(kube, ns);
-      Object.assign(facts, { [use.name]: { ...cluster, imageDigests: digests } });
-      const target = String(use.outputs["gatewayAddress"]);
-      const image = settings.loadImage ?? String(use.outputs["image"] ?? req.config.image);
-      return {
-        extra: {
-          stack: use.name,
-          outputs: Object.fromEntries(Object.entries(use.outputs).filter(([k]) => k !== "kubeconfig")),
-          kubernetesVersion: cluster.version,
-          nodes: cluster.nodes,
-          imageDigests: digests,
-          settled,
-        },
-        phases: { systemReady: new Date().toISOString() },
-        measure: async (r: RunRequest) => {
-          // The barriers before each run: on a cluster both mean every Deployment available and every HPA steady.
-          if (e.workflow.barriers.length > 0 && settings.waitReady !== false)
-            await waitSettled(kube, ns, {
-              timeoutMs: (settings.settleTimeoutS ?? 600) * 1000,
-              signal: r.signal,
-            });
-          return measure(kube, ns, target, image, req, r);
-        },
-        stop: async () => undefined,
-      };
-    },
-    close: async () => {
-      const left: string[] = [];
-      for (const k of kubes.values()) k.close();
-      for (const use of [...stacks.values()].filter((s) => s.state === "up")) {
-        const how = removeCommand(stateUrl, use);
-        if (o.keep) {
-          use.state = "kept";
-          left.push(`kept stack ${use.name}; remove it with: ${how}`);
-          continue;
-        }
-        log(`pulumi destroy ${use.name} ...`);
-        try {
-          const chunks: string[] = [];
-          await use.stack.destroy({ onOutput: (s) => chunks.push(s) });
-          writeFileSync(join(o.dir, "pulumi", `destroy-${use.name}.log`), chunks.join(""));
-          await use.stack.workspace.removeStack(use.name);
-          use.state = "destroyed";
-        } catch (err) {
-          use.state = "left";
-          left.push(
-            `stack ${use.name} is left (destroy failed: ${(err as Error).message.split("\n")[0]}); remove it with: ${how}`,
-          );
-        }
-      }
-      writeStacks();
-      return left;
-    },
-  };
-
-  async function measure(
+  /** One run: its load Job, waited for, its object and logs kept, its results read back from the log's frame. */
+  private async measure(
     kube: Kube,
     ns: string,
     target: string,
@@ -366,23 +368,24 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
       load.warmupS +
       load.durationS +
       (load.baselineRequests * load.deadlineMs) / 1000 +
-      (settings.jobTimeoutS ?? 300);
+      (this.settings.jobTimeoutS ?? 300);
     mkdirSync(req.dir, { recursive: true });
     const out = await runJob(kube, job, { timeoutMs: budgetS * 1000, signal: req.signal });
     writeAtomic(join(req.dir, "job.json"), `${JSON.stringify({ job: out.job, pods: out.pods }, null, 2)}\n`);
     mkdirSync(join(req.dir, "logs"), { recursive: true });
     for (const [k, text] of Object.entries(out.logs))
       writeFileSync(join(req.dir, "logs", `${k.replace("/", "_")}.log`), text);
-    if (!o.keep) await deleteJob(kube, ns, name);
+    if (!this.o.keep) await deleteJob(kube, ns, name);
     if (out.end !== "succeeded") {
+      const what = out.end === "timeout" ? `did not finish within ${Math.round(budgetS)} s` : out.end;
       throw new Error(
-        `load Job ${ns}/${name} ${out.end === "timeout" ? `did not finish within ${Math.round(budgetS)} s` : out.end} (${out.pods.length} pod(s); its object and logs are in ${req.dir})`,
+        `load Job ${ns}/${name} ${what} (${out.pods.length} pod(s); its object and logs are in ${req.dir})`,
       );
     }
     const log = Object.entries(out.logs).find(([k]) => k.endsWith("/loadgen"))?.[1] ?? "";
     const files = decodeFrame(log);
     for (const [p, b] of Object.entries(files)) {
-      mkdirSync(join(req.dir, "job", p, ".."), { recursive: true });
+      mkdirSync(dirname(join(req.dir, "job", p)), { recursive: true });
       writeFileSync(join(req.dir, "job", p), b);
     }
     const read = (p: string): unknown => JSON.parse((files[p] ?? Buffer.from("null")).toString("utf8"));
@@ -393,17 +396,28 @@ export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
       throw new Error(
         `load Job ${name}: its results frame lacks runs/001/{summary,histograms,metadata}.json`,
       );
+    const hist = (k: string) => decode(h[k] as string);
     return {
       summary: { ...summary, id: r.id },
       histograms: {
-        latency: decode(h.latency as string),
-        service: decode(h.service as string),
-        sendLag: decode(h.sendLag as string),
-        baseline: decode(h.baseline as string),
+        latency: hist("latency"),
+        service: hist("service"),
+        sendLag: hist("sendLag"),
+        baseline: hist("baseline"),
       },
       phases: meta.phases,
       extra: { job: name, namespace: ns, pods: out.pods.length },
       target,
     };
   }
+}
+
+export async function pulumiBackend(o: PulumiBackendOptions): Promise<Backend> {
+  checkPulumiExperiment(o.experiment);
+  const auto = await import("@pulumi/pulumi/automation");
+  const cmd =
+    o.pulumiRoot === undefined
+      ? undefined
+      : await auto.PulumiCommand.get({ root: o.pulumiRoot, skipVersionCheck: true });
+  return new PulumiBackend(o, auto, cmd);
 }

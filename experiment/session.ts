@@ -244,6 +244,10 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       sessions: [],
     };
   }
+  const counts = state.counts();
+  (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+    `experiment ${state.plan.experimentId}: ${state.plan.runs.length} runs in ${state.plan.blocks.length} system starts (order seed ${state.plan.orderSeed}), ${counts.done} done before; results in ${o.dir}`,
+  );
   const backend = await (o.backend ?? ((x: Experiment, d: string) => defaultBackend(x, d, o)))(e, o.dir);
   const session = (outcome: SessionRecord["outcome"], endedAt: string | null): SessionRecord => ({
     startedAt,
