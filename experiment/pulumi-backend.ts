@@ -139,6 +139,41 @@ function removeCommand(stateUrl: string, s: Pick<StackUse, "name" | "projectDir"
 
 const plain = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
 
+/**
+ * A run's results from its load Job's logs ("<pod>/<container>" -> text): the loadgen container's
+ * frame decoded, its files written under `dir`/job/ as the Job wrote them, and the run read back
+ * (summary, histograms, phase times) under the experiment's run id.
+ */
+export function collectResults(
+  logs: Readonly<Record<string, string>>,
+  runId: string,
+  dir: string,
+): Pick<Measured, "summary" | "histograms" | "phases"> {
+  const log = Object.entries(logs).find(([k]) => k.endsWith("/loadgen"))?.[1] ?? "";
+  const files = decodeFrame(log);
+  for (const [p, b] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, "job", p)), { recursive: true });
+    writeFileSync(join(dir, "job", p), b);
+  }
+  const read = (p: string): unknown => JSON.parse((files[p] ?? Buffer.from("null")).toString("utf8"));
+  const summary = read("runs/001/summary.json") as RunSummary | null;
+  const h = read("runs/001/histograms.json") as Record<string, string> | null;
+  const meta = read("runs/001/metadata.json") as { phases?: PhaseTimes } | null;
+  if (summary === null || h === null || meta?.phases === undefined)
+    throw new Error("the load Job's results frame lacks runs/001/{summary,histograms,metadata}.json");
+  const hist = (k: string) => decode(h[k] as string);
+  return {
+    summary: { ...summary, id: runId },
+    histograms: {
+      latency: hist("latency"),
+      service: hist("service"),
+      sendLag: hist("sendLag"),
+      baseline: hist("baseline"),
+    },
+    phases: meta.phases,
+  };
+}
+
 type Automation = typeof import("@pulumi/pulumi/automation");
 
 /** The backend once the Automation API is loaded: one method per part. */
@@ -318,6 +353,8 @@ class PulumiBackend implements Backend {
       ]);
       await stack.workspace.setAllConfigJson(name, JSON.stringify(Object.fromEntries(json)));
     }
+    // The stack's settings as set, kept (destroy's `stack rm` deletes the project's copy).
+    copyFileSync(join(workDir, `Pulumi.${name}.yaml`), join(this.o.dir, "pulumi", `config-${name}.yaml`));
     const upLog = join(req.dir, "pulumi-up.log");
     this.log(`[${req.block}] pulumi up ${name} (log: ${upLog}) ...`);
     const chunks: string[] = [];
@@ -382,33 +419,8 @@ class PulumiBackend implements Backend {
         `load Job ${ns}/${name} ${what} (${out.pods.length} pod(s); its object and logs are in ${req.dir})`,
       );
     }
-    const log = Object.entries(out.logs).find(([k]) => k.endsWith("/loadgen"))?.[1] ?? "";
-    const files = decodeFrame(log);
-    for (const [p, b] of Object.entries(files)) {
-      mkdirSync(dirname(join(req.dir, "job", p)), { recursive: true });
-      writeFileSync(join(req.dir, "job", p), b);
-    }
-    const read = (p: string): unknown => JSON.parse((files[p] ?? Buffer.from("null")).toString("utf8"));
-    const summary = read("runs/001/summary.json") as RunSummary | null;
-    const h = read("runs/001/histograms.json") as Record<string, string> | null;
-    const meta = read("runs/001/metadata.json") as { phases?: PhaseTimes } | null;
-    if (summary === null || h === null || meta?.phases === undefined)
-      throw new Error(
-        `load Job ${name}: its results frame lacks runs/001/{summary,histograms,metadata}.json`,
-      );
-    const hist = (k: string) => decode(h[k] as string);
-    return {
-      summary: { ...summary, id: r.id },
-      histograms: {
-        latency: hist("latency"),
-        service: hist("service"),
-        sendLag: hist("sendLag"),
-        baseline: hist("baseline"),
-      },
-      phases: meta.phases,
-      extra: { job: name, namespace: ns, pods: out.pods.length },
-      target,
-    };
+    const collected = collectResults(out.logs, r.id, req.dir);
+    return { ...collected, extra: { job: name, namespace: ns, pods: out.pods.length }, target };
   }
 }
 

@@ -173,12 +173,13 @@ if (tools === undefined) {
         outputs: { namespace: ns, serviceCount: 3 },
       });
       expect(Object.values(backend.cluster)[0]!.version).toMatch(/^v1\./);
-      expect(
-        fs.readFileSync(
-          path.join(dir, "pulumi", `project-head`, `Pulumi.${backend.stacks[0]!.name}.yaml`),
-          "utf8",
-        ).length,
-      ).toBeGreaterThan(0);
+      // The stack's config as set is kept with the results (the project's copy goes with the stack).
+      const stackConfig = fs.readFileSync(
+        path.join(dir, "pulumi", `config-${backend.stacks[0]!.name}.yaml`),
+        "utf8",
+      );
+      expect(stackConfig).toMatch(/k8s-slop:services: "3"|k8s-slop:services: 3/);
+      expect(stackConfig).toMatch(/k8s-slop:namespace: exp-pulumi-a/);
       expect(out.left).toEqual([]);
       const listed = JSON.parse(fs.readFileSync(path.join(dir, "pulumi", "stacks.json"), "utf8")) as {
         name: string;

@@ -4,7 +4,18 @@ import { ConfigError } from "../../core/errors";
 import { EXPERIMENT_API_VERSION } from "../../core/experiment-schema";
 import { parseConfig } from "../../core/config";
 import { resolveExperiment } from "../../experiment/document";
-import { checkPulumiExperiment, jobName, stackConfig, stackName } from "../../experiment/pulumi-backend";
+import {
+  checkPulumiExperiment,
+  collectResults,
+  jobName,
+  stackConfig,
+  stackName,
+} from "../../experiment/pulumi-backend";
+import { existsSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { run } from "../cli/run";
+import { startTestServer } from "../loadgen/server";
 
 const exp = (extra: Record<string, unknown>) =>
   resolveExperiment({
@@ -152,5 +163,43 @@ describe("the pulumi backend's plan", () => {
     expect(() =>
       checkPulumiExperiment(exp({ systems: { grid: { "runtime.tracing": [true, false] } } })),
     ).not.toThrow();
+  });
+
+  it("reads a run back from the load container's log: the frame of `slop load --print-results`", async () => {
+    const server = await startTestServer();
+    const dir = mkdtempSync(join(tmpdir(), "slop-collect-"));
+    try {
+      // What the Job's loadgen container prints (its init container's log is beside it).
+      const r = await run([
+        "load",
+        "--target",
+        server.address,
+        "--rps",
+        "300",
+        "--requests",
+        "50",
+        "--warmup",
+        "0",
+        "--out",
+        join(dir, "in-pod"),
+        "--print-results",
+      ]);
+      expect(r.code).toBe(0);
+      const m = collectResults(
+        { "pod-x/warmup": "warm-up output\n", "pod-x/loadgen": `progress line\n${r.stdout}` },
+        "r007",
+        join(dir, "run"),
+      );
+      expect(m.summary).toMatchObject({ id: "r007", ok: 50, sent: 50 });
+      expect(m.histograms.latency.totalCount).toBe(50);
+      expect(m.phases.loadStart).toMatch(/^\d{4}-/);
+      expect(existsSync(join(dir, "run", "job", "runs", "001", "histograms.json"))).toBe(true);
+      expect(() =>
+        collectResults({ "pod-x/loadgen": "the load failed: no frame" }, "r008", join(dir, "run2")),
+      ).toThrow(/no results frame/);
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
