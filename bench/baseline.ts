@@ -1,12 +1,11 @@
 /**
  * An earlier commit's tree beside this one, for benchmarks that compare the two in the same run
- * (`BENCH_BASELINE=<commit>`): `git archive` into a temp dir, with this checkout's node_modules
- * linked in.
+ * (`BENCH_BASELINE=<commit>`): experiment/worktree.ts extracts it (`git archive` into a temp dir,
+ * this checkout's node_modules linked in).
  */
 import { execFileSync } from "child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "fs";
-import { tmpdir } from "os";
-import { join, resolve } from "path";
+import { resolve } from "path";
+import { extractToTemp } from "../experiment/worktree";
 
 export const HERE = resolve(__dirname, "..");
 
@@ -23,19 +22,7 @@ export interface Baseline {
 export function extractBaseline(commit: string, build = false): Baseline {
   const git = (...args: string[]): string =>
     execFileSync("git", ["-C", HERE, ...args], { encoding: "utf8" }).trim();
-  const sha = git("rev-parse", "--short", `${commit}^{commit}`);
   const head = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain") === "" ? "" : " + uncommitted changes"}`;
-  const dir = mkdtempSync(join(tmpdir(), "slop-bench-baseline-"));
-  execFileSync("sh", [
-    "-c",
-    'git -C "$1" archive --format=tar "$2" | tar -x -C "$3"',
-    "sh",
-    HERE,
-    commit,
-    dir,
-  ]);
-  symlinkSync(join(HERE, "node_modules"), join(dir, "node_modules"));
-  if (build)
-    execFileSync("npm", ["run", "--silent", "build"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-  return { dir, sha, head, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const tree = extractToTemp(HERE, commit, build);
+  return { dir: tree.dir, sha: tree.sha.slice(0, 7), head, remove: tree.remove };
 }

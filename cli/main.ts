@@ -25,6 +25,8 @@ export const COMMANDS: readonly {
   { names: ["load"], load: async () => (await import("./commands/load")).register },
   { names: ["run", "up"], load: async () => (await import("./commands/run")).register },
   { names: ["report"], load: async () => (await import("./commands/report")).register },
+  { names: ["experiment"], load: async () => (await import("./commands/experiment")).register },
+  { names: ["compare"], load: async () => (await import("./commands/compare")).register },
   { names: ["stats"], load: async () => (await import("./commands/stats")).register },
   { names: ["incident"], load: async () => (await import("./commands/incident")).register },
   { names: ["oracle"], load: async () => (await import("./commands/oracle")).register },

@@ -140,7 +140,10 @@ export class Contract<S extends TSchema> {
     if (e === undefined) return new ConfigError(this.root, value, allowedBy(this.schema));
     const key = dotted(e.path, this.root);
     if (e.type === ValueErrorType.ObjectAdditionalProperties) {
-      const parent = e.schema as TSchema & { properties?: object };
+      const parent = e.schema as TSchema & { properties?: object; patternProperties?: object };
+      // A Record with a key pattern: say which keys it takes.
+      const [pattern] = Object.keys(parent.patternProperties ?? {});
+      if (pattern !== undefined) return new ConfigError(key, e.value, `a key matching ${pattern}`);
       const keys = Object.keys(parent.properties ?? {});
       return new ConfigError(key, e.value, `a known key (unknown key; allowed: ${list(keys)})`);
     }

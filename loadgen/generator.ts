@@ -97,7 +97,11 @@ export interface LoadResult {
 const iso = (): string => new Date().toISOString();
 
 /** Sequential unloaded requests before the run: the baseline of the E2E slowdown. */
-async function measureBaseline(target: Target, opts: LoadOptions, deadlineMs: number): Promise<Histogram> {
+export async function measureBaseline(
+  target: Target,
+  opts: Pick<LoadOptions, "baselineRequests" | "signal">,
+  deadlineMs: number,
+): Promise<Histogram> {
   const baseline = newHistogram();
   for (let i = 0; i < (opts.baselineRequests ?? 20) && !opts.signal?.aborted; i++) {
     const t0 = performance.now();

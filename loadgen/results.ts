@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { canonicalJson } from "../core/canonical";
 import { UserError, isPlainObject } from "../core/errors";
 import { join } from "path";
-import type { LoadOptions, LoadResult, PhaseTimes } from "./generator";
+import type { LoadResult, PhaseTimes } from "./generator";
 import { decode, encode, newHistogram, summarise, type Histogram } from "./histogram";
 import type { Provenance } from "./metadata";
 
@@ -30,7 +30,8 @@ export interface RunMetadata {
   /** The full SlopConfig the system was generated from, or null for an external target. */
   readonly config: unknown;
   readonly target: string;
-  readonly load: Omit<LoadOptions, "onProgress" | "signal">;
+  /** The load settings as run (a single run's LoadOptions; an experiment's load and runtime settings). */
+  readonly load: Readonly<Record<string, unknown>>;
   readonly phases: PhaseTimes & Readonly<Record<string, string>>;
   /** Extra figures from the runner (start-up time, memory per service, trace file). */
   readonly extra: Readonly<Record<string, unknown>>;
@@ -82,7 +83,7 @@ export interface StoredRun {
 }
 
 export interface ExperimentMetadata {
-  readonly kind: "load" | "sweep" | "local";
+  readonly kind: "load" | "sweep" | "local" | "experiment";
   readonly provenance: Provenance;
   readonly startedAt: string;
   readonly endedAt: string | null;
@@ -239,7 +240,11 @@ export function readExperiment(dir: string): ExperimentMetadata {
   const m = readJson(file);
   need(isPlainObject(m), file, "it must be an object");
   const o = m as Record<string, unknown>;
-  need(["load", "sweep", "local"].includes(o.kind as string), file, "kind must be one of load|sweep|local");
+  need(
+    ["load", "sweep", "local", "experiment"].includes(o.kind as string),
+    file,
+    "kind must be one of load|sweep|local|experiment",
+  );
   need(isPlainObject(o.provenance), file, "provenance must be an object");
   need(typeof o.startedAt === "string", file, "startedAt must be a timestamp");
   need(Array.isArray(o.argv) && Array.isArray(o.notes), file, "argv and notes must be lists");

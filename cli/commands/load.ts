@@ -13,6 +13,7 @@ import {
   numberFlag,
   prepareOutDir,
 } from "../../loadgen/options";
+import { encodeFrame } from "../../loadgen/frame";
 import { parseSweep, type Sweep } from "../../loadgen/sweep";
 import { sweepSystems, type SystemProvider } from "../../loadgen/sweep-run";
 import { summaryText } from "../../loadgen/summary-text";
@@ -33,6 +34,7 @@ interface LoadFlags {
   readonly deadline?: string;
   readonly baseline?: string;
   readonly out?: string;
+  readonly printResults?: boolean;
 }
 
 const EXAMPLES = `
@@ -106,6 +108,8 @@ function checkConflicts(flags: LoadFlags): void {
       }
     }
   }
+  if (flags.sweep !== undefined && flags.printResults === true)
+    throw new UsageError("--print-results cannot be combined with --sweep (it prints one run's results)");
   if (flags.requests !== undefined && flags.duration !== undefined) {
     throw new UsageError(
       "--requests and --duration cannot be combined (give one: a request count or a duration)",
@@ -130,6 +134,10 @@ export function register(program: Command): void {
     .option("--deadline <ms>", "per-request deadline [default: 5000]")
     .option("--baseline <n>", "sequential unloaded requests before the run [default: 20]")
     .option("--out <dir>", "results directory [default: results/<timestamp>-load]")
+    .option(
+      "--print-results",
+      "also print the results directory to stdout as a checksummed frame (how a load Job in a cluster hands them back)",
+    )
     .addHelpText("after", EXAMPLES)
     .action(async (flags: LoadFlags) => {
       checkConflicts(flags);
@@ -192,6 +200,7 @@ async function targetCommand(targetFlag: string, flags: LoadFlags): Promise<void
     const summary = out.summaries[0];
     if (summary !== undefined)
       process.stdout.write(`${summaryText(summary)}\nresults: ${dir}\nreport:  ${out.report}\n`);
+    if (flags.printResults === true) process.stdout.write(encodeFrame(dir));
     if (out.interrupted !== null)
       throw new InterruptedError(out.interrupted, `the run until then is in ${dir}`);
   } finally {

@@ -1,6 +1,8 @@
 import { existsSync } from "fs";
 import { join } from "path";
 import type { Command } from "commander";
+import { PLAN_FILE } from "../../experiment/plan-file";
+import { writeExperimentReport } from "../../experiment/report";
 import { writeReport } from "../../loadgen/report/html";
 import { readExperiment, readRuns, writeSummaries } from "../../loadgen/results";
 import { UsageError } from "../errors";
@@ -12,6 +14,9 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .description("regenerate report.html from a results directory (written by slop load / slop run --local)")
     .argument("<dir>", "results directory (of an episode: its grader half, or the directory holding it)")
     .action((given: string) => {
+      // An experiment's directory has its own report (medians, intervals, comparisons).
+      if (existsSync(join(given, PLAN_FILE)))
+        return void process.stdout.write(`${writeExperimentReport(given)}\n`);
       // An episode (slop run --local --incident) keeps its runs in its grader half.
       const dir =
         !existsSync(join(given, "metadata.json")) && existsSync(join(given, "grader", "metadata.json"))

@@ -7,6 +7,12 @@ export interface Series {
   readonly dashed?: boolean;
   /** Colour index; series with the same index share a colour. */
   readonly colour: number;
+  /** Per point, an interval drawn as an error bar (e.g. a 95% confidence interval), or null. */
+  readonly errors?: readonly (readonly [number, number] | null)[];
+  /** A shaded band along the line (per point: low, high), e.g. the interquartile range across seeds. */
+  readonly band?: readonly (readonly [number, number])[];
+  /** Per point, a warning (e.g. "p99 rests on 120 samples"): the point is drawn hollow and says it. */
+  readonly marks?: readonly (string | null)[];
 }
 
 export interface ChartOptions {
@@ -60,7 +66,12 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
   const m = { l: 64, r: 16, t: 32, b: 48 };
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const bands = o.bands ?? [];
-  const ys = pts.map(([, y]) => y).filter((y) => !o.logY || y > 0);
+  // Error bars and bands count towards the y range, so none is cut off.
+  const extents = series.flatMap((s) => [
+    ...(s.errors ?? []).flatMap((e) => (e === null ? [] : [...e])),
+    ...(s.band ?? []).flatMap((b) => [...b]),
+  ]);
+  const ys = [...pts.map(([, y]) => y), ...extents].filter((y) => Number.isFinite(y) && (!o.logY || y > 0));
   if (pts.length === 0 || ys.length === 0) {
     return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${W}" height="80" role="img"><title>${escapeXml(o.title)}</title><text x="10" y="40">${escapeXml(o.title)}: no data</text></svg>`;
   }
@@ -116,18 +127,46 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
     `<text x="${W / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${escapeXml(o.xLabel)}</text>`,
     `<text x="14" y="${H / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 14 ${H / 2})">${escapeXml(o.yLabel)}</text>`,
   );
+  const ok = (x: number, y: number): boolean =>
+    Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0);
   for (const s of series) {
-    const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0));
-    if (p.length === 0) continue;
-    const d = p.map(([x, y], i) => `${i === 0 ? "M" : "L"}${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join(" ");
     const c = colourOf(s.colour);
+    const band = (s.band ?? [])
+      .map((b, i) => [s.points[i]?.[0] ?? Number.NaN, b[0], b[1]] as const)
+      .filter(([x, lo, hi]) => ok(x, lo) && ok(x, hi));
+    if (band.length > 1) {
+      const edge = [...band.map(([x, , hi]) => [x, hi]), ...[...band].reverse().map(([x, lo]) => [x, lo])];
+      const d = edge.map(
+        ([x, y], i) => `${i === 0 ? "M" : "L"}${tx(x as number).toFixed(1)},${ty(y as number).toFixed(1)}`,
+      );
+      parts.push(`<path class="band" d="${d.join(" ")} Z" fill="${c}" fill-opacity="0.15" stroke="none"/>`);
+    }
+    const idx = s.points.map((_, i) => i).filter((i) => ok(...(s.points[i] as readonly [number, number])));
+    if (idx.length === 0) continue;
+    const p = idx.map((i) => s.points[i] as readonly [number, number]);
+    const d = p.map(([x, y], i) => `${i === 0 ? "M" : "L"}${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join(" ");
     parts.push(
       `<path class="series" d="${d}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}><title>${escapeXml(s.label)}</title></path>`,
     );
-    if (p.length < 40) {
-      for (const [x, y] of p) {
+    for (const i of idx) {
+      const [x] = s.points[i] as readonly [number, number];
+      const e = s.errors?.[i];
+      if (e !== undefined && e !== null && ok(x, e[0]) && ok(x, e[1])) {
+        const X = tx(x).toFixed(1);
+        const [lo, hi] = [ty(e[0]).toFixed(1), ty(e[1]).toFixed(1)];
         parts.push(
-          `<circle cx="${tx(x).toFixed(1)}" cy="${ty(y).toFixed(1)}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${fmt(x)}, ${fmt(y)}`)}</title></circle>`,
+          `<path class="errorbar" d="M${X},${lo} L${X},${hi} M${(tx(x) - 4).toFixed(1)},${lo} L${(tx(x) + 4).toFixed(1)},${lo} M${(tx(x) - 4).toFixed(1)},${hi} L${(tx(x) + 4).toFixed(1)},${hi}" stroke="${c}" stroke-width="1.2" fill="none"><title>${escapeXml(`${s.label}: ${fmt(e[0])} .. ${fmt(e[1])}`)}</title></path>`,
+        );
+      }
+    }
+    if (p.length < 40) {
+      for (const i of idx) {
+        const [x, y] = s.points[i] as readonly [number, number];
+        const mark = s.marks?.[i] ?? null;
+        const fill = mark === null ? c : "#fff";
+        const note = mark === null ? "" : ` (${mark})`;
+        parts.push(
+          `<circle cx="${tx(x).toFixed(1)}" cy="${ty(y).toFixed(1)}" r="3" fill="${fill}" stroke="${c}"${mark === null ? "" : ' class="thin"'}><title>${escapeXml(`${s.label}: ${fmt(x)}, ${fmt(y)}${note}`)}</title></circle>`,
         );
       }
     }

@@ -14,7 +14,18 @@ function sources(): { file: string; text: string }[] {
         out.push({ file: relative(ROOT, p), text: readFileSync(p, "utf8") });
     }
   };
-  for (const d of ["core", "cli", "components", "loadgen", "local", "runtime", "bench", "testkit", "policy"])
+  for (const d of [
+    "core",
+    "cli",
+    "components",
+    "loadgen",
+    "local",
+    "experiment",
+    "runtime",
+    "bench",
+    "testkit",
+    "policy",
+  ])
     walk(join(ROOT, d));
   return out;
 }
