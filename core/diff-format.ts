@@ -2,7 +2,7 @@
  * Renderings of a SystemDiff: `text` for a terminal, `markdown` for a pull-request comment
  * (bounded in size by summarising long lists), `json` for tools (the SystemDiff itself).
  */
-import { isEmptyDiff, isEmptySummary } from "./diff";
+import { isEmptyDiff, isEmptySummary, isRollout } from "./diff";
 import type { Edge, FieldChange, ObjectChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
 import { chunkedSink } from "./text-sink";
 import type { TextSink } from "./text-sink";
@@ -59,15 +59,29 @@ export interface ChangedBlocks {
 }
 
 /**
- * One changed object as `writeDiff` writes it: in text its lines (`  ~ key`, then one per
- * field); in JSON its item of `resources.changed`, indented for that place. `slop diff` on two
- * threads formats the objects of each part on that part's thread and merges the blocks by key.
+ * One changed object as `writeDiff` writes it: in text its lines (`  ~ key`, with the reason of a
+ * rollout, then one per other field); in JSON its item of `resources.changed`, indented for that
+ * place. `slop diff` on two threads formats the objects of each part on that part's thread and
+ * merges the blocks by key.
  */
 export function objectBlock(o: ObjectChange, format: BlockFormat): string {
   if (format === "json") return JSON.stringify(o, null, 2).replaceAll("\n", `\n${CHANGED_ITEM_INDENT}`);
-  let text = `  ~ ${o.key}\n`;
-  for (const f of o.fields) text += `      ${fieldLine(f, TEXT_VALUE_MAX)}\n`;
+  let text = `  ~ ${o.key}${rolloutNote(o, (s) => s)}\n`;
+  for (const f of o.fields) if (!isRollout(f)) text += `      ${fieldLine(f, TEXT_VALUE_MAX)}\n`;
   return text;
+}
+
+/**
+ * ` (rollout: ConfigMap svc-a changed)` for a Deployment that rolls because of its ConfigMap
+ * (`name` formats the name), or "" for any other change.
+ */
+function rolloutNote(o: ObjectChange, name: (s: string) => string): string {
+  const causes = o.fields.filter(isRollout).map((f) => {
+    // An objectKey ends in kind/namespace/name (a ConfigMap is namespaced).
+    const [kind, , n] = f.rollout.split("/").slice(-3);
+    return `${kind ?? ""} ${name(n ?? f.rollout)} changed`;
+  });
+  return causes.length === 0 ? "" : ` (rollout: ${causes.join("; ")})`;
 }
 
 function* blocksOf(changed: readonly ObjectChange[], format: BlockFormat): Generator<string> {
@@ -360,9 +374,9 @@ function markdownWith(diff: SystemDiff, b: Budget): string {
     ),
     ...details(`Kubernetes objects changed: ${s.objectsChanged}`, s.objectsChanged, [
       ...diff.resources.changed.slice(0, b.items).flatMap((o) => [
-        `- ${code(o.key)}`,
+        `- ${code(o.key)}${rolloutNote(o, code)}`,
         ...capped(
-          o.fields.map((f) => `  - ${mdField(f, b)}`),
+          o.fields.filter((f) => !isRollout(f)).map((f) => `  - ${mdField(f, b)}`),
           b.fields,
           "  ",
         ),
