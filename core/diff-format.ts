@@ -3,7 +3,15 @@
  * (bounded in size by summarising long lists), `json` for tools (the SystemDiff itself).
  */
 import { isEmptyDiff, isEmptySummary, isRollout } from "./diff";
-import type { Edge, FieldChange, ObjectChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+import type {
+  Edge,
+  FieldChange,
+  ObjectChange,
+  RolloutChange,
+  ServiceChange,
+  ServiceRef,
+  SystemDiff,
+} from "./diff";
 import { chunkedSink } from "./text-sink";
 import type { TextSink } from "./text-sink";
 
@@ -66,22 +74,25 @@ export interface ChangedBlocks {
  */
 export function objectBlock(o: ObjectChange, format: BlockFormat): string {
   if (format === "json") return JSON.stringify(o, null, 2).replaceAll("\n", `\n${CHANGED_ITEM_INDENT}`);
-  let text = `  ~ ${o.key}${rolloutNote(o, (s) => s)}\n`;
-  for (const f of o.fields) if (!isRollout(f)) text += `      ${fieldLine(f, TEXT_VALUE_MAX)}\n`;
+  const fields = o.fields;
+  const rollout = rolloutOf(o);
+  let text = `  ~ ${o.key}${rollout === null ? "" : rolloutNote(rollout, (s) => s)}\n`;
+  for (let i = rollout === null ? 0 : 1; i < fields.length; i++)
+    text += `      ${fieldLine(fields[i] as FieldChange, TEXT_VALUE_MAX)}\n`;
   return text;
 }
 
-/**
- * ` (rollout: ConfigMap svc-a changed)` for a Deployment that rolls because of its ConfigMap
- * (`name` formats the name), or "" for any other change.
- */
-function rolloutNote(o: ObjectChange, name: (s: string) => string): string {
-  const causes = o.fields.filter(isRollout).map((f) => {
-    // An objectKey ends in kind/namespace/name (a ConfigMap is namespaced).
-    const [kind, , n] = f.rollout.split("/").slice(-3);
-    return `${kind ?? ""} ${name(n ?? f.rollout)} changed`;
-  });
-  return causes.length === 0 ? "" : ` (rollout: ${causes.join("; ")})`;
+/** The rollout of a changed object (a rollout is always the first field), or null. */
+function rolloutOf(o: ObjectChange): RolloutChange | null {
+  const first = o.fields[0];
+  return first !== undefined && isRollout(first) ? first : null;
+}
+
+/** ` (rollout: ConfigMap svc-a changed)`, `name` formatting the ConfigMap's name. */
+function rolloutNote(r: RolloutChange, name: (s: string) => string): string {
+  // An objectKey ends in kind/namespace/name (a ConfigMap is namespaced).
+  const [kind, , n] = r.rollout.split("/").slice(-3);
+  return ` (rollout: ${kind ?? ""} ${name(n ?? r.rollout)} changed)`;
 }
 
 function* blocksOf(changed: readonly ObjectChange[], format: BlockFormat): Generator<string> {
@@ -373,14 +384,17 @@ function markdownWith(diff: SystemDiff, b: Budget): string {
       ),
     ),
     ...details(`Kubernetes objects changed: ${s.objectsChanged}`, s.objectsChanged, [
-      ...diff.resources.changed.slice(0, b.items).flatMap((o) => [
-        `- ${code(o.key)}${rolloutNote(o, code)}`,
-        ...capped(
-          o.fields.filter((f) => !isRollout(f)).map((f) => `  - ${mdField(f, b)}`),
-          b.fields,
-          "  ",
-        ),
-      ]),
+      ...diff.resources.changed.slice(0, b.items).flatMap((o) => {
+        const rollout = rolloutOf(o);
+        return [
+          `- ${code(o.key)}${rollout === null ? "" : rolloutNote(rollout, code)}`,
+          ...capped(
+            o.fields.slice(rollout === null ? 0 : 1).map((f) => `  - ${mdField(f, b)}`),
+            b.fields,
+            "  ",
+          ),
+        ];
+      }),
       ...(s.objectsChanged > b.items ? [`- …and ${s.objectsChanged - b.items} more`] : []),
     ]),
   );

@@ -35,36 +35,41 @@ interface Kept<F> {
   /** The ConfigMap its hash covers, as `configMapId`. */
   readonly configMap: string;
   readonly fields: readonly F[];
-  /** Index of the config hash's change in `fields`, or -1. */
+  /** Index of the config hash's change in `fields`, or -1 (both hashes empty, see `see`). */
   readonly hashAt: number;
-  /** Both sides' hashes are empty (`diffGroups`): the ConfigMap's change stands for the hash's. */
-  readonly elided: boolean;
 }
 
 const configMapId = (namespace: unknown, name: unknown): string => `${String(namespace)}/${String(name)}`;
 
-/** The value at `path` in `v`, or undefined. */
-function at(v: unknown, ...path: readonly string[]): unknown {
-  let x = v;
-  for (const k of path) x = isPlainObject(x) ? x[k] : undefined;
-  return x;
+/**
+ * What this file reads of a compared object, which may be any JSON value: optional chaining on a
+ * value of another shape (a number, a string, an array) gives undefined, never an error.
+ */
+interface Seen {
+  readonly kind?: unknown;
+  readonly metadata?: { readonly name?: unknown; readonly namespace?: unknown };
+  readonly spec?: {
+    readonly template?: {
+      readonly metadata?: { readonly annotations?: Readonly<Record<string, unknown>> };
+      readonly spec?: { readonly volumes?: unknown };
+    };
+  };
 }
 
-/** The config hash of a Deployment, or undefined (not a Deployment, or no hash). */
-function configHashOf(o: unknown): unknown {
-  return at(o, "spec", "template", "metadata", "annotations", CONFIG_HASH_ANNOTATION);
-}
+/** The config hash of a Deployment, or undefined. */
+const configHashOf = (o: Seen | null | undefined): unknown =>
+  o?.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
 
 /** The id of the ConfigMap a Deployment mounts as its config volume, or null. */
-function configVolumeOf(d: Readonly<Record<string, unknown>>): string | null {
-  const volumes = at(d, "spec", "template", "spec", "volumes");
+function configVolumeOf(d: Seen): string | null {
+  const volumes = d.spec?.template?.spec?.volumes;
   if (!Array.isArray(volumes)) return null;
-  const name = at(
-    volumes.find((v) => at(v, "name") === CONFIG_VOLUME),
-    "configMap",
-    "name",
-  );
-  return typeof name === "string" ? configMapId(at(d, "metadata", "namespace"), name) : null;
+  for (const v of volumes as readonly ({ name?: unknown; configMap?: { name?: unknown } } | null)[]) {
+    if (v?.name !== CONFIG_VOLUME) continue;
+    const name = v.configMap?.name;
+    return typeof name === "string" ? configMapId(d.metadata?.namespace, name) : null;
+  }
+  return null;
 }
 
 /** After the closing `"]`, a path can only go on with `.` or `[`: a prefix test is exact. */
@@ -87,22 +92,22 @@ export class Rollouts<F extends { readonly path: string }> {
    */
   see(key: string, x: unknown, y: unknown, fields: readonly F[]): boolean {
     if (!isPlainObject(y)) return false;
-    if (y.kind === "ConfigMap") {
+    const o = y as Seen;
+    if (o.kind === "ConfigMap") {
       if (fields.some((f) => changesConfigData(f.path)))
-        this.changedConfigMaps.set(
-          configMapId(at(y, "metadata", "namespace"), at(y, "metadata", "name")),
-          key,
-        );
+        this.changedConfigMaps.set(configMapId(o.metadata?.namespace, o.metadata?.name), key);
       return false;
     }
-    if (y.kind !== "Deployment") return false;
-    const hash = configHashOf(y);
+    if (o.kind !== "Deployment") return false;
+    const hash = configHashOf(o);
     if (typeof hash !== "string") return false;
     const hashAt = fields.findIndex((f) => f.path === CONFIG_HASH_PATH);
-    const elided = hash === "" && configHashOf(x) === "";
-    const configMap = configVolumeOf(y);
-    if ((hashAt < 0 && !elided) || configMap === null) return false;
-    this.kept.push({ key, configMap, fields, hashAt, elided });
+    // Both hashes empty (`diffGroups`): the ConfigMap's change stands for the hash's. An equal,
+    // non-empty hash means the same pod template: nothing rolls.
+    if (hashAt < 0 && !(hash === "" && configHashOf(x as Seen | null) === "")) return false;
+    const configMap = configVolumeOf(o);
+    if (configMap === null) return false;
+    this.kept.push({ key, configMap, fields, hashAt });
     return true;
   }
 

@@ -362,7 +362,7 @@ export function diffObjectGroups<O>(
       compare(k, x, y);
     }
   }
-  changed.push(...rollouts.resolve());
+  for (const c of rollouts.resolve()) changed.push(c);
   return {
     added: added.sort(byKey),
     removed: [...loneA.keys()].sort(byKey),
