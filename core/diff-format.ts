@@ -2,8 +2,16 @@
  * Renderings of a SystemDiff: `text` for a terminal, `markdown` for a pull-request comment
  * (bounded in size by summarising long lists), `json` for tools (the SystemDiff itself).
  */
-import { isEmptyDiff, isEmptySummary } from "./diff";
-import type { Edge, FieldChange, ObjectChange, ServiceChange, ServiceRef, SystemDiff } from "./diff";
+import { isEmptyDiff, isEmptySummary, isRollout } from "./diff";
+import type {
+  Edge,
+  FieldChange,
+  ObjectChange,
+  RolloutChange,
+  ServiceChange,
+  ServiceRef,
+  SystemDiff,
+} from "./diff";
 import { chunkedSink } from "./text-sink";
 import type { TextSink } from "./text-sink";
 
@@ -59,15 +67,32 @@ export interface ChangedBlocks {
 }
 
 /**
- * One changed object as `writeDiff` writes it: in text its lines (`  ~ key`, then one per
- * field); in JSON its item of `resources.changed`, indented for that place. `slop diff` on two
- * threads formats the objects of each part on that part's thread and merges the blocks by key.
+ * One changed object as `writeDiff` writes it: in text its lines (`  ~ key`, with the reason of a
+ * rollout, then one per other field); in JSON its item of `resources.changed`, indented for that
+ * place. `slop diff` on two threads formats the objects of each part on that part's thread and
+ * merges the blocks by key.
  */
 export function objectBlock(o: ObjectChange, format: BlockFormat): string {
   if (format === "json") return JSON.stringify(o, null, 2).replaceAll("\n", `\n${CHANGED_ITEM_INDENT}`);
-  let text = `  ~ ${o.key}\n`;
-  for (const f of o.fields) text += `      ${fieldLine(f, TEXT_VALUE_MAX)}\n`;
+  const fields = o.fields;
+  const rollout = rolloutOf(o);
+  let text = `  ~ ${o.key}${rollout === null ? "" : rolloutNote(rollout, (s) => s)}\n`;
+  for (let i = rollout === null ? 0 : 1; i < fields.length; i++)
+    text += `      ${fieldLine(fields[i] as FieldChange, TEXT_VALUE_MAX)}\n`;
   return text;
+}
+
+/** The rollout of a changed object (a rollout is always the first field), or null. */
+function rolloutOf(o: ObjectChange): RolloutChange | null {
+  const first = o.fields[0];
+  return first !== undefined && isRollout(first) ? first : null;
+}
+
+/** ` (rollout: ConfigMap svc-a changed)`, `name` formatting the ConfigMap's name. */
+function rolloutNote(r: RolloutChange, name: (s: string) => string): string {
+  // An objectKey ends in kind/namespace/name (a ConfigMap is namespaced).
+  const [kind, , n] = r.rollout.split("/").slice(-3);
+  return ` (rollout: ${kind ?? ""} ${name(n ?? r.rollout)} changed)`;
 }
 
 function* blocksOf(changed: readonly ObjectChange[], format: BlockFormat): Generator<string> {
@@ -359,14 +384,17 @@ function markdownWith(diff: SystemDiff, b: Budget): string {
       ),
     ),
     ...details(`Kubernetes objects changed: ${s.objectsChanged}`, s.objectsChanged, [
-      ...diff.resources.changed.slice(0, b.items).flatMap((o) => [
-        `- ${code(o.key)}`,
-        ...capped(
-          o.fields.map((f) => `  - ${mdField(f, b)}`),
-          b.fields,
-          "  ",
-        ),
-      ]),
+      ...diff.resources.changed.slice(0, b.items).flatMap((o) => {
+        const rollout = rolloutOf(o);
+        return [
+          `- ${code(o.key)}${rollout === null ? "" : rolloutNote(rollout, code)}`,
+          ...capped(
+            o.fields.slice(rollout === null ? 0 : 1).map((f) => `  - ${mdField(f, b)}`),
+            b.fields,
+            "  ",
+          ),
+        ];
+      }),
       ...(s.objectsChanged > b.items ? [`- …and ${s.objectsChanged - b.items} more`] : []),
     ]),
   );

@@ -3,11 +3,16 @@
  * changes. Pure: specs (and the objects `expand()` makes of them) in, a SystemDiff out, every
  * list in a stable order so the JSON form is byte-stable.
  */
+import { Rollouts } from "./diff-rollouts";
+import type { RolloutChange } from "./diff-rollouts";
 import { isPlainObject } from "./errors";
 import { compareIds } from "./ids";
 import { diffGroups, expand, objectKey } from "./expand";
 import type { KeyedObject } from "./expand";
 import type { ServiceClass, ServiceSpec, SystemSpec } from "./types";
+
+export { CONFIG_HASH_PATH, isRollout } from "./diff-rollouts";
+export type { RolloutChange } from "./diff-rollouts";
 
 /** One changed value at a dotted path; `from`/`to` are absent when the value is absent on that side. */
 export interface FieldChange {
@@ -42,7 +47,8 @@ export interface ServiceChange {
 export interface ObjectChange {
   /** `objectKey()` of the object, e.g. "apps/v1/Deployment/slop/svc-b". */
   readonly key: string;
-  readonly fields: readonly FieldChange[];
+  /** The changed fields; a Deployment that rolls because its ConfigMap changed has a `RolloutChange` first. */
+  readonly fields: readonly (FieldChange | RolloutChange)[];
 }
 
 export interface DiffSummary {
@@ -95,7 +101,8 @@ export interface ResourceGroup<O> {
 /**
  * The real objects: `expand(spec)` with default options, keyed by `objectKey`; service by service
  * they are `diffGroups(spec)`, which compare the same (their ConfigMaps carry `service.json` as
- * the object the diff would parse it back into).
+ * the object the diff would parse it back into, and a Deployment whose config hash is left empty
+ * rolls when its ConfigMap's `service.json` changes, as the hash would).
  */
 export const KUBE_RESOURCES: ResourceSource<KeyedObject> = {
   expand: (spec) => expand(spec),
@@ -115,17 +122,17 @@ const SERVICE_FIELDS = [
   "annotations",
 ] as const satisfies readonly (keyof ServiceSpec)[];
 
-/** Server-managed or derived fields that only restate another change. */
+/**
+ * Server-managed fields. A content hash in a pod template is not noise: when it changes, the pods
+ * roll (a Deployment's config hash is reported as a rollout, see core/diff-rollouts.ts).
+ */
 const NOISE_PATHS: readonly RegExp[] = [
   /^status(\.|\[|$)/,
   /^metadata\.(uid|resourceVersion|generation|creationTimestamp|managedFields)(\.|\[|$)/,
-  // Content hashes (e.g. a config checksum that rolls pods) change whenever the hashed data
-  // does; the data's own change is reported, the hash is noise.
-  /(^|\.)annotations\["[^"]*(checksum|hash)[^"]*"\]$/i,
 ];
 
-/** Every noise path starts with `status` or `metadata.`, or names an annotation. */
-const MAYBE_NOISE = /^(?:status|metadata\.)|annotations\[/i;
+/** Every noise path starts with `status` or `metadata.`. */
+const MAYBE_NOISE = /^(?:status|metadata\.)/;
 
 export function isNoise(path: string): boolean {
   // The cheap test first: it clears nearly every path of a large diff.
@@ -134,7 +141,8 @@ export function isNoise(path: string): boolean {
 
 /**
  * Everything that differs from `a` to `b`. The resource-level part compares the objects of
- * `resources` (by default `expand()` keyed by `objectKey`), skipping noise (see `isNoise`).
+ * `resources` (by default `expand()` keyed by `objectKey`), skipping noise (see `isNoise`), and
+ * lists every Deployment that rolls because its ConfigMap changed (see `RolloutChange`).
  */
 export function diffSystems(a: SystemSpec, b: SystemSpec): SystemDiff;
 export function diffSystems<O>(a: SystemSpec, b: SystemSpec, resources: ResourceSource<O>): SystemDiff;
@@ -273,9 +281,10 @@ export const byKey = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 :
 /**
  * `diffObjects` of all the objects of `a` and of `b`, taking them a group (a service) at a time:
  * the groups of the same service on both sides are compared as soon as both have been built, then
- * dropped, so only the keys of each side and the objects that found no partner in their own
- * service's group are kept until the end. Groups in the same order on both sides (generated
- * specs) keep one group pending; any order gives the same result.
+ * dropped, so only the keys of each side, the objects that found no partner in their own
+ * service's group and the Deployments whose rollout depends on a ConfigMap (core/diff-rollouts.ts)
+ * are kept until the end. Groups in the same order on both sides (generated specs) keep one group
+ * pending; any order gives the same result.
  */
 export function diffObjectGroups<O>(
   a: Iterable<ResourceGroup<O>>,
@@ -288,9 +297,11 @@ export function diffObjectGroups<O>(
   const loneA = new Map<string, O>();
   const loneB = new Map<string, O>();
   const changed: ObjectChange[] = [];
+  // Deployments with a config hash wait here until every ConfigMap has been compared.
+  const rollouts = new Rollouts<FieldChange>();
   const compare = (k: string, x: O, y: O): void => {
     const fields = diffObjectPair(x, y);
-    if (fields.length > 0) changed.push({ key: k, fields });
+    if (!rollouts.see(k, x, y, fields) && fields.length > 0) changed.push({ key: k, fields });
   };
   const pair = (ga: readonly O[], gb: readonly O[]): void => {
     const inB = keyed(gb, key, seenB);
@@ -351,6 +362,7 @@ export function diffObjectGroups<O>(
       compare(k, x, y);
     }
   }
+  for (const c of rollouts.resolve()) changed.push(c);
   return {
     added: added.sort(byKey),
     removed: [...loneA.keys()].sort(byKey),

@@ -252,10 +252,11 @@ export interface DiffGroup {
  * What `slop diff` compares: the groups of the services at `from` to `to - 1` (as `expandPart`), except
  * that each ConfigMap's `service.json` is the runtime config object it is printed from instead of
  * the printed text, and the Deployment's config-hash annotation is empty. The diff parses a
- * changed `service.json` back into that object and drops the hash's change as noise, so it gives
- * the same result on these (tests/diff/generated.test.ts compares the two) without printing,
- * hashing and parsing back every service's document: at 10,000 services that was about a
- * fifth of a diff's CPU time.
+ * changed `service.json` back into that object, and reports a Deployment whose hash is empty on
+ * both sides as a rollout when its ConfigMap's `service.json` changed (core/diff-rollouts.ts), as
+ * it reports a changed hash; so it gives the same result on these (tests/diff/generated.test.ts
+ * compares the two) without printing, hashing and parsing back every service's document: at
+ * 10,000 services that was about a fifth of a diff's CPU time.
  */
 export function diffGroups(
   spec: SystemSpec,

@@ -32,6 +32,9 @@ or a spec file written by \`slop generate\` (JSON with kind: System). Seeds are 
 --config/--services base; config and spec files are used as they are. A missing file whose
 name looks like a path (contains / or ends in .yaml/.yml/.json) is an error, not a seed.
 
+The objects listed are those \`pulumi preview --diff\` changes: a Deployment whose pods roll only
+because its ConfigMap's service.json changed reads "~ <key> (rollout: ConfigMap <name> changed)".
+
 Exit status: 0 identical, 1 different, 2 bad input.
 
 Examples:

@@ -20,7 +20,10 @@ import { DATA_DIR } from "./storage";
 
 export const CONTAINER_NAME = "slop";
 export const RUN_AS = 10001;
+/** Pod template annotation: a hash of the `service.json` of the ConfigMap mounted as `CONFIG_VOLUME`. */
 export const CONFIG_HASH_ANNOTATION = "slop.dev/config-hash";
+/** The volume that mounts the service's ConfigMap at /etc/slop. */
+export const CONFIG_VOLUME = "config";
 /** Seconds the API server and proxies need to stop routing to a terminating pod. */
 export const ENDPOINT_PROPAGATION_SECONDS = 10;
 /** Kubernetes' own default; we never go below it. */
@@ -58,11 +61,11 @@ function env(ctx: ServiceContext): EnvVar[] {
 
 function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[] } {
   const volumes: Volume[] = [
-    { configMap: { name: ctx.svc.name }, name: "config" },
+    { configMap: { name: ctx.svc.name }, name: CONFIG_VOLUME },
     { emptyDir: { sizeLimit: TMP_SIZE_LIMIT }, name: "tmp" },
   ];
   const mounts: VolumeMount[] = [
-    { mountPath: CONFIG_DIR, name: "config", readOnly: true },
+    { mountPath: CONFIG_DIR, name: CONFIG_VOLUME, readOnly: true },
     { mountPath: "/tmp", name: "tmp" },
   ];
   const data = ctx.data;

@@ -52,6 +52,38 @@ describe("slop diff", () => {
     expect(d.config).toEqual([{ path: "services", from: 10, to: 11 }]);
   });
 
+  it("lists the Deployment of every changed ConfigMap as a rollout, with --incident too", async () => {
+    // Only service.json changes: every Deployment's only change is its config hash.
+    const a = write("a.yaml", "seed: 42\nservices: 8\n");
+    const b = write("b.yaml", "seed: 42\nservices: 8\nmaxInFlight: 7\n");
+    const r = await run(["diff", a, b, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.stdout) as SystemDiff;
+    const configMaps = d.resources.changed.filter((c) => c.key.startsWith("v1/ConfigMap/")).map((c) => c.key);
+    expect(configMaps).toHaveLength(8);
+    const rollouts = d.resources.changed.flatMap((c) =>
+      c.fields.flatMap((f) => ("rollout" in f ? [[c.key, f.rollout]] : [])),
+    );
+    expect(rollouts).toEqual(configMaps.map((k) => [k.replace("v1/ConfigMap/", "apps/v1/Deployment/"), k]));
+
+    // A runtime fault rewrites the target's service.json: its Deployment rolls.
+    const file = path.join(tmp, "incident.json");
+    const gen = ["incident", "generate", "--seed", "42", "--services", "8", "--kind", "error-rate"];
+    expect((await run([...gen, "--out", file])).code).toBe(0);
+    const target = (JSON.parse(fs.readFileSync(file, "utf8")) as { fault: { target: { service: string } } })
+      .fault.target.service;
+    const name = generate(parseConfig({ seed: "42", services: 8 })).services.find(
+      (s) => s.id === target,
+    )?.name;
+    const text = await run(["diff", "42", "42", "--services", "8", "--incident", file]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(
+      `  ~ apps/v1/Deployment/slop/${name} (rollout: ConfigMap ${name} changed)\n`,
+    );
+    expect(text.stdout).toContain(`  ~ v1/ConfigMap/slop/${name}\n`);
+    expect(text.stdout).toMatch(/objects \+0 -0 ~2\n/);
+  });
+
   it("generates seeds with the --config/--services base", async () => {
     const cfg = write("c.yaml", "services: 6\nnamespace: demo\n");
     const spec = path.join(tmp, "spec.json");

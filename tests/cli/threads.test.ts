@@ -91,7 +91,7 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
     return [pieces.join(""), same];
   };
 
-  it("writes writeDiff(diffSystems(A, B)) for two seeds, N vs N+1 both ways, a changed namespace and profile", async () => {
+  it("writes writeDiff(diffSystems(A, B)) for two seeds, N vs N+1 both ways, a changed namespace, profile and service.json", async () => {
     process.env.SLOP_THREADS = "2";
     const pairs: [Record<string, unknown>, Record<string, unknown>][] = [
       [
@@ -113,6 +113,11 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
       [
         { seed: 6, services: 9 },
         { seed: 6, services: 9 },
+      ],
+      // Only service.json changes: every Deployment is a rollout and nothing else.
+      [
+        { seed: 7, services: 30 },
+        { seed: 7, services: 30, maxInFlight: 7 },
       ],
       // One service: this thread's part would be empty and the worker's would hold the Namespace.
       [
@@ -143,6 +148,16 @@ describe("slop diff compares a large system on two threads (issue 13)", () => {
     expect(names).toContain("svc-a");
     expect(names).toContain("svc-an");
     expect(out.match(/^ {2}~ .+\/.+$/gm)?.length).toBe(reference.resources.changed.length);
+    // Each thread finds the rollouts of its own services (a service's ConfigMap and Deployment are
+    // in the same part).
+    const rollouts = out.match(
+      /^ {2}~ apps\/v1\/Deployment\/slop\/(\S+) \(rollout: ConfigMap \1 changed\)$/gm,
+    );
+    expect(rollouts).toContain("  ~ apps/v1/Deployment/slop/svc-a (rollout: ConfigMap svc-a changed)");
+    expect(rollouts).toContain("  ~ apps/v1/Deployment/slop/svc-an (rollout: ConfigMap svc-an changed)");
+    expect(rollouts?.length).toBe(
+      reference.resources.changed.filter((c) => c.key.startsWith("v1/ConfigMap/")).length,
+    );
   }, 60_000);
 
   it("prints the same text as one thread", async () => {

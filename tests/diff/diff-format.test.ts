@@ -90,6 +90,58 @@ describe("formatDiff", () => {
   });
 });
 
+describe("rollouts", () => {
+  /** C's paths change (its Deployment only rolls); B's paths and replicas change (it rolls and scales). */
+  function rolled(): SystemDiff {
+    const a = abc();
+    const services = a.services.map((s) =>
+      s.id === "C"
+        ? { ...s, paths: ["disk,io"] }
+        : s.id === "B"
+          ? { ...s, paths: ["C", "cpu"], replicas: 3 }
+          : s,
+    );
+    return diff(a, system(services));
+  }
+
+  it("text: a Deployment that changes only because its ConfigMap changed reads as a rollout with the reason", () => {
+    const text = formatDiff(rolled(), "text");
+    expect(text).toContain(
+      "  ~ apps/v1/Deployment/slop/svc-c (rollout: ConfigMap svc-c changed)\n  ~ v1/ConfigMap/slop/svc-b\n",
+    );
+    // With other changes, the reason is on the object's line and the other fields follow.
+    expect(text).toContain(
+      "  ~ apps/v1/Deployment/slop/svc-b (rollout: ConfigMap svc-b changed)\n      spec.replicas: 2 -> 3\n  ~ apps/v1/Deployment/slop/svc-c",
+    );
+    expect(text).not.toContain("config-hash");
+  });
+
+  it("markdown: the same, with the names as code", () => {
+    const md = formatDiff(rolled(), "markdown");
+    expect(md).toContain(
+      "- `apps/v1/Deployment/slop/svc-c` (rollout: ConfigMap `svc-c` changed)\n- `v1/ConfigMap/slop/svc-b`\n",
+    );
+    expect(md).toContain(
+      "- `apps/v1/Deployment/slop/svc-b` (rollout: ConfigMap `svc-b` changed)\n  - `spec.replicas`: `2` → `3`\n",
+    );
+    expect(md).toContain("<details><summary>Kubernetes objects changed: 4</summary>");
+  });
+
+  it("json: the Deployment is in resources.changed, its first field the rollout naming the ConfigMap", () => {
+    const d = JSON.parse(formatDiff(rolled(), "json")) as SystemDiff;
+    expect(d.resources.changed.find((c) => c.key === "apps/v1/Deployment/slop/svc-c")).toEqual({
+      key: "apps/v1/Deployment/slop/svc-c",
+      fields: [
+        {
+          path: 'spec.template.metadata.annotations["slop.dev/config-hash"]',
+          rollout: "v1/ConfigMap/slop/svc-c",
+        },
+      ],
+    });
+    expect(d.summary.objectsChanged).toBe(4);
+  });
+});
+
 describe("writeDiff (streamed in pieces)", () => {
   it("rejects an unknown format instead of writing something else", () => {
     expect(() => writeDiff(changed(), "yaml" as "json", () => undefined)).toThrow(

@@ -53,21 +53,27 @@ describe("diffSystems on hand-built specs", () => {
     expect(d.services.changed).toEqual([]);
   });
 
-  it("shows a changed path inside the ConfigMap's JSON document", () => {
+  it("shows a changed path inside the ConfigMap's JSON document, and the Deployment's rollout", () => {
     const d = diff(abc(), editService("C", { paths: ["disk,io"] }));
     expect(d.services.changed[0]).toMatchObject({ id: "C", pathsAdded: ["disk,io"], pathsRemoved: ["disk"] });
+    // The Deployment's config hash changes with the document: its pods roll, which the diff says
+    // instead of showing the two hashes.
     expect(d.resources.changed).toEqual([
+      {
+        key: "apps/v1/Deployment/slop/svc-c",
+        fields: [
+          {
+            path: 'spec.template.metadata.annotations["slop.dev/config-hash"]',
+            rollout: "v1/ConfigMap/slop/svc-c",
+          },
+        ],
+      },
       {
         key: "v1/ConfigMap/slop/svc-c",
         fields: [{ path: 'data["service.json"].paths[0]', from: "disk", to: "disk,io" }],
       },
     ]);
-  });
-
-  it("skips a checksum annotation that only restates another change", () => {
-    const d = diff(abc(), editService("C", { paths: ["disk,io"] }));
-    const paths = d.resources.changed.flatMap((o) => o.fields.map((f) => f.path));
-    expect(paths.some((p) => p.includes("checksum"))).toBe(false);
+    expect(d.summary.objectsChanged).toBe(2);
   });
 
   it("maps a replica change to spec.replicas on the Deployment", () => {
@@ -211,7 +217,9 @@ describe("noise and keys", () => {
   it.each([
     ["status.replicas", true],
     ["metadata.resourceVersion", true],
-    ['spec.template.metadata.annotations["slop.dev/config-hash"]', true],
+    // A pod template's hash is a real change: the pods roll (reported as a rollout).
+    ['spec.template.metadata.annotations["slop.dev/config-hash"]', false],
+    ['spec.template.metadata.annotations["checksum/config"]', false],
     ['metadata.annotations["slop.dev/owner"]', false],
     ["spec.replicas", false],
   ])("isNoise(%s) = %s", (path, noise) => {

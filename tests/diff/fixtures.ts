@@ -4,6 +4,7 @@
  */
 import { DEFAULT_CONFIG } from "../../core/config";
 import type { ResourceSource } from "../../core/diff";
+import { configHash } from "../../core/k8s/config-map";
 import { API_VERSION } from "../../core/types";
 import type { ServiceSpec, SystemSpec } from "../../core/types";
 
@@ -59,7 +60,10 @@ export interface FakeObject {
   readonly data?: Readonly<Record<string, string>>;
 }
 
-/** A stand-in for expand(): a ConfigMap (JSON document inside) and a Deployment per service. */
+/**
+ * A stand-in for expand(): a ConfigMap (JSON document inside) and a Deployment per service, which
+ * mounts it and carries its hash, as expand()'s do.
+ */
 export const fakeResources: ResourceSource<FakeObject> = {
   expand: (spec) =>
     spec.services.flatMap((s): FakeObject[] => {
@@ -70,10 +74,16 @@ export const fakeResources: ResourceSource<FakeObject> = {
         {
           apiVersion: "apps/v1",
           kind: "Deployment",
-          metadata: { ...metadata, annotations: { "slop.dev/config-checksum": String(json.length) } },
+          metadata,
           spec: {
             replicas: s.replicas,
-            template: { spec: { containers: [{ name: "slop", resources: s.resources }] } },
+            template: {
+              metadata: { annotations: { "slop.dev/config-hash": configHash(json) } },
+              spec: {
+                containers: [{ name: "slop", resources: s.resources }],
+                volumes: [{ configMap: { name: s.name }, name: "config" }],
+              },
+            },
           },
         },
       ];

@@ -168,6 +168,13 @@ describe.each(KIND_SEEDS)("every kind on seed %s", (seed) => {
     const d = diffSystems(s, b, { expand: (x) => (x === b ? objects : base), key: KUBE_RESOURCES.key });
     expect(d.resources.changed.length).toBeGreaterThan(0);
     expect(isEmptyDiff(d)).toBe(false);
+    // A rewritten service.json rolls its Deployment, and the diff says so (runtime kinds, broken-config).
+    const rewritten = d.resources.changed.map((c) => c.key).filter((k) => k.startsWith("v1/ConfigMap/"));
+    const rollouts = d.resources.changed.flatMap((c) =>
+      c.fields.flatMap((f) => ("rollout" in f ? [[c.key, f.rollout]] : [])),
+    );
+    expect(rollouts).toEqual(rewritten.map((k) => [k.replace("v1/ConfigMap/", "apps/v1/Deployment/"), k]));
+    expect(rewritten.length > 0).toBe(inc.fault.layer === "runtime" || kind === "broken-config");
     // Only the target's (or the edge's) objects change.
     const names = new Set(d.resources.changed.map((c) => c.key.split("/").pop()));
     const ids = [
