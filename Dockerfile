@@ -11,8 +11,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # Generates proto/gen (proto-loader-gen-types) and compiles to dist/.
-# The Pulumi SDKs are dependencies of the deploy program, not of the runtime: drop them from the image.
-RUN npm run build && npm prune --omit=dev --ignore-scripts && rm -rf node_modules/@pulumi
+# The Pulumi SDKs are dependencies of the deploy program, not of the runtime: drop them, and what only
+# they need (TypeScript, npm's own libraries), from the image.
+RUN npm run build \
+ && node -e 'const f="package.json",p=require("./"+f);for(const d in p.dependencies)if(d.startsWith("@pulumi/"))delete p.dependencies[d];require("fs").writeFileSync(f,JSON.stringify(p,null,2))' \
+ && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-slim
 ENV NODE_ENV=production \

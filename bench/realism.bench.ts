@@ -11,7 +11,7 @@
  * rate that holds on idle cores fails when other processes take them (docs/realism.md).
  * `npm run bench -- realism` (about 4-6 min idle); SLOP_BENCH_QUICK=1 skips the load runs.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
+import { mkdtempSync, rmSync } from "fs";
 import { cpus, loadavg, tmpdir } from "os";
 import { join } from "path";
 import { parseConfig } from "../core/config";
@@ -47,56 +47,10 @@ interface LoadResult {
   /** Per trace: all spans, and server spans (services visited). */
   readonly spans: number;
   readonly nodes: number;
-  /** CPU of the system's processes (workers, Prometheus) from SERVING to the end, per request traced. */
+  /** CPU of the system's worker processes over the measured load, per completed request. */
   readonly cpuMsPerRequest: number;
   /** 1-minute load average when the run started. */
   readonly loadAvg: number;
-}
-
-/** User + system CPU ms of a process, or undefined once it has exited (Linux /proc). */
-function cpuMsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Samples the CPU of a local system's processes while it runs: their pids come from the
- * directory's system.json once it is SERVING; the last reading before each exits is kept.
- */
-function watchCpu(dir: string): { stop(): number } {
-  const first = new Map<number, number>();
-  const last = new Map<number, number>();
-  const tick = (): void => {
-    const file = join(dir, "system.json");
-    if (first.size === 0 && existsSync(file)) {
-      const sys = JSON.parse(readFileSync(file, "utf8")) as {
-        pids: number[];
-        prometheus: { pid: number } | null;
-      };
-      for (const pid of [...sys.pids, ...(sys.prometheus ? [sys.prometheus.pid] : [])]) {
-        const ms = cpuMsOf(pid);
-        if (ms !== undefined) first.set(pid, ms);
-      }
-    }
-    for (const pid of first.keys()) {
-      const ms = cpuMsOf(pid);
-      if (ms !== undefined) last.set(pid, ms);
-    }
-  };
-  const timer = setInterval(tick, 100);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      let total = 0;
-      for (const [pid, ms] of first) total += (last.get(pid) ?? ms) - ms;
-      return total;
-    },
-  };
 }
 
 async function load(
@@ -107,7 +61,6 @@ async function load(
 ): Promise<LoadResult> {
   const dir = mkdtempSync(join(tmpdir(), "slop-bench-realism-"));
   const loadAvg = loadavg()[0];
-  const cpu = watchCpu(dir);
   try {
     const summary = await runLocal({
       config: parseConfig({}, raw),
@@ -115,7 +68,6 @@ async function load(
       load: { rate, arrival: "poisson", durationMs, warmupMs, deadlineMs: 5000, baselineRequests: 10 },
       verbose: false,
     });
-    const cpuMs = cpu.stop();
     const [run] = readRuns(dir);
     const spans = readSpans(join(dir, String(run?.metadata.extra["traceFile"] ?? "traces.jsonl")));
     const perTrace = new Map<string, number>();
@@ -126,11 +78,10 @@ async function load(
       p99: summary.p99Ms,
       spans: median([...perTrace.values()]),
       nodes: median(requestShapes(spans).nodes),
-      cpuMsPerRequest: cpuMs / Math.max(1, perTrace.size),
+      cpuMsPerRequest: summary.systemCpuMsPerRequest ?? NaN,
       loadAvg,
     };
   } finally {
-    cpu.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -30,6 +30,7 @@ export const COMMANDS: readonly {
   { names: ["stats"], load: async () => (await import("./commands/stats")).register },
   { names: ["incident"], load: async () => (await import("./commands/incident")).register },
   { names: ["oracle"], load: async () => (await import("./commands/oracle")).register },
+  { names: ["eval"], load: async () => (await import("./commands/eval")).register },
   { names: ["plan"], load: async () => (await import("./commands/plan")).register },
 ];
 

@@ -198,12 +198,14 @@ export function grafanaValues(datasources: readonly GrafanaDatasource[]): Record
 export function portForwards(
   ns: string,
   on: { readonly grafana: boolean; readonly tracing: boolean; readonly prometheus: boolean },
+  /** The Prometheus Service: the chart's, or the builtin one's (components/prometheus-builtin.ts). */
+  prometheusService: string = NAMES.prometheusService,
 ): Record<string, string> {
   const pf: Record<string, string> = {};
   if (on.grafana) pf.grafana = `kubectl -n ${ns} port-forward svc/${NAMES.grafana} 3000:${GRAFANA_PORT}`;
   if (on.tracing)
     pf.jaeger = `kubectl -n ${ns} port-forward svc/${NAMES.jaeger} ${JAEGER_UI_PORT}:${JAEGER_UI_PORT}`;
   if (on.prometheus)
-    pf.prometheus = `kubectl -n ${ns} port-forward svc/${NAMES.prometheusService} ${PROMETHEUS_PORT}:${PROMETHEUS_PORT}`;
+    pf.prometheus = `kubectl -n ${ns} port-forward svc/${prometheusService} ${PROMETHEUS_PORT}:${PROMETHEUS_PORT}`;
   return pf;
 }

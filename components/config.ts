@@ -21,6 +21,11 @@ export type Registration = (typeof REGISTRATIONS)[number];
 export interface ObservabilityConfig {
   /** kube-prometheus-stack (Prometheus, operator, kube-state-metrics) + a PodMonitor. @default true */
   readonly prometheus: boolean;
+  /**
+   * Instead of the chart, Prometheus as plain objects (components/prometheus-builtin.ts) from this
+   * image, for clusters that cannot pull Helm charts. @default null (the chart)
+   */
+  readonly prometheusImage: string | null;
   /** Grafana with data sources and the generated system's dashboard. @default true */
   readonly grafana: boolean;
   /** OpenTelemetry collector + Jaeger; the OTLP endpoint is passed to the services. @default true */
@@ -113,6 +118,7 @@ export const DEPLOY_KEYS = [
   "mesh",
   "registryName",
   "prometheus",
+  "prometheusImage",
   "grafana",
   "tracing",
   "logs",
@@ -335,6 +341,7 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
     mesh: oneOf(r, "mesh", MESHES, "none"),
     observability: {
       prometheus: bool(r, "prometheus", true),
+      prometheusImage: optString(r, "prometheusImage", /^[^\s]{1,512}$/, "an image reference without spaces"),
       grafana: bool(r, "grafana", true),
       tracing: bool(r, "tracing", true),
       logs: bool(r, "logs", true),

@@ -23,6 +23,8 @@ import {
 } from "./chart-values";
 import { CHARTS, releaseChart } from "./charts";
 import { PROMETHEUS_UID } from "./dashboard";
+import { KubeObjectResource } from "./kube-object";
+import { BUILTIN_PROMETHEUS, builtinPrometheusObjects } from "./prometheus-builtin";
 
 export { NAMES, OTLP_GRPC_PORT } from "./chart-values";
 
@@ -33,6 +35,8 @@ export interface ObservabilityArgs {
   readonly systemNamespace: string;
   /** @default true */
   readonly prometheus?: boolean;
+  /** Prometheus as plain objects from this image instead of kube-prometheus-stack. @default undefined */
+  readonly prometheusImage?: string;
   /** @default true */
   readonly grafana?: boolean;
   /** @default true */
@@ -67,6 +71,7 @@ export class Observability extends pulumi.ComponentResource {
   private readonly name: string;
   private readonly nsResource: k8s.core.v1.Namespace | undefined;
   private readonly created: k8s.helm.v3.Release[] = [];
+  private readonly builtin: KubeObjectResource[] = [];
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:Observability", name, {}, opts);
@@ -81,14 +86,20 @@ export class Observability extends pulumi.ComponentResource {
     this.namespace = args.namespace ?? "observability";
     this.nsResource = Object.values(on).some((v) => v) ? this.namespaceResource() : undefined;
     if (on.metricsServer) this.metricsServer(args.kubeletInsecureTls ?? false);
-    if (on.prometheus) this.prometheus(args.systemNamespace);
+    if (on.prometheus && args.prometheusImage !== undefined) {
+      this.builtinPrometheus(args.systemNamespace, args.prometheusImage);
+    } else if (on.prometheus) this.prometheus(args.systemNamespace);
     if (on.tracing) this.tracing();
     if (on.logs) this.logs();
     if (on.grafana) this.grafana(on, args);
 
     this.otlpEndpoint = on.tracing ? otlpEndpoint(this.namespace) : undefined;
     this.releases = this.created;
-    this.portForward = portForwards(this.namespace, on);
+    this.portForward = portForwards(
+      this.namespace,
+      on,
+      args.prometheusImage === undefined ? undefined : BUILTIN_PROMETHEUS,
+    );
     this.registerOutputs({
       namespace: this.namespace,
       otlpEndpoint: this.otlpEndpoint,
@@ -161,6 +172,15 @@ export class Observability extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [kps, crds] },
     );
+  }
+
+  /** Prometheus without the chart (components/prometheus-builtin.ts). */
+  private builtinPrometheus(systemNamespace: string, image: string): void {
+    const deps = this.nsResource === undefined ? [] : [this.nsResource];
+    for (const o of builtinPrometheusObjects({ namespace: this.namespace, systemNamespace, image })) {
+      const logical = `${this.name}-${o.kind.toLowerCase()}-${o.metadata.namespace ?? ""}-${o.metadata.name}`;
+      this.builtin.push(new KubeObjectResource(logical, o, { parent: this, dependsOn: deps }));
+    }
   }
 
   private tracing(): void {

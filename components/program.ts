@@ -125,6 +125,7 @@ export function program(
       namespace: o.namespace,
       systemNamespace: config.namespace,
       prometheus: o.prometheus,
+      prometheusImage: o.prometheusImage ?? undefined,
       grafana: o.grafana,
       tracing: o.tracing,
       logs: o.logs,

@@ -237,10 +237,104 @@ function serviceJson(o: unknown): Partial<ServiceRuntimeConfig> | null {
   }
 }
 
+type Path = readonly (string | number)[];
+
+/**
+ * Where a mitigation may move a value the baseline sets: replicas and HPA bounds (checked against
+ * their minimums above), resources (a raise is a fix; below the baseline is reported above), and
+ * what is compared as a whole above (FIXED).
+ */
+const MOVABLE: Readonly<Record<string, readonly Path[]>> = {
+  Deployment: [
+    ["spec", "replicas"],
+    ["spec", "template", "spec", "containers", 0, "resources"],
+  ],
+  HorizontalPodAutoscaler: [
+    ["spec", "minReplicas"],
+    ["spec", "maxReplicas"],
+  ],
+};
+
+/**
+ * Keys a live object may hold that the render leaves out, per closed object: the API server's
+ * defaults (k8s.io/kubernetes v1.34 pkg/apis/core/v1/defaults.go; the ServiceAccount admission
+ * plugin). Any other key added there (a command, an env list, a sidecar's fields, an init
+ * container) is a change of the workload, not a default.
+ */
+const CLOSED: readonly {
+  readonly kind: string;
+  readonly path: Path;
+  readonly defaults: readonly string[];
+}[] = [
+  {
+    kind: "Deployment",
+    path: ["spec", "template", "spec"],
+    defaults: [
+      "dnsPolicy",
+      "restartPolicy",
+      "schedulerName",
+      "serviceAccountName",
+      "serviceAccount",
+      "securityContext",
+      "terminationGracePeriodSeconds",
+    ],
+  },
+  {
+    kind: "Deployment",
+    path: ["spec", "template", "spec", "containers", "*"],
+    defaults: ["imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"],
+  },
+];
+
+const under = (path: Path, prefix: Path): boolean =>
+  prefix.length <= path.length && prefix.every((p, i) => p === "*" || p === path[i]);
+const matches = (path: Path, pattern: Path): boolean =>
+  path.length === pattern.length && under(path, pattern);
+
+/**
+ * Every value the baseline sets at or below `path` must be in the live object, unchanged; lists
+ * keep their length (a sidecar, an env var or a volume added shows); closed objects (CLOSED) gain
+ * no key but a default. FIXED and MOVABLE paths are judged elsewhere.
+ */
+function deepDifferences(kind: string, want: unknown, got: unknown, path: Path, out: string[]): void {
+  if ((FIXED[kind] ?? []).some((p) => under(path, p)) || (MOVABLE[kind] ?? []).some((p) => under(path, p)))
+    return;
+  if (want === undefined) return;
+  const where = path.join(".");
+  if (got === undefined) return void out.push(`${where} is missing`);
+  if (Array.isArray(want)) {
+    if (!Array.isArray(got) || got.length !== want.length)
+      return void out.push(`${where} differs from the baseline`);
+    want.forEach((w, i) => deepDifferences(kind, w, got[i], [...path, i], out));
+    return;
+  }
+  if (isPlainObject(want)) {
+    if (!isPlainObject(got)) return void out.push(`${where} differs from the baseline`);
+    for (const k of Object.keys(want)) deepDifferences(kind, want[k], got[k], [...path, k], out);
+    const closed = CLOSED.find((c) => c.kind === kind && matches(path, c.path));
+    if (closed !== undefined) {
+      for (const k of Object.keys(got)) {
+        if (!(k in want) && !closed.defaults.includes(k)) out.push(`${[...path, k].join(".")} was added`);
+      }
+    }
+    return;
+  }
+  if (!same(want, got)) out.push(`${where} differs from the baseline`);
+}
+
+/** The keys of two service.json documents whose values differ (callee addresses included). */
+function configDifferences(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  // paths, callees' ids and faults have messages of their own.
+  return keys.filter((k) => !["paths", "faults"].includes(k) && !same(a[k], b[k]));
+}
+
 /**
  * Differences of the live objects (`kubectl get -o json` items) from the baseline objects
- * (`slop render`): missing objects, changed fixed fields, fewer ready pods than the minimum,
- * lower limits or HPA bounds, changed paths or edges, fault knobs left on.
+ * (`slop render`): missing objects, any value the render sets that is changed or gone (with the
+ * API server's defaults allowed), a key added to a pod template or a container, fewer ready pods
+ * than the minimum, lower limits or HPA bounds, a different service.json (paths, edges, fault
+ * knobs, timeouts, addresses, limits).
  */
 export function baselineViolations(
   spec: SystemSpec,
@@ -271,6 +365,19 @@ export function baselineViolations(
       if (!same(w, withDefaults(want.kind, path, at(got, path))))
         out.push(`${key} ${path.join(".")} differs from the baseline`);
     }
+    const deep: string[] = [];
+    if (want.kind !== "ConfigMap")
+      deepDifferences(want.kind, at(want, ["spec"]), at(got, ["spec"]), ["spec"], deep);
+    for (const section of ["labels", "annotations"]) {
+      deepDifferences(
+        want.kind,
+        at(want, ["metadata", section]),
+        at(got, ["metadata", section]) ?? {},
+        ["metadata", section],
+        deep,
+      );
+    }
+    out.push(...deep.map((d) => `${key} ${d}`));
     switch (want.kind) {
       case "Deployment": {
         const svc = byName.get(want.metadata.name);
@@ -280,10 +387,15 @@ export function baselineViolations(
         if (typeof replicas === "number" && replicas < min)
           out.push(`${key} spec.replicas ${replicas} < ${min}`);
         if (ready < min) out.push(`${key} has ${ready} ready pods, fewer than its minimum ${min}`);
-        for (const r of ["cpu", "memory"]) {
-          const path = ["spec", "template", "spec", "containers", 0, "resources", "limits", r];
-          if (quantity(at(got, path)) < quantity(at(want, path)))
-            out.push(`${key} limits.${r} is below the baseline`);
+        for (const f of ["limits", "requests"]) {
+          for (const r of ["cpu", "memory"]) {
+            const path = ["spec", "template", "spec", "containers", 0, "resources", f, r];
+            const w = quantity(at(want, path));
+            const g = quantity(at(got, path));
+            // Removed limits are no limits: not a raise.
+            if (!Number.isNaN(w) && Number.isNaN(g)) out.push(`${key} ${f}.${r} is missing`);
+            else if (g < w) out.push(`${key} ${f}.${r} is below the baseline`);
+          }
         }
         break;
       }
@@ -305,6 +417,9 @@ export function baselineViolations(
             out.push(`${key} edges (callees) differ from the baseline`);
           }
           if (!same(a.faults, b.faults)) out.push(`${key} fault knobs differ from the baseline`);
+          const other = configDifferences(a as Record<string, unknown>, b as Record<string, unknown>);
+          if (other.length > 0)
+            out.push(`${key} ${CONFIG_FILE} ${other.join(", ")} differ from the baseline`);
         }
         break;
       }

@@ -54,16 +54,47 @@ export const FaultConfigSchema = Type.Object(
         {
           mibPerSec: Type.Number({ minimum: 0, maximum: 65_536 }),
           limitMiB: Type.Number({ minimum: 1, maximum: 65_536 }),
+          /** Garbage-collection pauses: each request waits this long per MiB held. */
+          pauseMsPerMiB: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
         },
         strict,
       ),
     ),
-    /** Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop). */
+    /**
+     * Exit `afterMs` after start, on the first `times` starts (0: every start, a crash loop); with
+     * `oom`, killed as a container over its memory limit is (OOMKilled, exit code 137).
+     */
     crash: Type.Optional(
       Type.Object(
         {
           afterMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
           times: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+          oom: Type.Optional(Type.Boolean()),
+        },
+        strict,
+      ),
+    ),
+    /** With failStartup: the start-up fails reading service.json (a broken config), not in init. */
+    startupError: Type.Optional(Type.Literal("config")),
+    /** The service is down for `downMs` of every `periodMs` (it comes and goes). */
+    flap: Type.Optional(
+      Type.Object(
+        {
+          periodMs: Type.Number({ minimum: 100, maximum: 3_600_000 }),
+          downMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+        },
+        strict,
+      ),
+    ),
+    /**
+     * CFS bandwidth control: the cpu op may burn `quotaMs` of every `periodMs`; past the quota it
+     * stalls until the next period (throttled), so slow requests come in steps of the period.
+     */
+    throttle: Type.Optional(
+      Type.Object(
+        {
+          periodMs: Type.Number({ minimum: 1, maximum: 10_000 }),
+          quotaMs: Type.Number({ minimum: 0.01, maximum: 10_000 }),
         },
         strict,
       ),
@@ -78,6 +109,24 @@ export const FaultConfigSchema = Type.Object(
           {
             deadlineMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
             partitioned: Type.Optional(Type.Boolean()),
+            /** A share of the calls is lost on the way (no answer until the deadline). */
+            lossRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+            /** A share of the answers is lost on the way back (the callee did the work). */
+            responseLossRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+            /** Nothing listens where the calls go: connection refused at once. */
+            refused: Type.Optional(Type.Boolean()),
+            /** The callee's Service has no endpoints: "no healthy upstream" at once. */
+            noEndpoints: Type.Optional(Type.Boolean()),
+            /** The link is down (calls lost) for `downMs` of every `periodMs`: it comes and goes. */
+            flap: Type.Optional(
+              Type.Object(
+                {
+                  periodMs: Type.Number({ minimum: 100, maximum: 3_600_000 }),
+                  downMs: Type.Number({ minimum: 0, maximum: 3_600_000 }),
+                },
+                strict,
+              ),
+            ),
           },
           strict,
         ),

@@ -96,11 +96,15 @@ export async function driveLoad(
     appliedAt: null,
     detail: "",
   }));
-  const timers = events.map((ev, i) =>
-    setTimeout(() => {
-      records[i] = { at: ev.at, action: ev.action, appliedAt: new Date().toISOString(), detail: apply(ev) };
-    }, ev.at * 1000),
-  );
+  // The events' clock starts with the measured load (onStart), not before the loop's own start-up.
+  let timers: NodeJS.Timeout[] = [];
+  const onStart = (): void => {
+    timers = events.map((ev, i) =>
+      setTimeout(() => {
+        records[i] = { at: ev.at, action: ev.action, appliedAt: new Date().toISOString(), detail: apply(ev) };
+      }, ev.at * 1000),
+    );
+  };
   const durationMs = load.durationS * 1000;
   try {
     const result = closed
@@ -110,6 +114,7 @@ export async function driveLoad(
           durationMs,
           baselineRequests: 0,
           onProgress,
+          onStart,
         })
       : await runLoad(target, {
           ...common,
@@ -120,6 +125,7 @@ export async function driveLoad(
           maxInFlight: load.maxInFlight,
           baselineRequests: 0,
           onProgress,
+          onStart,
         });
     return { result: { ...result, baseline, phases: { ...result.phases, baselineStart } }, events: records };
   } finally {

@@ -16,6 +16,7 @@ export const BUILD_INPUTS = [
   "cli",
   "components",
   "core",
+  "eval",
   "experiment",
   "loadgen",
   "local",

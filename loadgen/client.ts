@@ -4,11 +4,24 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { loadProtos } from "../runtime/proto";
+import { hexId } from "../runtime/tracing";
+
+export interface CallOptions {
+  /** Run this path of the service (HandleRequest.path_index) instead of a random one. */
+  readonly pathIndex?: number;
+  /** false: send a trace context whose sampled flag is off, so no service records the request. */
+  readonly sampled?: false;
+}
 
 export interface Target {
   /** Send one request; resolves (never rejects) to the gRPC status code. */
-  call(requestId: string, deadlineMs: number): Promise<number>;
+  call(requestId: string, deadlineMs: number, opts?: CallOptions): Promise<number>;
   close(): void;
+}
+
+/** A W3C traceparent with a fresh trace id and the sampled flag off. */
+export function unsampledTraceparent(): string {
+  return `00-${hexId(32)}-${hexId(16)}-00`;
 }
 
 /** The SlopService definition, from the one proto loader (runtime/proto.ts). */
@@ -26,16 +39,18 @@ export function grpcTarget(address: string): Target {
   if (!method) throw new Error("SlopService has no Handle method");
   const state = { closed: false };
   return {
-    call(requestId, deadlineMs) {
+    call(requestId, deadlineMs, opts = {}) {
       // After close() (e.g. Ctrl-C mid-run) a due request is cancelled, never thrown.
       if (state.closed) return Promise.resolve(grpc.status.CANCELLED);
+      const metadata = new grpc.Metadata();
+      if (opts.sampled === false) metadata.set("traceparent", unsampledTraceparent());
       return new Promise((resolve) => {
         client.makeUnaryRequest(
           method.path,
           method.requestSerialize,
           method.responseDeserialize,
-          { requestId, hop: 0 },
-          new grpc.Metadata(),
+          { requestId, hop: 0, ...(opts.pathIndex === undefined ? {} : { pathIndex: opts.pathIndex }) },
+          metadata,
           { deadline: Date.now() + deadlineMs },
           (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK),
         );

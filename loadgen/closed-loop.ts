@@ -10,7 +10,14 @@
  */
 import { performance } from "perf_hooks";
 import type { Target } from "./client";
-import { measureBaseline, type LoadResult, type Progress } from "./generator";
+import {
+  measureBaseline,
+  startCpuMeter,
+  type CpuUse,
+  type LoadResult,
+  type Progress,
+  type SystemProbes,
+} from "./generator";
 import { newHistogram, recordMs } from "./histogram";
 
 export interface ClosedLoopOptions {
@@ -18,7 +25,10 @@ export interface ClosedLoopOptions {
   readonly concurrency: number;
   /** Measured duration after warm-up (ms). */
   readonly durationMs: number;
-  /** Requests sent in the first `warmupMs` are not recorded. @default 0 */
+  /**
+   * Requests sent in the first `warmupMs` of the load (after the baseline) are not recorded; they
+   * are counted in the result's `warmup`. @default 0
+   */
   readonly warmupMs?: number;
   /** @default 5000 */
   readonly deadlineMs?: number;
@@ -26,19 +36,29 @@ export interface ClosedLoopOptions {
   readonly baselineRequests?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
+  /** Called once, when the load starts (after the baseline; the warm-up is part of the load). */
+  readonly onStart?: () => void;
 }
 
 const iso = (): string => new Date().toISOString();
 
-export async function runClosedLoop(target: Target, opts: ClosedLoopOptions): Promise<LoadResult> {
+export async function runClosedLoop(
+  target: Target,
+  opts: ClosedLoopOptions,
+  probes: Pick<SystemProbes, "cpuMs"> = {},
+): Promise<LoadResult> {
   const deadlineMs = opts.deadlineMs ?? 5000;
   const warmupMs = opts.warmupMs ?? 0;
   const baselineStart = iso();
   const baseline = await measureBaseline(target, opts, deadlineMs);
   const loadStart = iso();
+  opts.onStart?.();
   const latency = newHistogram();
   const statusCounts: Record<string, number> = {};
   const c = { sent: 0, completed: 0, ok: 0, inFlight: 0, win: 0, winOk: 0 };
+  const warmup = { sent: 0, ok: 0 };
+  // CPU is measured from the first measured send to the end.
+  const meter: { since: (() => CpuUse) | null } = { since: null };
   let measureStart = "";
   let firstSend = -1;
   let lastDone = 0;
@@ -70,16 +90,20 @@ export async function runClosedLoop(target: Target, opts: ClosedLoopOptions): Pr
         if (firstSend < 0) {
           firstSend = sentAt;
           measureStart = iso();
+          meter.since = startCpuMeter(probes);
         }
         c.sent++;
-      }
+      } else warmup.sent++;
       c.inFlight++;
       const code = await target.call(`c${k}-${i}`, deadlineMs);
       c.inFlight--;
       const done = performance.now();
       c.win++;
       progress(done);
-      if (!measured) continue;
+      if (!measured) {
+        if (code === 0) warmup.ok++;
+        continue;
+      }
       c.completed++;
       lastDone = done;
       statusCounts[String(code)] = (statusCounts[String(code)] ?? 0) + 1;
@@ -91,6 +115,7 @@ export async function runClosedLoop(target: Target, opts: ClosedLoopOptions): Pr
   };
   await Promise.all(Array.from({ length: opts.concurrency }, (_, k) => client(k)));
   const sendEnd = iso();
+  const cpu: CpuUse = meter.since?.() ?? startCpuMeter()();
   const measuredMs = firstSend < 0 ? 0 : lastDone - firstSend;
   const service = newHistogram();
   service.add(latency);
@@ -113,6 +138,16 @@ export async function runClosedLoop(target: Target, opts: ClosedLoopOptions): Pr
     measuredMs,
     stoppedEarly: false,
     interrupted,
-    phases: { baselineStart, loadStart, measureStart: measureStart || loadStart, sendEnd, drainEnd: sendEnd },
+    // The warm-up is the load's first warmupMs (after the baseline).
+    phases: {
+      warmupStart: loadStart,
+      baselineStart,
+      loadStart,
+      measureStart: measureStart || loadStart,
+      sendEnd,
+      drainEnd: sendEnd,
+    },
+    warmup,
+    cpu,
   };
 }

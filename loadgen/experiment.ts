@@ -27,7 +27,7 @@
 import { abortReason } from "../core/errors";
 import type { Target } from "./client";
 import { grpcTarget } from "./client";
-import { runLoad, type LoadOptions, type LoadResult } from "./generator";
+import { runLoad, type LoadOptions, type LoadResult, type SystemProbes } from "./generator";
 import { provenance as currentProvenance, type Provenance } from "./metadata";
 import { stderrProgress } from "./progress";
 import { writeReport } from "./report/html";
@@ -53,6 +53,12 @@ export interface SystemUnderTest {
   readonly extra: Readonly<Record<string, unknown>>;
   /** Timestamps of the system's own phases (start, ready). */
   readonly phases: Readonly<Record<string, string>>;
+  /** Every service, for the warm-up to drive each of its paths. @default the entry address, random paths */
+  readonly services?: readonly { readonly address: string; readonly paths: number }[];
+  /** CPU milliseconds the system's processes used so far, when readable (for CPU per request). */
+  readonly cpuMs?: () => number | undefined;
+  /** Facts measured right after each window's load, stored in its run's `extra` (e.g. CPU calibration drift). */
+  readonly measureAfter?: () => Promise<Readonly<Record<string, unknown>>>;
   stop(): Promise<void>;
 }
 
@@ -126,13 +132,18 @@ export interface RunRequest {
   readonly provenance: Provenance;
   /** Extra phase timestamps (system start, ready, stop). */
   readonly phases?: Readonly<Record<string, string>>;
+  /** The system's warm-up entries and CPU clock. */
+  readonly probes?: SystemProbes;
+  /** Facts measured right after the load, merged into `extra`. */
+  readonly measureAfter?: () => Promise<Readonly<Record<string, unknown>>>;
 }
 
 const iso = (): string => new Date().toISOString();
 
 /** Measure one window and store it as runs/<id>/. */
 export async function measureAndStore(req: RunRequest): Promise<{ result: LoadResult; summary: RunSummary }> {
-  const result = await runLoad(req.target, req.load);
+  const result = await runLoad(req.target, req.load, req.probes);
+  const after = (await req.measureAfter?.()) ?? {};
   const summary = summariseRun(req.id, req.load.rate, req.load.arrival, result);
   const p = req.provenance;
   const { onProgress: _progress, signal: _signal, ...load } = req.load;
@@ -150,7 +161,7 @@ export async function measureAndStore(req: RunRequest): Promise<{ result: LoadRe
       target: req.targetName,
       load,
       phases: { ...req.phases, ...result.phases },
-      extra: req.extra ?? {},
+      extra: { ...req.extra, ...after },
     },
     summary,
     result,
@@ -201,6 +212,11 @@ async function measureSystem<S extends SystemUnderTest>(
 ): Promise<{ summaries: RunSummary[]; skipped: number }> {
   const ctx: WindowContext<S> = { sut, dir: plan.dir, signal };
   const target = grpcTarget(sut.address);
+  const warmup = (sut.services ?? []).map((s) => ({
+    target: s.address === sut.address ? target : grpcTarget(s.address),
+    paths: s.paths,
+  }));
+  const probes: SystemProbes = { ...(warmup.length > 0 ? { warmup } : {}), cpuMs: sut.cpuMs };
   const summaries: RunSummary[] = [];
   let skipped = 0;
   try {
@@ -229,12 +245,15 @@ async function measureSystem<S extends SystemUnderTest>(
         provenance: prov,
         extra: { ...sut.extra, ...w.extra },
         phases: sut.phases,
+        probes,
+        measureAfter: sut.measureAfter,
       });
       summaries.push(summary);
       await w.after?.(summary, ctx);
     }
   } finally {
     target.close();
+    for (const w of warmup) if (w.target !== target) w.target.close();
   }
   return { summaries, skipped };
 }

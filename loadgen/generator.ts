@@ -2,10 +2,17 @@
  * The open-loop send loop. Every request has an intended send time from the precomputed schedule;
  * latency is measured from that intended time (so a stalled server cannot hide its queueing: no
  * coordinated omission), service time from the actual send, and send lag is their difference.
- * One tight scheduler (setImmediate when the next send is close, a short timer otherwise) fires
- * all requests that are due, never one timer per request.
+ * The send loop waits in the event loop; an alarm thread (alarm.ts) wakes it just before each
+ * send time and it spins only for the last LEAD_MS, so it costs little CPU and leaves the cores to
+ * the system under test. Its own CPU is measured and stored with the run.
+ *
+ * Phases of one run: warm-up (every path of the system driven at a high rate, closed loop, not
+ * recorded), settle, the unloaded baseline (sequential requests, for the E2E slowdown), then the
+ * measured open-loop load and the drain.
  */
+import { cpus } from "os";
 import { performance } from "perf_hooks";
+import { startAlarm, type Alarm } from "./alarm";
 import type { Target } from "./client";
 import { newHistogram, recordMs, type Histogram } from "./histogram";
 import { schedule, type Arrival } from "./schedule";
@@ -14,12 +21,18 @@ export interface LoadOptions {
   readonly rate: number;
   readonly arrival: Arrival;
   readonly seed: string;
-  /** Measured duration after warm-up (ms); or use `count`. */
+  /** Measured duration (ms); or use `count`. */
   readonly durationMs?: number;
-  /** Total requests including warm-up. */
+  /** Measured requests (the warm-up's are extra). */
   readonly count?: number;
-  /** Requests whose intended send time is in the first `warmupMs` are not recorded. @default 0 */
+  /**
+   * Warm-up before anything is measured (ms): every path of the system driven at a high rate
+   * (WARMUP_CONCURRENCY requests outstanding, closed loop), then `settleMs` of quiet, then the
+   * baseline. Not recorded. @default 0 (none)
+   */
   readonly warmupMs?: number;
+  /** Quiet time after the warm-up (ms), for the system's queues, timers and garbage collector. @default 1000 */
+  readonly settleMs?: number;
   /** Requests outstanding at once; above it a due request is dropped (counted, not sent). @default 10000 */
   readonly maxInFlight?: number;
   /** Per-request deadline in ms. @default 5000 */
@@ -37,12 +50,17 @@ export interface LoadOptions {
   readonly signal?: AbortSignal;
   /** Called at most once a second with running figures. */
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Called once, when the measured load starts (after the warm-up, the baseline and the alarm
+   * thread's start-up): time 0 of whatever the caller times against the load.
+   */
+  readonly onStart?: () => void;
 }
 
 export interface Progress {
   readonly elapsedMs: number;
   readonly sent: number;
-  /** Sends per second in the last window (warm-up included). */
+  /** Sends per second in the last window. */
   readonly sendRate: number;
   /** Completions per second in the last window. */
   readonly achievedRate: number;
@@ -53,6 +71,7 @@ export interface Progress {
 }
 
 export interface PhaseTimes {
+  readonly warmupStart: string;
   readonly baselineStart: string;
   readonly loadStart: string;
   readonly measureStart: string;
@@ -92,6 +111,47 @@ export interface LoadResult {
   /** Sending stopped because `signal` was aborted (Ctrl-C): the figures cover the run so far. */
   readonly interrupted: boolean;
   readonly phases: PhaseTimes;
+  /** Requests of the warm-up and how many of them succeeded. */
+  readonly warmup: { readonly sent: number; readonly ok: number };
+  /** CPU used from the start of the measured load to the end of the drain. */
+  readonly cpu: CpuUse;
+}
+
+/** CPU used during the measured load (send and drain). */
+export interface CpuUse {
+  /** Wall time of the measured load, ms. */
+  readonly wallMs: number;
+  /** The load generator's process (every thread), ms. */
+  readonly generatorMs: number;
+  /** Its share of the machine: generatorMs / (wallMs x cores). */
+  readonly generatorShare: number;
+  /** Cores of this machine. */
+  readonly cores: number;
+  /** The system under test's processes, ms, where the caller can read them (local systems); else null. */
+  readonly systemMs: number | null;
+}
+
+/** Above this share of the machine the generator is flagged: it competed with the system for CPU. */
+export const GENERATOR_CPU_LIMIT = 0.1;
+
+/** Requests outstanding during the warm-up. */
+export const WARMUP_CONCURRENCY = 8;
+
+/** The send loop spins for at most this long before a send (the alarm wakes it this early). */
+export const LEAD_MS = 0.1;
+
+/** One entry point of the system to warm up: a target and its number of paths (0 = unknown: random paths). */
+export interface WarmupEntry {
+  readonly target: Target;
+  readonly paths: number;
+}
+
+/** What the caller knows about the system beyond its entry point. */
+export interface SystemProbes {
+  /** Every service to drive in the warm-up, with its paths. @default the run's target, random paths */
+  readonly warmup?: readonly WarmupEntry[];
+  /** CPU milliseconds the system's processes used so far, or undefined when unreadable. */
+  readonly cpuMs?: () => number | undefined;
 }
 
 const iso = (): string => new Date().toISOString();
@@ -109,6 +169,53 @@ export async function measureBaseline(
     if (code === 0) recordMs(baseline, performance.now() - t0);
   }
   return baseline;
+}
+
+/**
+ * The warm-up: a closed loop over every (entry, path) pair in turn, WARMUP_CONCURRENCY requests
+ * outstanding, for `ms`. Its requests carry an unsampled trace context, so no service records a
+ * span of them (the run's traces hold only measured requests and the baseline).
+ */
+async function warmUp(
+  entries: readonly WarmupEntry[],
+  ms: number,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<{ sent: number; ok: number }> {
+  const pairs = entries.flatMap((e) =>
+    e.paths > 0
+      ? Array.from({ length: e.paths }, (_, i) => ({ target: e.target, pathIndex: i as number | undefined }))
+      : [{ target: e.target, pathIndex: undefined }],
+  );
+  const end = performance.now() + ms;
+  let sent = 0;
+  let ok = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end && !signal?.aborted && pairs.length > 0) {
+      const p = pairs[sent++ % pairs.length] as (typeof pairs)[number];
+      const code = await p.target.call(`warmup-${sent}`, deadlineMs, {
+        pathIndex: p.pathIndex,
+        sampled: false,
+      });
+      if (code === 0) ok++;
+    }
+  };
+  await Promise.all(Array.from({ length: WARMUP_CONCURRENCY }, loop));
+  return { sent, ok };
+}
+
+/** Wait `ms`, or less when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The figures of one progress window (about a second), reset after each report. */
@@ -133,78 +240,112 @@ class OpenLoop {
   dropped = 0;
   inFlight = 0;
   stoppedEarly = false;
-  measureStartAt = "";
   private lastProgress = 0;
-  private firstMeasured = -1;
-  private lastMeasuredSend = 0;
+  private firstSend = -1;
+  private lastSend = 0;
   /** Set once the result is taken: a request still in flight then (abort, drain timeout) is not counted. */
   private closed = false;
+  /** Wakes the drain when the last request in flight completes. */
+  private onIdle: (() => void) | null = null;
   private start = 0;
   /** Index of the next request of the schedule. */
   next = 0;
+  /** Called at each alarm wake-up: sends what is due (set while send() runs). */
+  wake: () => void = () => undefined;
 
   constructor(
     private readonly target: Target,
     private readonly opts: LoadOptions,
     private readonly times: Float64Array,
-    private readonly warmupMs: number,
     private readonly maxInFlight: number,
     private readonly deadlineMs: number,
   ) {}
 
-  /** Send every request when it is due, until the schedule ends, success collapses or the signal aborts. */
-  send(): Promise<void> {
+  /**
+   * Send every request when it is due, until the schedule ends, success collapses or the signal
+   * aborts. `alarm` (started on the same schedule) calls `wake` shortly before each send.
+   */
+  send(alarm: Alarm): Promise<void> {
     this.start = performance.now();
+    const origin = process.hrtime.bigint();
+    const { times, opts } = this;
+    const elapsed = (): number => performance.now() - this.start;
     return new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const now = performance.now() - this.start;
-        while (this.next < this.times.length && (this.times[this.next] as number) <= now)
-          this.fire(this.next++, now);
-        this.progress(now);
-        if (this.next >= this.times.length || this.stoppedEarly || this.opts.signal?.aborted)
-          return resolve();
-        const wait = (this.times[this.next] as number) - (performance.now() - this.start);
-        // Timers are coarse (>= 1 ms); hand over to setImmediate for the last 2 ms.
-        if (wait > 2) setTimeout(tick, Math.min(wait - 2, 50));
-        else setImmediate(tick);
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(progress);
+        opts.signal?.removeEventListener("abort", onAbort);
+        this.wake = () => undefined;
+        void alarm.stop();
+        resolve();
       };
-      tick();
+      const tick = (): void => {
+        if (finished) return;
+        while (this.next < times.length) {
+          const due = times[this.next] as number;
+          let now = elapsed();
+          if (due > now) {
+            if (due - now > LEAD_MS) break;
+            while (now < due) now = elapsed(); // the last fraction of a millisecond
+          }
+          this.fire(this.next++, now);
+        }
+        alarm.advance(this.next);
+        if (this.next >= times.length || this.stoppedEarly) finish();
+      };
+      this.wake = tick;
+      alarm.begin(origin);
+      // Progress (and the success check) once a second, however sparse the sends.
+      const progress = setInterval(() => {
+        this.progress(elapsed());
+        if (this.stoppedEarly) finish();
+      }, 1000);
+      // After an abort, responses already read in this turn of the event loop still count.
+      const onAbort = (): void => void setImmediate(finish);
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      if (opts.signal?.aborted) finish();
+      else tick();
     });
   }
 
   /** Wait for the requests in flight (up to the deadline and 2 s), unless aborted; then stop counting. */
   async drain(): Promise<void> {
-    const sendEndAt = performance.now();
-    while (this.inFlight > 0 && !this.opts.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, 5));
-      if (performance.now() - sendEndAt > this.deadlineMs + 2000) break;
+    if (this.inFlight > 0 && !this.opts.signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.onIdle = null;
+          this.opts.signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.deadlineMs + 2000);
+        this.onIdle = done;
+        this.opts.signal?.addEventListener("abort", done, { once: true });
+      });
     }
     this.closed = true;
   }
 
   private fire(i: number, now: number): void {
     const intended = this.times[i] as number;
-    const measured = intended >= this.warmupMs;
-    if (measured && this.measureStartAt === "") this.measureStartAt = iso();
     if (this.inFlight >= this.maxInFlight) {
-      if (measured) {
-        this.dropped++;
-        this.win.dropped++;
-      }
+      this.dropped++;
+      this.win.dropped++;
       return;
     }
     this.inFlight++;
     this.win.sent++;
-    if (measured) {
-      this.sent++;
-      recordMs(this.sendLag, now - intended);
-      if (this.firstMeasured < 0) this.firstMeasured = now;
-      this.lastMeasuredSend = now;
-    }
+    this.sent++;
+    recordMs(this.sendLag, now - intended);
+    if (this.firstSend < 0) this.firstSend = now;
+    this.lastSend = now;
     const sentAt = now;
     void this.target.call(`r${(this.opts.firstRequest ?? 0) + i}`, this.deadlineMs).then((code) => {
       this.inFlight--;
-      if (!measured || this.closed) return;
+      if (this.inFlight === 0) this.onIdle?.();
+      if (this.closed) return;
       const done = performance.now() - this.start;
       this.completed++;
       this.win.done++;
@@ -221,8 +362,8 @@ class OpenLoop {
   }
 
   private progress(now: number): void {
-    if (now - this.lastProgress < 1000) return;
     const windowMs = now - this.lastProgress;
+    if (windowMs <= 0) return;
     this.lastProgress = now;
     const w = this.win;
     this.opts.onProgress?.({
@@ -247,32 +388,80 @@ class OpenLoop {
 
   /** Measured sends per second: n sends span n - 1 intervals. */
   achievedRate(): { measuredMs: number; achievedRate: number } {
-    const measuredMs = this.firstMeasured < 0 ? 0 : this.lastMeasuredSend - this.firstMeasured;
+    const measuredMs = this.firstSend < 0 ? 0 : this.lastSend - this.firstSend;
     const achievedRate = this.sent > 1 && measuredMs > 0 ? ((this.sent - 1) * 1000) / measuredMs : 0;
     return { measuredMs, achievedRate };
   }
 }
 
-export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadResult> {
+const cpuMsOfThisProcess = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Starts measuring CPU (this process's and, where `probes.cpuMs` reads it, the system's) and wall
+ * time; the returned function gives the use since the start.
+ */
+export function startCpuMeter(probes: SystemProbes = {}): () => CpuUse {
+  const wall0 = performance.now();
+  const cpu0 = cpuMsOfThisProcess();
+  const system0 = probes.cpuMs?.();
+  return () => {
+    const system1 = probes.cpuMs?.();
+    const wallMs = performance.now() - wall0;
+    const generatorMs = cpuMsOfThisProcess() - cpu0;
+    const cores = cpus().length;
+    return {
+      wallMs,
+      generatorMs,
+      generatorShare: wallMs > 0 ? generatorMs / (wallMs * cores) : 0,
+      cores,
+      // A worker restarted meanwhile reads from zero again: then the figure is unknown.
+      systemMs:
+        system0 === undefined || system1 === undefined || system1 < system0 ? null : system1 - system0,
+    };
+  };
+}
+
+export async function runLoad(
+  target: Target,
+  opts: LoadOptions,
+  probes: SystemProbes = {},
+): Promise<LoadResult> {
   const warmupMs = opts.warmupMs ?? 0;
   const deadlineMs = opts.deadlineMs ?? 5000;
-  const durationMs = opts.durationMs === undefined ? undefined : opts.durationMs + warmupMs;
   const times = schedule({
     rate: opts.rate,
     arrival: opts.arrival,
     seed: opts.seed,
-    durationMs,
+    durationMs: opts.durationMs,
     count: opts.count,
   });
+  const warmupStart = iso();
+  let warmup = { sent: 0, ok: 0 };
+  if (warmupMs > 0) {
+    warmup = await warmUp(probes.warmup ?? [{ target, paths: 0 }], warmupMs, deadlineMs, opts.signal);
+    await pause(opts.settleMs ?? 1000, opts.signal);
+  }
   const baselineStart = iso();
   const baseline = await measureBaseline(target, opts, deadlineMs);
+  const run = new OpenLoop(target, opts, times, opts.maxInFlight ?? 10000, deadlineMs);
+  // Started before the measured load: the thread's own start-up is not the send loop's cost.
+  const alarm = await startAlarm({ times, leadMs: LEAD_MS, wake: () => run.wake() });
   const loadStart = iso();
-  const run = new OpenLoop(target, opts, times, warmupMs, opts.maxInFlight ?? 10000, deadlineMs);
-  await run.send();
+  opts.onStart?.();
+  const cpuSince = startCpuMeter(probes);
+  try {
+    await run.send(alarm);
+  } finally {
+    await alarm.stop();
+  }
   const sendEnd = iso();
   const interrupted = run.next < times.length && opts.signal?.aborted === true;
   await run.drain();
   const drainEnd = iso();
+  const cpu = cpuSince();
   const { sent, completed, ok, dropped } = run;
   const unfinished = sent - completed;
   const denom = completed + dropped + unfinished;
@@ -282,7 +471,7 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     sendLag: run.sendLag,
     baseline,
     statusCounts: run.statusCounts,
-    scheduled: times.filter((t) => t >= warmupMs).length,
+    scheduled: times.length,
     sent,
     completed,
     ok,
@@ -292,6 +481,8 @@ export async function runLoad(target: Target, opts: LoadOptions): Promise<LoadRe
     ...run.achievedRate(),
     stoppedEarly: run.stoppedEarly,
     interrupted,
-    phases: { baselineStart, loadStart, measureStart: run.measureStartAt || loadStart, sendEnd, drainEnd },
+    phases: { warmupStart, baselineStart, loadStart, measureStart: loadStart, sendEnd, drainEnd },
+    warmup,
+    cpu,
   };
 }

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { canonicalJson } from "../core/canonical";
 import { UserError, isPlainObject } from "../core/errors";
 import { join } from "path";
-import type { LoadResult, PhaseTimes } from "./generator";
+import { GENERATOR_CPU_LIMIT, type CpuUse, type LoadResult, type PhaseTimes } from "./generator";
 import { decode, encode, newHistogram, summarise, type Histogram } from "./histogram";
 import type { Provenance } from "./metadata";
 
@@ -67,6 +67,18 @@ export interface RunSummary {
   readonly slowdownP50: number;
   readonly slowdownP99: number;
   readonly statusCounts: Readonly<Record<string, number>>;
+  /** Warm-up requests sent before the baseline (not measured). */
+  readonly warmupSent: number;
+  /** CPU used during the measured load (the figures below are derived from it). */
+  readonly cpu: CpuUse;
+  /** CPU of the system under test per completed request, ms (null where its processes cannot be read). */
+  readonly systemCpuMsPerRequest: number | null;
+  /** CPU of the load generator per sent request, ms. */
+  readonly generatorCpuMsPerRequest: number;
+  /** The load generator's share of the machine's CPU during the measured load. */
+  readonly generatorCpuShare: number;
+  /** generatorCpuShare was above GENERATOR_CPU_LIMIT: it competed with the system for the cores. */
+  readonly generatorBusy: boolean;
 }
 
 export interface RunHistograms {
@@ -134,6 +146,12 @@ export function summariseRun(id: string, rate: number, arrival: string, r: LoadR
     slowdownP50: ratio(l.p50, b.p50),
     slowdownP99: ratio(l.p99, b.p99),
     statusCounts: r.statusCounts,
+    warmupSent: r.warmup.sent,
+    cpu: r.cpu,
+    systemCpuMsPerRequest: r.cpu.systemMs === null || r.completed === 0 ? null : r.cpu.systemMs / r.completed,
+    generatorCpuMsPerRequest: ratio(r.cpu.generatorMs, r.sent),
+    generatorCpuShare: r.cpu.generatorShare,
+    generatorBusy: r.cpu.generatorShare > GENERATOR_CPU_LIMIT,
   };
 }
 
@@ -179,7 +197,10 @@ export function combineRuns(id: string, runs: readonly StoredRun[]): RunSummary 
     achievedRate: seconds > 0 ? sent / seconds : 0,
     stoppedEarly: runs.some((r) => r.summary.stoppedEarly),
     interrupted: runs.some((r) => r.summary.interrupted),
+    warmup: { sent: runs.reduce((a, r) => a + (r.summary.warmupSent ?? 0), 0), ok: 0 },
+    cpu: combineCpu(runs.map((r) => r.summary.cpu)),
     phases: {
+      warmupStart: runs[0]?.metadata.phases.warmupStart ?? "",
       baselineStart: runs[0]?.metadata.phases.baselineStart ?? "",
       loadStart: runs[0]?.metadata.phases.loadStart ?? "",
       measureStart: runs[0]?.metadata.phases.measureStart ?? "",
@@ -187,6 +208,22 @@ export function combineRuns(id: string, runs: readonly StoredRun[]): RunSummary 
       drainEnd: runs.at(-1)?.metadata.phases.drainEnd ?? "",
     },
   });
+}
+
+/** The CPU of consecutive runs as one (runs stored before CPU was recorded count as unknown). */
+function combineCpu(cpus: readonly (CpuUse | undefined)[]): CpuUse {
+  const known = cpus.filter((c): c is CpuUse => c !== undefined);
+  const wallMs = known.reduce((a, c) => a + c.wallMs, 0);
+  const generatorMs = known.reduce((a, c) => a + c.generatorMs, 0);
+  const cores = known[0]?.cores ?? 1;
+  const unknownSystem = known.length < cpus.length || known.some((c) => c.systemMs === null);
+  return {
+    wallMs,
+    generatorMs,
+    generatorShare: wallMs > 0 ? generatorMs / (wallMs * cores) : 0,
+    cores,
+    systemMs: unknownSystem ? null : known.reduce((a, c) => a + (c.systemMs ?? 0), 0),
+  };
 }
 
 /** Write via a temporary sibling and a rename: a reader (or a crash) never sees half a file. */
@@ -331,6 +368,10 @@ const CSV_COLUMNS = [
   "baselineP99Ms",
   "slowdownP50",
   "slowdownP99",
+  "systemCpuMsPerRequest",
+  "generatorCpuMsPerRequest",
+  "generatorCpuShare",
+  "generatorBusy",
 ] as const;
 
 function csvCell(v: unknown): string {

@@ -1,4 +1,5 @@
 /** The text lines of a run's summary, as the commands print them and the report labels runs. */
+import { GENERATOR_CPU_LIMIT } from "./generator";
 import type { RunSummary } from "./results";
 
 /** The experiment note of an interrupted run. */
@@ -27,5 +28,18 @@ export function summaryText(s: RunSummary): string {
     `latency (from intended send) p50 ${s.p50Ms.toFixed(2)} ms, p90 ${s.p90Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, p99.9 ${s.p999Ms.toFixed(2)} ms`,
     `service time p99 ${s.serviceP99Ms.toFixed(2)} ms; send lag p99 ${s.sendLagP99Ms.toFixed(2)} ms`,
     `unloaded baseline p50 ${s.baselineP50Ms.toFixed(2)} ms, p99 ${s.baselineP99Ms.toFixed(2)} ms; E2E slowdown p50 ${slowdownText(s.slowdownP50)}, p99 ${slowdownText(s.slowdownP99)}`,
+    cpuText(s),
   ].join("\n");
+}
+
+/** CPU per request of the system (when known) and of the load generator, flagged when the generator was busy. */
+export function cpuText(s: RunSummary): string {
+  // Runs stored before these figures existed have none.
+  if (s.generatorCpuShare === undefined) return "CPU: not recorded";
+  const system = s.systemCpuMsPerRequest === null ? "" : `system ${s.systemCpuMsPerRequest.toFixed(2)} ms, `;
+  const share = `${(100 * s.generatorCpuShare).toFixed(1)}% of the machine`;
+  const flag = s.generatorBusy
+    ? `; WARNING: the load generator used more than ${100 * GENERATOR_CPU_LIMIT}% of the machine, taking CPU from the system`
+    : "";
+  return `CPU per request: ${system}load generator ${s.generatorCpuMsPerRequest.toFixed(2)} ms (${share})${flag}`;
 }

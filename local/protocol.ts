@@ -1,5 +1,6 @@
 /** Messages between the local runner and its worker processes (over the fork IPC channel). */
 import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
+import type { CpuCalibration } from "../runtime/ops/cpu";
 import type { Termination } from "../runtime/server";
 
 export interface StartMessage {
@@ -29,11 +30,24 @@ export interface StopMessage {
   readonly graceMs: number;
 }
 
+/** Stop one service (scaled to zero, or stopped for a restart); answered by `service-stopped`. */
+export interface StopServiceMessage {
+  readonly type: "stop-service";
+  readonly id: string;
+  readonly graceMs: number;
+}
+
 export interface MemoryQuery {
   readonly type: "memory";
 }
 
-export type ToWorker = StartMessage | StopMessage | MemoryQuery | FaultsMessage;
+/** Measure the worker's CPU again (its start-up calibration stays in use): the drift over a run. */
+export interface CalibrateQuery {
+  readonly type: "calibrate";
+}
+
+export type ToWorker =
+  StartMessage | StopMessage | MemoryQuery | FaultsMessage | CalibrateQuery | StopServiceMessage;
 
 export type FromWorker =
   | {
@@ -42,9 +56,13 @@ export type FromWorker =
       readonly grpcPort: number;
       readonly metricsPort: number;
       readonly ms: number;
+      /** The worker's CPU calibration, which its cpu ops run with. */
+      readonly cpu: CpuCalibration;
     }
   | { readonly type: "failed"; readonly id: string; readonly message: string }
   /** A running service died (a crash or an OOM kill); the supervisor restarts it. */
   | { readonly type: "exited"; readonly id: string; readonly termination: Termination }
   | { readonly type: "memory"; readonly rss: number; readonly heapUsed: number }
+  | { readonly type: "calibration"; readonly now: CpuCalibration }
+  | { readonly type: "service-stopped"; readonly id: string }
   | { readonly type: "stopped" };

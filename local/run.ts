@@ -128,6 +128,12 @@ export async function startSystem(
       addresses: Object.fromEntries(local.services.map((s) => [s.id, s.address])),
     },
     phases: { systemStart: started, systemReady: ready },
+    services: local.services.map((s) => ({
+      address: s.address,
+      paths: spec.services.find((x) => x.id === s.id)?.paths.length ?? 0,
+    })),
+    cpuMs: () => local.cpuMs(),
+    measureAfter: async () => ({ cpuCalibration: await local.calibration() }),
     stop: async () => {
       await prometheus?.stop();
       await local.stop();
@@ -164,7 +170,7 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
             before: async () =>
               say(
                 verbose,
-                `load: ${o.load.rate} rps ${o.load.arrival} for ${(o.load.durationMs ?? 0) / 1000} s (+${(o.load.warmupMs ?? 0) / 1000} s warm-up) at ${spec.gateway}`,
+                `load: ${o.load.rate} rps ${o.load.arrival} for ${(o.load.durationMs ?? 0) / 1000} s at ${spec.gateway}, after ${(o.load.warmupMs ?? 0) / 1000} s of warm-up (every path of every service) and an unloaded baseline`,
               ),
           },
         ],

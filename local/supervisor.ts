@@ -41,6 +41,8 @@ export class Supervisor {
   private readonly states = new Map<string, State>();
   private readonly log: SupervisorEvent[] = [];
   private stopped = false;
+  /** Services stopped on purpose (scaled to zero, or stopping for a restart): no restart. */
+  private readonly held = new Set<string>();
 
   constructor(
     /** Start the service again; resolves when it runs, rejects when it fails to start. */
@@ -69,7 +71,7 @@ export class Supervisor {
 
   /** The service died (`injected`: by `faults.crash`) or failed to start: schedule its restart. */
   died(id: string, reason: string, how: "died" | "start-failed", injected: boolean): void {
-    if (this.stopped) return;
+    if (this.stopped || this.held.has(id)) return;
     const s = this.state(id);
     if (s.timer !== null) return;
     if (injected) s.crashes++;
@@ -101,6 +103,24 @@ export class Supervisor {
     s.restarts++;
     this.event(id, "restarting", "now (new faults: a new pod)");
     this.start(id, s.crashes);
+  }
+
+  /** The service is being stopped on purpose: cancel a pending restart and ignore its deaths. */
+  hold(id: string): void {
+    this.held.add(id);
+    const s = this.state(id);
+    if (s.timer !== null) clearTimeout(s.timer);
+    s.timer = null;
+  }
+
+  /** Started again on purpose (a scale-up, the second half of a restart): a new pod, no back-off. */
+  release(id: string, why: string): void {
+    this.held.delete(id);
+    const s = this.state(id);
+    s.consecutive = 0;
+    s.crashes = 0;
+    s.restarts++;
+    this.event(id, "restarting", `now (${why})`);
   }
 
   restarts(): Record<string, number> {

@@ -14,6 +14,8 @@ import { NO_FAULTS, runtimeConfig } from "../core/runtime-config";
 import type { FaultConfig, ServiceRuntimeConfig, ServiceSpec, SystemSpec } from "../core/types";
 import { Supervisor, type BackoffOptions, type SupervisorEvent } from "./supervisor";
 import { waitServing } from "./health";
+import type { CpuCalibration } from "../runtime/ops/cpu";
+import { processesCpuMs } from "./cpu";
 import type { FromWorker, ToWorker } from "./protocol";
 import { WORKER_FILE } from "./worker";
 import { terminationText } from "../runtime/server";
@@ -46,6 +48,29 @@ export interface LocalSystem {
   events(): readonly SupervisorEvent[];
   /** The runtime config each service runs with now (loopback ports, current faults). */
   configs(): ServiceRuntimeConfig[];
+  /** CPU milliseconds the worker processes used so far (Linux /proc), or undefined where unreadable. */
+  cpuMs(): number | undefined;
+  /**
+   * Each worker's CPU calibration (what its cpu ops run with) and a fresh measurement now: how far
+   * the machine's speed moved since the worker started.
+   */
+  calibration(): Promise<WorkerCalibration[]>;
+  /** Stop one service and keep it stopped (a Deployment scaled to zero). */
+  stopService(id: string, graceMs?: number): Promise<void>;
+  /** Start a stopped service again, with its current config (a new pod: no back-off). */
+  startService(id: string, why: string): void;
+  /** Ids of the services stopped with stopService and not started since. */
+  stoppedServices(): readonly string[];
+}
+
+/** One worker's CPU calibration at start-up and measured again later. */
+export interface WorkerCalibration {
+  readonly worker: number;
+  readonly pid: number;
+  readonly start: CpuCalibration;
+  readonly now: CpuCalibration | null;
+  /** now / start - 1 (iterations per ms), or null without a new measurement. */
+  readonly drift: number | null;
 }
 
 export interface LocalSystemOptions {
@@ -166,6 +191,25 @@ export function assignWorkers(
   return { workerOf, processes: shared + isolated.length };
 }
 
+/** Ask one worker for a fresh CPU calibration; null if it is gone or does not answer within 5 s. */
+function recalibrate(w: Worker): Promise<CpuCalibration | null> {
+  return new Promise((resolve) => {
+    if (!w.child.connected) return resolve(null);
+    const timer = setTimeout(() => done(null), 5000);
+    const on = (raw: unknown): void => {
+      const m = raw as FromWorker;
+      if (m.type === "calibration") done(m.now);
+    };
+    const done = (c: CpuCalibration | null): void => {
+      clearTimeout(timer);
+      w.child.off("message", on);
+      resolve(c);
+    };
+    w.child.on("message", on);
+    w.child.send({ type: "calibrate" } satisfies ToWorker);
+  });
+}
+
 /** Resident memory of the worker processes, summed (0 for one that is gone). */
 async function workersRss(workers: readonly Worker[]): Promise<number> {
   const sizes = await Promise.all(
@@ -219,6 +263,8 @@ class LocalRun {
   readonly workers: Worker[] = [];
   readonly configs = new Map<string, ServiceRuntimeConfig>();
   readonly started = new Map<string, LocalService>();
+  /** Each worker's CPU calibration, from its first started service (by worker index). */
+  readonly calibrations = new Map<number, CpuCalibration>();
   readonly supervisor: Supervisor;
   /** True once every service is up: deaths are then the supervisor's, not start-up failures. */
   supervising = false;
@@ -323,6 +369,15 @@ class LocalRun {
         const w = this.workerFor(id);
         if (w?.child.connected) w.child.send({ type: "faults", id, faults } satisfies ToWorker);
       },
+      stopService: (id, graceMs = 2000) => this.stopService(id, graceMs),
+      startService: (id, why) => {
+        if (!this.held.delete(id)) return;
+        supervisor.release(id, why);
+        const cfg = configs.get(id);
+        const w = this.workerFor(id);
+        if (cfg !== undefined && w?.child.connected) this.send(w, [cfg], { [id]: 0 });
+      },
+      stoppedServices: () => [...this.held],
       restarts: () => supervisor.restarts(),
       events: () => supervisor.events(),
       configs: () =>
@@ -333,7 +388,37 @@ class LocalRun {
         return (this.stopped ??= this.stopAll(graceMs));
       },
       rss: () => workersRss(workers),
+      cpuMs: () => processesCpuMs(workers.map((w) => w.child.pid ?? -1)),
+      calibration: async () => {
+        const out = await Promise.all(
+          workers.map(async (w) => {
+            const start = this.calibrations.get(w.index);
+            if (start === undefined) return null; // a respawned worker none of whose services is back yet
+            const now = await recalibrate(w);
+            const drift = now === null ? null : now.iterationsPerMs / start.iterationsPerMs - 1;
+            return { worker: w.index, pid: w.child.pid ?? -1, start, now, drift };
+          }),
+        );
+        return out.filter((c): c is WorkerCalibration => c !== null);
+      },
     };
+  }
+
+  /** Services stopped on purpose, and who waits for a worker to confirm a stop. */
+  private readonly held = new Set<string>();
+  private readonly stopWaiters = new Map<string, (() => void)[]>();
+
+  private async stopService(id: string, graceMs: number): Promise<void> {
+    if (!this.configs.has(id)) throw new Error(`no service ${id} in this system`);
+    if (this.held.has(id)) return;
+    this.held.add(id);
+    this.supervisor.hold(id);
+    const w = this.workerFor(id);
+    if (!w?.child.connected) return;
+    await new Promise<void>((resolve) => {
+      this.stopWaiters.set(id, [...(this.stopWaiters.get(id) ?? []), resolve]);
+      w.child.send({ type: "stop-service", id, graceMs } satisfies ToWorker);
+    });
   }
 
   private workerFor(id: string): Worker | undefined {
@@ -382,6 +467,7 @@ class LocalRun {
         metricsPort: m.metricsPort,
         worker: w.index,
       });
+      if (!this.calibrations.has(w.index)) this.calibrations.set(w.index, m.cpu);
       const cfg = this.configs.get(m.id);
       // Restarts bind the same ports: the callers' addresses stay valid.
       if (cfg !== undefined)
@@ -392,6 +478,9 @@ class LocalRun {
     } else if (m.type === "failed") {
       if (this.supervising) this.supervisor.died(m.id, m.message, "start-failed", false);
       else this.fail(new LocalStartError(m.id, `service ${m.id} failed to start: ${m.message}`));
+    } else if (m.type === "service-stopped") {
+      for (const wake of this.stopWaiters.get(m.id) ?? []) wake();
+      this.stopWaiters.delete(m.id);
     } else if (m.type === "exited") {
       this.supervisor.died(m.id, terminationText(m.termination), "died", m.termination.crashKnob);
     }
@@ -406,6 +495,7 @@ class LocalRun {
       );
       const fresh = spawnWorker(w.index);
       this.workers[w.index] = fresh;
+      this.calibrations.delete(w.index);
       this.attach(fresh);
       for (const id of ids) this.supervisor.died(id, `worker ${w.index} exited (${how})`, "died", false);
     } else if (this.started.size < this.spec.services.length) {

@@ -6,6 +6,7 @@
  */
 import { appendFileSync } from "fs";
 import { join } from "path";
+import { calibrateCpu } from "../runtime/ops/cpu";
 import { startService, type RunningService } from "../runtime/server";
 import type { FromWorker, ToWorker } from "./protocol";
 
@@ -70,6 +71,7 @@ export function workerMain(): void {
                 grpcPort: s.grpcPort,
                 metricsPort: s.metricsPort,
                 ms: Date.now() - t0,
+                cpu: s.cpu,
               });
             } catch (err) {
               const message = err instanceof Error ? err.message : String(err);
@@ -92,8 +94,19 @@ export function workerMain(): void {
       case "stop":
         void stopAll(m.graceMs);
         return;
+      case "stop-service": {
+        const s = running.find((r) => r.id === m.id);
+        if (s !== undefined) running.splice(running.indexOf(s), 1);
+        void (s?.shutdown(m.graceMs) ?? Promise.resolve()).then(() =>
+          send({ type: "service-stopped", id: m.id }),
+        );
+        return;
+      }
       case "faults":
         running.find((s) => s.id === m.id)?.setFaults(m.faults);
+        return;
+      case "calibrate":
+        send({ type: "calibration", now: calibrateCpu() });
         return;
       case "memory": {
         const mem = process.memoryUsage();

@@ -5,7 +5,7 @@ import type { HandleResponse__Output } from "../proto/gen/slop/v1/HandleResponse
 import type { SlopServiceClient } from "../proto/gen/slop/v1/SlopService";
 import { RpcError, statusName } from "./errors";
 import type { ServiceMetrics } from "./metrics";
-import { HANDLE_METHOD, SLOP_SERVICE_NAME, type Protos } from "./proto";
+import type { Protos } from "./proto";
 
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.keepalive_time_ms": 30_000,
@@ -55,11 +55,7 @@ export function createCalleePool(
       new protos.slop.slop.v1.SlopService(address, credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS),
     );
   }
-  const labels = (callee: string) => ({
-    grpc_method: HANDLE_METHOD,
-    grpc_service: SLOP_SERVICE_NAME,
-    callee,
-  });
+  const m = metrics.bound;
   return {
     async call(id, req, opts) {
       const client = clients.get(id);
@@ -67,15 +63,15 @@ export function createCalleePool(
       const start = performance.now();
       try {
         const res = await callHandle(client, req, opts);
-        metrics.clientHandled.inc({ ...labels(id), grpc_code: "OK" });
+        m.calleeHandled(id, "OK").inc();
         return res;
       } catch (err) {
         const e = err as Partial<ServiceError>;
         const code = typeof e.code === "number" ? e.code : status.UNKNOWN;
-        metrics.clientHandled.inc({ ...labels(id), grpc_code: statusName(code) });
+        m.calleeHandled(id, statusName(code)).inc();
         throw new RpcError(code, `${id}: ${e.details ?? (err instanceof Error ? err.message : String(err))}`);
       } finally {
-        metrics.clientHandling.observe(labels(id), (performance.now() - start) / 1000);
+        m.calleeHandling(id).observe((performance.now() - start) / 1000);
       }
     },
     close() {

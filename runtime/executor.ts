@@ -20,11 +20,18 @@ export interface ExecutorDeps {
   readonly callees: CalleePool;
   readonly metrics: ServiceMetrics;
   readonly tracer: Tracer | null;
+  /** A span per local op (INTERNAL), besides the client span of each call. */
+  readonly opSpans: boolean;
   readonly inject: (ctx: Context, md: Metadata) => void;
   readonly random: () => number;
   /** The fault knobs now (cpuFactor, ioDelayMs, per-callee deadline and partition). */
   readonly faults?: () => FaultConfig;
+  /** The host a callee's address names (for the words of a refused connection). */
+  readonly calleeHost?: (id: string) => string;
 }
+
+/** Where a Service with a wrong targetPort sends its traffic: a port nothing listens on. */
+const WRONG_PORT = 50052;
 
 /** Everything about the request being served that ops need. */
 export interface RequestScope {
@@ -39,6 +46,8 @@ export interface RequestScope {
   readonly start: number;
   /** Collected when non-null. */
   readonly timings: OpTiming[] | null;
+  /** The request is recorded (it has a server span): its calls (and, with opSpans, its local ops) get spans. */
+  readonly traced: boolean;
   /** Remote calls made so far. */
   calls: number;
 }
@@ -87,11 +96,44 @@ export class Executor {
     }
   }
 
+  /** CFS accounting of this service's cpu ops: the period now and the CPU used in it. */
+  private cfs = { period: -1, usedMs: 0 };
+
+  /**
+   * A cpu op under a CFS quota: it burns while the period's quota lasts, then stalls until the next
+   * period, until its whole cost is burnt. What a throttled container's latency looks like: steps
+   * of the period, not a constant factor.
+   */
+  private async throttled(
+    costMs: number,
+    t: { periodMs: number; quotaMs: number },
+    scope: RequestScope,
+  ): Promise<void> {
+    const env = this.deps.local;
+    let left = costMs;
+    while (left > 0 && !scope.signal.aborted && Date.now() < scope.deadline) {
+      const now = Date.now();
+      const period = Math.floor(now / t.periodMs);
+      if (period !== this.cfs.period) this.cfs = { period, usedMs: 0 };
+      const slice = Math.min(left, t.quotaMs - this.cfs.usedMs);
+      if (slice <= 0) {
+        await sleepOrAbort((period + 1) * t.periodMs - now, scope.signal);
+        continue;
+      }
+      await runLocalOp("cpu", { ...env, costs: { ...env.costs, cpuMs: slice } });
+      this.cfs.usedMs += slice;
+      left -= slice;
+    }
+  }
+
   private async local(op: LocalOp, scope: RequestScope): Promise<void> {
     const f = this.deps.faults?.();
     const env = this.deps.local;
+    const cpuMs = env.costs.cpuMs * (op === "cpu" ? (f?.cpuFactor ?? 1) : 1);
+    if (op === "cpu" && f?.throttle !== undefined && cpuMs > 0)
+      return this.throttled(cpuMs, f.throttle, scope);
     if (op === "cpu" && f?.cpuFactor !== undefined && f.cpuFactor !== 1) {
-      return runLocalOp(op, { ...env, costs: { ...env.costs, cpuMs: env.costs.cpuMs * f.cpuFactor } });
+      return runLocalOp(op, { ...env, costs: { ...env.costs, cpuMs } });
     }
     if ((op === "disk" || op === "io") && (f?.ioDelayMs ?? 0) > 0) {
       await sleepOrAbort(Math.min(f?.ioDelayMs ?? 0, scope.deadline - Date.now()), scope.signal);
@@ -104,7 +146,21 @@ export class Executor {
     this.deps.inject(ctx, md);
     scope.calls++;
     const f = this.deps.faults?.().callees?.[callee];
-    if (f?.partitioned === true) {
+    // What the caller sees of the network or of the callee's Service, in the words grpc-js and a
+    // proxy use; the callee never sees these calls.
+    if (f?.refused === true) {
+      throw new RpcError(
+        status.UNAVAILABLE,
+        `${callee}: No connection established. Last error: connect ECONNREFUSED ${this.deps.calleeHost?.(callee) ?? "127.0.0.1"}:${WRONG_PORT}`,
+      );
+    }
+    if (f?.noEndpoints === true) throw new RpcError(status.UNAVAILABLE, `${callee}: no healthy upstream`);
+    const linkDown = f?.flap !== undefined && Date.now() % f.flap.periodMs < f.flap.downMs;
+    if (
+      f?.partitioned === true ||
+      linkDown ||
+      (f?.lossRate !== undefined && this.deps.random() < f.lossRate)
+    ) {
       // Dropped packets: nothing comes back until the deadline, which is all the caller learns.
       await sleepOrAbort(scope.deadline - Date.now(), scope.signal);
       throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: deadline exceeded`);
@@ -116,6 +172,11 @@ export class Executor {
       { requestId: scope.requestId, hop: scope.hop + 1, payload: scope.payload, flags: 0 },
       { deadline, metadata: md, signal: scope.signal },
     );
+    if (f?.responseLossRate !== undefined && this.deps.random() < f.responseLossRate) {
+      // The callee answered; the answer was lost on the way back.
+      await sleepOrAbort(deadline - Date.now(), scope.signal);
+      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: deadline exceeded`);
+    }
   }
 
   /** One leaf op: liveness check, child span, timing, metric. */
@@ -127,18 +188,21 @@ export class Executor {
     body: (spanCtx: Context) => Promise<void>,
   ): Promise<void> {
     checkAlive(scope);
-    const { tracer, metrics } = this.deps;
+    const { tracer, metrics, opSpans } = this.deps;
     const isCall = metricOp === "call";
-    const span = tracer?.startSpan(
-      isCall ? `call ${name}` : `op ${name}`,
-      {
-        kind: isCall ? SpanKind.CLIENT : SpanKind.INTERNAL,
-        attributes: isCall
-          ? { "slop.op": "call", "slop.callee": name, "rpc.system": "grpc", "rpc.method": "Handle" }
-          : { "slop.op": name },
-      },
-      ctx,
-    );
+    const span =
+      scope.traced && (isCall || opSpans)
+        ? tracer?.startSpan(
+            isCall ? `call ${name}` : `op ${name}`,
+            {
+              kind: isCall ? SpanKind.CLIENT : SpanKind.INTERNAL,
+              attributes: isCall
+                ? { "slop.op": "call", "slop.callee": name, "rpc.system": "grpc", "rpc.method": "Handle" }
+                : { "slop.op": name },
+            },
+            ctx,
+          )
+        : undefined;
     const spanCtx = span ? trace.setSpan(ctx, span) : ctx;
     const t0 = performance.now();
     let ok = false;
@@ -154,7 +218,7 @@ export class Executor {
     } finally {
       const t1 = performance.now();
       span?.end();
-      metrics.opDuration.observe({ op: metricOp }, (t1 - t0) / 1000);
+      metrics.bound.op(metricOp).observe((t1 - t0) / 1000);
       scope.timings?.push({
         op: name,
         startOffsetMicros: Math.round((t0 - scope.start) * 1000),

@@ -29,11 +29,17 @@ export function sampleError(faults: FaultConfig, random: () => number = Math.ran
 
 type Obj = Readonly<Record<string, unknown>>;
 
-function knobNumber(o: Obj, key: string, min: number, max: number): number | undefined {
+function knobNumber(
+  o: Obj,
+  key: string,
+  min: number,
+  max: number,
+  where = `faults.${key}`,
+): number | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== "number" || !(v >= min && v <= max)) {
-    throw new ConfigError(`faults.${key}`, v, `a number in ${min}..${max}`);
+    throw new ConfigError(where, v, `a number in ${min}..${max}`);
   }
   return v;
 }
@@ -68,24 +74,56 @@ export function incidentKnobs(o: Obj): Partial<FaultConfig> {
   out.heldInFlight = knobNumber(o, "heldInFlight", 0, 1_000_000);
   out.leak = knobPair(o, "leak", { mibPerSec: [0.001, 65_536], limitMiB: [1, 1_048_576] });
   out.crash = knobPair(o, "crash", { afterMs: [0, 86_400_000], times: [0, 1_000_000] });
+  if (out.crash !== undefined && isPlainObject(o.crash) && o.crash.oom !== undefined) {
+    if (typeof o.crash.oom !== "boolean")
+      throw new ConfigError("faults.crash.oom", o.crash.oom, "true or false");
+    out.crash = { ...out.crash, oom: o.crash.oom };
+  }
+  if (out.leak !== undefined && isPlainObject(o.leak)) {
+    const pause = knobNumber(o.leak, "pauseMsPerMiB", 0, 1000);
+    if (pause !== undefined) out.leak = { ...out.leak, pauseMsPerMiB: pause };
+  }
   if (o.callees !== undefined) {
     if (!isPlainObject(o.callees))
       throw new ConfigError("faults.callees", o.callees, "an object keyed by callee id");
-    const callees: Record<string, { deadlineMs?: number; partitioned?: boolean }> = {};
+    const callees: Record<string, Record<string, number | boolean | Record<string, number>>> = {};
     for (const [id, v] of Object.entries(o.callees)) {
       if (!/^[A-Z]+$/.test(id) || !isPlainObject(v)) {
-        throw new ConfigError(`faults.callees.${id}`, v, "{deadlineMs?, partitioned?} under a callee id");
+        throw new ConfigError(
+          `faults.callees.${id}`,
+          v,
+          "{deadlineMs?, partitioned?, ...} under a callee id",
+        );
       }
-      const deadlineMs = knobNumber(v, "deadlineMs", 0, 3_600_000);
-      if (v.partitioned !== undefined && typeof v.partitioned !== "boolean") {
-        throw new ConfigError(`faults.callees.${id}.partitioned`, v.partitioned, "true or false");
+      const out: Record<string, number | boolean | Record<string, number>> = {};
+      for (const [k, [min, max]] of Object.entries({
+        deadlineMs: [0, 3_600_000],
+        lossRate: [0, 1],
+        responseLossRate: [0, 1],
+      })) {
+        const n = knobNumber(v, k, min as number, max as number, `faults.callees.${id}.${k}`);
+        if (n !== undefined) out[k] = n;
       }
-      callees[id] = {
-        ...(deadlineMs === undefined ? {} : { deadlineMs }),
-        ...(v.partitioned === undefined ? {} : { partitioned: v.partitioned }),
-      };
+      for (const k of ["partitioned", "refused", "noEndpoints"]) {
+        if (v[k] === undefined) continue;
+        if (typeof v[k] !== "boolean")
+          throw new ConfigError(`faults.callees.${id}.${k}`, v[k], "true or false");
+        out[k] = v[k];
+      }
+      if (v.flap !== undefined) {
+        const flap = isPlainObject(v.flap) ? v.flap : {};
+        const where = `faults.callees.${id}.flap`;
+        const n = (f: string) => {
+          const x = flap[f];
+          if (typeof x !== "number" || !(x >= (f === "periodMs" ? 100 : 0) && x <= 3_600_000))
+            throw new ConfigError(`${where}.${f}`, x, `a number in ${f === "periodMs" ? 100 : 0}..3600000`);
+          return x;
+        };
+        out.flap = { periodMs: n("periodMs"), downMs: n("downMs") };
+      }
+      callees[id] = out;
     }
-    out.callees = callees;
+    out.callees = callees as FaultConfig["callees"];
   }
   for (const k of Object.keys(out) as (keyof FaultConfig)[]) if (out[k] === undefined) delete out[k];
   return out;

@@ -6,7 +6,7 @@ import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 import { MAX_REQUEST_ID_CHARS } from "../core/types";
 import type { HandleRequest__Output } from "../proto/gen/slop/v1/HandleRequest";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
-import { RpcError, statusName, toRpcError } from "./errors";
+import { RpcError, statusMessage, statusName, toRpcError } from "./errors";
 import type { Executor, RequestScope } from "./executor";
 import { sampleError, sampleLatencyMs } from "./faults";
 import type { HealthState } from "./health";
@@ -34,11 +34,11 @@ export interface HandlerDeps {
   readonly inflight: Inflight;
   /** The fault knobs now (an incident may change them while the service runs). */
   readonly faults: () => FaultConfig;
+  /** MiB the service holds beyond its working set (a leak): garbage-collection pauses grow with it. */
+  readonly heldMiB: () => number;
 }
 
 type Respond = (err: Partial<ServiceError> | null, res?: HandleResponse) => void;
-
-const LABELS = { grpc_method: HANDLE_METHOD, grpc_service: SLOP_SERVICE_NAME };
 
 /**
  * Sleep `ms` (measured with performance.now(): timers may fire a little early), but no later than
@@ -79,8 +79,8 @@ export async function handleRequest(
   const { cfg, metrics, inflight, logger } = deps;
   const t0 = performance.now();
   const finish = (code: status, err: RpcError | null, res?: HandleResponse): void => {
-    metrics.serverHandled.inc({ ...LABELS, grpc_code: statusName(code) });
-    metrics.serverHandling.observe(LABELS, (performance.now() - t0) / 1000);
+    metrics.bound.handled(statusName(code)).inc();
+    metrics.bound.handling.observe((performance.now() - t0) / 1000);
     if (err) respond({ code: err.code, details: err.message });
     else respond(null, res);
   };
@@ -116,24 +116,29 @@ export async function handleRequest(
     if (!answered) abort.abort();
   });
   const req = call.request;
-  const parent = deps.tracing.extract(call.metadata);
-  const span = deps.tracing.tracer?.startSpan(
-    `${SLOP_SERVICE_NAME}/${HANDLE_METHOD}`,
-    {
-      kind: SpanKind.SERVER,
-      attributes: {
-        "slop.service": cfg.id,
-        "slop.request_id": req.requestId,
-        "slop.hop": req.hop,
-        "rpc.system": "grpc",
-        "rpc.service": SLOP_SERVICE_NAME,
-        "rpc.method": HANDLE_METHOD,
-      },
-    },
-    parent,
-  );
-  const ctx = span ? trace.setSpan(parent, span) : parent;
-  const traceId = span?.spanContext().traceId ?? trace.getSpanContext(parent)?.traceId;
+  const { tracing } = deps;
+  const parent = tracing.extract(call.metadata);
+  // An unrecorded request creates no span at all; its callees get the unsampled context.
+  const traced = tracing.tracer !== null && tracing.sampled(parent);
+  const span = traced
+    ? tracing.tracer?.startSpan(
+        `${SLOP_SERVICE_NAME}/${HANDLE_METHOD}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            "slop.service": cfg.id,
+            "slop.request_id": req.requestId,
+            "slop.hop": req.hop,
+            "rpc.system": "grpc",
+            "rpc.service": SLOP_SERVICE_NAME,
+            "rpc.method": HANDLE_METHOD,
+          },
+        },
+        parent,
+      )
+    : undefined;
+  const ctx = span ? trace.setSpan(parent, span) : tracing.unsampled(parent);
+  const traceId = span?.spanContext().traceId ?? trace.getSpanContext(ctx)?.traceId;
   const startUnixMicros = Math.round((performance.timeOrigin + t0) * 1000);
   let pathIndex = -1;
   try {
@@ -164,6 +169,11 @@ export async function handleRequest(
     }
     // The fault knobs leave no mark of their own in spans, logs or errors: only what a real
     // service would show (a slow span, a status and its usual message).
+    if (faults.flap !== undefined && Date.now() % faults.flap.periodMs < faults.flap.downMs) {
+      throw new RpcError(status.UNAVAILABLE, statusMessage(status.UNAVAILABLE));
+    }
+    const pause = faults.leak?.pauseMsPerMiB === undefined ? 0 : deps.heldMiB() * faults.leak.pauseMsPerMiB;
+    if (pause > 0) await sleepWithin(pause, deadline, abort.signal);
     const latency = sampleLatencyMs(faults.latency, deps.random);
     if (latency > 0) await sleepWithin(latency, deadline, abort.signal);
     const failure = sampleError(faults, deps.random);
@@ -177,6 +187,7 @@ export async function handleRequest(
       signal: abort.signal,
       start: t0,
       timings: (req.flags & FLAG_OP_TIMINGS) !== 0 ? [] : null,
+      traced: span !== undefined,
       calls: 0,
     };
     await deps.executor.run(deps.paths[pathIndex], scope, ctx);

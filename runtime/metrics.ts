@@ -1,6 +1,7 @@
 import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { HANDLE_METHOD, SLOP_SERVICE_NAME } from "./proto";
 
 /** Latency buckets in seconds, from 0.5 ms to 10 s. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -16,6 +17,37 @@ export interface ServiceMetrics {
   readonly clientHandling: Histogram<"grpc_method" | "grpc_service" | "callee">;
   readonly opDuration: Histogram<"op">;
   readonly inflight: Gauge;
+  /** The process's CPU calibration (runtime/ops/cpu.ts), set once at start-up. */
+  readonly cpuIterationsPerMs: Gauge;
+  /** The hot path's children, each bound to its labels once (an unbound call hashes the labels every time). */
+  readonly bound: BoundMetrics;
+}
+
+/** Metric children of the request path, bound once per label value. */
+export interface BoundMetrics {
+  /** grpc_server_handled_total of Handle with this status name. */
+  handled(code: string): Counter.Internal;
+  /** grpc_server_handling_seconds of Handle. */
+  readonly handling: Histogram.Internal<"grpc_method" | "grpc_service">;
+  /** slop_op_duration_seconds of this op ("call" for calls). */
+  op(op: string): Histogram.Internal<"op">;
+  /** grpc_client_handled_total of calls to this callee with this status name. */
+  calleeHandled(callee: string, code: string): Counter.Internal;
+  /** grpc_client_handling_seconds of calls to this callee. */
+  calleeHandling(callee: string): Histogram.Internal<"grpc_method" | "grpc_service" | "callee">;
+}
+
+/** `make(key)` once per key, then the same value. */
+function once<V>(make: (key: string) => V): (key: string) => V {
+  const made = new Map<string, V>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) {
+      v = make(key);
+      made.set(key, v);
+    }
+    return v;
+  };
 }
 
 export function createMetrics(serviceId: string, processMetrics: boolean): ServiceMetrics {
@@ -24,7 +56,7 @@ export function createMetrics(serviceId: string, processMetrics: boolean): Servi
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const buckets = [...LATENCY_BUCKETS];
-  return {
+  const families = {
     registry,
     serverHandled: new Counter({
       name: "grpc_server_handled_total",
@@ -64,7 +96,25 @@ export function createMetrics(serviceId: string, processMetrics: boolean): Servi
       help: "Handle requests being served now.",
       registers,
     }),
+    cpuIterationsPerMs: new Gauge({
+      name: "slop_cpu_iterations_per_ms",
+      help: "Work of one millisecond of the cpu op: kernel iterations per CPU millisecond, measured once when the process started.",
+      registers,
+    }),
   };
+  const handle = { grpc_method: HANDLE_METHOD, grpc_service: SLOP_SERVICE_NAME };
+  const calleeHandled = once((key) => {
+    const [callee, code] = key.split(" ") as [string, string];
+    return families.clientHandled.labels({ ...handle, callee, grpc_code: code });
+  });
+  const bound: BoundMetrics = {
+    handled: once((code) => families.serverHandled.labels({ ...handle, grpc_code: code })),
+    handling: families.serverHandling.labels(handle),
+    op: once((op) => families.opDuration.labels({ op })),
+    calleeHandled: (callee, code) => calleeHandled(`${callee} ${code}`),
+    calleeHandling: once((callee) => families.clientHandling.labels({ ...handle, callee })),
+  };
+  return { ...families, bound };
 }
 
 export interface MetricsServer {

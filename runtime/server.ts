@@ -8,7 +8,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { print, type Path } from "../core/grammar";
+import { localOps, print, type Path } from "../core/grammar";
 import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 import type { HandleResponse } from "../proto/gen/slop/v1/HandleResponse";
 import type { SlopServiceHandlers } from "../proto/gen/slop/v1/SlopService";
@@ -18,6 +18,8 @@ import { handleRequest, type HandlerDeps } from "./handler";
 import { createHealth } from "./health";
 import { createLogger, type Logger, type LogLevel } from "./log";
 import { createMetrics, startMetricsServer } from "./metrics";
+import { cpuCalibration, type CpuCalibration } from "./ops/cpu";
+import { MEM_MODE_ENV, WorkingSet, memModeFrom, type MemMode } from "./ops/mem";
 import { startEchoServer } from "./ops/net";
 import { parsePaths, StartupError } from "./paths";
 import { SLOP_SERVICE_NAME, loadProtos } from "./proto";
@@ -40,6 +42,13 @@ export interface ServeOptions {
   readonly otlpEndpoint?: string;
   /** Fraction of root traces sampled. @default OTEL_TRACES_SAMPLER_ARG, else 1 */
   readonly sampleRatio?: number;
+  /**
+   * A span per local op (`op cpu`, ...) under the request's server span, besides the client span of
+   * each call. Off by default: they were about half the spans of a request and most of tracing's
+   * cost, and the server span and slop_op_duration_seconds already give the time spent in a
+   * service's own work. @default SLOP_TRACE_OPS (1 or true), else false
+   */
+  readonly opSpans?: boolean;
   /** Extra span exporters (tests, in-process collectors). */
   readonly spanExporters?: readonly SpanExporter[];
   /** Include Node process metrics in /metrics. @default true */
@@ -57,6 +66,13 @@ export interface ServeOptions {
   readonly priorCrashes?: number;
   /** Called once when the service dies of a crash or an OOM kill (faults.crash, faults.leak, faults.failStartup). */
   readonly onCrash?: (t: Termination) => void;
+  /**
+   * What one `cpuMs` is in work (runtime/ops/cpu.ts). @default this process's calibration, measured
+   * once per process (or pinned by SLOP_CPU_ITERATIONS_PER_MS)
+   */
+  readonly cpu?: CpuCalibration;
+  /** `mem` ops touch the service's working set (`reuse`) or a fresh buffer (`churn`). @default SLOP_MEM_MODE, else "reuse" */
+  readonly memMode?: MemMode;
 }
 
 /** How a service died, in the words a kubelet records for a container: no word about why. */
@@ -76,12 +92,18 @@ export function terminationText(t: Termination): string {
 /** What a service that fails at start-up says: it cannot initialise, nothing more. */
 const startupFailureMessage = (id: string): string => `service ${id}: initialisation failed, exiting`;
 
+/** What it says when its service.json does not parse (JSON.parse's own words for a cut file). */
+const configFailureMessage = (id: string): string =>
+  `service ${id}: cannot read /etc/slop/service.json: Unexpected end of JSON input`;
+
 export interface RunningService {
   readonly id: string;
   readonly grpcPort: number;
   readonly metricsPort: number;
   /** host:port to dial (127.0.0.1 when listening on 0.0.0.0 or ::). */
   readonly address: string;
+  /** The CPU calibration its `cpu` ops run with. */
+  readonly cpu: CpuCalibration;
   /** NOT_SERVING, refuse new requests, drain in-flight ones up to graceMs, then close. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
   /**
@@ -100,6 +122,13 @@ function sampleRatioFrom(opt: number | undefined, env: string | undefined): numb
   const n = Number(r);
   if (!(n >= 0 && n <= 1)) throw new StartupError(`${from} must be a number in 0..1 (got "${r}")`);
   return n;
+}
+
+/** SLOP_TRACE_OPS: 1/true on, 0/false/unset off. */
+export function opSpansFrom(value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new StartupError(`SLOP_TRACE_OPS must be 1, true, 0 or false (got ${JSON.stringify(value)})`);
 }
 
 function nonEmpty(s: string | undefined): string | undefined {
@@ -126,17 +155,25 @@ export async function startService(
     opts.log ?? ((l) => process.stdout.write(l + "\n")),
   );
   if (cfg.faults.failStartup) {
-    throw new StartupError(startupFailureMessage(cfg.id), true);
+    throw new StartupError(
+      cfg.faults.startupError === "config" ? configFailureMessage(cfg.id) : startupFailureMessage(cfg.id),
+      true,
+    );
   }
   const paths: readonly Path[] = parsePaths(cfg);
   const host = opts.host ?? "0.0.0.0";
   const random = opts.random ?? Math.random;
   const sampleRatio = sampleRatioFrom(opts.sampleRatio, process.env.OTEL_TRACES_SAMPLER_ARG);
+  const memMode = opts.memMode ?? memModeFrom(process.env[MEM_MODE_ENV]);
+  const cpu = opts.cpu ?? cpuCalibration();
+  const opSpans = opts.opSpans ?? opSpansFrom(process.env.SLOP_TRACE_OPS);
   const closers = new Closers(logger);
   try {
     const r = await openResources(cfg, opts, host, sampleRatio, closers);
+    r.metrics.cpuIterationsPerMs.set(cpu.iterationsPerMs);
     const state = { faults: cfg.faults };
     const faults = (): FaultConfig => state.faults;
+    const held = { mib: 0 };
     const deps: HandlerDeps = {
       cfg,
       paths,
@@ -147,16 +184,25 @@ export async function startService(
       logger,
       random,
       executor: new Executor({
-        local: { costs: cfg.opCosts, dataDir: r.dataDir, echoPort: r.echoPort },
+        local: {
+          costs: cfg.opCosts,
+          cpu,
+          memory: memMode === "reuse" ? workingSet(cfg, paths) : null,
+          dataDir: r.dataDir,
+          echoPort: r.echoPort,
+        },
         callees: r.callees,
         metrics: r.metrics,
         tracer: r.tracing.tracer,
+        opSpans,
         inject: r.tracing.inject,
         random,
         faults,
+        calleeHost: (id) => (cfg.callees[id] ?? "").replace(/:[0-9]+$/, ""),
       }),
       inflight: { count: 0, idle: [] },
       faults,
+      heldMiB: () => held.mib,
     };
     const server = new Server();
     server.addService(r.protos.slop.slop.v1.SlopService.service, slopHandlers(deps));
@@ -172,10 +218,14 @@ export async function startService(
       paths: deps.canonical.length,
       tracing: r.tracing.tracer ? "on" : "off",
       sample_ratio: sampleRatio,
+      op_spans: opSpans,
+      cpu_iterations_per_ms: cpu.iterationsPerMs,
+      cpu_calibration: cpu.source,
+      mem_mode: memMode,
     });
 
     let stopping: Promise<void> | null = null;
-    const lifecycle = lifecycleFaults(logger, (t) => {
+    const lifecycle = lifecycleFaults(logger, held, (t) => {
       // A crash is abrupt: no drain; in-flight requests are cut off.
       deps.health.set("NOT_SERVING");
       server.forceShutdown();
@@ -189,6 +239,7 @@ export async function startService(
       grpcPort,
       metricsPort: r.metricsPort,
       address,
+      cpu,
       shutdown: (graceMs = DEFAULT_GRACE_MS) => (stopping ??= drainAndClose(deps, server, closers, graceMs)),
       setFaults: (f) => {
         state.faults = f;
@@ -199,6 +250,12 @@ export async function startService(
     await closers.closeAll();
     throw err;
   }
+}
+
+/** The working set of a service whose paths run `mem` (null when none does or it costs 0 MiB). */
+function workingSet(cfg: ServiceRuntimeConfig, paths: readonly Path[]): WorkingSet | null {
+  const usesMem = paths.some((p) => localOps(p).includes("mem"));
+  return usesMem && cfg.opCosts.memMiB > 0 ? new WorkingSet(cfg.opCosts.memMiB) : null;
 }
 
 /** Resources, closed in reverse order on failure or shutdown. */
@@ -288,8 +345,9 @@ function bind(server: Server, address: string): Promise<number> {
 }
 
 /**
- * NOT_SERVING, wait up to graceMs for the requests in flight, cancel what is left, shut the server
- * down (forced after 1 s), then close every resource.
+ * NOT_SERVING and stop taking calls at the HTTP/2 level (GOAWAY: clients open a new connection for
+ * their next call, which a Service sends to another pod; nothing already sent is refused), wait up
+ * to graceMs for the requests in flight, cancel what is left (forced), then close every resource.
  */
 async function drainAndClose(
   deps: HandlerDeps,
@@ -300,6 +358,7 @@ async function drainAndClose(
   const { health, inflight, logger } = deps;
   health.set("NOT_SERVING");
   logger.log("info", "draining", { inflight: inflight.count, grace_ms: graceMs });
+  const closed = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   if (inflight.count > 0) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, graceMs);
@@ -319,7 +378,7 @@ async function drainAndClose(
       server.forceShutdown();
       resolve();
     }, 1000);
-    server.tryShutdown(() => {
+    void closed.then(() => {
       clearTimeout(timer);
       resolve();
     });
@@ -336,6 +395,7 @@ async function drainAndClose(
  */
 function lifecycleFaults(
   logger: ReturnType<typeof createLogger>,
+  held: { mib: number },
   die: (t: Termination) => void,
 ): { apply(f: FaultConfig, priorCrashes: number): void; stop(): void } {
   let timers: NodeJS.Timeout[] = [];
@@ -353,6 +413,7 @@ function lifecycleFaults(
     for (const t of timers) clearTimeout(t);
     timers = [];
     leaked = [];
+    held.mib = 0;
   };
   return {
     apply(f, priorCrashes) {
@@ -361,7 +422,9 @@ function lifecycleFaults(
       if (f.failStartup) return kill(exit(false));
       const crash = f.crash;
       if (crash !== undefined && (crash.times === 0 || priorCrashes < crash.times)) {
-        timers.push(setTimeout(() => kill(exit(true)), crash.afterMs));
+        const how: Termination =
+          crash.oom === true ? { reason: "OOMKilled", exitCode: 137, crashKnob: true } : exit(true);
+        timers.push(setTimeout(() => kill(how), crash.afterMs));
       }
       const leak = f.leak;
       if (leak !== undefined && leak.mibPerSec > 0) {
@@ -371,6 +434,7 @@ function lifecycleFaults(
           const mib = (leak.mibPerSec * tickMs) / 1000;
           leaked.push(Buffer.alloc(Math.round(mib * 2 ** 20), 1));
           total += mib;
+          held.mib = total;
           if (total >= leak.limitMiB) return kill({ reason: "OOMKilled", exitCode: 137, crashKnob: false });
           timers.push(setTimeout(tick, tickMs));
         };

@@ -30,7 +30,11 @@ function otlpAttributes(attrs: Attributes): { key: string; value: OtlpValue }[] 
 /** One export batch as an OTLP/JSON ExportTraceServiceRequest (hex ids, nanosecond strings). */
 export function toOtlpJson(spans: readonly ReadableSpan[]): object {
   const byResource = new Map<ReadableSpan["resource"], ReadableSpan[]>();
-  for (const s of spans) byResource.set(s.resource, [...(byResource.get(s.resource) ?? []), s]);
+  for (const s of spans) {
+    const list = byResource.get(s.resource);
+    if (list === undefined) byResource.set(s.resource, [s]);
+    else list.push(s);
+  }
   return {
     resourceSpans: [...byResource].map(([resource, list]) => ({
       resource: { attributes: otlpAttributes(resource.attributes) },

@@ -45,7 +45,9 @@ plan (cluster ${CLUSTER}, stack ${STACK}, image ${IMAGE}):
   1. kind create cluster --name ${CLUSTER} --wait 120s
   2. docker build -t ${IMAGE} . && kind load docker-image ${IMAGE} --name ${CLUSTER}
   3. pulumi login file://\$STATE_DIR; pulumi stack init ${STACK} (dev stack's config, plus:
-     image=${IMAGE}, kubeContext=kind-${CLUSTER}, loadDurationSeconds=${LOAD_SECONDS})
+     image=${IMAGE}, kubeContext=kind-${CLUSTER}, loadDurationSeconds=${LOAD_SECONDS}, the observability
+     charts and metrics-server on, prometheusImage unset); kind's node labelled slop.dev/pool=data, so
+     the dev stack's databases (pinned to pool data) schedule on the one node
   4. pulumi up --yes --skip-preview
   5. kubectl wait: every pod Ready in ${NS} and ${OBS}; the load Job complete
   6. Prometheus: gateway success ratio over the load >= 0.99; grpc_server_handled_total present
@@ -112,6 +114,10 @@ pulumi stack init "$STACK"
 pulumi config set --stack "$STACK" image "$IMAGE"
 pulumi config set --stack "$STACK" kubeContext "kind-${CLUSTER}"
 pulumi config set --stack "$STACK" loadDurationSeconds "$LOAD_SECONDS"
+# The dev stack is shaped for the local cluster of docs/cluster.md; kind can pull the charts.
+for part in prometheus grafana tracing logs metricsServer; do pulumi config set --stack "$STACK" "$part" true; done
+pulumi config rm --stack "$STACK" prometheusImage
+kubectl --context "kind-${CLUSTER}" label node --all slop.dev/pool=data --overwrite
 step "4. pulumi up"
 pulumi up --yes --skip-preview --stack "$STACK"
 step "5. pods Ready, load Job complete"

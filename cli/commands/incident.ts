@@ -124,7 +124,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       const spec = loadSpec(opts);
       const rows = applicableKinds(spec).map(({ def, targets }) => {
         const t = targets[0];
-        const local = t === undefined ? "-" : def.local(t, {}, spec.services[0]).mode;
+        const local = t === undefined ? "-" : def.local(t, {}, spec.services[0], spec).mode;
         return [def.kind, def.layer, local, String(targets.length), def.summary];
       });
       const head = ["kind", "layer", "local", "targets", "what"];
@@ -168,7 +168,10 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     )
     .option("--rps <r>", "request rate at the gateway in every phase [default: 10]")
     .option("--arrival <kind>", "uniform or poisson [default: poisson]")
-    .option("--warmup <s>", "warm-up seconds before the baseline [default: 2]")
+    .option(
+      "--warmup <s>",
+      "warm-up seconds before the baseline: every path at a high rate, then 1 s to settle [default: 2]",
+    )
     .option("--phases <b,f,r>", "seconds of baseline, fault and recovery [default: each incident's window]")
     .option("--workers <n>", "worker processes per system [default: min(services, 4)]")
     .option("--out <dir>", "the dataset directory (new, or an earlier sweep's to resume it)")

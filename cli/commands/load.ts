@@ -127,7 +127,10 @@ export function register(program: Command): void {
     .option("--rps <r>", "target request rate [default: 100]")
     .option("--duration <s>", "measured seconds [default: 10]")
     .option("--requests <n>", "stop after N measured requests instead of a duration")
-    .option("--warmup <s>", "warm-up seconds, not recorded [default: 2]")
+    .option(
+      "--warmup <s>",
+      "warm-up seconds before the baseline: a high rate (closed loop), then 1 s to settle; not recorded [default: 2]",
+    )
     .option("--arrival <kind>", "uniform or poisson [default: poisson]")
     .option("--arrival-seed <seed>", "seed of the Poisson arrival times [default: 42]")
     .option("--max-in-flight <n>", "outstanding requests before drops [default: 1000]")
@@ -185,8 +188,7 @@ async function targetCommand(targetFlag: string, flags: LoadFlags): Promise<void
                 arrival,
                 seed,
                 durationMs,
-                // --requests counts measured requests: the warm-up ones come on top.
-                count: requests === undefined ? undefined : requests + Math.ceil((warmupMs / 1000) * rate),
+                count: requests,
                 warmupMs,
                 maxInFlight,
                 deadlineMs,

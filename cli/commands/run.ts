@@ -80,7 +80,10 @@ export function register(program: Command): void {
     .option("--local", "run every service as local processes on 127.0.0.1")
     .option("--rps <r>", "target request rate at the gateway [default: 5]")
     .option("--duration <s>", "measured seconds of load [default: 15]")
-    .option("--warmup <s>", "warm-up seconds, not recorded [default: 3]")
+    .option(
+      "--warmup <s>",
+      "warm-up seconds before the baseline: every path of every service at a high rate, then 1 s to settle; not recorded [default: 3]",
+    )
     .option("--arrival <kind>", "uniform or poisson [default: poisson]")
     .option("--max-in-flight <n>", "outstanding requests before drops [default: 1000]")
     .option("--deadline <ms>", "per-request deadline [default: the config's requestTimeoutMs]")

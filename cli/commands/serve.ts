@@ -148,7 +148,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
       "after",
       "\nFault knobs (env): SLOP_FAULT_ERROR_RATE, SLOP_FAULT_ERROR_CODE, SLOP_FAULT_LATENCY_MS,\n" +
         "SLOP_FAULT_LATENCY_DIST (fixed|uniform|exponential), SLOP_FAULT_FAIL_STARTUP.\n" +
-        "Tracing (env): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER_ARG. See docs/runtime.md.",
+        "Tracing (env): OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER_ARG, SLOP_TRACE_OPS (op spans).\n" +
+        "Ops (env): SLOP_CPU_ITERATIONS_PER_MS (pin the cpu op's calibration), SLOP_MEM_MODE (reuse|churn).\n" +
+        "See docs/runtime.md.",
     )
     .action(async (flags: ServeFlags) => {
       const env = process.env;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { parseConfig } from "../../core/config";
-import { formatStats, systemStats } from "../../core/realism/stats";
+import { STATS_RPS, formatStats, systemStats } from "../../core/realism/stats";
+import { numberFlag } from "../../loadgen/options";
 import type { SystemSpec } from "../../core/types";
 import { EXIT_DIFF, EXIT_OK, UsageError } from "../errors";
 import { addGenerationOptions, checkSpec, loadSpec, readDocument } from "../input";
@@ -10,8 +11,10 @@ const EXAMPLES = `
 Prints the call graph's shape (classes, degrees, entry/leaf/middle shares, paths per service) and
 the per-request shape of a seeded simulation of --requests requests over the paths (spans per
 request, unique services, depth, fan-out, repeated calls, cache/db visits, local ops, estimated
-work and latency), as percentiles, then the profile's targets (core/realism/targets.ts), each
-marked ok or OUT OF RANGE.
+CPU and latency), as percentiles, then the profile's targets (core/realism/targets.ts), each
+marked ok or OUT OF RANGE. CPU per request comes from a cost model measured on the local runtime
+(core/realism/cost-model.json, npm run bench -- cost); a visit costs more CPU at low rates, so it
+is given at --rps requests per second.
 
 Exit status: 0, or with --check 1 when a figure is out of range; 2 bad input.
 
@@ -20,11 +23,13 @@ Examples:
   $ slop stats --services 2000 --seed 7 --json
   $ slop stats --profile stress --services 200
   $ slop stats --spec system.json --requests 100000
+  $ slop stats --seed 7 --services 10 --rps 50   # CPU per request, and the cores 50 rps needs
 `;
 
 interface StatsFlags extends GenerationOptions {
   readonly spec?: string;
   readonly requests: string;
+  readonly rps?: string;
   readonly json?: boolean;
   readonly check?: boolean;
 }
@@ -50,6 +55,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
   )
     .option("--spec <file>", "a spec file written by slop generate (instead of --config/--seed/...)")
     .option("--requests <n>", "simulated requests", "10000")
+    .option("--rps <r>", `request rate at the gateway for the CPU figures [default: ${STATS_RPS}]`)
     .option("--json", "print JSON instead of text")
     .option("--check", "exit 1 when a figure lies outside its target range")
     .addHelpText("after", EXAMPLES)
@@ -66,8 +72,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
       ) {
         throw new UsageError("--spec cannot be combined with --config, --seed, --services or --profile");
       }
+      const rps = numberFlag("--rps", opts.rps, STATS_RPS, 0.001, 1e6);
       const spec = opts.spec === undefined ? loadSpec(opts) : specFromFile(opts.spec);
-      const stats = systemStats(spec, { requests });
+      const stats = systemStats(spec, { requests, rps });
       process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : formatStats(stats));
       setExit(opts.check && stats.checks.some((c) => !c.ok) ? EXIT_DIFF : EXIT_OK);
     });

@@ -37,8 +37,14 @@ export interface KindDef {
   site(target: Target, params: Params): Site;
   /** Odds that one hit of the site affects the request. */
   q(params: Params): number;
+  /**
+   * The hits of one request are affected together or not at all (a fault in time, such as a
+   * service that comes and goes: a request's hits fall in the same moment), so a request that
+   * reaches the site is affected with odds q, however often it hits it.
+   */
+  readonly correlated?: boolean;
   mutation(spec: SystemSpec, svc: ServiceSpec, target: Target, params: Params): Mutation;
-  local(target: Target, params: Params, svc: ServiceSpec): LocalPlay;
+  local(target: Target, params: Params, svc: ServiceSpec, spec: SystemSpec): LocalPlay;
   note(spec: SystemSpec, svc: ServiceSpec): string;
   /** The service whose config or objects are wrong (an edge fault lives in the caller by default). */
   rootService(t: Target): string;
@@ -85,6 +91,19 @@ const deploymentKey = (spec: SystemSpec, svc: ServiceSpec): string =>
   key(spec, "apps/v1/Deployment", svc.name);
 const CONTAINER = "/spec/template/spec/containers/0";
 
+/**
+ * The rollout that delivers a pod-template fault replaces the pods at once (strategy Recreate, as a
+ * hurried or stateful rollout would). With the generated rolling update (maxUnavailable 0) the new
+ * pods that never become Ready would only stall behind the old ones, which keep serving: on a real
+ * cluster nothing would show at the gateway.
+ */
+const recreate = (spec: SystemSpec, svc: ServiceSpec): ManifestPatch => ({
+  object: deploymentKey(spec, svc),
+  op: "replace",
+  path: "/spec/strategy",
+  value: { type: "Recreate" },
+});
+
 function memoryMiB(q: string): number {
   const m = /^([0-9.]+)(Ki|Mi|Gi|Ti)?$/.exec(q);
   if (!m) return 256;
@@ -98,16 +117,29 @@ function cpuMillis(q: string): number {
   return m[2] === "m" ? Number(m[1]) : Number(m[1]) * 1000;
 }
 
+/** For the kinds that switch their target to Recreate (recreate above). */
+const RECREATE_NOTE =
+  "The target's Deployment is switched to Recreate: its old pods stop before the new ones start, so the service is down at once.";
+
 function rolloutNote(svc: ServiceSpec): string {
   return dataVolume(svc).type === "pvc"
     ? "The Deployment uses Recreate: its pods are stopped before the new ones start, so the service is down at once."
     : "On a cluster the RollingUpdate (maxUnavailable 0) keeps the old pods serving until they are replaced (a node drain, an eviction, a scale-up); the routes and shares are those once no old pod serves.";
 }
 
-/** Unreachable behind its Service: what callers see is UNAVAILABLE on every call. */
-const unreachable = (t: Target): RuntimeMutation[] => [
-  { service: faultService(t), faults: { errorRate: 1, errorCode: UNAVAILABLE } },
-];
+/**
+ * Unreachable behind its Service, as its callers see it: `refused` (nothing listens on the port
+ * the Service sends to) or `noEndpoints` (the Service selects no ready pod), at once, and the
+ * callee never sees the call. The gateway has no caller in the system: it answers UNAVAILABLE.
+ */
+const unreachable =
+  (how: "refused" | "noEndpoints") =>
+  (t: Target, _p: Params, spec: SystemSpec): RuntimeMutation[] => {
+    const target = faultService(t);
+    const callers = spec.services.filter((s) => s.calls.includes(target));
+    if (callers.length === 0) return [{ service: target, faults: { errorRate: 1, errorCode: UNAVAILABLE } }];
+    return callers.map((c) => ({ service: c.id, faults: { callees: { [target]: { [how]: true } } } }));
+  };
 
 function def(
   d: Omit<KindDef, "site" | "q" | "note" | "local" | "rootService"> &
@@ -153,7 +185,7 @@ function kube(
   d: Omit<KindDef, "layer" | "mutation" | "local" | "site" | "q" | "note" | "rootService"> &
     Partial<Pick<KindDef, "site" | "q" | "note" | "rootService">> & {
       patches: (spec: SystemSpec, svc: ServiceSpec, t: Target, p: Params) => ManifestPatch[];
-      emulate: ((t: Target, p: Params) => RuntimeMutation[]) | null;
+      emulate: ((t: Target, p: Params, spec: SystemSpec) => RuntimeMutation[]) | null;
       restart?: boolean;
     },
 ): KindDef {
@@ -165,7 +197,11 @@ function kube(
     local:
       emulate === null
         ? "cluster-only"
-        : (t, p) => ({ mode: "emulated", runtime: emulate(t, p), restart: restart ?? false }),
+        : (t, p, _svc, spec) => ({
+            mode: "emulated",
+            runtime: emulate(t, p, spec),
+            restart: restart ?? false,
+          }),
   });
 }
 
@@ -315,6 +351,89 @@ export const CATALOGUE: readonly KindDef[] = [
     site: (t) => ({ type: "ops", service: faultService(t), ops: ["disk", "io"] }),
     faults: (_t, p) => ({ ioDelayMs: num(p, "ioDelayMs") }),
   }),
+  // Gray failures: partial, one-way, intermittent, gradual.
+  rt({
+    kind: "packet-loss",
+    summary: "a share of one caller's calls to one callee is lost on the way (partial loss)",
+    symptoms: ["timeouts"],
+    statusCode: DEADLINE_EXCEEDED,
+    candidates: allEdges,
+    params: (rng) => ({ lossRate: rng.int(2, 6) / 10 }),
+    site: edgeSite,
+    q: (p) => num(p, "lossRate"),
+    faults: (t, p) =>
+      t.type === "edge" ? { callees: { [t.callee]: { lossRate: num(p, "lossRate") } } } : {},
+    note: () => "A lost call waits out the caller's deadline; the others succeed.",
+  }),
+  rt({
+    kind: "one-way-loss",
+    summary: "a share of one callee's answers to one caller is lost on the way back",
+    symptoms: ["timeouts"],
+    statusCode: DEADLINE_EXCEEDED,
+    candidates: allEdges,
+    params: (rng) => ({ responseLossRate: rng.int(2, 6) / 10 }),
+    site: edgeSite,
+    q: (p) => num(p, "responseLossRate"),
+    faults: (t, p) =>
+      t.type === "edge" ? { callees: { [t.callee]: { responseLossRate: num(p, "responseLossRate") } } } : {},
+    note: () => "The callee serves the call (its span is fine); the caller waits out its deadline.",
+  }),
+  rt({
+    kind: "flapping",
+    summary: "the service is down for part of every few seconds, then back (it comes and goes)",
+    symptoms: ["unavailable", "errors"],
+    statusCode: UNAVAILABLE,
+    candidates: allServices,
+    params: (rng) => {
+      const periodMs = rng.int(2, 6) * 1000;
+      return { periodMs, downMs: Math.round((periodMs * rng.int(3, 6)) / 10) };
+    },
+    q: (p) => num(p, "downMs") / num(p, "periodMs"),
+    correlated: true,
+    faults: (_t, p) => ({ flap: { periodMs: num(p, "periodMs"), downMs: num(p, "downMs") } }),
+    note: () => "Requests fail only in the down part of each period: the errors come in bursts.",
+  }),
+  rt({
+    kind: "link-flapping",
+    summary: "one caller's link to one callee goes down for part of every few seconds, then back",
+    symptoms: ["timeouts"],
+    statusCode: DEADLINE_EXCEEDED,
+    candidates: allEdges,
+    params: (rng) => {
+      const periodMs = rng.int(2, 6) * 1000;
+      return { periodMs, downMs: Math.round((periodMs * rng.int(3, 6)) / 10) };
+    },
+    site: edgeSite,
+    q: (p) => num(p, "downMs") / num(p, "periodMs"),
+    correlated: true,
+    faults: (t, p) =>
+      t.type === "edge"
+        ? { callees: { [t.callee]: { flap: { periodMs: num(p, "periodMs"), downMs: num(p, "downMs") } } } }
+        : {},
+    note: () =>
+      "Calls on the edge are lost only in the down part of each period: timeouts at the caller, in bursts.",
+  }),
+  rt({
+    kind: "slow-memory-leak",
+    summary: "memory grows slowly; garbage collection pauses lengthen every request, until an OOM kill",
+    symptoms: ["latency", "oom-killed", "restarts"],
+    statusCode: null,
+    candidates: allServices,
+    params: (rng, _spec, svc) => ({
+      mibPerSec: rng.int(1, 4),
+      pauseMsPerMiB: rng.int(2, 6) * 5,
+      limitMiB: memoryMiB(svc.resources.limits.memory),
+    }),
+    faults: (_t, p) => ({
+      leak: {
+        mibPerSec: num(p, "mibPerSec"),
+        limitMiB: num(p, "limitMiB"),
+        pauseMsPerMiB: num(p, "pauseMsPerMiB"),
+      },
+    }),
+    note: () =>
+      "Every request to the target waits pauseMsPerMiB per MiB held: nothing at first, more every second; at the limit, an OOM kill and the cycle starts over.",
+  }),
   kube({
     kind: "wrong-target-port",
     summary: "the Service sends traffic to a port the pods do not listen on",
@@ -330,7 +449,7 @@ export const CATALOGUE: readonly KindDef[] = [
         value: num(p, "targetPort"),
       },
     ],
-    emulate: unreachable,
+    emulate: unreachable("refused"),
     note: () => "Effective at once: no pod needs to restart.",
   }),
   kube({
@@ -348,7 +467,7 @@ export const CATALOGUE: readonly KindDef[] = [
         value: String(p.selectorName),
       },
     ],
-    emulate: unreachable,
+    emulate: unreachable("noEndpoints"),
     note: () => "Effective at once: the Service has no endpoints.",
   }),
   kube({
@@ -361,6 +480,7 @@ export const CATALOGUE: readonly KindDef[] = [
     patches: (spec, svc, _t, p) => {
       const pool = spec.nodePools.find((n) => n.name === p.pool);
       const out: ManifestPatch[] = [
+        recreate(spec, svc),
         {
           object: deploymentKey(spec, svc),
           op: "add",
@@ -374,6 +494,7 @@ export const CATALOGUE: readonly KindDef[] = [
       return out;
     },
     emulate: null,
+    note: () => RECREATE_NOTE,
   }),
   kube({
     kind: "memory-limit-too-low",
@@ -396,7 +517,7 @@ export const CATALOGUE: readonly KindDef[] = [
         value: p.memory,
       },
     ],
-    emulate: (t) => [{ service: faultService(t), faults: { crash: { afterMs: 200, times: 0 } } }],
+    emulate: (t) => [{ service: faultService(t), faults: { crash: { afterMs: 200, times: 0, oom: true } } }],
     restart: false,
   }),
   kube({
@@ -424,7 +545,8 @@ export const CATALOGUE: readonly KindDef[] = [
         value: p.cpu,
       },
     ],
-    emulate: (t, p) => [{ service: faultService(t), faults: { cpuFactor: num(p, "cpuFactor") } }],
+    // CFS bandwidth control as the kernel applies a 10m limit: 1 ms of CPU in each 100 ms period.
+    emulate: (t) => [{ service: faultService(t), faults: { throttle: { periodMs: 100, quotaMs: 1 } } }],
   }),
   kube({
     kind: "network-policy-block",
@@ -459,9 +581,11 @@ export const CATALOGUE: readonly KindDef[] = [
     candidates: allServices,
     params: (_rng, spec) => ({ image: `${spec.config.image.replace(/[:@].*$/, "")}:${BAD_TAG}` }),
     patches: (spec, svc, _t, p) => [
+      recreate(spec, svc),
       { object: deploymentKey(spec, svc), op: "replace", path: `${CONTAINER}/image`, value: p.image },
     ],
     emulate: null,
+    note: () => RECREATE_NOTE,
   }),
   kube({
     kind: "broken-config",
@@ -472,7 +596,7 @@ export const CATALOGUE: readonly KindDef[] = [
     params: () => ({ truncate: "half" }),
     // Computed when applied (core/incidents/apply.ts): the ConfigMap data and the config hash.
     patches: () => [],
-    emulate: (t) => [{ service: faultService(t), faults: { failStartup: true } }],
+    emulate: (t) => [{ service: faultService(t), faults: { failStartup: true, startupError: "config" } }],
     restart: true,
   }),
   kube({
@@ -483,6 +607,7 @@ export const CATALOGUE: readonly KindDef[] = [
     candidates: allServices,
     params: () => ({ port: WRONG_PORT }),
     patches: (spec, svc, _t, p) => [
+      recreate(spec, svc),
       {
         object: deploymentKey(spec, svc),
         op: "replace",
@@ -491,6 +616,7 @@ export const CATALOGUE: readonly KindDef[] = [
       },
     ],
     emulate: null,
+    note: () => RECREATE_NOTE,
   }),
   kube({
     kind: "hpa-max-too-low",
@@ -533,7 +659,7 @@ export const CATALOGUE: readonly KindDef[] = [
     },
     emulate: null,
     note: () =>
-      "storageClassName is immutable: the claim is replaced, the Recreate Deployment stops its pod, and the new pod stays Pending.",
+      "storageClassName is immutable, so the claim is replaced under the same name: deleted, then created. On a cluster the deletion waits for the pod that uses the claim (kubernetes.io/pvc-protection), which keeps running, so the fault does not show until that pod is gone (an eviction, a drain, a restart); with the provider's skip-await annotation the new claim cannot be created while the old one terminates.",
   }),
   kube({
     kind: "replicas-zero",
@@ -550,7 +676,7 @@ export const CATALOGUE: readonly KindDef[] = [
         value: num(p, "replicas"),
       },
     ],
-    emulate: unreachable,
+    emulate: unreachable("noEndpoints"),
     note: () => "Effective at once: every pod terminates.",
   }),
 ];

@@ -69,7 +69,15 @@ function serviceOf(spec: SystemSpec, id: string): ServiceSpec {
 export function groundTruth(spec: SystemSpec, def: KindDef, target: Target, params: Params): GroundTruth {
   const site = def.site(target, params);
   const reach = reachModel(spec, site, 1);
-  const hit = reachModel(spec, site, def.q(params));
+  const q = def.q(params);
+  // Correlated hits: a request that reaches the site is affected with odds q, once.
+  const hit =
+    def.correlated === true
+      ? {
+          clean: (id: string) => 1 - (1 - reach.clean(id)) * q,
+          cleanRoute: (r: number) => 1 - (1 - reach.cleanRoute(r)) * q,
+        }
+      : reachModel(spec, site, q);
   const services = spec.services
     .map((s) => ({
       service: s.id,
@@ -157,7 +165,7 @@ export function generateIncident(spec: SystemSpec, choice: IncidentChoice): Inci
     fault: { kind: def.kind, layer: def.layer, target, params },
     window,
     mutation: def.mutation(spec, svc, target, params),
-    local: def.local(target, params, svc),
+    local: def.local(target, params, svc, spec),
     groundTruth: groundTruth(spec, def, target, params),
   };
 }

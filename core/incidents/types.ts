@@ -20,6 +20,11 @@ export const RUNTIME_KINDS = [
   "inflight-exhausted",
   "partition",
   "slow-disk",
+  "packet-loss",
+  "one-way-loss",
+  "flapping",
+  "slow-memory-leak",
+  "link-flapping",
 ] as const;
 
 export const KUBERNETES_KINDS = [

@@ -6,35 +6,11 @@
  * the same figures. The call tree of each request is recorded as counts, not as spans, so 10,000
  * requests over 10,000 services take well under a second.
  */
-import type { Expr, LocalOp, Path } from "../grammar/ast";
+import type { Expr, Path } from "../grammar/ast";
 import { parse } from "../grammar/parser";
 import { type Rng, stream } from "../rng";
 import type { OpCosts, ServiceClass, SystemSpec } from "../types";
-
-/** Estimated milliseconds of one local op with a service's costs (unloaded, on a laptop-class core). */
-export function opMs(op: LocalOp, c: OpCosts): number {
-  switch (op) {
-    case "cpu":
-      return c.cpuMs;
-    case "mem":
-      return 0.25 * c.memMiB; // touch every page: about 4 GiB/s
-    case "disk":
-      return 1 + 0.01 * c.diskKiB; // write + fsync + read back
-    case "io":
-      return 0.5 * c.ioOps; // small synced writes
-    case "net":
-      return 0.1 + 0.01 * c.netKiB; // loopback round trip
-    case "noop":
-      return 0;
-    default: {
-      const never: never = op;
-      throw new Error(`unknown op ${String(never)}`);
-    }
-  }
-}
-
-/** Estimated cost of one remote hop (gRPC client + server on loopback; bench: about 0.66 ms). */
-export const HOP_MS = 0.7;
+import { COST_MODEL, opCpuMs, opWallMs, type CostModel } from "./cost";
 
 /** Deepest call chain simulated; the runtime rejects deeper requests (maxHops 64) anyway. */
 const MAX_SIM_DEPTH = 256;
@@ -61,9 +37,9 @@ export interface Simulation {
   readonly statefulCalls: Float64Array;
   /** Local ops run. */
   readonly localOps: Float64Array;
-  /** Sum of the local ops' estimated milliseconds (the work one request costs). */
+  /** CPU milliseconds of the request's local ops (cost.ts; the visits' own CPU comes on top). */
   readonly workMs: Float64Array;
-  /** Estimated unloaded latency: the critical path through the tree, HOP_MS per call. */
+  /** Estimated unloaded latency: the critical path through the tree, each op's wall time and COST_MODEL.hopWallMs per call. */
   readonly latencyMs: Float64Array;
   /** Per invocation that makes at least one call: calls made, and the share going to a callee it already called. */
   readonly fanOut: readonly number[];
@@ -87,12 +63,18 @@ function compile(spec: SystemSpec): CompiledService[] {
   });
 }
 
-/** Simulate `requests` requests entering at the gateway, seeded by (spec seed, `seed`). */
-export function simulate(spec: SystemSpec, requests: number, seed = "stats"): Simulation {
+/** Simulate `requests` requests entering at the gateway, seeded by (spec seed, `seed`), with `model`'s costs. */
+export function simulate(
+  spec: SystemSpec,
+  requests: number,
+  seed = "stats",
+  model: CostModel = COST_MODEL,
+): Simulation {
   const services = compile(spec);
   const gateway = spec.services.findIndex((s) => s.id === spec.gateway);
   if (gateway < 0) throw new Error(`gateway ${spec.gateway} is not in the spec`);
   const rng: Rng = stream(spec.seed, "simulate", seed);
+  const hopMs = model.hopWallMs;
 
   const out = {
     nodes: new Float64Array(requests),
@@ -136,13 +118,12 @@ export function simulate(spec: SystemSpec, requests: number, seed = "stats"): Si
           calls++;
           if (called.has(callee)) repeats++;
           else called.add(callee);
-          return depth >= MAX_SIM_DEPTH ? HOP_MS : HOP_MS + visit(callee, depth + 1);
+          return depth >= MAX_SIM_DEPTH ? hopMs : hopMs + visit(callee, depth + 1);
         }
         case "local": {
           localOps++;
-          const ms = opMs(e.op, s.costs);
-          workMs += ms;
-          return ms;
+          workMs += opCpuMs(e.op, s.costs, model);
+          return opWallMs(e.op, s.costs, model);
         }
         case "chain": {
           let t = 0;

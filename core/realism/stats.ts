@@ -5,6 +5,7 @@
 import { parse, type Expr, type Path } from "../grammar";
 import type { SystemSpec } from "../types";
 import { SERVICE_CLASSES, type ServiceClass } from "../types";
+import { COST_MODEL, modelOrigin, requestCpuMs, type CostModel } from "./cost";
 import { simulate, type Simulation } from "./simulate";
 import { TARGETS, type ProfileName, type Statistic, type Summary, type Target } from "./targets";
 
@@ -182,11 +183,32 @@ export interface RequestStats {
   readonly statefulShare: Summarised;
   readonly statefulCalls: Summarised;
   readonly localOps: Summarised;
+  /** CPU milliseconds of the local ops. */
   readonly workMs: Summarised;
+  /** CPU milliseconds of the whole request at `rps` (visits and ops; cost.ts). */
+  readonly cpuMs: Summarised;
+  /** The gateway's request rate the CPU figures are for. */
+  readonly rps: number;
+  /** Cores the system needs at `rps`: rps x mean CPU per request. */
+  readonly cores: number;
+  /** Where the cost model behind the CPU figures comes from (cost.ts modelOrigin). */
+  readonly costModel: string;
   readonly latencyMs: Summarised;
 }
 
-export function requestStats(sim: Simulation): RequestStats {
+/** Default request rate of `slop stats`' CPU figures. */
+export const STATS_RPS = 10;
+
+export function requestStats(
+  sim: Simulation,
+  services: number,
+  rps: number = STATS_RPS,
+  model: CostModel = COST_MODEL,
+): RequestStats {
+  const nodes = summarise(sim.nodes);
+  const load = { rps, meanVisits: nodes.mean, services };
+  const cpu = sim.nodes.map((n, i) => requestCpuMs(n, sim.workMs[i] as number, load, model));
+  const cpuMs = summarise(cpu);
   return {
     requests: sim.requests,
     nodes: summarise(sim.nodes),
@@ -202,6 +224,10 @@ export function requestStats(sim: Simulation): RequestStats {
     statefulCalls: summarise(sim.statefulCalls),
     localOps: summarise(sim.localOps),
     workMs: summarise(sim.workMs),
+    cpuMs,
+    rps,
+    cores: (rps * cpuMs.mean) / 1000,
+    costModel: modelOrigin(model),
     latencyMs: summarise(sim.latencyMs),
   };
 }
@@ -257,12 +283,18 @@ export interface StatsOptions {
   readonly requests?: number;
   /** Profile whose targets to check (default: the spec's). */
   readonly profile?: ProfileName;
+  /** Request rate at the gateway for the CPU figures (default STATS_RPS). */
+  readonly rps?: number;
+  /** The cost model (default: the measured one, cost-model.json). */
+  readonly model?: CostModel;
 }
 
 export function systemStats(spec: SystemSpec, options: StatsOptions = {}): Stats {
   const profile = options.profile ?? spec.config.profile;
   const topology = topologyStats(spec);
-  const requests = requestStats(simulate(spec, options.requests ?? 10_000));
+  const model = options.model ?? COST_MODEL;
+  const sim = simulate(spec, options.requests ?? 10_000, "stats", model);
+  const requests = requestStats(sim, spec.services.length, options.rps ?? STATS_RPS, model);
   return {
     seed: spec.seed,
     profile,
@@ -309,8 +341,11 @@ export function formatStats(s: Stats): string {
     row("touches cache/db", r.statefulShare),
     row("cache/db visits", r.statefulCalls),
     row("local ops", r.localOps),
-    row("work ms (estimated)", r.workMs),
+    row("ops CPU ms (est.)", r.workMs),
+    row("CPU ms (est.)", r.cpuMs),
     row("latency ms (est.)", r.latencyMs),
+    `  CPU per request at ${fmt(r.rps)} rps (--rps): ${fmt(r.cpuMs.mean)} ms, so about ${fmt(r.cores)} cores of the machine the cost model was measured on`,
+    `  cost model: ${r.costModel}`,
     "",
   ];
   if (s.checks.length === 0) {

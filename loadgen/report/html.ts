@@ -112,6 +112,66 @@ function extrasSection(runs: readonly StoredRun[]): string {
     : `<h2>Local system</h2>${table(["run", "services", "processes", "start-up ms", "RSS MiB / service", "prometheus"], rows)}`;
 }
 
+/** The CPU calibration workers reported after a run (local systems): start, measured again, drift. */
+interface StoredCalibration {
+  readonly worker: number;
+  readonly start: { readonly iterationsPerMs: number; readonly source: string };
+  readonly now: { readonly iterationsPerMs: number } | null;
+  readonly drift: number | null;
+}
+
+const range = (xs: readonly number[], f: (x: number) => string): string => {
+  if (xs.length === 0) return "–";
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return lo === hi ? f(lo) : `${f(lo)} to ${f(hi)}`;
+};
+
+/**
+ * CPU per request (the system's, the load generator's) and the cpu op's calibration: what one
+ * cpuMs is in work in each worker, and how far a measurement right after the run moved from it.
+ */
+function cpuSection(runs: readonly StoredRun[]): string {
+  const rows = runs
+    .filter((r) => r.summary.generatorCpuShare !== undefined)
+    .map((r) => {
+      const s = r.summary;
+      const cal = (r.metadata.extra["cpuCalibration"] ?? []) as readonly StoredCalibration[];
+      const pct = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+      return [
+        escapeXml(r.metadata.id),
+        s.systemCpuMsPerRequest === null ? "–" : num(s.systemCpuMsPerRequest),
+        num(s.generatorCpuMsPerRequest),
+        `${num(100 * s.generatorCpuShare, 1)}%${s.generatorBusy ? ' <span class="flag">over the limit: it took CPU from the system</span>' : ""}`,
+        cal.length === 0
+          ? "–"
+          : range(
+              cal.map((c) => c.start.iterationsPerMs),
+              (x) => x.toFixed(0),
+            ),
+        cal.length === 0 ? "–" : escapeXml([...new Set(cal.map((c) => c.start.source))].join(", ")),
+        range(
+          cal.flatMap((c) => (c.drift === null ? [] : [c.drift])),
+          pct,
+        ),
+      ];
+    });
+  return rows.length === 0
+    ? ""
+    : `<h2>CPU</h2><p>CPU per request over the measured load (the system's processes, read from /proc; the load generator's own process). The cpu op runs a fixed amount of work: each worker measured its core when it started (kernel iterations per CPU millisecond); drift is a measurement right after the run against that one. A drift beyond a few percent means the cores ran at a different speed than when the workers started (other load on the machine, frequency), so cpu ops cost that much more or less CPU than their cpuMs.</p>${table(
+        [
+          "run",
+          "system CPU ms / request",
+          "generator CPU ms / request",
+          "generator share of the machine",
+          "cpu calibration (iterations / ms)",
+          "calibration",
+          "drift after the run",
+        ],
+        rows,
+      )}`;
+}
+
 export function renderReport(dir: string, meta: ExperimentMetadata, runs: readonly StoredRun[]): string {
   const series = groupSeries(runs);
   const commits = [...new Set(runs.map((r) => r.metadata.commit ?? "no-git"))];
@@ -210,7 +270,7 @@ body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
 td:nth-child(2),th{text-align:left}.warn{background:#fff3cd;border:1px solid #e0b000;padding:8px}
 .sw{display:inline-block;width:14px;height:14px}.charts{display:flex;flex-wrap:wrap;gap:12px}.row{display:flex;gap:24px}
-code{background:#f4f4f4;padding:1px 3px}
+code{background:#f4f4f4;padding:1px 3px}.flag{background:#fff3cd}
 </style></head><body>
 <h1>k8s-slop load report</h1>
 <p>${escapeXml(meta.kind)} started ${escapeXml(meta.startedAt)}, ended ${escapeXml(meta.endedAt ?? "(unfinished)")};
@@ -243,6 +303,7 @@ ${incidentSection(dir, runs)}
     runRows,
   )}
 ${extrasSection(runs)}
+${cpuSection(runs)}
 ${traceSection(dir, runs)}
 ${shapeSection(dir, runs)}
 </body></html>

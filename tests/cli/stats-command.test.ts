@@ -25,6 +25,16 @@ describe("slop stats", () => {
     expect(r.stdout).toMatch(/targets \(production\): \d+ of \d+ in range/);
   });
 
+  it("--rps sets the rate of the CPU figures: the cores the system needs", async () => {
+    const r = await run(["stats", "--seed", "7", "--services", "10", "--requests", "500", "--rps", "50"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/CPU per request at 50 rps \(--rps\): [\d.]+ ms, so about [\d.]+ cores/);
+    expect(r.stdout).toMatch(/cost model: (measured \d{4}-\d\d-\d\d|placeholder figures)/);
+    const bad = await run(["stats", "--rps", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--rps must be a number in 0.001..1000000 (got "0")');
+  });
+
   it("--json gives the same figures as the core for the same inputs, and --profile switches targets", async () => {
     const r = await run(["stats", "--services", "30", "--profile", "stress", "--requests", "500", "--json"]);
     expect(r.code).toBe(0);

@@ -25,6 +25,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { makeEngineProject, run, tailOf, type EngineProject, type Run } from "../../testkit/e2e-project";
+import { stepSets, type Sets, type Step } from "../../testkit/preview-steps";
 import { startCluster } from "./cluster";
 import type { Cluster } from "./cluster";
 import { engineTestsWanted, findTools, REPO, RUN_ENV } from "./tools";
@@ -33,61 +34,6 @@ const wanted = engineTestsWanted();
 const tools = wanted ? findTools() : undefined;
 const NS = "slop-e2e";
 const SERVICES = 6;
-
-interface Step {
-  readonly op: string;
-  readonly urn: string;
-  readonly newState?: { type: string; inputs?: Record<string, unknown> };
-  readonly oldState?: { type: string; inputs?: Record<string, unknown> };
-}
-
-/** objectKey() (core/k8s/objects.ts) of the Kubernetes object behind a preview step. */
-function stepKey(s: Step): string | undefined {
-  const state = s.newState ?? s.oldState;
-  if (state === undefined || !state.type.startsWith("kubernetes:")) return undefined;
-  const inputs = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as {
-    apiVersion?: string;
-    kind?: string;
-    metadata?: { name?: string; namespace?: string };
-  };
-  const { apiVersion, kind, metadata } = inputs;
-  if (apiVersion === undefined || kind === undefined || metadata?.name === undefined) return undefined;
-  return metadata.namespace === undefined
-    ? `${apiVersion}/${kind}/${metadata.name}`
-    : `${apiVersion}/${kind}/${metadata.namespace}/${metadata.name}`;
-}
-
-interface Sets {
-  readonly created: string[];
-  readonly updated: string[];
-  readonly replaced: string[];
-  readonly deleted: string[];
-}
-
-function stepSets(steps: readonly Step[]): Sets {
-  const sets = {
-    created: new Set<string>(),
-    updated: new Set<string>(),
-    replaced: new Set<string>(),
-    deleted: new Set<string>(),
-  };
-  for (const s of steps) {
-    const key = stepKey(s);
-    if (key === undefined) continue;
-    if (s.op === "create") sets.created.add(key);
-    else if (s.op === "update") sets.updated.add(key);
-    else if (s.op === "replace" || s.op === "create-replacement" || s.op === "delete-replaced")
-      sets.replaced.add(key);
-    else if (s.op === "delete") sets.deleted.add(key);
-  }
-  const sorted = (x: Set<string>) => [...x].sort();
-  return {
-    created: sorted(sets.created),
-    updated: sorted(sets.updated),
-    replaced: sorted(sets.replaced),
-    deleted: sorted(sets.deleted),
-  };
-}
 
 const PLURAL: Record<string, string> = {
   Namespace: "namespaces",

@@ -21,7 +21,8 @@ const doc = (events: unknown[], extra: Record<string, unknown> = {}) => ({
   apiVersion: EXPERIMENT_API_VERSION,
   kind: "Experiment",
   name: "wf",
-  // Seed 5, 3 services: incident seed 2 blocks the edge A -> B (network-policy-block, emulated locally).
+  // Seed 5, 3 services: incident seed 1 blocks the edge A -> C (network-policy-block, emulated locally);
+  // incident seed 5 is taint-no-toleration (cluster-only).
   systems: { base: { services: 3, seed: 5 } },
   load: { rates: [40], durationS: 1.5, warmupS: 0.3, baselineRequests: 3, deadlineMs: 1000 },
   repetitions: 1,
@@ -57,7 +58,7 @@ describe("experiment workflows", () => {
       file,
       stringify(
         doc([
-          { at: 0.4, incident: 2 },
+          { at: 0.4, incident: 1 },
           { at: 1.1, lift: true },
         ]),
       ),
@@ -98,12 +99,12 @@ describe("experiment workflows", () => {
 
   it("refuses an incident that cannot play locally before anything is written", async () => {
     const file = join(tmp, "cluster-only.yaml");
-    writeFileSync(file, stringify(doc([{ at: 0.2, incident: 1 }])));
+    writeFileSync(file, stringify(doc([{ at: 0.2, incident: 5 }])));
     const dir = join(tmp, "never");
     const head = await sourcesBuild(ROOT);
     await expect(
       runSession({ file, dir, resume: false, head, commitBuild: () => head, log: () => undefined }),
-    ).rejects.toThrow(/bad-image-tag .* is cluster-only/);
+    ).rejects.toThrow(/taint-no-toleration .* is cluster-only/);
     expect(existsSync(dir)).toBe(false);
   });
 });

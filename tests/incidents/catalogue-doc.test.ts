@@ -29,6 +29,6 @@ it.each(CATALOGUE.map((d) => [d.kind, d]))(
       d.kind === "error-rate" ? "the drawn code" : d.statusCode === null ? "–" : String(d.statusCode),
     );
     const target = d.candidates(spec)[0] ?? { type: "service" as const, service: svc.id };
-    expect(row?.local.split(" ")[0]).toBe(d.local(target, {}, svc).mode);
+    expect(row?.local.split(" ")[0]).toBe(d.local(target, {}, svc, spec).mode);
   },
 );

@@ -186,6 +186,19 @@ describe.each(KIND_SEEDS)("every kind on seed %s", (seed) => {
     expect(inc.local.mode === "cluster-only").toBe(inc.local.runtime.length === 0);
   });
 
+  it.each(["taint-no-toleration", "bad-image-tag", "readiness-wrong-port"] as const)(
+    "%s: the target's pods are replaced at once (Recreate), so the fault is not masked by old pods",
+    (kind) => {
+      if (!kinds.some((k) => k.def.kind === kind)) return;
+      const inc = generateIncident(s, { incidentSeed: seed, kind });
+      const target = s.services.find((x) => x.id === inc.groundTruth.rootCause.service);
+      const dep = applyIncident(s, base, inc).find(
+        (o) => o.kind === "Deployment" && o.metadata.name === target?.name,
+      );
+      expect(dep?.kind === "Deployment" ? dep.spec?.strategy : undefined).toEqual({ type: "Recreate" });
+    },
+  );
+
   it("refuses an incident made for another system", () => {
     const inc = generateIncident(spec(seed === "42" ? "7" : "42"), { kind: "hang" });
     expect(() => applyIncident(s, base, inc)).toThrow(/incident\.system\.specHash/);

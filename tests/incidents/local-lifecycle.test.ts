@@ -194,7 +194,8 @@ describe.each(SEEDS)("seed %s, 6 services", (seed) => {
       }
       expect(events.filter((e) => e.id !== target)).toEqual([]);
       const died = events.filter((e) => e.event === "died").map((e) => e.detail);
-      if (kind === "memory-leak") expect(died).toEqual(died.map(() => expect.stringMatching(/OOMKilled/)));
+      if (kind === "memory-leak" || kind === "memory-limit-too-low")
+        expect(died).toEqual(died.map(() => expect.stringMatching(/OOMKilled/)));
       // One death per injection: the crash strikes once per pod, never again after its restart.
       if (kind === "crash") expect(died).toEqual(Array(injections).fill("Error (exit code 1)"));
       if (STARTUP_KINDS.includes(kind)) expect(events.some((e) => e.event === "start-failed")).toBe(true);

@@ -1,8 +1,9 @@
 /**
  * The ground truth holds on a running system: for each request-path fault kind (the runtime kinds
  * other than the lifecycle ones, which local-lifecycle.test.ts checks, and the Kubernetes kinds
- * emulated by them: wrong-target-port, selector-mismatch and replicas-zero play as UNAVAILABLE on
- * every call, network-policy-block as a partition, cpu-throttling as a cpu factor), on small
+ * emulated by them: wrong-target-port, selector-mismatch and replicas-zero play as UNAVAILABLE at
+ * their callers, network-policy-block as a partition, cpu-throttling as a CFS quota), and the gray
+ * kinds (packet-loss, one-way-loss, flapping, link-flapping, slow-memory-leak), on small
  * systems of several seeds, the routes predicted symptomatic show the symptom and the others do not.
  *
  * Method. Per route, N = 20 requests with path_index set (deadline 1.5 s; disk scratch on tmpfs),
@@ -22,7 +23,8 @@
  *   - s >= 0.5: observed at least 0.3 (hard);
  *   - the route agrees when |observed - s| <= 3 sigma + 0.15, sigma = sqrt(s(1-s)/N);
  * and per kind and seed at least 75% of the routes agree. The agreement per kind is printed at the
- * end. Opt-in (SLOP_INCIDENT_E2E=1): about 4 minutes, and meaningful only on an idle machine.
+ * end. Opt-in (SLOP_INCIDENT_E2E=1): about 4 minutes, and meaningful only on an idle machine;
+ * SLOP_INCIDENT_SEEDS and SLOP_INCIDENT_KINDS (comma-separated) narrow it.
  */
 import { existsSync, mkdtempSync } from "fs";
 import { tmpdir } from "os";
@@ -41,7 +43,7 @@ jest.setTimeout(300_000);
 const N = 20;
 const DEADLINE_MS = 1500;
 const CONCURRENCY = 2;
-const KINDS: readonly FaultKind[] = [
+const ALL_KINDS: readonly FaultKind[] = [
   "error-rate",
   "latency",
   "cpu-saturation",
@@ -55,7 +57,19 @@ const KINDS: readonly FaultKind[] = [
   "replicas-zero",
   "network-policy-block",
   "cpu-throttling",
+  "packet-loss",
+  "one-way-loss",
+  "flapping",
+  "link-flapping",
+  "slow-memory-leak",
 ];
+/** SLOP_INCIDENT_KINDS=a,b: only these. */
+const KINDS = ALL_KINDS.filter(
+  (k) =>
+    process.env.SLOP_INCIDENT_KINDS === undefined || process.env.SLOP_INCIDENT_KINDS.split(",").includes(k),
+);
+/** How long a gradual kind runs before it is probed, and the delay it has built up by then. */
+const BUILD_UP_S = 8;
 /** Kinds whose target gets a worker of its own, as in `slop run --local --incident`. */
 const CPU_KINDS: readonly FaultKind[] = ["cpu-saturation", "cpu-throttling"];
 
@@ -73,8 +87,12 @@ function addedDelay(spec: SystemSpec, inc: Incident): number {
     case "slow-disk":
       return Number(p.ioDelayMs);
     case "cpu-saturation":
-    case "cpu-throttling":
       return (Number(p.cpuFactor) - 1) * (svc?.opCosts.cpuMs ?? 0);
+    case "cpu-throttling":
+      // 1 ms of CPU per 100 ms period: an op waits for the next period, half a period on average.
+      return 50;
+    case "slow-memory-leak":
+      return BUILD_UP_S * Number(p.mibPerSec) * Number(p.pauseMsPerMiB);
     default:
       return 0;
   }
@@ -140,13 +158,35 @@ e2e((process.env.SLOP_INCIDENT_SEEDS ?? "42,7,3").split(","))("seed %s, 6 servic
       : baseline;
     const faults = faultsByService(inc.local.runtime, NO_FAULTS);
     for (const [id, f] of Object.entries(faults)) sys.setFaults(id, f);
+    if (kind === "slow-memory-leak") await new Promise((r) => setTimeout(r, BUILD_UP_S * 1000));
     let samples: RouteSample[];
     try {
-      samples = await probeRoutes(sys.gateway.address, routes, {
-        perRoute: N,
-        deadlineMs: DEADLINE_MS,
-        concurrency: CONCURRENCY,
-      });
+      if (kind === "flapping" || kind === "link-flapping") {
+        // A fault in time: probe in ten batches spread over several of its periods, not in one
+        // (a few long batches can all fall in the up part of the period).
+        const batches: RouteSample[][] = [];
+        for (let b = 0; b < 10; b++) {
+          batches.push(
+            await probeRoutes(sys.gateway.address, routes, {
+              perRoute: N / 10,
+              deadlineMs: DEADLINE_MS,
+              concurrency: CONCURRENCY,
+            }),
+          );
+          await new Promise((r) => setTimeout(r, 0.37 * Number(inc.fault.params.periodMs)));
+        }
+        samples = routes.map((route) => ({
+          route,
+          codes: batches.flatMap((x) => x[route]?.codes ?? []),
+          latencies: batches.flatMap((x) => x[route]?.latencies ?? []),
+        }));
+      } else {
+        samples = await probeRoutes(sys.gateway.address, routes, {
+          perRoute: N,
+          deadlineMs: DEADLINE_MS,
+          concurrency: CONCURRENCY,
+        });
+      }
     } finally {
       for (const id of Object.keys(faults)) sys.setFaults(id, NO_FAULTS);
     }

@@ -50,8 +50,15 @@ describe("the closed-loop generator", () => {
       expect(r.completed).toBe(r.sent);
       expect(r.ok).toBe(r.sent);
       expect(r.successRate).toBe(1);
-      // Warm-up requests and the 3 baseline requests were sent but not recorded.
-      expect(srv.calls()).toBeGreaterThan(r.sent + 3);
+      // Warm-up requests and the 3 baseline requests were sent but not recorded; the warm-up's are counted.
+      expect(r.warmup.sent).toBeGreaterThan(0);
+      expect(r.warmup.ok).toBe(r.warmup.sent);
+      expect(srv.calls()).toBe(r.sent + r.warmup.sent + 3);
+      // CPU over the measured window: the generator's own, the system's unknown without a probe.
+      expect(r.cpu.wallMs).toBeGreaterThan(200);
+      expect(r.cpu.wallMs).toBeLessThan(r.measuredMs + 200);
+      expect(r.cpu.generatorMs).toBeGreaterThan(0);
+      expect(r.cpu.systemMs).toBeNull();
       expect(r.latency.totalCount).toBe(r.ok);
       expect(r.baseline.totalCount).toBe(3);
       expect(r.sendLag.totalCount).toBe(0);

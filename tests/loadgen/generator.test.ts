@@ -1,5 +1,7 @@
 import { grpcTarget } from "../../loadgen/client";
-import { runLoad, type LoadOptions, type LoadResult } from "../../loadgen/generator";
+import { GENERATOR_CPU_LIMIT, runLoad, type LoadOptions, type LoadResult } from "../../loadgen/generator";
+import { summariseRun } from "../../loadgen/results";
+import { summaryText } from "../../loadgen/summary-text";
 import { startTestServer, type TestServer } from "./server";
 
 // No throughput or speed assertions here (they need an idle machine): `npm run bench -- loadgen`
@@ -154,5 +156,120 @@ describe("open-loop load generator", () => {
     });
     expect(r.statusCounts).toEqual({ "0": 80, "4": 10, "14": 10 });
     expect(r.successRate).toBeCloseTo(0.8, 9);
+  });
+
+  it("warms every path of every entry up before the baseline, unsampled and unrecorded", async () => {
+    server = await startTestServer();
+    const other = await startTestServer();
+    const main = grpcTarget(server.address);
+    const second = grpcTarget(other.address);
+    try {
+      const r = await runLoad(
+        main,
+        {
+          rate: 50,
+          arrival: "uniform",
+          seed: "1",
+          count: 10,
+          warmupMs: 300,
+          settleMs: 50,
+          baselineRequests: 3,
+        },
+        {
+          warmup: [
+            { target: main, paths: 3 },
+            { target: second, paths: 2 },
+          ],
+        },
+      );
+      const warm = [...server.seen, ...other.seen].filter((q) => q.requestId.startsWith("warmup-"));
+      expect(r.warmup.sent).toBe(warm.length);
+      expect(r.warmup.ok).toBe(r.warmup.sent);
+      // Every (entry, path) pair, in turn: more than one round in 300 ms on any machine.
+      expect(
+        new Set(server.seen.filter((q) => q.requestId.startsWith("warmup-")).map((q) => q.pathIndex)),
+      ).toEqual(new Set([0, 1, 2]));
+      expect(new Set(other.seen.map((q) => q.pathIndex))).toEqual(new Set([0, 1]));
+      // A trace context whose sampled flag is off: no service records a span of the warm-up.
+      for (const q of warm) expect(q.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      // Then the baseline, then the measured load; none of the warm-up is counted.
+      const order = server.seen.map((q) =>
+        q.requestId.startsWith("warmup-") ? "w" : q.requestId.startsWith("baseline-") ? "b" : "m",
+      );
+      expect(order.join("").replace(/(.)\1+/g, "$1")).toBe("wbm");
+      expect(r.sent).toBe(10);
+      expect(r.baseline.totalCount).toBe(3);
+      expect(r.phases.warmupStart <= r.phases.baselineStart).toBe(true);
+      expect(r.phases.baselineStart <= r.phases.loadStart).toBe(true);
+    } finally {
+      main.close();
+      second.close();
+      await other.close();
+    }
+  });
+
+  it("calls onStart once, after the baseline and before the first measured send, at loadStart", async () => {
+    server = await startTestServer();
+    const seenAtStart: string[] = [];
+    let startedAt = "";
+    const r = await loadServer({
+      rate: 100,
+      arrival: "uniform",
+      seed: "1",
+      count: 5,
+      baselineRequests: 2,
+      onStart: () => {
+        seenAtStart.push(...(server as TestServer).seen.map((q) => q.requestId));
+        startedAt ||= new Date().toISOString();
+      },
+    });
+    expect(seenAtStart).toEqual(["baseline-0", "baseline-1"]);
+    expect(startedAt >= r.phases.loadStart).toBe(true);
+    expect(startedAt <= r.phases.sendEnd).toBe(true);
+    expect(r.sent).toBe(5);
+  });
+
+  it("without a warm-up, measured requests carry no trace context and run random paths", async () => {
+    server = await startTestServer();
+    const r = await loadServer({ rate: 100, arrival: "uniform", seed: "1", count: 5, baselineRequests: 0 });
+    expect(r.warmup).toEqual({ sent: 0, ok: 0 });
+    expect(server.seen.map((q) => [q.pathIndex, q.traceparent])).toEqual(
+      Array(5).fill([undefined, undefined]),
+    );
+  });
+
+  it("records its own CPU and the system's (from the probe) over the measured load", async () => {
+    server = await startTestServer();
+    let systemMs = 1000;
+    const target = grpcTarget(server.address);
+    try {
+      const r = await runLoad(
+        target,
+        { rate: 100, arrival: "uniform", seed: "1", count: 20, baselineRequests: 2 },
+        { cpuMs: () => (systemMs += 7) },
+      );
+      expect(r.cpu.systemMs).toBe(7);
+      expect(r.cpu.generatorMs).toBeGreaterThan(0);
+      expect(r.cpu.wallMs).toBeGreaterThan(0);
+      expect(r.cpu.generatorShare).toBeCloseTo(r.cpu.generatorMs / (r.cpu.wallMs * r.cpu.cores), 9);
+      const s = summariseRun("001", 100, "uniform", r);
+      expect(s.systemCpuMsPerRequest).toBeCloseTo(7 / 20, 9);
+      expect(s.generatorCpuMsPerRequest).toBeCloseTo(r.cpu.generatorMs / 20, 9);
+    } finally {
+      target.close();
+    }
+  });
+
+  it.each([
+    [GENERATOR_CPU_LIMIT / 2, false],
+    [GENERATOR_CPU_LIMIT * 2, true],
+  ])("a generator share of the machine of %p is flagged: %p", async (share, flagged) => {
+    server = await startTestServer();
+    const r = await loadServer({ rate: 100, arrival: "uniform", seed: "1", count: 2, baselineRequests: 0 });
+    const s = summariseRun("001", 100, "uniform", { ...r, cpu: { ...r.cpu, generatorShare: share } });
+    expect(s.generatorBusy).toBe(flagged);
+    expect(summaryText(s).includes("WARNING: the load generator used more than 10% of the machine")).toBe(
+      flagged,
+    );
   });
 });

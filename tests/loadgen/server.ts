@@ -2,9 +2,18 @@
 import * as grpc from "@grpc/grpc-js";
 import { slopServiceDefinition } from "../../loadgen/client";
 
+/** What the server saw of one request. */
+export interface SeenRequest {
+  readonly requestId: string;
+  readonly pathIndex: number | undefined;
+  readonly traceparent: string | undefined;
+}
+
 export interface TestServer {
   readonly address: string;
   readonly calls: () => number;
+  /** Every request received, in order. */
+  readonly seen: SeenRequest[];
   /** Resolves once every call received so far has been answered. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -19,8 +28,18 @@ export async function startTestServer(
   let n = 0;
   let answered = 0;
   const waiters: (() => void)[] = [];
+  const seen: SeenRequest[] = [];
   server.addService(slopServiceDefinition(), {
-    Handle: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+    Handle: (
+      call: grpc.ServerUnaryCall<{ requestId: string; pathIndex?: number }, unknown>,
+      cb: grpc.sendUnaryData<unknown>,
+    ) => {
+      const tp = call.metadata.get("traceparent")[0];
+      seen.push({
+        requestId: call.request.requestId,
+        pathIndex: call.request.pathIndex,
+        traceparent: tp === undefined ? undefined : String(tp),
+      });
       const i = n++;
       const reply = (): void => {
         answered++;
@@ -42,6 +61,7 @@ export async function startTestServer(
   return {
     address: `127.0.0.1:${port}`,
     calls: () => n,
+    seen,
     idle: () => (answered === n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };

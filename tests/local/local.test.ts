@@ -5,6 +5,7 @@ import { join } from "path";
 import { parseConfig } from "../../core/config";
 import { NO_FAULTS } from "../../core/runtime-config";
 import { generate } from "../../core/spec";
+import { readSpans } from "../../loadgen/report/traces";
 import { readExperiment, readRuns } from "../../loadgen/results";
 import { runLocal } from "../../local/run";
 import { LocalStartError, startLocalSystem } from "../../local/system";
@@ -58,6 +59,22 @@ describe("slop run --local", () => {
     expect(html).toContain("Traces: critical paths");
     expect(html).toContain("Local system");
     expect(existsSync(join(dir, "summary.csv"))).toBe(true);
+    // The warm-up drove the system before the baseline; none of it reached the traces.
+    expect(summary.warmupSent).toBeGreaterThan(0);
+    const traces = new Set(readSpans(join(dir, "traces.jsonl")).map((sp) => sp.traceId));
+    expect(traces.size).toBeLessThanOrEqual(5 + summary.sent);
+    // CPU per request of the system, and each worker's calibration with its drift after the run.
+    expect(summary.systemCpuMsPerRequest).toBeGreaterThan(0);
+    const cal = run!.metadata.extra["cpuCalibration"] as {
+      start: { iterationsPerMs: number };
+      drift: number | null;
+    }[];
+    expect(cal).toHaveLength(system.pids.length);
+    for (const c of cal) {
+      expect(c.start.iterationsPerMs).toBeGreaterThan(0);
+      expect(typeof c.drift).toBe("number");
+    }
+    expect(html).toContain("drift after the run");
     // Everything was stopped.
     for (const pid of system.pids) expect(alive(pid)).toBe(false);
     for (const s of system.services) expect(await isListening(s.grpcPort)).toBe(false);

@@ -30,6 +30,8 @@ describe("parseDeployConfig", () => {
       // kind and Docker Desktop ship no metrics-server; without one the dev stack's HPAs never act.
       metricsServer: true,
       namespace: "observability",
+      // Unset: the kube-prometheus-stack chart; an image runs the builtin Prometheus instead.
+      prometheusImage: null,
     });
   });
 

@@ -25,7 +25,7 @@ const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { conf
  */
 const NO_PROJECT_VALUE = [
   ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
-  ...["sizePools", "registryName"],
+  ...["sizePools", "registryName", "prometheusImage"],
   ...["attachment", "topology", "pathsPerService", "grammar", "calls"],
 ];
 
@@ -87,5 +87,10 @@ it("the dev stack is a valid small system on an existing cluster", () => {
   expect(deploy.cluster).toBe("kubeconfig");
   expect(config.seed).toBe("42");
   expect(config.services).toBeLessThanOrEqual(10);
-  expect(config.classes.db.nodePool).toBeNull();
+  // Pools shaped like the local cluster's (docs/cluster.md): the databases on the tainted data pool.
+  expect(config.nodePools.map((p) => [p.name, p.taints.length])).toEqual([
+    ["general", 0],
+    ["data", 1],
+  ]);
+  expect(config.classes.db.nodePool).toBe("data");
 });

@@ -39,6 +39,21 @@ describe("runtime config file", () => {
     );
   });
 
+  it("reads a callee's gray-failure knobs, and names the key of a bad one", () => {
+    const gray = { lossRate: 0.3, responseLossRate: 0.2, flap: { periodMs: 4000, downMs: 1600 } };
+    const faults = { ...base.faults, callees: { C: gray } };
+    expect(validateRuntimeConfig({ ...base, faults }).faults.callees).toEqual({ C: gray });
+    expect(() =>
+      validateRuntimeConfig({
+        ...base,
+        faults: { ...base.faults, callees: { C: { flap: { periodMs: 10 } } } },
+      }),
+    ).toThrow("faults.callees.C.flap.periodMs must be a number in 100..3600000 (got 10)");
+    expect(() =>
+      validateRuntimeConfig({ ...base, faults: { ...base.faults, callees: { C: { lossRate: 2 } } } }),
+    ).toThrow("faults.callees.C.lossRate must be a number in 0..1 (got 2)");
+  });
+
   it("rejects an unknown key instead of ignoring it", () => {
     expect(() => validateRuntimeConfig({ ...base, maxInflight: 3 })).toThrow(
       "maxInflight must be a known key (unknown key; allowed: apiVersion|kind|",

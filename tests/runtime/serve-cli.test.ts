@@ -133,4 +133,24 @@ describe("slop serve", () => {
       busy.close();
     }
   });
+
+  it.each([
+    ["SLOP_MEM_MODE", "fresh", 'SLOP_MEM_MODE must be reuse or churn (got "fresh")'],
+    ["SLOP_TRACE_OPS", "yes", 'SLOP_TRACE_OPS must be 1, true, 0 or false (got "yes")'],
+    [
+      "SLOP_CPU_ITERATIONS_PER_MS",
+      "0",
+      'SLOP_CPU_ITERATIONS_PER_MS must be a number in 1..1000000000 (got "0")',
+    ],
+  ])("exits 2 naming %s when it is %p", async (name, value, message) => {
+    const file = join(dir, "env.json");
+    writeFileSync(file, JSON.stringify(cfgOf("A", ["noop"])));
+    const run = await slop(
+      ["serve", "--config", file, "--host", "127.0.0.1", "--grpc-port", "0", "--metrics-port", "0"],
+      { [name]: value },
+      async () => "SIGKILL", // serving would be a failure: stop it
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
 });

@@ -24,7 +24,7 @@ describe("local ops through Handle", () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it("runs each local op and reports its timing; cpu takes at least cpuMs", async () => {
+  it("runs each local op and reports its timing; cpu takes about cpuMs or longer", async () => {
     const paths = ["cpu", "mem", "disk", "io", "net", "noop"];
     const svc = await fleet.start(
       cfgOf("A", paths, { opCosts: { cpuMs: 30, memMiB: 2, diskKiB: 8, ioOps: 3, netKiB: 16 } }),
@@ -37,7 +37,8 @@ describe("local ops through Handle", () => {
       const res = await c.handle({ requestId: `r${i}`, pathIndex: i, flags: FLAG_OP_TIMINGS }, 5000);
       expect(res).toMatchObject({ serviceId: "A", serviceName: "svc-a", path: op, pathIndex: i, calls: 0 });
       expect(res.ops.map((o) => [o.op, o.ok])).toEqual([[op, true]]);
-      if (op === "cpu") expect(res.ops[0].durationMicros).toBeGreaterThanOrEqual(30_000);
+      // Fixed work calibrated to 30 ms of CPU (within 10%); wall time is never below CPU time.
+      if (op === "cpu") expect(res.ops[0].durationMicros).toBeGreaterThanOrEqual(27_000);
     }
     // disk and io clean up their scratch files in the data dir
     expect(await readdir(dir)).toEqual([]);

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "fs";
 import { join } from "path";
+import { IMAGE_NODE_VERSION } from "../../testkit/cluster/runtime-image";
 
 const dockerfile = readFileSync(join(__dirname, "..", "..", "Dockerfile"), "utf8");
 const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
@@ -18,4 +19,8 @@ it("builds and runs on one supported Node LTS image", () => {
   const [major] = majors;
   expect(major % 2).toBe(0);
   expect(major).toBeGreaterThan(Math.max(...ENDED));
+});
+
+it("the image the test cluster builds (testkit/cluster/runtime-image.ts) runs the Dockerfile's Node.js line", () => {
+  expect(IMAGE_NODE_VERSION.split(".")[0]).toBe(/^node:(\d+)-slim$/.exec(bases[0] ?? "")?.[1]);
 });

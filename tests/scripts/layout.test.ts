@@ -20,6 +20,7 @@ function sources(): { file: string; text: string }[] {
     "components",
     "loadgen",
     "local",
+    "eval",
     "experiment",
     "runtime",
     "bench",
