@@ -6,7 +6,9 @@
  */
 import { createHash } from "crypto";
 import { type LocalOp } from "../grammar";
+import { DATA_VOLUME_INDEX } from "../k8s/deployment";
 import { dataVolume } from "../k8s/storage";
+import { toDnsLabel } from "../names";
 import { GRPC_PORT } from "../types";
 import type { FaultConfig, ServiceSpec, SystemSpec } from "../types";
 import type { Rng } from "../rng";
@@ -206,6 +208,12 @@ function kube(
 }
 
 const num = (p: Params, k: string): number => Number(p[k]);
+
+/** The claim pvc-bad-storage-class moves its target to: the data claim's name plus the class. */
+function badClaimName(svc: ServiceSpec): string {
+  const dv = dataVolume(svc);
+  return toDnsLabel(dv.type === "pvc" ? dv.claimName : svc.name, BAD_STORAGE_CLASS);
+}
 
 /** The broken service.json of `broken-config`: the real one cut in half (a JSON syntax error). */
 export function brokenConfigJson(realJson: string): string {
@@ -644,22 +652,29 @@ export const CATALOGUE: readonly KindDef[] = [
     symptoms: ["pending-pods", "unavailable"],
     statusCode: UNAVAILABLE,
     candidates: (spec) => spec.services.filter((s) => dataVolume(s).type === "pvc").map(svcTarget),
-    params: () => ({ storageClassName: BAD_STORAGE_CLASS }),
+    params: (_rng, _spec, svc) => ({ storageClassName: BAD_STORAGE_CLASS, claimName: badClaimName(svc) }),
+    // storageClassName is immutable, and a claim in use cannot be deleted (kubernetes.io/pvc-protection
+    // waits for its pod), so the bad claim is a new one under its own name and the Deployment switches
+    // to it; Recreate stops the old pod first. The old claim goes once nothing uses it.
     patches: (spec, svc, _t, p) => {
       const dv = dataVolume(svc);
       const claim = dv.type === "pvc" ? dv.claimName : svc.name;
+      const object = key(spec, "v1/PersistentVolumeClaim", claim);
       return [
+        { object, op: "replace", path: "/metadata/name", value: String(p.claimName) },
+        { object, op: "add", path: "/spec/storageClassName", value: String(p.storageClassName) },
+        recreate(spec, svc),
         {
-          object: key(spec, "v1/PersistentVolumeClaim", claim),
-          op: "add",
-          path: "/spec/storageClassName",
-          value: p.storageClassName,
+          object: deploymentKey(spec, svc),
+          op: "replace",
+          path: `/spec/template/spec/volumes/${DATA_VOLUME_INDEX}/persistentVolumeClaim/claimName`,
+          value: String(p.claimName),
         },
       ];
     },
     emulate: null,
-    note: () =>
-      "storageClassName is immutable, so the claim is replaced under the same name: deleted, then created. On a cluster the deletion waits for the pod that uses the claim (kubernetes.io/pvc-protection), which keeps running, so the fault does not show until that pod is gone (an eviction, a drain, a restart); with the provider's skip-await annotation the new claim cannot be created while the old one terminates.",
+    note: (_spec, svc) =>
+      `storageClassName is immutable and a claim in use cannot be deleted, so the Deployment moves to a new claim ${badClaimName(svc)} in the missing class (Recreate: the old pod stops first); its pod stays Pending. The old claim is deleted once its pod is gone; mitigating creates it again, empty.`,
   }),
   kube({
     kind: "replicas-zero",

@@ -66,6 +66,9 @@ function env(ctx: ServiceContext): EnvVar[] {
     .map((name) => ({ name, value: vars[name] }));
 }
 
+/** Where the pod template lists the data volume (after the config and tmp volumes below). */
+export const DATA_VOLUME_INDEX = 2;
+
 function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[] } {
   const volumes: Volume[] = [
     { configMap: { name: ctx.svc.name }, name: CONFIG_VOLUME },

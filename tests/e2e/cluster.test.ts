@@ -529,7 +529,7 @@ if (tools === undefined) {
     }
 
     interface IncidentDoc {
-      fault: { kind: string; target: { service: string } };
+      fault: { kind: string; target: { service: string }; params: Record<string, unknown> };
       groundTruth: { share: number; statusCode: number | null };
     }
 
@@ -586,8 +586,19 @@ if (tools === undefined) {
           ? `HPA at max ${hpa?.spec.maxReplicas}, ScalingLimited TooManyReplicas`
           : undefined;
       },
-      // pvc-bad-storage-class is not here: on a real cluster it never applies (docs/incidents.md):
-      // the claim's replacement waits for the pod that uses it (kubernetes.io/pvc-protection).
+      "pvc-bad-storage-class": async (svc, inc) => {
+        const claim = await cluster.api.get<{
+          spec: { storageClassName?: string };
+          status?: { phase?: string };
+        }>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${String(inc.fault.params.claimName)}`);
+        const ps = await pods(cluster.api, NS, { "app.kubernetes.io/name": svc.name });
+        return claim?.status?.phase === "Pending" &&
+          claim.spec.storageClassName === inc.fault.params.storageClassName &&
+          ps.length > 0 &&
+          ps.every((p) => p.status?.phase === "Pending")
+          ? `claim ${String(inc.fault.params.claimName)} Pending in class ${claim.spec.storageClassName}, ${ps.length} pods Pending`
+          : undefined;
+      },
     };
 
     it("the baseline passes `slop oracle --live`", async () => {

@@ -322,15 +322,10 @@ if (tools === undefined) {
       },
     );
 
-    // The claim was created without a class, and the default StorageClass was written into it.
-    // storageClassName is immutable, so the provider plans a replace; its preview then dry-runs the
-    // replacement under the same name and the API server refuses it ("spec is immutable after
-    // creation"). pulumi-kubernetes retries a replacement's dry run under a temporary name only when
-    // the error says "field is immutable" (provider/pkg/await/await.go at the pinned commit), which a
-    // PVC's does not. `up` replaces the claim (delete first: the name is fixed), so the incident
-    // applies; only its preview fails. docs/incidents.md says so. Should the provider learn this
-    // message, this test fails and the limitation can go.
-    it("pvc-bad-storage-class: preview fails in the provider (an immutable PVC spec), up applies it, and rm incident + up restores the default class", async () => {
+    // storageClassName is immutable and a claim in use cannot be deleted (pvc-protection), so the
+    // incident moves the database to a new claim in the missing class: preview --diff creates that
+    // claim, rolls the Deployment and deletes the old claim, as `slop diff --incident` says.
+    it("pvc-bad-storage-class: preview --diff is `slop diff --incident` (a new claim in the missing class, the old one deleted); up applies it, and rm incident + up restores the claim with the default class", async () => {
       const cfg = slopConfig("42", SERVICES);
       const file = path.join(tmp, "incident-pvc.json");
       expect(
@@ -348,29 +343,36 @@ if (tools === undefined) {
         ).code,
       ).toBe(0);
       const expected = slopSets(await slopDiffJson(cfg, cfg, "--incident", file));
-      expect(expected.updated).toHaveLength(1);
-      const claimKey = expected.updated[0];
+      expect(expected.created).toHaveLength(1);
+      expect(expected.deleted).toHaveLength(1);
+      const [badKey] = expected.created;
+      const [claimKey] = expected.deleted;
+      expect(badKey).toMatch(/^v1\/PersistentVolumeClaim\//);
       expect(claimKey).toMatch(/^v1\/PersistentVolumeClaim\//);
-      const classOf = async () =>
-        ((await getObject(claimKey)).spec as { storageClassName?: string }).storageClassName;
-      expect(await classOf()).toBe("standard");
+      expect(expected.updated.some((k) => k.startsWith("apps/v1/Deployment/"))).toBe(true);
+      /** The claim's class, or null when the API server has no such claim. */
+      const classOf = async (k: string): Promise<string | null | undefined> => {
+        const [ns, name] = k.split("/").slice(2);
+        const res = await cluster.api("GET", apiPath("v1", "PersistentVolumeClaim", ns, name));
+        if (res.status === 404) return null;
+        expect(res.status).toBe(200);
+        return (res.body as { spec: { storageClassName?: string } }).spec.storageClassName;
+      };
+      expect(await classOf(claimKey)).toBe("standard");
 
       await pulumi("config", "set", "incident", file);
-      const r = await run(path.join(bin, "pulumi"), ["preview", "--diff", "--non-interactive"], {
-        cwd: project.dir,
-        env: project.env,
-      });
-      expect(r.code).not.toBe(0);
-      expect(`${r.stdout}${r.stderr}`).toMatch(/spec is immutable after creation/);
+      expectSameAsSlopDiff(stepSets(await preview()), expected);
       await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
       const { fault } = JSON.parse(fs.readFileSync(file, "utf8")) as {
         fault: { params: { storageClassName: string } };
       };
-      expect(await classOf()).toBe(fault.params.storageClassName);
+      expect(await classOf(badKey)).toBe(fault.params.storageClassName);
+      expect(await classOf(claimKey)).toBeNull();
 
       await pulumi("config", "rm", "incident");
       await pulumi("up", "--yes", "--skip-preview", "--non-interactive");
-      expect(await classOf()).toBe("standard");
+      expect(await classOf(claimKey)).toBe("standard");
+      expect(await classOf(badKey)).toBeNull();
       const after = stepSets(await preview());
       expect([...after.created, ...after.updated, ...after.replaced, ...after.deleted]).toEqual([]);
     });

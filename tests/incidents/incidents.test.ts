@@ -199,6 +199,25 @@ describe.each(KIND_SEEDS)("every kind on seed %s", (seed) => {
     },
   );
 
+  it("pvc-bad-storage-class: the target's data volume moves to a new claim in the missing class, and the old claim goes", () => {
+    if (!kinds.some((k) => k.def.kind === "pvc-bad-storage-class")) return;
+    const inc = generateIncident(s, { incidentSeed: seed, kind: "pvc-bad-storage-class" });
+    const target = s.services.find((x) => x.id === inc.groundTruth.rootCause.service);
+    const objects = applyIncident(s, base, inc);
+    const claims = (os: typeof base) => os.flatMap((o) => (o.kind === "PersistentVolumeClaim" ? [o] : []));
+    const dep = objects.find((o) => o.kind === "Deployment" && o.metadata.name === target?.name);
+    const volumes = dep?.kind === "Deployment" ? (dep.spec?.template.spec?.volumes ?? []) : [];
+    const data = volumes.find((v) => v.name === "data");
+    expect(data?.persistentVolumeClaim?.claimName).toBe(inc.fault.params.claimName);
+    expect(dep?.kind === "Deployment" ? dep.spec?.strategy : undefined).toEqual({ type: "Recreate" });
+    const bad = claims(objects).find((c) => c.metadata.name === inc.fault.params.claimName);
+    expect(bad?.spec?.storageClassName).toBe(inc.fault.params.storageClassName);
+    const old = claims(base).filter((c) => c.metadata.name.startsWith(`${target?.name}-`));
+    expect(old).toHaveLength(1);
+    expect(claims(objects).map((c) => c.metadata.name)).not.toContain(old[0]?.metadata.name);
+    expect(claims(objects)).toHaveLength(claims(base).length);
+  });
+
   it("refuses an incident made for another system", () => {
     const inc = generateIncident(spec(seed === "42" ? "7" : "42"), { kind: "hang" });
     expect(() => applyIncident(s, base, inc)).toThrow(/incident\.system\.specHash/);
