@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../core/document";
+import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../io/files";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { isPlainObject } from "../core/errors";
 import { validateSystemSpec } from "../core/spec-schema";

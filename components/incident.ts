@@ -8,7 +8,7 @@
  */
 import { existsSync } from "fs";
 import { ConfigError } from "../core/config";
-import { readDocument } from "../core/document";
+import { readDocument } from "../io/files";
 import { checkSystem, generateIncident, INCIDENT_SEED, readIncident, type Incident } from "../core/incidents";
 import type { SystemSpec } from "../core/types";
 

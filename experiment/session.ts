@@ -18,7 +18,7 @@
 import { randomBytes } from "crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "fs";
 import { join } from "path";
-import { readText } from "../core/document";
+import { readText } from "../io/files";
 import { generateIncident } from "../core/incidents";
 import { checkLocalPlay } from "../local/incident-run";
 import { UserError } from "../core/errors";

@@ -4,7 +4,7 @@
  * then environment overrides applied and validated by the same schema.
  */
 import { ConfigError, isPlainObject } from "../core/errors";
-import { readDocument } from "../core/document";
+import { readDocument } from "../io/files";
 import { SERVICE_CONFIG } from "../core/runtime-config";
 import type { ServiceRuntimeConfig } from "../core/types";
 import { incidentKnobs } from "./faults";

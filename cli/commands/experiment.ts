@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import { join } from "path";
 import type { Command } from "commander";
-import { readText } from "../../core/document";
+import { readText } from "../../io/files";
 import { ConfigError, InterruptedError } from "../../core/errors";
 import { commitBuild, distBuild, sourcesBuild, type SystemBuild } from "../../experiment/builds";
 import { parseExperiment } from "../../experiment/document";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { readText } from "../../core/document";
+import { readText } from "../../io/files";
 import { ConfigError, InterruptedError } from "../../core/errors";
 import { sweepKeysHelp } from "../../core/sweep-schema";
 import { generate } from "../../core/spec";

@@ -7,8 +7,8 @@
  * main() (what bin/slop.js calls); a sample also spawns bin/slop.js, in parallel, with TMPDIR in
  * the case's directory, so a temporary file left behind is seen too.
  */
-import { spawn } from "child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import { execFileSync, spawn } from "child_process";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { dirname, join, resolve } from "path";
 import { main } from "../../cli/main";
@@ -18,6 +18,10 @@ interface Case {
   /** What the error line must contain ($TMP: the case's directory). */
   readonly names: readonly string[];
   readonly files?: Readonly<Record<string, string>>;
+  /** Named pipes to create in the case's directory (nobody writes to them: reading one blocks). */
+  readonly fifos?: readonly string[];
+  /** Environment variables for the command ($TMP: the case's directory). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -31,6 +35,7 @@ function setUp(c: Case): string {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
+  for (const name of c.fifos ?? []) execFileSync("mkfifo", [join(dir, name)]);
   return dir;
 }
 
@@ -40,15 +45,20 @@ function snapshot(dir: string): Record<string, string> {
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) {
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
         out[`${p}/`] = "";
         walk(p);
-      } else out[p] = readFileSync(p, "utf8");
+      } else if (st.isFIFO()) out[p] = "(a FIFO)";
+      else out[p] = readFileSync(p, "utf8");
     }
   };
   walk(dir);
   return out;
 }
+
+const envOf = (c: Case, dir: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, v.replace("$TMP", dir)]));
 
 const argsOf = (c: Case, dir: string): string[] =>
   c.args.map((a) => a.replace("$TMP", dir).replace(/^examples\//, `${ROOT}/examples/`));
@@ -93,12 +103,19 @@ describe("bad input", () => {
         stderr += String(s);
         return true;
       });
+      const env = envOf(c, dir);
+      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, env);
       let code: number;
       try {
         code = await main(argsOf(c, dir));
       } finally {
         out.mockRestore();
         err.mockRestore();
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
       }
       expectBadInput(code, stdout, stderr, c, dir);
       expect(snapshot(dir)).toEqual(before);
@@ -118,7 +135,7 @@ describe("bad input", () => {
         const p = spawn(process.execPath, [join(ROOT, "bin", "slop.js"), ...argsOf(c, dir)], {
           cwd: dir,
           timeout: 60_000,
-          env: { ...process.env, TMPDIR: join(dir, "tmp") },
+          env: { ...process.env, ...envOf(c, dir), TMPDIR: join(dir, "tmp") },
         });
         let stdout = "";
         let stderr = "";

@@ -3,11 +3,13 @@
  * preview shows exactly the injected change, and that change is the one `slop diff --incident`
  * reports. Removing the key restores the baseline.
  */
+import { execFileSync } from "child_process";
 import { mkdtempSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseConfig } from "../../core/config";
+import { parseConfig } from "../../core/config";
+import { UserError } from "../../core/errors";
 import * as diff from "../../core/diff";
 import * as exp from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
@@ -145,14 +147,17 @@ describe("program with k8s-slop:incident", () => {
     expect(changed.map((k) => k.split("::")[1])).toEqual([...new Set(patched)].sort());
   });
 
-  it("refuses a missing file, a value that is neither, and an incident made for another system; nothing is registered", async () => {
+  it("refuses a missing file, a FIFO, a value that is neither, and an incident made for another system; nothing is registered", async () => {
     const other = core.generateIncident(generate(parseConfig({ seed: "43", services: 8 })), {
       incidentSeed: "1",
     });
     const otherFile = join(dir, "other.json");
     writeFileSync(otherFile, core.incidentJson(other));
+    const fifo = join(dir, "fifo.json"); // read before its type was checked, it blocked forever
+    execFileSync("mkfifo", [fifo]);
     for (const [value, re] of [
       [join(dir, "missing.json"), /^incident must be an existing Incident file/],
+      [fifo, /fifo\.json: not a regular file \(a FIFO\)$/],
       ["seed with spaces", /^incident must be an existing Incident file/],
       [otherFile, /^incident\.system\.specHash/],
     ] as const) {
@@ -163,7 +168,7 @@ describe("program with k8s-slop:incident", () => {
       } catch (e) {
         err = e;
       }
-      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(re);
       await settle();
       expect(rec.resources).toEqual([]);
