@@ -87,12 +87,11 @@ export function readDocument(file: string, maxBytes: number = MAX_CONFIG_BYTES):
 const KERNEL_TREES = ["/proc", "/sys"];
 
 /**
- * Create the output directory `dir` given by `flag` (e.g. "--out") and its missing parents, one
- * level at a time: never Node's recursive mkdir, which spins forever under /proc on Node 20.
- * Throws a UserError naming the flag when `dir` is empty, lies in a kernel tree, or cannot be
- * created. An existing directory is fine.
+ * Check, without writing, that the output directory `dir` given by `flag` (e.g. "--out") can be
+ * made: not empty, not in a kernel tree, and its nearest existing ancestor (or itself) a
+ * directory. Returns the missing directories, outermost first. Throws a UserError naming the flag.
  */
-export function makeOutputDir(dir: string, flag: string): void {
+export function checkOutputDir(dir: string, flag: string): string[] {
   if (dir === "") throw new UserError(`${flag} must be a directory path (got "")`);
   const full = resolve(dir);
   const tree = KERNEL_TREES.find((t) => full === t || full.startsWith(`${t}/`));
@@ -107,17 +106,31 @@ export function makeOutputDir(dir: string, flag: string): void {
     try {
       st = statSync(p);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT") throw new UserError(`${flag} ${dir}: cannot create it: ${why(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new UserError(`${flag} ${dir}: cannot create it: ${why(err)}`);
     }
     if (st !== undefined) {
-      if (!st.isDirectory()) throw new UserError(`${flag} ${dir}: ${p} exists and is not a directory`);
-      break;
+      if (!st.isDirectory()) {
+        throw new UserError(
+          p === full
+            ? `${flag} ${dir} exists and is not a directory`
+            : `${flag} ${dir}: ${p} exists and is not a directory`,
+        );
+      }
+      return missing;
     }
     missing.unshift(p);
-    if (dirname(p) === p) break;
+    if (dirname(p) === p) return missing;
   }
-  for (const p of missing) {
+}
+
+/**
+ * Create the output directory `dir` given by `flag` (e.g. "--out") and its missing parents, one
+ * level at a time: never Node's recursive mkdir, which spins forever under /proc on Node 20.
+ * Throws a UserError naming the flag (see checkOutputDir). An existing directory is fine.
+ */
+export function makeOutputDir(dir: string, flag: string): string {
+  for (const p of checkOutputDir(dir, flag)) {
     try {
       mkdirSync(p);
     } catch (err) {
@@ -125,6 +138,7 @@ export function makeOutputDir(dir: string, flag: string): void {
       throw new UserError(`${flag} ${dir}: cannot create ${p}: ${why(err)}`);
     }
   }
+  return dir;
 }
 
 const REASONS: Readonly<Record<string, string>> = {

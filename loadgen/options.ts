@@ -1,6 +1,6 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
-import { existsSync, mkdirSync, statSync } from "fs";
 import { UserError } from "../core/errors";
+import { checkOutputDir, makeOutputDir } from "../io/files";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
 export class FlagError extends UserError {
@@ -42,27 +42,18 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
   return v;
 }
 
-/** `--out` does not name an existing file (checked before any slow check, without writing). */
+/**
+ * `--out` can be made (not empty, not a file, not under /proc): checked before any slow check,
+ * without writing.
+ */
 export function checkOutDir(dir: string): string {
-  if (existsSync(dir) && !statSync(dir).isDirectory())
-    throw new FlagError("--out", dir, "a directory (it is a file)");
+  checkOutputDir(dir, "--out");
   return dir;
 }
 
-/** Create the results directory `--out` names, or fail with a clear error (a file, no permission). */
+/** Create the results directory `--out` names, or fail with a clear error naming the flag. */
 export function prepareOutDir(dir: string): string {
-  try {
-    checkOutDir(dir);
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    if (err instanceof FlagError) throw err;
-    throw new FlagError(
-      "--out",
-      dir,
-      `a directory that can be created (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-  return dir;
+  return makeOutputDir(dir, "--out");
 }
 
 /**

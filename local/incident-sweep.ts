@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "path";
 import { ConfigError } from "../core/config";
 import { InterruptedError } from "../core/errors";
+import { checkOutputDir, makeOutputDir } from "../io/files";
 import { generateIncident, targetString, type FaultKind, type Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
@@ -147,6 +148,7 @@ function writeIndex(out: string, params: SweepParams, plan: readonly PlannedInci
 /** Check OUT/grader/sweep.json (a re-run must use the same parameters), or write it. */
 function claim(out: string, params: SweepParams): void {
   const file = join(out, "grader", "sweep.json");
+  checkOutputDir(out, "--out");
   const mine = `${JSON.stringify({ apiVersion: SWEEP_API_VERSION, kind: "IncidentSweep", params }, null, 2)}\n`;
   if (existsSync(file)) {
     const theirs = readFileSync(file, "utf8");
@@ -165,6 +167,7 @@ function claim(out: string, params: SweepParams): void {
   } else if (existsSync(out) && readdirSync(out).length > 0) {
     throw new ConfigError("--out", out, "a new or empty directory, or the directory of an earlier sweep");
   }
+  makeOutputDir(out, "--out");
   mkdirSync(join(out, "grader"), { recursive: true });
   mkdirSync(join(out, "agent"), { recursive: true });
   writeFileSync(file, mine);

@@ -3,7 +3,8 @@
  * ServiceRuntimeConfig. Several services can run in one process: each has its own Registry,
  * TracerProvider, clients, data dir and echo server; nothing is registered globally.
  */
-import { mkdtemp, mkdir, rm } from "fs/promises";
+import { mkdtemp, rm } from "fs/promises";
+import { makeOutputDir } from "../io/files";
 import { tmpdir } from "os";
 import { join } from "path";
 import { Server, ServerCredentials, status, type ServiceError } from "@grpc/grpc-js";
@@ -295,7 +296,7 @@ async function openResources(
     closers.push(() => rm(dir, { recursive: true, force: true }));
     dataDir = dir;
   } else {
-    await mkdir(dataDir, { recursive: true });
+    makeOutputDir(dataDir, "--data-dir"); // one level at a time: never loops under /proc
   }
   const echo = await startEchoServer();
   closers.push(() => echo.close());

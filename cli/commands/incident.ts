@@ -16,6 +16,7 @@ import { arrivalFlag, intFlag, numberFlag } from "../../loadgen/options";
 import { planSweep, runSweep, type SweepParams } from "../../local/incident-sweep";
 import { signals } from "../signals";
 import { UsageError } from "../errors";
+import { checkOutputDir } from "../../io/files";
 import { addGenerationOptions, loadConfig, loadSpec, readDocument, writeFileAtomic } from "../input";
 import type { GenerationOptions } from "../input";
 
@@ -179,6 +180,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .action(async (flags: SweepFlags) => {
       if (flags.out === undefined)
         throw new UsageError("slop incident sweep needs --out DIR (the dataset directory)");
+      checkOutputDir(flags.out, "--out");
       const params = sweepParams(flags);
       const configOf = (seed: string) =>
         loadConfig({ config: flags.config, profile: flags.profile, seed, services: String(params.services) });

@@ -5,6 +5,7 @@ import { expand } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
 import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
+import { checkOutputDir, makeOutputDir } from "../../io/files";
 import { generate } from "../../core/spec";
 import { addGenerationOptions, loadConfig, writeFileAtomic } from "../input";
 import { renderConfig } from "../render-parts";
@@ -63,9 +64,7 @@ function readManifest(dir: string): Set<string> {
 function writeDir(dir: string, objects: readonly KubeObject[]): void {
   const names = fileNames(objects);
   const texts = objects.map(toYaml);
-  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
-    throw new UsageError(`--out ${dir} exists and is not a directory`);
-  }
+  checkOutputDir(dir, "--out");
   const owned = fs.existsSync(dir) ? readManifest(dir) : new Set<string>();
   const foreign = names.filter((n) => !owned.has(n) && fs.existsSync(path.join(dir, n)));
   if (foreign.length > 0) {
@@ -74,13 +73,7 @@ function writeDir(dir: string, objects: readonly KubeObject[]): void {
     );
   }
   const keep = new Set(names);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw new UsageError(
-      `cannot write to --out ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
+  makeOutputDir(dir, "--out");
   names.forEach((name, i) => writeFileAtomic(path.join(dir, name), texts[i] ?? ""));
   writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify({ files: names }, null, 2)}\n`);
   for (const f of owned) {

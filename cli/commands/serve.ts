@@ -6,6 +6,7 @@ import { tmpdir } from "os";
 import { dirname, join } from "path";
 import type { Command } from "commander";
 import { UsageError } from "../errors";
+import { checkOutputDir } from "../../io/files";
 import { loadRuntimeConfig } from "../../runtime/config-file";
 import { isLogLevel } from "../../runtime/log";
 import { DEFAULT_GRACE_MS, StartupError, startService, terminationText } from "../../runtime/server";
@@ -63,9 +64,7 @@ function host(value: string | undefined): string | undefined {
 
 /** A directory that exists or can be created: not an existing file. */
 function dataDir(value: string | undefined): string | undefined {
-  if (value !== undefined && existsSync(value) && !statSync(value).isDirectory()) {
-    throw new UsageError(`--data-dir ${value} exists and is not a directory`);
-  }
+  if (value !== undefined) checkOutputDir(value, "--data-dir");
   return value;
 }
 
