@@ -9,7 +9,15 @@
 import { existsSync } from "fs";
 import { ConfigError } from "../core/config";
 import { readDocument } from "../io/files";
-import { checkSystem, generateIncident, INCIDENT_SEED, readIncident, type Incident } from "../core/incidents";
+import { expand } from "../core/expand";
+import {
+  checkSystem,
+  generateIncident,
+  incidentPatcher,
+  INCIDENT_SEED,
+  readIncident,
+  type Incident,
+} from "../core/incidents";
 import type { SystemSpec } from "../core/types";
 
 const LOOKS_LIKE_PATH = /[/\\]|\.(json|ya?ml)$/i;
@@ -19,6 +27,10 @@ export function resolveIncident(spec: SystemSpec, value: string): Incident {
   if (existsSync(value)) {
     const incident = readIncident(readDocument(value));
     checkSystem(spec, incident);
+    // A file's own manifest patches must resolve before the program registers anything (the
+    // System applies them to its objects, by then the cluster is registered). Generated
+    // incidents' patches always do, so only a file's are tried here.
+    if (incident.mutation.manifests.length > 0) incidentPatcher(spec, expand(spec), incident);
     return incident;
   }
   if (LOOKS_LIKE_PATH.test(value) || !INCIDENT_SEED.test(value)) {

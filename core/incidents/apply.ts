@@ -11,6 +11,7 @@ import { CONFIG_FILE, configHash } from "../k8s/config-map";
 import type { FaultConfig, SystemSpec } from "../types";
 import { brokenConfigJson } from "./catalogue";
 import { specHash } from "./generate";
+import { pointerProblem } from "./read";
 import type { Incident, ManifestPatch, RuntimeMutation } from "./types";
 
 /** A copy of `base` with the fault knobs of `m` on top (per-callee knobs merge per callee). */
@@ -33,35 +34,39 @@ function unescape(token: string): string {
   return token.replace(/~1/g, "/").replace(/~0/g, "~");
 }
 
-/** RFC 6902 add/remove/replace on a deep copy of `doc`. Throws naming the pointer when it does not resolve. */
+const PATCH_PATH = "incident.mutation.manifests[].path";
+
+/**
+ * RFC 6902 add/remove/replace on a deep copy of `doc`. Throws a ConfigError naming the pointer
+ * when it is not a usable pointer (empty, not a string, through __proto__) or does not resolve.
+ */
 export function applyPatch<T>(doc: T, patch: ManifestPatch): T {
+  const problem = pointerProblem(patch.path);
+  if (problem !== undefined) throw new ConfigError(PATCH_PATH, patch.path, problem);
+  const unresolved = (): ConfigError =>
+    new ConfigError(PATCH_PATH, patch.path, `a JSON pointer that resolves in ${patch.object}`);
   // A JSON copy, not structuredClone: objects are JSON anyway, and structuredClone builds its arrays
   // in Node's own realm, which code that tests `instanceof Array` in another realm (Pulumi's
   // serialiser under jest) takes for plain objects.
   const copy = JSON.parse(JSON.stringify(doc)) as unknown;
   const tokens = patch.path.split("/").slice(1).map(unescape);
-  if (tokens.length === 0) throw new Error(`patch path must not be empty (object ${patch.object})`);
   let parent = copy as Record<string, unknown> | unknown[];
   for (const t of tokens.slice(0, -1)) {
-    const next = Array.isArray(parent) ? parent[Number(t)] : parent[t];
-    if (next === null || typeof next !== "object") {
-      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
-    }
+    const next = Array.isArray(parent) ? parent[Number(t)] : Object.hasOwn(parent, t) ? parent[t] : undefined;
+    if (next === null || typeof next !== "object") throw unresolved();
     parent = next as Record<string, unknown> | unknown[];
   }
   const last = tokens[tokens.length - 1];
   if (Array.isArray(parent)) {
     const i = last === "-" ? parent.length : Number(last);
     if (!Number.isInteger(i) || i < 0 || i > parent.length || (patch.op !== "add" && i >= parent.length)) {
-      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
+      throw unresolved();
     }
     if (patch.op === "add") parent.splice(i, 0, patch.value);
     else if (patch.op === "remove") parent.splice(i, 1);
     else parent[i] = patch.value;
   } else {
-    if (patch.op !== "add" && !(last in parent)) {
-      throw new Error(`patch path ${patch.path} does not resolve in ${patch.object}`);
-    }
+    if (patch.op !== "add" && !Object.hasOwn(parent, last)) throw unresolved();
     if (patch.op === "remove") delete parent[last];
     else parent[last] = patch.value;
   }
@@ -128,15 +133,19 @@ export function incidentPatcher(
   const patches = manifestPatches(spec, objects, incident);
   const byObject = new Map<string, ManifestPatch[]>();
   for (const p of patches) byObject.set(p.object, [...(byObject.get(p.object) ?? []), p]);
-  const keys = new Set(objects.map(objectKey));
-  for (const k of byObject.keys()) {
-    if (!keys.has(k))
+  const byKey = new Map(objects.map((o) => [objectKey(o), o]));
+  // Applied here, once: a patch that does not resolve is refused before anything is registered.
+  const patched = new Map<string, KubeObject>();
+  for (const [k, mine] of byObject) {
+    const o = byKey.get(k);
+    if (o === undefined)
       throw new ConfigError("incident.mutation.manifests[].object", k, "an object of the system");
+    patched.set(
+      k,
+      mine.reduce((acc, p) => applyPatch(acc, p), o),
+    );
   }
-  return (o) => {
-    const mine = byObject.get(objectKey(o));
-    return mine === undefined ? o : mine.reduce((acc, p) => applyPatch(acc, p), o);
-  };
+  return (o) => patched.get(objectKey(o)) ?? o;
 }
 
 /** The objects with the incident applied, in the same order. */

@@ -17,6 +17,43 @@ function field(o: Obj, path: string, key: string, want: "object" | "array" | "st
   return v;
 }
 
+/** JSON pointer tokens that would reach an object's prototype instead of a field of it. */
+export const FORBIDDEN_POINTER_TOKENS: readonly string[] = ["__proto__", "prototype", "constructor"];
+
+/** Why `path` is not a usable JSON pointer into a Kubernetes object, or undefined when it is. */
+export function pointerProblem(path: unknown): string | undefined {
+  if (typeof path !== "string" || !path.startsWith("/")) return "a JSON pointer such as /spec/replicas";
+  const tokens = path.split("/").slice(1);
+  if (tokens.some((t) => t === "")) return "a JSON pointer such as /spec/replicas, without empty segments";
+  if (tokens.some((t) => FORBIDDEN_POINTER_TOKENS.includes(t.replace(/~1/g, "/").replace(/~0/g, "~")))) {
+    return `a JSON pointer without ${FORBIDDEN_POINTER_TOKENS.join(", ")} segments`;
+  }
+  return undefined;
+}
+
+/** Each element of `list` (at `path`) is a runtime mutation: { service, faults }. */
+function checkRuntimeMutations(list: unknown[], path: string): void {
+  list.forEach((m, i) => {
+    const at = `${path}[${i}]`;
+    if (!isPlainObject(m)) throw new ConfigError(at, m, "an object { service, faults }");
+    field(m, `${at}.`, "service", "string");
+    field(m, `${at}.`, "faults", "object");
+  });
+}
+
+/** Each element of `list` is an RFC 6902 add/remove/replace on one object, at a usable pointer. */
+function checkManifestPatches(list: unknown[]): void {
+  list.forEach((p, i) => {
+    const at = `incident.mutation.manifests[${i}]`;
+    if (!isPlainObject(p)) throw new ConfigError(at, p, "an object { object, op, path, value }");
+    field(p, `${at}.`, "object", "string");
+    if (!["add", "remove", "replace"].includes(p.op as string))
+      throw new ConfigError(`${at}.op`, p.op, "add | remove | replace");
+    const problem = pointerProblem(p.path);
+    if (problem !== undefined) throw new ConfigError(`${at}.path`, p.path, problem);
+  });
+}
+
 export function readIncident(raw: unknown): Incident {
   if (!isPlainObject(raw)) throw new ConfigError("incident", raw, "an object (an Incident)");
   if (raw.apiVersion !== INCIDENT_API_VERSION) {
@@ -38,13 +75,19 @@ export function readIncident(raw: unknown): Incident {
     }
   }
   const mutation = field(raw, "incident.", "mutation", "object") as Obj;
-  field(mutation, "incident.mutation.", "runtime", "array");
-  field(mutation, "incident.mutation.", "manifests", "array");
+  checkRuntimeMutations(
+    field(mutation, "incident.mutation.", "runtime", "array") as unknown[],
+    "incident.mutation.runtime",
+  );
+  checkManifestPatches(field(mutation, "incident.mutation.", "manifests", "array") as unknown[]);
   const local = field(raw, "incident.", "local", "object") as Obj;
   if (!["runtime", "emulated", "cluster-only"].includes(String(local.mode))) {
     throw new ConfigError("incident.local.mode", local.mode, "runtime | emulated | cluster-only");
   }
-  field(local, "incident.local.", "runtime", "array");
+  checkRuntimeMutations(
+    field(local, "incident.local.", "runtime", "array") as unknown[],
+    "incident.local.runtime",
+  );
   const gt = field(raw, "incident.", "groundTruth", "object") as Obj;
   field(gt, "incident.groundTruth.", "routes", "array");
   field(gt, "incident.groundTruth.", "services", "array");

@@ -147,7 +147,7 @@ describe("program with k8s-slop:incident", () => {
     expect(changed.map((k) => k.split("::")[1])).toEqual([...new Set(patched)].sort());
   });
 
-  it("refuses a missing file, a FIFO, a value that is neither, and an incident made for another system; nothing is registered", async () => {
+  it("refuses a missing file, a FIFO, a value that is neither, an incident made for another system and bad patch paths; nothing is registered, nothing polluted", async () => {
     const other = core.generateIncident(generate(parseConfig({ seed: "43", services: 8 })), {
       incidentSeed: "1",
     });
@@ -155,9 +155,28 @@ describe("program with k8s-slop:incident", () => {
     writeFileSync(otherFile, core.incidentJson(other));
     const fifo = join(dir, "fifo.json"); // read before its type was checked, it blocked forever
     execFileSync("mkfifo", [fifo]);
+    // Manifest patches whose path is empty, null, through __proto__ or resolves nowhere: each
+    // crashed with a stack, and __proto__ polluted Object.prototype.
+    const base = core.generateIncident(SPEC, { incidentSeed: "1", kind: "replicas-zero" });
+    const withPath = (name: string, path: unknown): string => {
+      const file = join(dir, name);
+      const patch = { ...base.mutation.manifests[0], path };
+      writeFileSync(file, JSON.stringify({ ...base, mutation: { ...base.mutation, manifests: [patch] } }));
+      return file;
+    };
     for (const [value, re] of [
       [join(dir, "missing.json"), /^incident must be an existing Incident file/],
       [fifo, /fifo\.json: not a regular file \(a FIFO\)$/],
+      [withPath("empty.json", ""), /^incident\.mutation\.manifests\[0\]\.path must be a JSON pointer/],
+      [withPath("null.json", null), /^incident\.mutation\.manifests\[0\]\.path .*\(got null\)$/],
+      [
+        withPath("proto.json", "/__proto__/polluted"),
+        /^incident\.mutation\.manifests\[0\]\.path .*__proto__/,
+      ],
+      [
+        withPath("nowhere.json", "/spec/nope/x"),
+        /^incident\.mutation\.manifests\[\]\.path must be a JSON pointer that resolves/,
+      ],
       ["seed with spaces", /^incident must be an existing Incident file/],
       [otherFile, /^incident\.system\.specHash/],
     ] as const) {
@@ -170,6 +189,7 @@ describe("program with k8s-slop:incident", () => {
       }
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(re);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       await settle();
       expect(rec.resources).toEqual([]);
     }
