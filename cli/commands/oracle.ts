@@ -12,6 +12,8 @@ import {
   type Measured,
   type Window,
 } from "../../core/oracle";
+import { isPlainObject } from "../../core/errors";
+import { UsageError } from "../errors";
 import { addGenerationOptions, loadSpec, readDocument } from "../input";
 import type { GenerationOptions } from "../input";
 import { loadIncident } from "./incident";
@@ -62,10 +64,18 @@ function required(flag: string, v: string | undefined): string {
   return v;
 }
 
-function numberFlag(flag: string, v: string | undefined, dflt: number, min: number, max: number): number {
+function numberFlag(
+  flag: string,
+  v: string | undefined,
+  dflt: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!(n >= min && n <= max)) throw new ConfigError(flag, v, `a number in ${min}..${max}`);
+  const n = v.trim() === "" ? NaN : Number(v); // Number("") is 0
+  if (!(n >= min && n <= max) || (integer && !Number.isInteger(n)))
+    throw new ConfigError(flag, v, `${integer ? "an integer" : "a number"} in ${min}..${max}`);
   return n;
 }
 
@@ -77,8 +87,24 @@ function windowFlag(v: string | undefined): Window | undefined {
   return { startS: Number(m[1]), endS: Number(m[2]) };
 }
 
+const ANSWER_KEYS = ["detected", "localization", "kind"];
+
 function answerOf(raw: unknown): Answer {
-  const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(
+      "answer",
+      raw,
+      'an object such as {"detected": true, "localization": ["C"], "kind": "partition"}',
+    );
+  }
+  const o = raw;
+  const unknown = Object.keys(o).find((k) => !ANSWER_KEYS.includes(k));
+  if (unknown !== undefined)
+    throw new ConfigError(
+      `answer.${unknown}`,
+      o[unknown],
+      `absent: an answer has only ${ANSWER_KEYS.join(", ")}`,
+    );
   if (o.detected !== undefined && typeof o.detected !== "boolean")
     throw new ConfigError("answer.detected", o.detected, "true or false");
   if (
@@ -99,6 +125,9 @@ function measuredOf(raw: unknown): Measured {
   if (typeof s !== "number" || typeof p !== "number") {
     throw new ConfigError("--measured", raw, "a run summary with numbers successRate and p99Ms");
   }
+  if (!(s >= 0 && s <= 1)) throw new ConfigError("--measured successRate", s, "a number in 0..1");
+  if (!(p >= 0 && Number.isFinite(p)))
+    throw new ConfigError("--measured p99Ms", p, "a number of milliseconds >= 0");
   return { successRate: s, p99Ms: p };
 }
 
@@ -133,13 +162,25 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .option("--slo-p99-ms <ms>", "SLO: largest p99 latency at the gateway [default: the request timeout]")
     .addHelpText("after", EXAMPLES)
     .action((opts: OracleFlags) => {
+      if (opts.live === undefined) {
+        const ignored = [
+          ["--measured", opts.measured],
+          ["--slo-success", opts.sloSuccess],
+          ["--slo-p99-ms", opts.sloP99Ms],
+        ].find(([, v]) => v !== undefined);
+        if (ignored !== undefined) {
+          throw new UsageError(
+            `${ignored[0]} judges a mitigation, which needs --live (kubectl get -o json of the system after it)`,
+          );
+        }
+      }
       const spec = loadSpec(opts);
       const incident = loadIncident(incidentFile(opts.incident));
       checkSystem(spec, incident);
       const answer = answerOf(readDocument(required("--answer", opts.answer)));
       const score = scoreAnswer(incident, answer, {
         window: windowFlag(opts.window),
-        k: numberFlag("--k", opts.k, 3, 1, 1000),
+        k: numberFlag("--k", opts.k, 3, 1, 1000, true),
       });
       let mitigation = null;
       if (opts.live !== undefined) {
