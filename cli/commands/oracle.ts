@@ -14,6 +14,7 @@ import {
 } from "../../core/oracle";
 import { isPlainObject } from "../../core/errors";
 import { UsageError } from "../errors";
+import { numberFlag } from "../../loadgen/options";
 import { addGenerationOptions, loadSpec, readDocument } from "../input";
 import type { GenerationOptions } from "../input";
 import { loadIncident } from "./incident";
@@ -62,21 +63,6 @@ function incidentFile(v: string | undefined): string {
 function required(flag: string, v: string | undefined): string {
   if (v === undefined) throw new ConfigError(flag, v, "a file");
   return v;
-}
-
-function numberFlag(
-  flag: string,
-  v: string | undefined,
-  dflt: number,
-  min: number,
-  max: number,
-  integer = false,
-): number {
-  if (v === undefined) return dflt;
-  const n = v.trim() === "" ? NaN : Number(v); // Number("") is 0
-  if (!(n >= min && n <= max) || (integer && !Number.isInteger(n)))
-    throw new ConfigError(flag, v, `${integer ? "an integer" : "a number"} in ${min}..${max}`);
-  return n;
 }
 
 function windowFlag(v: string | undefined): Window | undefined {

@@ -42,9 +42,12 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s === "" ? undefined : s;
 }
 
+/** A number flag's value: NaN for "" or blanks (which Number() reads as 0). */
+const strictNumber = (value: string): number => (value.trim() === "" ? NaN : Number(value));
+
 function port(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = strictNumber(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
     throw new UsageError(`${flag} must be an integer in 0..65535 (got "${value}")`);
   }
@@ -161,7 +164,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         throw new UsageError(`--log-level must be debug, info, warn or error (got "${logLevel}")`);
       }
       const graceText = flags.graceMs ?? env.SLOP_SHUTDOWN_GRACE_MS;
-      const graceMs = graceText === undefined ? DEFAULT_GRACE_MS : Number(graceText);
+      const graceMs = graceText === undefined ? DEFAULT_GRACE_MS : strictNumber(graceText);
       if (!Number.isInteger(graceMs) || graceMs < 0) {
         throw new UsageError(`--grace-ms must be a non-negative integer (got "${graceText}")`);
       }
