@@ -7,7 +7,7 @@ import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Command } from "commander";
-import { readDocument as readBoundedDocument, MAX_SPEC_BYTES } from "../io/files";
+import { readDocument as readBoundedDocument, MAX_SPEC_BYTES, why } from "../io/files";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { isPlainObject } from "../core/errors";
 import { validateSystemSpec } from "../core/spec-schema";
@@ -145,13 +145,14 @@ export function diffArgumentSource(arg: string, base: DiffBase): DiffSource {
 }
 
 /** Write a file via a temporary sibling and a rename, so a reader never sees half of it. */
-export function writeFileAtomic(file: string, content: string): void {
+export function writeFileAtomic(file: string, content: string, flag?: string): void {
+  if (file === "") throw new UsageError(`${flag ?? "the output file"} must be a file path (got "")`);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
   try {
     fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new UsageError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new UsageError(`${flag === undefined ? "" : `${flag}: `}cannot write ${file}: ${why(err)}`);
   }
 }

@@ -67,6 +67,19 @@ function rejectRepeatedFlags(argv: readonly string[]): void {
   }
 }
 
+/**
+ * `slop incident` alone: a one-line hint naming its commands, not the whole help page (which
+ * commander prints to stderr for a command group called without a command).
+ */
+function rejectBareGroup(program: Command, argv: readonly string[]): void {
+  if (argv.length !== 1) return;
+  const group = program.commands.find((c) => c.name() === argv[0]);
+  const subs = group?.commands.map((c) => c.name()).filter((n) => n !== "help") ?? [];
+  if (subs.length === 0) return;
+  const list = `${subs.slice(0, -1).join(", ")}${subs.length > 1 ? " or " : ""}${subs[subs.length - 1]}`;
+  throw new UsageError(`slop ${argv[0]} needs a command: ${list} (slop ${argv[0]} --help for more)`);
+}
+
 /** Run the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exit = 0;
@@ -80,6 +93,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const load of commandsFor(argv)) (await load())(program, (code) => (exit = code));
     program.commands.forEach((c) => c.exitOverride());
     rejectRepeatedFlags(argv);
+    rejectBareGroup(program, argv);
     await program.parseAsync(argv as string[], { from: "user" });
     return exit;
   } catch (err) {

@@ -25,6 +25,6 @@ export function register(program: Command, _setExit: (code: number) => void): vo
     .action((opts: GenerationOptions & { readonly out?: string }) => {
       const text = specJson(loadSpec(opts));
       if (opts.out === undefined) process.stdout.write(text);
-      else writeFileAtomic(opts.out, text);
+      else writeFileAtomic(opts.out, text, "--out");
     });
 }

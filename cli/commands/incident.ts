@@ -152,7 +152,7 @@ export function register(program: Command, _setExit: (code: number) => void): vo
         generateIncident(spec, { incidentSeed: opts.incidentSeed, kind: opts.kind, target: opts.target }),
       );
       if (opts.out === undefined) process.stdout.write(text);
-      else writeFileAtomic(opts.out, text);
+      else writeFileAtomic(opts.out, text, "--out");
     });
 
   cmd
