@@ -5,7 +5,7 @@ import { expand } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
 import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
-import { checkOutputDir, makeOutputDir } from "../../io/files";
+import { checkOutputDir, makeOutputDir, readText } from "../../io/files";
 import { generate } from "../../core/spec";
 import { addGenerationOptions, loadConfig, writeFileAtomic } from "../input";
 import { renderConfig } from "../render-parts";
@@ -40,12 +40,17 @@ export function fileNames(objects: readonly KubeObject[]): string[] {
 /** The list of files `slop render --out` wrote into a directory: the only files it may replace or remove. */
 export const MANIFEST = ".slop-render.json";
 
+/** The name of a file render writes: `fileNames`' pattern. */
+const RENDERED = /^[0-9]+-[a-z0-9]+-[a-z0-9.-]+\.yaml$/;
+
 function readManifest(dir: string): Set<string> {
   const file = path.join(dir, MANIFEST);
   if (!fs.existsSync(file)) return new Set();
+  const text = readText(file); // a FIFO or device is refused, not read
   try {
-    const v = JSON.parse(fs.readFileSync(file, "utf8")) as { files?: unknown };
-    if (Array.isArray(v.files) && v.files.every((f) => typeof f === "string" && !f.includes("/"))) {
+    const v = JSON.parse(text) as { files?: unknown };
+    // Only names render writes (NN-kind-name.yaml): never "..", "." or a path, which rm would follow.
+    if (Array.isArray(v.files) && v.files.every((f) => typeof f === "string" && RENDERED.test(f))) {
       return new Set(v.files as string[]);
     }
   } catch {
