@@ -31,6 +31,15 @@ export function pointerProblem(path: unknown): string | undefined {
   return undefined;
 }
 
+/** A service ({type: "service", service}) or an edge ({type: "edge", caller, callee}). */
+function checkTarget(t: Obj, path: string): void {
+  if (t.type === "service") field(t, `${path}.`, "service", "string");
+  else if (t.type === "edge") {
+    field(t, `${path}.`, "caller", "string");
+    field(t, `${path}.`, "callee", "string");
+  } else throw new ConfigError(`${path}.type`, t.type, '"service" or "edge"');
+}
+
 /** Each element of `list` (at `path`) is a runtime mutation: { service, faults }. */
 function checkRuntimeMutations(list: unknown[], path: string): void {
   list.forEach((m, i) => {
@@ -66,7 +75,7 @@ export function readIncident(raw: unknown): Incident {
   if (typeof fault.kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(fault.kind)) {
     throw new ConfigError("incident.fault.kind", fault.kind, FAULT_KINDS.join(" | "));
   }
-  field(fault, "incident.fault.", "target", "object");
+  checkTarget(field(fault, "incident.fault.", "target", "object") as Obj, "incident.fault.target");
   const window = field(raw, "incident.", "window", "object") as Obj;
   for (const k of ["baselineS", "faultS", "recoveryS"]) {
     const v = window[k];
