@@ -21,8 +21,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 import { ConfigError } from "../core/config";
-import { InterruptedError } from "../core/errors";
-import { checkOutputDir, makeOutputDir } from "../io/files";
+import { InterruptedError, isPlainObject, UserError } from "../core/errors";
+import { checkOutputDir, makeOutputDir, readText } from "../io/files";
 import { generateIncident, targetString, type FaultKind, type Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
@@ -151,17 +151,28 @@ function claim(out: string, params: SweepParams): void {
   checkOutputDir(out, "--out");
   const mine = `${JSON.stringify({ apiVersion: SWEEP_API_VERSION, kind: "IncidentSweep", params }, null, 2)}\n`;
   if (existsSync(file)) {
-    const theirs = readFileSync(file, "utf8");
-    const strip = (s: string): string => {
-      const o = JSON.parse(s) as { params: Partial<SweepParams> };
-      return JSON.stringify({ ...o.params, incidents: 0 });
-    };
     // Only N may grow (or shrink) on a re-run: the rest decides what each incident is.
-    if (strip(theirs) !== strip(mine)) {
+    const params = (text: string): unknown => (JSON.parse(text) as { params?: unknown }).params;
+    const strip = (p: unknown): string => JSON.stringify({ ...(p as Partial<SweepParams>), incidents: 0 });
+    let theirs: unknown;
+    try {
+      theirs = params(readText(file));
+    } catch (err) {
+      if (err instanceof UserError) throw err; // unreadable (a directory, a FIFO): says why
+      theirs = undefined;
+    }
+    if (!isPlainObject(theirs)) {
       throw new ConfigError(
         "--out",
         out,
-        `a new directory, or the one of a sweep with the same parameters (it holds ${JSON.stringify(JSON.parse(theirs).params)})`,
+        `a new directory, or the one of an earlier sweep (${file} is not a sweep's record: remove the directory or pick another)`,
+      );
+    }
+    if (strip(theirs) !== strip(params(mine))) {
+      throw new ConfigError(
+        "--out",
+        out,
+        `a new directory, or the one of a sweep with the same parameters (it holds ${JSON.stringify(theirs)})`,
       );
     }
   } else if (existsSync(out) && readdirSync(out).length > 0) {
