@@ -5,7 +5,7 @@
  * ascending rate, and the remaining higher rates of a series are skipped once a run's success
  * rate drops below `load.minSuccess`.
  */
-import { parseConfig } from "../core/config";
+import { ConfigError, parseConfig } from "../core/config";
 import { parseDocument } from "../core/document";
 import { DEFAULT_SWEEP_LOAD, SWEEP, type Arrival, type SweepLoad } from "../core/sweep-schema";
 import type { SlopConfig } from "../core/types";
@@ -25,6 +25,11 @@ export interface Sweep {
   readonly system: Readonly<Record<string, readonly ParamValue[]>>;
 }
 
+/** One segment of a grid key: a config key or an array index ("classes.db.replicas.min", "nodePools.0.nodes"). */
+const GRID_SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** Segments that would reach an object's prototype (a `__proto__` key was silently dropped). */
+const FORBIDDEN_SEGMENTS = ["__proto__", "prototype", "constructor"];
+
 /**
  * A sweep from its YAML (or JSON) text: validated by the Sweep contract (errors name the key path,
  * the value and what is allowed), then every system point by the SlopConfig contract.
@@ -37,6 +42,16 @@ export function parseSweep(text: string, file = "sweep"): Sweep {
   const systemKeys = Object.keys(grid)
     .filter((k) => k !== "rate" && k !== "arrival")
     .sort();
+  for (const k of systemKeys) {
+    const segments = k.split(".");
+    if (!segments.every((p) => GRID_SEGMENT.test(p) && !FORBIDDEN_SEGMENTS.includes(p))) {
+      throw new ConfigError(
+        `${file}: grid[${JSON.stringify(k)}]`,
+        grid[k],
+        "keyed by seed, services or a dotted SlopConfig key such as grammar.maxOps",
+      );
+    }
+  }
   const sweep: Sweep = {
     name: doc.name ?? "sweep",
     base: doc.base ?? {},
