@@ -3,12 +3,15 @@ import * as path from "path";
 import { Option } from "commander";
 import type { Command } from "commander";
 import { CapacityError, formatCapacity } from "../../core/capacity";
-import { parseConfig } from "../../core/config";
+import { ConfigError, parseConfig } from "../../core/config";
 import { isPlainObject } from "../../core/errors";
 import { generate } from "../../core/spec";
 import { decidePools, stackPods, systemPods } from "../../components/capacity-plan";
+import { resolveIncident } from "../../components/incident";
 import {
   CLUSTER_PROVIDERS,
+  CONFIG_NAMESPACE,
+  DEPLOY_KEYS,
   MESHES,
   parseDeployConfig,
   SLOP_KEYS,
@@ -37,15 +40,53 @@ interface PlanOptions {
   readonly mesh?: string;
 }
 
-const configOf = (doc: unknown): Record<string, unknown> =>
-  isPlainObject(doc) ? ((doc.config ?? {}) as Record<string, unknown>) : {};
+/** The `config:` map of a Pulumi project or stack file; refuses what Pulumi would not run. */
+function configOf(doc: unknown, file: string): Record<string, unknown> {
+  if (!isPlainObject(doc)) throw new ConfigError(file, doc, "a Pulumi project or stack file (a map)");
+  const config = doc.config ?? {};
+  if (!isPlainObject(config)) throw new ConfigError(`${file}: config`, config, "a map of config keys");
+  const legacy = Object.keys(config).filter((k) => k.startsWith("slop:"));
+  if (legacy.length > 0) {
+    throw new UsageError(
+      `${file}: ${legacy.join(", ")}: the program reads the project namespace ${CONFIG_NAMESPACE}: now; rename ${legacy[0]} to ${CONFIG_NAMESPACE}:${legacy[0].slice("slop:".length)}`,
+    );
+  }
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const unknown = Object.keys(config).find((k) => {
+    const key = k.startsWith(prefix) ? k.slice(prefix.length) : k;
+    return (k.startsWith(prefix) || !k.includes(":")) && !PROGRAM_KEYS.has(key);
+  });
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `${file}: config.${unknown}`,
+      config[unknown],
+      "absent: the program reads no such key (Pulumi.yaml lists the keys)",
+    );
+  }
+  return config;
+}
+
+/** Every key the Pulumi program reads from its namespace (index.ts). */
+const PROGRAM_KEYS: ReadonlySet<string> = new Set([
+  ...SLOP_KEYS,
+  ...DEPLOY_KEYS,
+  "pullSecret",
+  "grafanaAdminPassword",
+]);
 
 /** The raw `slop:*` values of a stack from its files, as Pulumi assembles them, plus the flags. */
 function rawConfig(opts: PlanOptions): Record<string, unknown> {
+  let dirOk = false;
+  try {
+    dirOk = fs.statSync(opts.dir).isDirectory();
+  } catch {
+    dirOk = false;
+  }
+  if (!dirOk) throw new UsageError(`--dir ${opts.dir} is not a directory (the one holding Pulumi.yaml)`);
   const projectFile = path.join(opts.dir, "Pulumi.yaml");
-  const project = fs.existsSync(projectFile) ? configOf(readDocument(projectFile)) : {};
-  const stack =
-    opts.stack === undefined ? {} : configOf(readDocument(path.join(opts.dir, `Pulumi.${opts.stack}.yaml`)));
+  const project = fs.existsSync(projectFile) ? configOf(readDocument(projectFile), projectFile) : {};
+  const stackFile = path.join(opts.dir, `Pulumi.${opts.stack}.yaml`);
+  const stack = opts.stack === undefined ? {} : configOf(readDocument(stackFile), stackFile);
   const raw = stackRawConfig(project, stack);
   if (opts.seed !== undefined) raw.seed = opts.seed;
   if (opts.services !== undefined) raw.services = opts.services;
@@ -81,6 +122,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
         Object.fromEntries(SLOP_KEYS.filter((k) => raw[k] !== undefined).map((k) => [k, raw[k]])),
       );
       const spec = generate(config);
+      // As the program does: a missing incident file or one made for another system is refused.
+      if (deploy.incident !== null) resolveIncident(spec, deploy.incident);
       const pods = [...systemPods(spec, deploy), ...stackPods(deploy)];
       const sum = (at: "minReplicas" | "maxReplicas", f: (p: (typeof pods)[number]) => number) =>
         pods.reduce((s, p) => s + p[at] * f(p), 0);
