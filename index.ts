@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { program } from "./components/program";
-import { collectRaw, CONFIG_NAMESPACE as NAMESPACE } from "./components/config";
+import { collectRaw, CONFIG_NAMESPACE as NAMESPACE, PROGRAM_KEYS } from "./components/config";
 import { targetString } from "./core/incidents";
 import { GRPC_PORT } from "./core/types";
 
@@ -19,6 +19,17 @@ if (legacy.length > 0) {
   throw new Error(
     `config ${legacy.join(", ")}: the program reads the project namespace ${NAMESPACE}: now, so these are ignored; ` +
       `rename them (e.g. pulumi config rm slop:${key} && pulumi config set ${key} VALUE, or edit ${NAMESPACE}:${key} into the stack file)`,
+  );
+}
+
+/** A key of the namespace the program does not read (a typo such as `provider` for `cluster`) is refused. */
+const unknown = Object.keys(pulumi.runtime.allConfig())
+  .filter((k) => k.startsWith(`${NAMESPACE}:`) && !PROGRAM_KEYS.has(k.slice(NAMESPACE.length + 1)))
+  .sort();
+if (unknown.length > 0) {
+  throw new Error(
+    `config ${unknown.join(", ")}: the program reads no such key (Pulumi.yaml declares every key it reads); ` +
+      `remove it with pulumi config rm ${unknown[0].slice(NAMESPACE.length + 1)}`,
   );
 }
 

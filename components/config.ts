@@ -139,6 +139,9 @@ export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
 /** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
 export const SLOP_KEYS = CONFIG_KEYS;
 
+/** Every key the program reads from its namespace: any other is a typo, refused (not ignored). */
+export const PROGRAM_KEYS: ReadonlySet<string> = new Set([...SLOP_KEYS, ...DEPLOY_KEYS, ...SECRET_KEYS]);
+
 /** `sizePools` when unset: on EKS the default pools do not fit without it (see DeployConfig). */
 export const DEFAULT_SIZE_POOLS: Readonly<Record<ClusterProvider, boolean>> = {
   kubeconfig: false,

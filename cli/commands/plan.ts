@@ -11,8 +11,8 @@ import { resolveIncident } from "../../components/incident";
 import {
   CLUSTER_PROVIDERS,
   CONFIG_NAMESPACE,
-  DEPLOY_KEYS,
   MESHES,
+  PROGRAM_KEYS,
   parseDeployConfig,
   SLOP_KEYS,
   stackRawConfig,
@@ -65,14 +65,6 @@ function configOf(doc: unknown, file: string): Record<string, unknown> {
   }
   return config;
 }
-
-/** Every key the Pulumi program reads from its namespace (index.ts). */
-const PROGRAM_KEYS: ReadonlySet<string> = new Set([
-  ...SLOP_KEYS,
-  ...DEPLOY_KEYS,
-  "pullSecret",
-  "grafanaAdminPassword",
-]);
 
 /** The raw `slop:*` values of a stack from its files, as Pulumi assembles them, plus the flags. */
 function rawConfig(opts: PlanOptions): Record<string, unknown> {

@@ -108,6 +108,12 @@ it("refuses the old slop:* keys instead of silently ignoring them", async () => 
   );
 });
 
+it("refuses a k8s-slop: key the program does not read instead of ignoring it", async () => {
+  await expect(runIndex({ "k8s-slop:services": "6", "k8s-slop:provider": "aws" })).rejects.toThrow(
+    /^config k8s-slop:provider: the program reads no such key .*pulumi config rm provider$/,
+  );
+});
+
 it("k8s-slop:objectAnnotations lands on every object of the system (how tests/e2e turns readiness awaits off)", async () => {
   await runIndex({
     "k8s-slop:services": "6",
