@@ -4,7 +4,7 @@
  * contract does. Every failure is a UserError naming the file. Pure: reading the file (type and
  * size checked first) is io/files.ts.
  */
-import { parse as parseYaml } from "yaml";
+import { parseDocument as parseYamlDocument } from "yaml";
 import { UserError } from "./errors";
 
 /** No contract nests deeper than about ten levels. */
@@ -29,10 +29,23 @@ function checkTree(v: unknown, file: string): void {
 export function parseDocument(text: string, file: string): unknown {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 1000 }) as unknown;
+    // logLevel "silent": yaml would print a warning (an unknown tag) to stderr; it is an error here.
+    const parsed = parseYamlDocument(text, { logLevel: "silent" });
+    const [error] = parsed.errors;
+    if (error !== undefined) throw error;
+    const [warning] = parsed.warnings;
+    if (warning !== undefined) {
+      throw new UserError(
+        `${file}: ${firstLine(warning.message)} (k8s-slop reads plain YAML: no custom tags)`,
+      );
+    }
+    doc = parsed.toJS({ maxAliasCount: 1000 }) as unknown;
   } catch (err) {
-    throw new UserError(`${file} is not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${file} is not valid YAML or JSON: ${firstLine((err as Error).message)}`);
   }
   checkTree(doc, file);
   return doc;
 }
+
+const firstLine = (s: string): string => (s.split("\n")[0] ?? s).replace(/:$/, "");

@@ -21,6 +21,8 @@ const SHOWN_VALUE_CHARS = 100;
  */
 export function showValue(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON has no NaN or Infinity (YAML's .nan, .inf): JSON.stringify would say null.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   let s: string;
   try {
     s = JSON.stringify(value) ?? String(value);

@@ -167,9 +167,15 @@ const NUMERIC = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 export function coerce(schema: TSchema, value: unknown): unknown {
   const s = schema as TSchema & Record<string, unknown>;
   switch (s[Kind]) {
-    case "Integer":
     case "Number":
       return typeof value === "string" && NUMERIC.test(value) ? Number(value) : value;
+    case "Integer": {
+      if (typeof value !== "string" || !NUMERIC.test(value)) return value;
+      // Beyond 2^53 the number is not the one given ("9007199254740993" would read as ...992):
+      // left as text, so the schema's error shows what was given.
+      const n = Number(value);
+      return Number.isInteger(n) && !Number.isSafeInteger(n) ? value : n;
+    }
     case "Boolean":
       return value === "true" ? true : value === "false" ? false : value;
     case "Array":
