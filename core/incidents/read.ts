@@ -2,6 +2,9 @@
 import { ConfigError } from "../config";
 import { FAULT_KINDS, INCIDENT_API_VERSION, type Incident } from "./types";
 import { isPlainObject } from "../errors";
+import { FaultConfigSchema } from "../runtime-config";
+import { Contract } from "../schema";
+import { Type } from "@sinclair/typebox";
 
 type Obj = Record<string, unknown>;
 
@@ -40,13 +43,22 @@ function checkTarget(t: Obj, path: string): void {
   } else throw new ConfigError(`${path}.type`, t.type, '"service" or "edge"');
 }
 
-/** Each element of `list` (at `path`) is a runtime mutation: { service, faults }. */
+/** The fault knobs a runtime mutation sets: those of service.json's `faults`, with its bounds. */
+const FAULT_KNOBS = new Contract(Type.Partial(FaultConfigSchema, { additionalProperties: false }), "faults");
+
+/** Each element of `list` (at `path`) is a runtime mutation: { service, faults } (knobs checked by the schema). */
 function checkRuntimeMutations(list: unknown[], path: string): void {
   list.forEach((m, i) => {
     const at = `${path}[${i}]`;
     if (!isPlainObject(m)) throw new ConfigError(at, m, "an object { service, faults }");
     field(m, `${at}.`, "service", "string");
     field(m, `${at}.`, "faults", "object");
+    try {
+      FAULT_KNOBS.parse(m.faults);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(`${at}.faults.${err.key}`, err.value, err.allowed);
+    }
   });
 }
 
