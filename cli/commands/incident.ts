@@ -10,7 +10,7 @@ import {
   readIncident,
   type Incident,
 } from "../../core/incidents";
-import { FAULT_KINDS } from "../../core/incidents/types";
+import { FAULT_KINDS, PHASE_SECONDS } from "../../core/incidents/types";
 import { InterruptedError } from "../../core/errors";
 import { arrivalFlag, intFlag, numberFlag } from "../../loadgen/options";
 import { planSweep, runSweep, type SweepParams } from "../../local/incident-sweep";
@@ -97,13 +97,13 @@ export function phasesFlag(
   const parts = v.split(",").map((x) => Number(x));
   if (
     parts.length !== 3 ||
-    parts.some((x) => !Number.isFinite(x) || x < 0.1 || x > 86_400) ||
+    parts.some((x) => !Number.isFinite(x) || x < PHASE_SECONDS.min || x > PHASE_SECONDS.max) ||
     v.trim() === ""
   ) {
     throw new ConfigError(
       "--phases",
       v,
-      "three numbers of seconds in 0.1..86400: baseline,fault,recovery (e.g. 10,20,10)",
+      `three numbers of seconds in ${PHASE_SECONDS.min}..${PHASE_SECONDS.max}: baseline,fault,recovery (e.g. 10,20,10)`,
     );
   }
   return { baselineS: parts[0], faultS: parts[1], recoveryS: parts[2] };

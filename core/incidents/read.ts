@@ -1,6 +1,6 @@
 /** Reading an Incident document (JSON or YAML, already parsed): shape checks with errors that name the field. */
 import { ConfigError } from "../config";
-import { FAULT_KINDS, INCIDENT_API_VERSION, type Incident } from "./types";
+import { FAULT_KINDS, INCIDENT_API_VERSION, PHASE_SECONDS, type Incident } from "./types";
 import { isPlainObject } from "../errors";
 import { FaultConfigSchema } from "../runtime-config";
 import { Contract } from "../schema";
@@ -91,8 +91,12 @@ export function readIncident(raw: unknown): Incident {
   const window = field(raw, "incident.", "window", "object") as Obj;
   for (const k of ["baselineS", "faultS", "recoveryS"]) {
     const v = window[k];
-    if (typeof v !== "number" || !(v >= 0 && v <= 86_400)) {
-      throw new ConfigError(`incident.window.${k}`, v, "a number of seconds in 0..86400");
+    if (typeof v !== "number" || !(v >= PHASE_SECONDS.min && v <= PHASE_SECONDS.max)) {
+      throw new ConfigError(
+        `incident.window.${k}`,
+        v,
+        `a number of seconds in ${PHASE_SECONDS.min}..${PHASE_SECONDS.max}`,
+      );
     }
   }
   const mutation = field(raw, "incident.", "mutation", "object") as Obj;

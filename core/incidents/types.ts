@@ -47,6 +47,9 @@ export type KubernetesKind = (typeof KUBERNETES_KINDS)[number];
 export type FaultKind = RuntimeKind | KubernetesKind;
 export const FAULT_KINDS: readonly FaultKind[] = [...RUNTIME_KINDS, ...KUBERNETES_KINDS];
 
+/** Seconds of each phase (baseline, fault, recovery): of an Incident's window and of `--phases`. */
+export const PHASE_SECONDS = { min: 0.1, max: 86_400 } as const;
+
 export type Layer = "runtime" | "kubernetes";
 
 /** What an operator would see. */
