@@ -62,6 +62,14 @@ export function planSweep(p: SweepParams, configOf: (seed: string) => SlopConfig
     const spec = generate(configOf(seed));
     const out: Omit<PlannedIncident, "name">[] = [];
     for (let k = 0; out.length < perSeed[j]; k++) {
+      if (k >= MAX_DRAWS && out.length > 0) {
+        // Some do, too few: the count is what is wrong, not the kinds.
+        throw new ConfigError(
+          "--incidents",
+          p.incidents,
+          `a count the seeds can fill: seed ${seed} needs ${perSeed[j]} but has only ${out.length} incidents that play locally${p.kinds.length > 0 ? " (of the --kinds)" : ""} in its first ${MAX_DRAWS} incident seeds`,
+        );
+      }
       if (k >= MAX_DRAWS) {
         throw new ConfigError(
           "--kinds",
