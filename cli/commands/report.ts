@@ -1,4 +1,4 @@
-import { existsSync } from "fs";
+import { existsSync, statSync } from "fs";
 import { join } from "path";
 import type { Command } from "commander";
 import { PLAN_FILE } from "../../experiment/plan-file";
@@ -29,6 +29,18 @@ export function register(program: Command, _setExit: (code: number) => void): vo
         throw new UsageError(
           `${dir} has no runs/ directory: nothing to report (the summaries are left as they are)`,
         );
+      }
+      if (!statSync(join(dir, "runs")).isDirectory()) {
+        throw new UsageError(
+          `${join(dir, "runs")} is not a directory: nothing to report (the summaries are left as they are)`,
+        );
+      }
+      // What report rewrites must be a file (or absent): a directory there failed halfway.
+      for (const name of ["summary.json", "summary.csv", "report.html"]) {
+        const file = join(dir, name);
+        if (existsSync(file) && !statSync(file).isFile()) {
+          throw new UsageError(`${file} is not a file: slop report rewrites it (remove it and run again)`);
+        }
       }
       // Read and check everything before the first write, so a bad file changes nothing.
       readExperiment(dir);
