@@ -168,6 +168,21 @@ export function checkSystem(spec: SystemSpec, incident: Incident): void {
       `the hash of the system it is applied to (${h}, seed ${spec.seed}, ${spec.services.length} services)`,
     );
   }
+  // Every service it names must be one of the system's: checked here, before anything starts.
+  const ids = new Set(spec.services.map((x) => x.id));
+  const shown = spec.services.slice(0, 12).map((x) => x.id);
+  const allowed = `a service of the system (${shown.join(", ")}${spec.services.length > 12 ? ", ..." : ""})`;
+  const check = (key: string, id: string): void => {
+    if (!ids.has(id)) throw new ConfigError(key, id, allowed);
+  };
+  const t = incident.fault.target;
+  if (t.type === "service") check("incident.fault.target.service", t.service);
+  else {
+    check("incident.fault.target.caller", t.caller);
+    check("incident.fault.target.callee", t.callee);
+  }
+  incident.mutation.runtime.forEach((m, i) => check(`incident.mutation.runtime[${i}].service`, m.service));
+  incident.local.runtime.forEach((m, i) => check(`incident.local.runtime[${i}].service`, m.service));
 }
 
 /**
