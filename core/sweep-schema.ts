@@ -17,6 +17,9 @@ export const ArrivalSchema = Type.Union(ARRIVALS.map((a) => Type.Literal(a)));
 /** Most values one grid key may list: a grid is run point by point, for minutes each. */
 export const MAX_GRID_VALUES = 1000;
 
+/** Most runs a grid may make (the product of its lists): far more than anyone runs, far less than fills memory. */
+export const MAX_GRID_RUNS = 100_000;
+
 export const SweepLoadSchema = Type.Object(
   {
     /** Measured seconds per run. */

@@ -7,7 +7,7 @@
  */
 import { ConfigError, parseConfig } from "../core/config";
 import { parseDocument } from "../core/document";
-import { DEFAULT_SWEEP_LOAD, SWEEP, type Arrival, type SweepLoad } from "../core/sweep-schema";
+import { DEFAULT_SWEEP_LOAD, MAX_GRID_RUNS, SWEEP, type Arrival, type SweepLoad } from "../core/sweep-schema";
 import type { SlopConfig } from "../core/types";
 import type { ParamValue } from "./results";
 
@@ -60,6 +60,17 @@ export function parseSweep(text: string, file = "sweep"): Sweep {
     arrivals: arrival ?? ["poisson"],
     system: Object.fromEntries(systemKeys.map((k) => [k, grid[k] as readonly ParamValue[]])),
   };
+  const runs =
+    sweep.rates.length *
+    sweep.arrivals.length *
+    Object.values(sweep.system).reduce((n, values) => n * values.length, 1);
+  if (runs > MAX_GRID_RUNS) {
+    throw new ConfigError(
+      `${file}: grid`,
+      `${runs} runs`,
+      `at most ${MAX_GRID_RUNS} runs (the product of the lengths of its lists)`,
+    );
+  }
   // Validate every system configuration up front: a typo must fail before an hour of load.
   for (const point of systemPoints(sweep)) sweepConfig(sweep, point);
   return sweep;
