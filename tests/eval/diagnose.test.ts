@@ -65,10 +65,35 @@ describe("bursty", () => {
     ).toBe(false);
   });
 
+  it("a few calls of a link down 2 s of every 4 s are bursts; as few lost at random are not", () => {
+    // 2 calls a second over 12 s: 24 calls, in 3 down and 3 up spells (runs test z about -2.9).
+    expect(
+      bursty(
+        serverSeq(24, (i) => i % 8 < 4),
+        "svc-e",
+      ),
+    ).toBe(true);
+    // Independent loss at 0.4 over 24 calls: flagged in at most 5 of 100 draws (a 1% test, whose
+    // normal approximation is loose at this size).
+    let flagged = 0;
+    for (let k = 0; k < 100; k++) {
+      const few = stream("diagnose-test", "bursty", `few-${k}`);
+      const lost = [...Array(24).keys()].map(() => few.chance(0.4));
+      if (
+        bursty(
+          serverSeq(24, (i) => lost[i] as boolean),
+          "svc-e",
+        )
+      )
+        flagged++;
+    }
+    expect(flagged).toBeLessThanOrEqual(5);
+  });
+
   it("too few spans, or none failing, say nothing", () => {
     expect(
       bursty(
-        serverSeq(20, (i) => i % 10 < 5),
+        serverSeq(8, (i) => i % 4 < 2),
         "svc-e",
       ),
     ).toBe(false);
