@@ -123,14 +123,14 @@ export const FaultConfigSchema = Type.Object(
              */
             connectDropped: Type.Optional(Type.Boolean()),
             /**
-             * A retry policy: each attempt may take `perTryMs`; a timed-out or unavailable attempt is
-             * tried again at once, up to `attempts` tries within the call's deadline.
+             * A retry policy: each attempt may take `perTryTimeoutMs`; a timed-out or unavailable attempt is
+             * tried again at once, up to `maxAttempts` tries within the call's deadline.
              */
-            retry: Type.Optional(
+            retryPolicy: Type.Optional(
               Type.Object(
                 {
-                  attempts: Type.Integer({ minimum: 1, maximum: 100 }),
-                  perTryMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+                  maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+                  perTryTimeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
                 },
                 strict,
               ),

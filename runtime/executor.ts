@@ -180,11 +180,14 @@ export class Executor {
     const deadline =
       f?.deadlineMs === undefined ? scope.deadline : Math.min(scope.deadline, Date.now() + f.deadlineMs);
     const req = { requestId: scope.requestId, hop: scope.hop + 1, payload: scope.payload, flags: 0 };
-    // A retry policy: each attempt has its own deadline (perTryMs); a timed-out or unavailable
-    // attempt is tried again at once, up to `attempts` tries, within the call's deadline.
-    const tries = f?.retry?.attempts ?? 1;
+    // A retry policy: each attempt has its own deadline (perTryTimeoutMs); a timed-out or unavailable
+    // attempt is tried again at once, up to `maxAttempts` tries, within the call's deadline.
+    const tries = f?.retryPolicy?.maxAttempts ?? 1;
     for (let attempt = 1; ; attempt++) {
-      const perTry = f?.retry === undefined ? deadline : Math.min(deadline, Date.now() + f.retry.perTryMs);
+      const perTry =
+        f?.retryPolicy === undefined
+          ? deadline
+          : Math.min(deadline, Date.now() + f.retryPolicy.perTryTimeoutMs);
       try {
         await this.deps.callees.call(callee, req, { deadline: perTry, metadata: md, signal: scope.signal });
         break;

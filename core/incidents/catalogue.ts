@@ -226,7 +226,7 @@ export function sha16(data: string): string {
 
 /**
  * retry-storm: the callee answers `latencyMs` late; the caller (the root cause) retries each call up
- * to `attempts` times with a per-try timeout `perTryMs` below it.
+ * to `maxAttempts` times with a per-try timeout `perTryTimeoutMs` below it.
  */
 function retryStorm(t: Target, p: Params): RuntimeMutation[] {
   if (t.type !== "edge") return [];
@@ -234,7 +234,11 @@ function retryStorm(t: Target, p: Params): RuntimeMutation[] {
     {
       service: t.caller,
       faults: {
-        callees: { [t.callee]: { retry: { attempts: num(p, "attempts"), perTryMs: num(p, "perTryMs") } } },
+        callees: {
+          [t.callee]: {
+            retryPolicy: { maxAttempts: num(p, "maxAttempts"), perTryTimeoutMs: num(p, "perTryTimeoutMs") },
+          },
+        },
       },
     },
     { service: t.callee, faults: { latency: { distribution: "fixed", ms: num(p, "latencyMs") } } },
@@ -464,19 +468,19 @@ export const CATALOGUE: readonly KindDef[] = [
     kind: "retry-storm",
     layer: "runtime",
     summary:
-      "one caller retries its calls to a slowed callee with a per-try timeout below the callee's answer time: every attempt times out, and the callee serves each call `attempts` times",
+      "one caller retries its calls to a slowed callee with a per-try timeout below the callee's answer time: every attempt times out, and the callee serves each call `maxAttempts` times",
     symptoms: ["timeouts", "latency", "saturation"],
     statusCode: DEADLINE_EXCEEDED,
     candidates: allEdges,
     params: (rng) => {
-      const perTryMs = rng.int(1, 3) * 50;
-      return { attempts: rng.int(3, 5), perTryMs, latencyMs: perTryMs + 100 };
+      const perTryTimeoutMs = rng.int(1, 3) * 50;
+      return { maxAttempts: rng.int(3, 5), perTryTimeoutMs, latencyMs: perTryTimeoutMs + 100 };
     },
     site: edgeSite,
     mutation: (_spec, _svc, t, p) => ({ runtime: retryStorm(t, p), manifests: [] }),
     local: (t, p) => ({ mode: "runtime", runtime: retryStorm(t, p), restart: false }),
     note: () =>
-      "Every call on the edge is tried `attempts` times and fails (each try waits perTryMs < latencyMs); calls reaching the callee from elsewhere are only slower (latencyMs a hit). The root cause is the caller's retry policy: without it the calls succeed, slowly.",
+      "Every call on the edge is tried `maxAttempts` times and fails (each try waits perTryTimeoutMs < latencyMs); calls reaching the callee from elsewhere are only slower (latencyMs a hit). The root cause is the caller's retry policy: without it the calls succeed, slowly.",
   }),
   kube({
     kind: "wrong-target-port",

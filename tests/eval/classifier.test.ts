@@ -145,6 +145,26 @@ describe("a classifier over the telemetry tells kinds with different symptoms ap
       calleeName: (id) => names[id] ?? id,
     });
     const at = names[inc.groundTruth.rootCause.service] as string;
+    // A retry storm's own symptom: every call on the edge fails, and the callee serves each one
+    // `attempts` times (a server span per attempt under the caller's one client span).
+    let storm: { calls: number; failed: number; attempts: number[] } | null = null;
+    if (kind === "retry-storm" && inc.fault.target.type === "edge") {
+      const { caller, callee } = inc.fault.target;
+      // (A call that began before the window may have attempts out of view: hence 80%, not all.)
+      const onEdge = recent.filter(
+        (s) => s.kind === "client" && s.service === names[caller] && s.callee === callee,
+      );
+      const tries = (c: SpanView) =>
+        recent.filter((k) => k.parentSpanId === c.spanId && k.kind === "server").length;
+      storm = {
+        calls: onEdge.length,
+        failed: onEdge.filter((c) => c.status === "DEADLINE_EXCEEDED").length,
+        attempts: onEdge.map(tries),
+      };
+      verdicts.push(
+        `retry-storm: ${storm.failed}/${storm.calls} calls on the edge failed; attempts per call (want ${String(inc.fault.params.maxAttempts)}): median ${[...storm.attempts].sort((a, b) => a - b)[Math.floor(storm.attempts.length / 2)]}`,
+      );
+    }
     verdicts.push(`${kind} at ${at} -> ${String(d.kind)} at ${String(d.suspects[0])} (${d.evidence})`);
     // Every service the incident changed (a retry storm changes the caller and the callee).
     for (const id of new Set([inc.groundTruth.rootCause.service, ...inc.local.runtime.map((r) => r.service)]))
@@ -153,5 +173,11 @@ describe("a classifier over the telemetry tells kinds with different symptoms ap
     for (let t = 0; t < 50 && !(await backend.pods()).every((p) => p.ready); t++) await sleep(200);
     await sleep(2500);
     expect([kind, d.kind]).toEqual([kind, kind]);
+    if (storm !== null) {
+      expect(storm.calls).toBeGreaterThanOrEqual(10);
+      expect(storm.failed / storm.calls).toBeGreaterThanOrEqual(0.9);
+      const full = storm.attempts.filter((n) => n === Number(inc.fault.params.maxAttempts)).length;
+      expect(full / storm.calls).toBeGreaterThanOrEqual(0.8);
+    }
   });
 });

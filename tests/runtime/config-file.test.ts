@@ -55,15 +55,15 @@ describe("runtime config file", () => {
   });
 
   it("reads a callee's retry policy and dropped connections (one schema), and names a bad key", () => {
-    const knobs = { connectDropped: true, retry: { attempts: 4, perTryMs: 100 } };
+    const knobs = { connectDropped: true, retryPolicy: { maxAttempts: 4, perTryTimeoutMs: 100 } };
     const faults = { ...base.faults, callees: { C: knobs } };
     expect(validateRuntimeConfig({ ...base, faults }).faults.callees).toEqual({ C: knobs });
     expect(() =>
       validateRuntimeConfig({
         ...base,
-        faults: { ...base.faults, callees: { C: { retry: { attempts: 0, perTryMs: 100 } } } },
+        faults: { ...base.faults, callees: { C: { retryPolicy: { maxAttempts: 0, perTryTimeoutMs: 100 } } } },
       }),
-    ).toThrow("faults.callees.C.retry.attempts must be an integer in 1..100 (got 0)");
+    ).toThrow("faults.callees.C.retryPolicy.maxAttempts must be an integer in 1..100 (got 0)");
     expect(() =>
       validateRuntimeConfig({ ...base, faults: { ...base.faults, callees: { C: { retries: 3 } } } }),
     ).toThrow("faults.callees.C.retries must be a known key");
