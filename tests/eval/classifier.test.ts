@@ -14,7 +14,10 @@
  * NetworkPolicy drop (the caller's new connections are dropped: the call waits for a connection)
  * differ in grpc-js's words for the deadline; link-flapping (every call lost in the down windows)
  * and packet-loss (calls lost at random) in how the failures cluster in time; a retry storm shows
- * as calls with several attempts at the callee.
+ * as calls with several attempts at the callee (and the test checks that every call on its edge
+ * fails after maxAttempts tries). The edge kinds, on a system whose edges carry traffic:
+ *   SLOP_CLASSIFY_SEED=72 SLOP_CLASSIFY_KINDS=partition,network-policy-block,link-flapping,\
+ *     packet-loss,one-way-loss,retry-storm npx jest tests/eval/classifier.test.ts
  */
 import { mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
@@ -129,21 +132,33 @@ describe("a classifier over the telemetry tells kinds with different symptoms ap
   it.each(visible.map((k) => [k]))("%s", async (kind) => {
     const inc = incidents.get(kind) as Incident;
     await backend.inject(inc);
-    // Long enough for a fault that comes and goes to come and go several times (periods of 2-6 s),
-    // with calls enough on an edge to tell failures in bursts from failures at random.
-    await sleep(16_000);
-    const recent = backend.traces({ sinceS: 15, limit: 100_000 });
-    const pods = await backend.pods();
-    const sick = pods.find((p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0));
-    const logs = sick === undefined ? [] : backend.logs({ service: sick.name, level: "error", limit: 20 });
-    const d = diagnose({
-      recent,
-      reference,
-      pods,
-      logs,
-      gateway: names[spec.gateway] as string,
-      calleeName: (id) => names[id] ?? id,
-    });
+    // Long enough for a fault that comes and goes to come and go (periods of 2-6 s).
+    await sleep(9000);
+    const look = async (sinceS: number) => {
+      const recent = backend.traces({ sinceS, limit: 100_000 });
+      const pods = await backend.pods();
+      const sick = pods.find(
+        (p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0),
+      );
+      const logs = sick === undefined ? [] : backend.logs({ service: sick.name, level: "error", limit: 20 });
+      const d = diagnose({
+        recent,
+        reference,
+        pods,
+        logs,
+        gateway: names[spec.gateway] as string,
+        calleeName: (id) => names[id] ?? id,
+      });
+      return { recent, d };
+    };
+    let { recent, d } = await look(8);
+    // Partial loss on an edge: whether it comes in bursts or at random takes more calls than one
+    // edge carries in seconds, so look longer (as an engineer would; decided from the verdict, not
+    // from the truth).
+    if (d.kind === "packet-loss" || d.kind === "link-flapping") {
+      await sleep(7000);
+      ({ recent, d } = await look(15));
+    }
     const at = names[inc.groundTruth.rootCause.service] as string;
     // A retry storm's own symptom: every call on the edge fails, and the callee serves each one
     // `attempts` times (a server span per attempt under the caller's one client span).
