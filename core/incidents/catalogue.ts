@@ -480,7 +480,7 @@ export const CATALOGUE: readonly KindDef[] = [
     mutation: (_spec, _svc, t, p) => ({ runtime: retryStorm(t, p), manifests: [] }),
     local: (t, p) => ({ mode: "runtime", runtime: retryStorm(t, p), restart: false }),
     note: () =>
-      "Every call on the edge is tried `maxAttempts` times and fails (each try waits perTryTimeoutMs < latencyMs); calls reaching the callee from elsewhere are only slower (latencyMs a hit). The root cause is the caller's retry policy: without it the calls succeed, slowly.",
+      "Every call on the edge is tried `maxAttempts` times and fails (each try waits perTryTimeoutMs < latencyMs); calls reaching the callee from elsewhere are only slower (latencyMs a hit). The root cause is the caller's retry policy: without it the calls succeed, slowly. The incident changes both ends' service.json (the callee's slowness is the trigger), so mitigating it means lifting both.",
   }),
   kube({
     kind: "wrong-target-port",
