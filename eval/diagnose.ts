@@ -169,7 +169,7 @@ export function bursty(spans: readonly SpanView[], service: string): boolean {
 }
 
 /** As bursty, over these spans (e.g. the calls on one edge). */
-export function burstySeq(spans: readonly SpanView[]): boolean {
+function burstySeq(spans: readonly SpanView[]): boolean {
   const all = [...spans].sort((a, b) => a.startMs - b.startMs).map((s) => s.status !== "OK");
   const seq = all.slice(Math.max(0, all.indexOf(true)));
   const n = seq.length;
