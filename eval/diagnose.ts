@@ -220,8 +220,19 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
         .map((s) => s.durationMs),
     );
   // Pods that died, do not run or are not wanted; a running pod that misses its probes is a hint.
+  // A pod that died before the window the recent spans cover is history (its restart count
+  // stays, as a kubelet's does), not the trouble now.
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of i.recent) {
+    first = Math.min(first, s.startMs);
+    last = Math.max(last, s.startMs + s.durationMs);
+  }
+  const windowS = i.recent.length === 0 ? Infinity : (last - first) / 1000 + 2;
   const troubled = i.pods.filter(
-    (p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0),
+    (p) =>
+      p.status !== "Running" ||
+      (p.lastTerminationS !== null && p.restarts > 0 && p.lastTerminationS <= windowS),
   );
   const unready = i.pods.filter((p) => p.status === "Running" && !p.ready).map((p) => p.name);
   // More failures than before, and more than a busy host's odd timeout.

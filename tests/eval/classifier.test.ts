@@ -137,9 +137,14 @@ describe("a classifier over the telemetry tells kinds with different symptoms ap
     const look = async (sinceS: number) => {
       const recent = backend.traces({ sinceS, limit: 100_000 });
       const pods = await backend.pods();
-      const sick = pods.find(
-        (p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0),
-      );
+      // The pod in trouble now: one not running, else the one that died last (restart counts stay).
+      const sick = pods
+        .filter((p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0))
+        .sort(
+          (a, b) =>
+            Number(b.status !== "Running") - Number(a.status !== "Running") ||
+            (a.lastTerminationS ?? Infinity) - (b.lastTerminationS ?? Infinity),
+        )[0];
       const logs = sick === undefined ? [] : backend.logs({ service: sick.name, level: "error", limit: 20 });
       const d = diagnose({
         recent,

@@ -5,7 +5,7 @@
  * that never came back), slowness not taken for a failure, CFS periods told from a slower CPU, a
  * partition from a NetworkPolicy drop (grpc-js's words for the deadline), and a retry storm.
  */
-import type { SpanView } from "../../eval/backend";
+import type { PodView, SpanView } from "../../eval/backend";
 import { bursty, diagnose, errorOrigins, phaseConcentration } from "../../eval/diagnose";
 import { stream } from "../../core/rng";
 
@@ -262,5 +262,45 @@ describe("diagnose: calls that time out on an edge", () => {
       ),
     );
     expect(d.kind).not.toBe("retry-storm");
+  });
+});
+
+describe("diagnose: a pod's restarts", () => {
+  const name = (id: string) => `svc-${id.toLowerCase()}`;
+  // 4 s of healthy traffic at the gateway.
+  const calm = () =>
+    [...Array(40).keys()].map((i) =>
+      span({ service: "svc-a", kind: "server", startMs: i * 100, durationMs: 10 }),
+    );
+  const pod = (lastTerminationS: number): PodView => ({
+    service: "B",
+    name: "svc-b",
+    ready: true,
+    status: "Running",
+    restarts: 3,
+    lastTermination: "Error (exit code 1)",
+    lastTerminationS,
+  });
+
+  it("a pod that died within the window is the trouble now", () => {
+    const d = diagnose({
+      recent: calm(),
+      reference: calm(),
+      pods: [pod(1)],
+      gateway: "svc-a",
+      calleeName: name,
+    });
+    expect([d.kind, d.suspects[0]]).toEqual(["crash-loop", "svc-b"]);
+  });
+
+  it("a pod that died long before the window is history: its restart count alone names nothing", () => {
+    const d = diagnose({
+      recent: calm(),
+      reference: calm(),
+      pods: [pod(60)],
+      gateway: "svc-a",
+      calleeName: name,
+    });
+    expect(d.detected).toBe(false);
   });
 });
