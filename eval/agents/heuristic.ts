@@ -38,9 +38,14 @@ export function heuristicAgent(): Agent {
           []) as SpanView[];
         const pods = ((await callTool(client, "get_pods")) ?? []) as PodView[];
         // The logs of a pod that died or does not serve say why.
-        const sick = pods.find(
-          (x) => x.status !== "Running" || (x.lastTerminationS !== null && x.restarts > 0),
-        );
+        // One not running, else the one that died last (restart counts stay).
+        const sick = pods
+          .filter((x) => x.status !== "Running" || (x.lastTerminationS !== null && x.restarts > 0))
+          .sort(
+            (a, b) =>
+              Number(b.status !== "Running") - Number(a.status !== "Running") ||
+              (a.lastTerminationS ?? Infinity) - (b.lastTerminationS ?? Infinity),
+          )[0];
         const logs =
           sick === undefined
             ? []
