@@ -101,7 +101,7 @@ export const FaultConfigSchema = Type.Object(
     ),
     /** In-flight slots held forever (leaked), so only maxInFlight - heldInFlight are usable. */
     heldInFlight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-    /** Per-callee faults: a deadline far too low, or a partition (calls dropped until the deadline). */
+    /** Per-callee faults: a deadline far too low, a partition, loss, a dropped connection, retries. */
     callees: Type.Optional(
       Type.Record(
         Type.String({ pattern: "^[A-Z]+$" }),
@@ -117,6 +117,24 @@ export const FaultConfigSchema = Type.Object(
             refused: Type.Optional(Type.Boolean()),
             /** The callee's Service has no endpoints: "no healthy upstream" at once. */
             noEndpoints: Type.Optional(Type.Boolean()),
+            /**
+             * The callee's policy drops this caller's new connections (a NetworkPolicy): a call
+             * waits for a connection that never comes, until its deadline.
+             */
+            connectDropped: Type.Optional(Type.Boolean()),
+            /**
+             * A retry policy: each attempt may take `perTryTimeoutMs`; a timed-out or unavailable attempt is
+             * tried again at once, up to `maxAttempts` tries within the call's deadline.
+             */
+            retryPolicy: Type.Optional(
+              Type.Object(
+                {
+                  maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+                  perTryTimeoutMs: Type.Integer({ minimum: 1, maximum: 3_600_000 }),
+                },
+                strict,
+              ),
+            ),
             /** The link is down (calls lost) for `downMs` of every `periodMs`: it comes and goes. */
             flap: Type.Optional(
               Type.Object(

@@ -161,8 +161,8 @@ function countBy(xs: readonly string[]): Map<string, number> {
 /**
  * Failures that come in bursts rather than at random: over the service's server spans in start
  * order from its first failure on (before it, the window may hold the calm before the onset, one
- * long run that any fault would show), far fewer switches between failing and not than
- * independent failures at the same rate would make.
+ * long run that any fault would show), fewer runs of failing and succeeding calls than independent
+ * failures would make (Wald-Wolfowitz runs test, one-sided at 1%).
  */
 export function bursty(spans: readonly SpanView[], service: string): boolean {
   return burstySeq(spans.filter((s) => s.service === service && s.kind === "server"));
@@ -173,11 +173,14 @@ function burstySeq(spans: readonly SpanView[]): boolean {
   const all = [...spans].sort((a, b) => a.startMs - b.startMs).map((s) => s.status !== "OK");
   const seq = all.slice(Math.max(0, all.indexOf(true)));
   const n = seq.length;
-  const r = seq.filter(Boolean).length / Math.max(1, n);
-  if (n < 15 || r === 0 || r === 1) return false;
-  let switches = 0;
-  for (let i = 1; i < n; i++) if (seq[i] !== seq[i - 1]) switches++;
-  return switches < 0.3 * 2 * r * (1 - r) * (n - 1);
+  const n1 = seq.filter(Boolean).length;
+  const n2 = n - n1;
+  if (n < 10 || n1 < 2 || n2 < 2) return false;
+  let runs = 1;
+  for (let i = 1; i < n; i++) if (seq[i] !== seq[i - 1]) runs++;
+  const mu = (2 * n1 * n2) / n + 1;
+  const variance = (2 * n1 * n2 * (2 * n1 * n2 - n)) / (n * n * (n - 1));
+  return (runs - mu) / Math.sqrt(variance) < -2.33;
 }
 
 export interface DiagnoseInput {
@@ -217,8 +220,19 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
         .map((s) => s.durationMs),
     );
   // Pods that died, do not run or are not wanted; a running pod that misses its probes is a hint.
+  // A pod that died before the window the recent spans cover is history (its restart count
+  // stays, as a kubelet's does), not the trouble now.
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of i.recent) {
+    first = Math.min(first, s.startMs);
+    last = Math.max(last, s.startMs + s.durationMs);
+  }
+  const windowS = i.recent.length === 0 ? Infinity : (last - first) / 1000 + 2;
   const troubled = i.pods.filter(
-    (p) => p.status !== "Running" || (p.lastTerminationS !== null && p.restarts > 0),
+    (p) =>
+      p.status !== "Running" ||
+      (p.lastTerminationS !== null && p.restarts > 0 && p.lastTerminationS <= windowS),
   );
   const unready = i.pods.filter((p) => p.status === "Running" && !p.ready).map((p) => p.name);
   // More failures than before, and more than a busy host's odd timeout.
@@ -252,6 +266,29 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
       suspects: [p.name, ...rest].slice(0, 3),
       kind: podKind(p, i.logs ?? []),
       evidence: `pod ${p.name} ${p.status}, ${p.restarts} restarts, last ${p.lastTermination ?? "-"}`,
+    };
+  }
+
+  // Retries that multiply the load: failed calls whose callee served them several times (one server
+  // span per attempt), every attempt cut off. The caller's retry policy turns the callee's slowness
+  // into failure: the caller first, the slowed callee next.
+  const kids = childrenOf(i.recent);
+  const retried = i.recent.filter((s) => {
+    if (s.kind !== "client" || s.status === "OK" || s.callee === null) return false;
+    const tries = (kids.get(s.spanId) ?? []).filter((k) => k.kind === "server");
+    return tries.length >= 2 && tries.every((k) => k.status !== "OK");
+  });
+  if (erring && retried.length >= 3) {
+    const callers = rank(countBy(retried.map((s) => s.service)));
+    const callees = rank(countBy(retried.map((s) => i.calleeName(s.callee as string))));
+    const tries = mean(
+      retried.map((s) => (kids.get(s.spanId) ?? []).filter((k) => k.kind === "server").length),
+    );
+    return {
+      detected,
+      suspects: [...new Set([...callers, ...callees])].slice(0, 3),
+      kind: "retry-storm",
+      evidence: `${retried.length} calls from ${String(callers[0])} to ${String(callees[0])} failed after ${tries.toFixed(1)} attempts each`,
     };
   }
 
@@ -309,15 +346,26 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
         kind = median(mine.map((o) => o.durationMs)) < SHORT_MS ? "callee-deadline" : "hang";
       else if (where === "reply")
         kind = median(mine.map((o) => o.durationMs)) < SHORT_MS ? "callee-deadline" : "one-way-loss";
-      else kind = failedShare > 0.9 ? "partition" : burstySeq(calls) ? "link-flapping" : "packet-loss";
+      else if (failedShare > 0.9)
+        // Sent and unanswered (grpc-js names the peer), or never connected (it waited for one).
+        kind =
+          mine.filter((o) => o.message.includes("Waiting for LB pick")).length > mine.length / 2
+            ? "network-policy-block"
+            : "partition";
+      else kind = burstySeq(calls) ? "link-flapping" : "packet-loss";
     } else if (code === "UNAVAILABLE" && where === "call") {
       const msgs = mine.map((o) => o.message);
       kind = msgs.some((m) => m.includes("ECONNREFUSED")) ? "wrong-target-port" : "selector-mismatch";
     } else if (code === "UNAVAILABLE" && bursty(i.recent, top)) kind = "flapping";
     else kind = "error-rate";
+    // A policy that drops the caller's connections is the callee's: the callee first.
+    const named =
+      kind === "network-policy-block" && edge !== undefined
+        ? [edge, ...suspects.filter((s) => s !== edge)]
+        : suspects;
     return {
       detected,
-      suspects: suspects.slice(0, 3),
+      suspects: named.slice(0, 3),
       kind,
       evidence: `${mine.length} failures start at ${top} (${code}, ${where})`,
     };

@@ -13,7 +13,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Validate a parsed service.json; errors name the key path, the value and what is allowed. */
 export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
-  // The incident knobs (all optional) are checked apart; the schema sees the base faults.
+  // Some incident knobs (all optional) are checked apart; the schema sees the rest.
   const faults = isPlainObject(raw) && isPlainObject(raw.faults) ? raw.faults : null;
   if (faults === null) return SERVICE_CONFIG.parse(raw);
   const base = Object.fromEntries(Object.entries(faults).filter(([k]) => !INCIDENT_KNOBS.has(k)));
@@ -21,15 +21,7 @@ export function validateRuntimeConfig(raw: unknown): ServiceRuntimeConfig {
   return { ...cfg, faults: { ...cfg.faults, ...incidentKnobs(faults) } };
 }
 
-const INCIDENT_KNOBS = new Set([
-  "hang",
-  "cpuFactor",
-  "ioDelayMs",
-  "leak",
-  "crash",
-  "heldInFlight",
-  "callees",
-]);
+const INCIDENT_KNOBS = new Set(["hang", "cpuFactor", "ioDelayMs", "leak", "crash", "heldInFlight"]);
 
 /** Each environment override and the key it sets. */
 const ENV_KEYS = {

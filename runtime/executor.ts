@@ -26,8 +26,8 @@ export interface ExecutorDeps {
   readonly random: () => number;
   /** The fault knobs now (cpuFactor, ioDelayMs, per-callee deadline and partition). */
   readonly faults?: () => FaultConfig;
-  /** The host a callee's address names (for the words of a refused connection). */
-  readonly calleeHost?: (id: string) => string;
+  /** A callee's address, host:port (for the words of a refused connection or a deadline). */
+  readonly calleeAddress?: (id: string) => string;
 }
 
 /** Where a Service with a wrong targetPort sends its traffic: a port nothing listens on. */
@@ -151,10 +151,23 @@ export class Executor {
     if (f?.refused === true) {
       throw new RpcError(
         status.UNAVAILABLE,
-        `${callee}: No connection established. Last error: connect ECONNREFUSED ${this.deps.calleeHost?.(callee) ?? "127.0.0.1"}:${WRONG_PORT}`,
+        `${callee}: No connection established. Last error: connect ECONNREFUSED ${this.host(callee)}:${WRONG_PORT}`,
       );
     }
     if (f?.noEndpoints === true) throw new RpcError(status.UNAVAILABLE, `${callee}: no healthy upstream`);
+    const t0 = Date.now();
+    // A deadline as grpc-js words it: a call sent on the connection names the peer; a call that
+    // never got a connection (its handshake dropped) waited for one.
+    const lost = async (until: number, connected: boolean): Promise<never> => {
+      await sleepOrAbort(until - Date.now(), scope.signal);
+      const after = `Deadline exceeded after ${((Date.now() - t0) / 1000).toFixed(3)}s`;
+      throw new RpcError(
+        status.DEADLINE_EXCEEDED,
+        `${callee}: ${after},${connected ? `remote_addr=${this.address(callee)}` : "Waiting for LB pick"}`,
+      );
+    };
+    // A policy that drops the caller's new connections: the call waits for a connection that never comes.
+    if (f?.connectDropped === true) return lost(scope.deadline, false);
     const linkDown = f?.flap !== undefined && Date.now() % f.flap.periodMs < f.flap.downMs;
     if (
       f?.partitioned === true ||
@@ -162,21 +175,40 @@ export class Executor {
       (f?.lossRate !== undefined && this.deps.random() < f.lossRate)
     ) {
       // Dropped packets: nothing comes back until the deadline, which is all the caller learns.
-      await sleepOrAbort(scope.deadline - Date.now(), scope.signal);
-      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: deadline exceeded`);
+      return lost(scope.deadline, true);
     }
     const deadline =
       f?.deadlineMs === undefined ? scope.deadline : Math.min(scope.deadline, Date.now() + f.deadlineMs);
-    await this.deps.callees.call(
-      callee,
-      { requestId: scope.requestId, hop: scope.hop + 1, payload: scope.payload, flags: 0 },
-      { deadline, metadata: md, signal: scope.signal },
-    );
+    const req = { requestId: scope.requestId, hop: scope.hop + 1, payload: scope.payload, flags: 0 };
+    // A retry policy: each attempt has its own deadline (perTryTimeoutMs); a timed-out or unavailable
+    // attempt is tried again at once, up to `maxAttempts` tries, within the call's deadline.
+    const tries = f?.retryPolicy?.maxAttempts ?? 1;
+    for (let attempt = 1; ; attempt++) {
+      const perTry =
+        f?.retryPolicy === undefined
+          ? deadline
+          : Math.min(deadline, Date.now() + f.retryPolicy.perTryTimeoutMs);
+      try {
+        await this.deps.callees.call(callee, req, { deadline: perTry, metadata: md, signal: scope.signal });
+        break;
+      } catch (err) {
+        const e = toRpcError(err);
+        const retryable = e.code === status.DEADLINE_EXCEEDED || e.code === status.UNAVAILABLE;
+        if (attempt >= tries || !retryable || Date.now() >= deadline || scope.signal.aborted) throw e;
+      }
+    }
     if (f?.responseLossRate !== undefined && this.deps.random() < f.responseLossRate) {
       // The callee answered; the answer was lost on the way back.
-      await sleepOrAbort(deadline - Date.now(), scope.signal);
-      throw new RpcError(status.DEADLINE_EXCEEDED, `${callee}: deadline exceeded`);
+      return lost(deadline, true);
     }
+  }
+
+  private address(callee: string): string {
+    return this.deps.calleeAddress?.(callee) ?? "127.0.0.1:50051";
+  }
+
+  private host(callee: string): string {
+    return this.address(callee).replace(/:[0-9]+$/, "");
   }
 
   /** One leaf op: liveness check, child span, timing, metric. */

@@ -83,48 +83,6 @@ export function incidentKnobs(o: Obj): Partial<FaultConfig> {
     const pause = knobNumber(o.leak, "pauseMsPerMiB", 0, 1000);
     if (pause !== undefined) out.leak = { ...out.leak, pauseMsPerMiB: pause };
   }
-  if (o.callees !== undefined) {
-    if (!isPlainObject(o.callees))
-      throw new ConfigError("faults.callees", o.callees, "an object keyed by callee id");
-    const callees: Record<string, Record<string, number | boolean | Record<string, number>>> = {};
-    for (const [id, v] of Object.entries(o.callees)) {
-      if (!/^[A-Z]+$/.test(id) || !isPlainObject(v)) {
-        throw new ConfigError(
-          `faults.callees.${id}`,
-          v,
-          "{deadlineMs?, partitioned?, ...} under a callee id",
-        );
-      }
-      const out: Record<string, number | boolean | Record<string, number>> = {};
-      for (const [k, [min, max]] of Object.entries({
-        deadlineMs: [0, 3_600_000],
-        lossRate: [0, 1],
-        responseLossRate: [0, 1],
-      })) {
-        const n = knobNumber(v, k, min as number, max as number, `faults.callees.${id}.${k}`);
-        if (n !== undefined) out[k] = n;
-      }
-      for (const k of ["partitioned", "refused", "noEndpoints"]) {
-        if (v[k] === undefined) continue;
-        if (typeof v[k] !== "boolean")
-          throw new ConfigError(`faults.callees.${id}.${k}`, v[k], "true or false");
-        out[k] = v[k];
-      }
-      if (v.flap !== undefined) {
-        const flap = isPlainObject(v.flap) ? v.flap : {};
-        const where = `faults.callees.${id}.flap`;
-        const n = (f: string) => {
-          const x = flap[f];
-          if (typeof x !== "number" || !(x >= (f === "periodMs" ? 100 : 0) && x <= 3_600_000))
-            throw new ConfigError(`${where}.${f}`, x, `a number in ${f === "periodMs" ? 100 : 0}..3600000`);
-          return x;
-        };
-        out.flap = { periodMs: n("periodMs"), downMs: n("downMs") };
-      }
-      callees[id] = out;
-    }
-    out.callees = callees as FaultConfig["callees"];
-  }
   for (const k of Object.keys(out) as (keyof FaultConfig)[]) if (out[k] === undefined) delete out[k];
   return out;
 }

@@ -199,7 +199,7 @@ export async function startService(
         inject: r.tracing.inject,
         random,
         faults,
-        calleeHost: (id) => (cfg.callees[id] ?? "").replace(/:[0-9]+$/, ""),
+        calleeAddress: (id) => cfg.callees[id] ?? "",
       }),
       inflight: { count: 0, idle: [] },
       faults,

@@ -224,6 +224,27 @@ export function sha16(data: string): string {
   return createHash("sha256").update(data).digest("hex").slice(0, 16);
 }
 
+/**
+ * retry-storm: the callee answers `latencyMs` late; the caller (the root cause) retries each call up
+ * to `maxAttempts` times with a per-try timeout `perTryTimeoutMs` below it.
+ */
+function retryStorm(t: Target, p: Params): RuntimeMutation[] {
+  if (t.type !== "edge") return [];
+  return [
+    {
+      service: t.caller,
+      faults: {
+        callees: {
+          [t.callee]: {
+            retryPolicy: { maxAttempts: num(p, "maxAttempts"), perTryTimeoutMs: num(p, "perTryTimeoutMs") },
+          },
+        },
+      },
+    },
+    { service: t.callee, faults: { latency: { distribution: "fixed", ms: num(p, "latencyMs") } } },
+  ];
+}
+
 export const CATALOGUE: readonly KindDef[] = [
   rt({
     kind: "error-rate",
@@ -442,6 +463,25 @@ export const CATALOGUE: readonly KindDef[] = [
     note: () =>
       "Every request to the target waits pauseMsPerMiB per MiB held: nothing at first, more every second; at the limit, an OOM kill and the cycle starts over.",
   }),
+  // A retry storm: a slow callee and a caller whose retries turn the slowness into failure.
+  def({
+    kind: "retry-storm",
+    layer: "runtime",
+    summary:
+      "one caller retries its calls to a slowed callee with a per-try timeout below the callee's answer time: every attempt times out, and the callee serves each call `maxAttempts` times",
+    symptoms: ["timeouts", "latency", "saturation"],
+    statusCode: DEADLINE_EXCEEDED,
+    candidates: allEdges,
+    params: (rng) => {
+      const perTryTimeoutMs = rng.int(1, 3) * 50;
+      return { maxAttempts: rng.int(3, 5), perTryTimeoutMs, latencyMs: perTryTimeoutMs + 100 };
+    },
+    site: edgeSite,
+    mutation: (_spec, _svc, t, p) => ({ runtime: retryStorm(t, p), manifests: [] }),
+    local: (t, p) => ({ mode: "runtime", runtime: retryStorm(t, p), restart: false }),
+    note: () =>
+      "Every call on the edge is tried `maxAttempts` times and fails (each try waits perTryTimeoutMs < latencyMs); calls reaching the callee from elsewhere are only slower (latencyMs a hit). The root cause is the caller's retry policy: without it the calls succeed, slowly. The incident changes both ends' service.json (the callee's slowness is the trigger), so mitigating it means lifting both.",
+  }),
   kube({
     kind: "wrong-target-port",
     summary: "the Service sends traffic to a port the pods do not listen on",
@@ -575,11 +615,15 @@ export const CATALOGUE: readonly KindDef[] = [
       const i = callers.findIndex((c) => c.id === t.caller);
       return [{ object, op: "remove", path: `/spec/ingress/0/from/${i}` }];
     },
+    // The policy drops the caller's new connections: a call waits for a connection that never
+    // comes. A partition drops the packets of the established connection too (the call is sent
+    // and nothing answers); see docs/incidents.md on conntrack.
     emulate: (t) =>
       t.type === "edge"
-        ? [{ service: t.caller, faults: { callees: { [t.callee]: { partitioned: true } } } }]
+        ? [{ service: t.caller, faults: { callees: { [t.callee]: { connectDropped: true } } } }]
         : [],
-    note: () => "Effective at once: the dropped packets make the caller's calls time out.",
+    note: () =>
+      "The caller's new connections to the callee are dropped: its calls wait for a connection until the deadline. A CNI that keeps established flows (conntrack) lets an open connection live until it is re-established (a restart, a max connection age, a keepalive failure).",
   }),
   kube({
     kind: "bad-image-tag",

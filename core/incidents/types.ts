@@ -25,6 +25,7 @@ export const RUNTIME_KINDS = [
   "flapping",
   "slow-memory-leak",
   "link-flapping",
+  "retry-storm",
 ] as const;
 
 export const KUBERNETES_KINDS = [

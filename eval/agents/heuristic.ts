@@ -2,7 +2,8 @@
  * The heuristic agent: reads the recent traces, the oldest ones (what normal looked like) and the
  * pods through its tools, and diagnoses with error and latency attribution over the trace graph
  * (eval/diagnose.ts). Seeing nothing, it watches once more a few seconds later (a request that
- * hangs shows only when it ends). Then it submits, and rolls back its first suspect.
+ * hangs shows only when it ends); seeing partial loss on an edge, it watches longer (bursts or
+ * loss at random). Then it submits, and rolls back its first suspect.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { LogLine, PodView, SpanView } from "../backend";
@@ -11,6 +12,12 @@ import { callTool, type Agent, type Problem } from "./agent";
 
 /** How long it watches again when the first look shows nothing. */
 const WATCH_MS = 4000;
+/**
+ * How long it watches again when the first look shows partial loss on an edge: whether the
+ * failures come in bursts (a flapping link) or at random takes more calls than an edge carries in
+ * a few seconds.
+ */
+const LOSS_WATCH_MS = 8000;
 
 const wait = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -26,14 +33,19 @@ export function heuristicAgent(): Agent {
         []) as SpanView[];
       const first = oldest[0]?.startMs ?? 0;
       const reference = oldest.filter((s) => s.startMs < first + 2500);
-      const look = async (): Promise<Diagnosis> => {
-        const recent = ((await callTool(client, "search_traces", { sinceS: 6, limit: 5000 })) ??
+      const look = async (sinceS = 6): Promise<Diagnosis> => {
+        const recent = ((await callTool(client, "search_traces", { sinceS, limit: 5000 })) ??
           []) as SpanView[];
         const pods = ((await callTool(client, "get_pods")) ?? []) as PodView[];
         // The logs of a pod that died or does not serve say why.
-        const sick = pods.find(
-          (x) => x.status !== "Running" || (x.lastTerminationS !== null && x.restarts > 0),
-        );
+        // One not running, else the one that died last (restart counts stay).
+        const sick = pods
+          .filter((x) => x.status !== "Running" || (x.lastTerminationS !== null && x.restarts > 0))
+          .sort(
+            (a, b) =>
+              Number(b.status !== "Running") - Number(a.status !== "Running") ||
+              (a.lastTerminationS ?? Infinity) - (b.lastTerminationS ?? Infinity),
+          )[0];
         const logs =
           sick === undefined
             ? []
@@ -52,6 +64,9 @@ export function heuristicAgent(): Agent {
       if (!d.detected && !signal.aborted) {
         await wait(WATCH_MS, signal);
         if (!signal.aborted) d = await look();
+      } else if ((d.kind === "packet-loss" || d.kind === "link-flapping") && !signal.aborted) {
+        await wait(LOSS_WATCH_MS, signal);
+        if (!signal.aborted) d = await look(14);
       }
       await callTool(client, "submit", {
         detected: d.detected,

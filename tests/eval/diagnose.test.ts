@@ -2,10 +2,11 @@
  * The diagnosis rules on spans made up to the point (eval/diagnose.ts is pure): failures at random
  * versus in bursts (flapping), a calm stretch before the onset not taken for a burst, and where a
  * failure starts in the trace graph (the service itself, a call that reached no server, an answer
- * that never came back), slowness not taken for a failure, and CFS periods told from a slower CPU.
+ * that never came back), slowness not taken for a failure, CFS periods told from a slower CPU, a
+ * partition from a NetworkPolicy drop (grpc-js's words for the deadline), and a retry storm.
  */
-import type { SpanView } from "../../eval/backend";
-import { bursty, errorOrigins, phaseConcentration } from "../../eval/diagnose";
+import type { PodView, SpanView } from "../../eval/backend";
+import { bursty, diagnose, errorOrigins, phaseConcentration } from "../../eval/diagnose";
 import { stream } from "../../core/rng";
 
 let next = 0;
@@ -65,10 +66,35 @@ describe("bursty", () => {
     ).toBe(false);
   });
 
+  it("a few calls of a link down 2 s of every 4 s are bursts; as few lost at random are not", () => {
+    // 2 calls a second over 12 s: 24 calls, in 3 down and 3 up spells (runs test z about -2.9).
+    expect(
+      bursty(
+        serverSeq(24, (i) => i % 8 < 4),
+        "svc-e",
+      ),
+    ).toBe(true);
+    // Independent loss at 0.4 over 24 calls: flagged in at most 5 of 100 draws (a 1% test, whose
+    // normal approximation is loose at this size).
+    let flagged = 0;
+    for (let k = 0; k < 100; k++) {
+      const few = stream("diagnose-test", "bursty", `few-${k}`);
+      const lost = [...Array(24).keys()].map(() => few.chance(0.4));
+      if (
+        bursty(
+          serverSeq(24, (i) => lost[i] as boolean),
+          "svc-e",
+        )
+      )
+        flagged++;
+    }
+    expect(flagged).toBeLessThanOrEqual(5);
+  });
+
   it("too few spans, or none failing, say nothing", () => {
     expect(
       bursty(
-        serverSeq(20, (i) => i % 10 < 5),
+        serverSeq(8, (i) => i % 4 < 2),
         "svc-e",
       ),
     ).toBe(false);
@@ -152,5 +178,129 @@ describe("phaseConcentration", () => {
     const saturated = [...Array(50).keys()].map(() => 1_700_000_000_000 + rng.float(0, 10_000));
     expect(phaseConcentration(throttled, 100)).toBeGreaterThan(0.9);
     expect(phaseConcentration(saturated, 100)).toBeLessThan(0.4);
+  });
+});
+
+describe("diagnose: calls that time out on an edge", () => {
+  const name = (id: string) => `svc-${id.toLowerCase()}`;
+  /** A request at the gateway svc-a whose call to C goes as `call` says (kids: C's server spans). */
+  function request(
+    t: number,
+    call: { status: string; message?: string; tries?: readonly string[] },
+  ): SpanView[] {
+    const root = span({ service: "svc-a", kind: "server", startMs: t, durationMs: 300, status: call.status });
+    const c = span({
+      service: "svc-a",
+      kind: "client",
+      name: "call C",
+      parentSpanId: root.spanId,
+      startMs: t + 1,
+      durationMs: 290,
+      status: call.status,
+      message: call.message ?? "",
+      callee: "C",
+    });
+    const kids = (call.tries ?? []).map((st, i) =>
+      span({
+        service: "svc-c",
+        kind: "server",
+        parentSpanId: c.spanId,
+        startMs: t + 2 + 100 * i,
+        durationMs: 95,
+        status: st,
+      }),
+    );
+    return [root, c, ...kids];
+  }
+  const reference = [...Array(20).keys()].flatMap((i) => request(i * 100, { status: "OK", tries: ["OK"] }));
+  const look = (recent: SpanView[]) =>
+    diagnose({ recent, reference, pods: [], gateway: "svc-a", calleeName: name });
+  const at = (i: number) => 10_000 + i * 100;
+
+  it("sent and unanswered (the peer named): a partition, blamed on the caller", () => {
+    const d = look(
+      [...Array(20).keys()].flatMap((i) =>
+        request(at(i), {
+          status: "DEADLINE_EXCEEDED",
+          message: "C: Deadline exceeded after 0.290s,remote_addr=127.0.0.1:50051",
+        }),
+      ),
+    );
+    expect([d.kind, d.suspects[0]]).toEqual(["partition", "svc-a"]);
+  });
+
+  it("never connected (waiting for a connection): a NetworkPolicy drop, the callee's policy first", () => {
+    const d = look(
+      [...Array(20).keys()].flatMap((i) =>
+        request(at(i), {
+          status: "DEADLINE_EXCEEDED",
+          message: "C: Deadline exceeded after 0.290s,Waiting for LB pick",
+        }),
+      ),
+    );
+    expect([d.kind, d.suspects[0]]).toEqual(["network-policy-block", "svc-c"]);
+  });
+
+  it("every call tried three times at the callee, each cut off: a retry storm, the caller first", () => {
+    const tries = ["DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED"];
+    const d = look(
+      [...Array(20).keys()].flatMap((i) =>
+        request(at(i), { status: "DEADLINE_EXCEEDED", message: "C: Deadline exceeded", tries }),
+      ),
+    );
+    expect([d.kind, d.suspects]).toEqual(["retry-storm", ["svc-a", "svc-c"]]);
+  });
+
+  it("one attempt each, cut off at the callee: no retry storm", () => {
+    const d = look(
+      [...Array(20).keys()].flatMap((i) =>
+        request(at(i), {
+          status: "DEADLINE_EXCEEDED",
+          message: "C: Deadline exceeded",
+          tries: ["DEADLINE_EXCEEDED"],
+        }),
+      ),
+    );
+    expect(d.kind).not.toBe("retry-storm");
+  });
+});
+
+describe("diagnose: a pod's restarts", () => {
+  const name = (id: string) => `svc-${id.toLowerCase()}`;
+  // 4 s of healthy traffic at the gateway.
+  const calm = () =>
+    [...Array(40).keys()].map((i) =>
+      span({ service: "svc-a", kind: "server", startMs: i * 100, durationMs: 10 }),
+    );
+  const pod = (lastTerminationS: number): PodView => ({
+    service: "B",
+    name: "svc-b",
+    ready: true,
+    status: "Running",
+    restarts: 3,
+    lastTermination: "Error (exit code 1)",
+    lastTerminationS,
+  });
+
+  it("a pod that died within the window is the trouble now", () => {
+    const d = diagnose({
+      recent: calm(),
+      reference: calm(),
+      pods: [pod(1)],
+      gateway: "svc-a",
+      calleeName: name,
+    });
+    expect([d.kind, d.suspects[0]]).toEqual(["crash-loop", "svc-b"]);
+  });
+
+  it("a pod that died long before the window is history: its restart count alone names nothing", () => {
+    const d = diagnose({
+      recent: calm(),
+      reference: calm(),
+      pods: [pod(60)],
+      gateway: "svc-a",
+      calleeName: name,
+    });
+    expect(d.detected).toBe(false);
   });
 });

@@ -175,11 +175,11 @@ describe.each(KIND_SEEDS)("every kind on seed %s", (seed) => {
     );
     expect(rollouts).toEqual(rewritten.map((k) => [k.replace("v1/ConfigMap/", "apps/v1/Deployment/"), k]));
     expect(rewritten.length > 0).toBe(inc.fault.layer === "runtime" || kind === "broken-config");
-    // Only the target's (or the edge's) objects change.
+    // Only the target's (or the edge's two ends': a retry storm changes both) objects change.
     const names = new Set(d.resources.changed.map((c) => c.key.split("/").pop()));
     const ids = [
       inc.groundTruth.rootCause.service,
-      inc.fault.target.type === "edge" ? inc.fault.target.caller : "",
+      ...(inc.fault.target.type === "edge" ? [inc.fault.target.caller, inc.fault.target.callee] : []),
     ];
     const owners = ids.flatMap((i) => s.services.filter((x) => x.id === i).map((x) => x.name));
     for (const n of names) expect(owners.some((o) => n === o || n?.startsWith(`${o}-`))).toBe(true);

@@ -2,8 +2,8 @@
  * The ground truth holds on a running system: for each request-path fault kind (the runtime kinds
  * other than the lifecycle ones, which local-lifecycle.test.ts checks, and the Kubernetes kinds
  * emulated by them: wrong-target-port, selector-mismatch and replicas-zero play as UNAVAILABLE at
- * their callers, network-policy-block as a partition, cpu-throttling as a CFS quota), and the gray
- * kinds (packet-loss, one-way-loss, flapping, link-flapping, slow-memory-leak), on small
+ * their callers, network-policy-block as dropped new connections, cpu-throttling as a CFS quota), and the gray
+ * kinds (packet-loss, one-way-loss, flapping, link-flapping, slow-memory-leak, retry-storm), on small
  * systems of several seeds, the routes predicted symptomatic show the symptom and the others do not.
  *
  * Method. Per route, N = 20 requests with path_index set (deadline 1.5 s; disk scratch on tmpfs),
@@ -62,6 +62,7 @@ const ALL_KINDS: readonly FaultKind[] = [
   "flapping",
   "link-flapping",
   "slow-memory-leak",
+  "retry-storm",
 ];
 /** SLOP_INCIDENT_KINDS=a,b: only these. */
 const KINDS = ALL_KINDS.filter(

@@ -46,12 +46,27 @@ describe("runtime config file", () => {
     expect(() =>
       validateRuntimeConfig({
         ...base,
-        faults: { ...base.faults, callees: { C: { flap: { periodMs: 10 } } } },
+        faults: { ...base.faults, callees: { C: { flap: { periodMs: 10, downMs: 5 } } } },
       }),
     ).toThrow("faults.callees.C.flap.periodMs must be a number in 100..3600000 (got 10)");
     expect(() =>
       validateRuntimeConfig({ ...base, faults: { ...base.faults, callees: { C: { lossRate: 2 } } } }),
     ).toThrow("faults.callees.C.lossRate must be a number in 0..1 (got 2)");
+  });
+
+  it("reads a callee's retry policy and dropped connections (one schema), and names a bad key", () => {
+    const knobs = { connectDropped: true, retryPolicy: { maxAttempts: 4, perTryTimeoutMs: 100 } };
+    const faults = { ...base.faults, callees: { C: knobs } };
+    expect(validateRuntimeConfig({ ...base, faults }).faults.callees).toEqual({ C: knobs });
+    expect(() =>
+      validateRuntimeConfig({
+        ...base,
+        faults: { ...base.faults, callees: { C: { retryPolicy: { maxAttempts: 0, perTryTimeoutMs: 100 } } } },
+      }),
+    ).toThrow("faults.callees.C.retryPolicy.maxAttempts must be an integer in 1..100 (got 0)");
+    expect(() =>
+      validateRuntimeConfig({ ...base, faults: { ...base.faults, callees: { C: { retries: 3 } } } }),
+    ).toThrow("faults.callees.C.retries must be a known key");
   });
 
   it("rejects an unknown key instead of ignoring it", () => {

@@ -295,7 +295,10 @@ describe("faults", () => {
     const errors = fleet.logs
       .map((l) => JSON.parse(l) as { service: string; msg: string; error?: string })
       .filter((l) => l.msg === "failed");
-    expect(errors.filter((l) => l.service === "A").map((l) => l.error)).toContain("S: deadline exceeded");
+    // In grpc-js's words for a call sent on an open connection that nothing answered.
+    expect(errors.filter((l) => l.service === "A").map((l) => l.error)).toContainEqual(
+      expect.stringMatching(/^S: Deadline exceeded after [0-9.]+s,remote_addr=/),
+    );
     expect(errors.filter((l) => l.service === "H").map((l) => l.error)).toContain("deadline exceeded in H");
     await client(slow.address).handle({}, 2000);
     await fleet.stopAll();
@@ -305,6 +308,49 @@ describe("faults", () => {
     const words = /inject|fault|partition|\bhung\b|\bhang\b|error rate/i;
     expect(fleet.logs.filter((l) => words.test(l))).toEqual([]);
     expect(kept.filter((s) => words.test(s.status.message ?? ""))).toEqual([]);
+  });
+});
+
+describe("a caller's retry policy and dropped connections", () => {
+  it("tries a slow callee maxAttempts times, each cut at perTryTimeoutMs, then fails", async () => {
+    const slow = await fleet.start(cfgOf("S", ["noop"], latency(300)));
+    const caller = await fleet.start(
+      cfgOf("A", ["S"], {
+        callees: { S: slow.address },
+        faults: { ...NO_FAULTS, callees: { S: { retryPolicy: { maxAttempts: 3, perTryTimeoutMs: 100 } } } },
+      }),
+    );
+    const t0 = Date.now();
+    const e = await codeOf(client(caller.address).handle({}, 2000));
+    const took = Date.now() - t0;
+    expect(e.code).toBe(status.DEADLINE_EXCEEDED);
+    // Three tries of 100 ms, not the 2 s deadline, and not one try.
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(1500);
+    await waitInflight(slow.metricsPort, "S", 0);
+    const cut = fleet.logs
+      .map((l) => JSON.parse(l) as { service: string; msg: string })
+      .filter((l) => l.service === "S" && l.msg === "failed");
+    expect(cut).toHaveLength(3);
+  });
+
+  it("a call whose connection is dropped waits for one until the deadline, and says so", async () => {
+    const callee = await fleet.start(cfgOf("S", ["noop"]));
+    const caller = await fleet.start(
+      cfgOf("A", ["S"], {
+        callees: { S: callee.address },
+        faults: { ...NO_FAULTS, callees: { S: { connectDropped: true } } },
+      }),
+    );
+    const e = await codeOf(client(caller.address).handle({}, 2000));
+    expect(e.code).toBe(status.DEADLINE_EXCEEDED);
+    await waitInflight(caller.metricsPort, "A", 0);
+    const errors = fleet.logs
+      .map((l) => JSON.parse(l) as { service: string; msg: string; error?: string })
+      .filter((l) => l.service === "A" && l.msg === "failed");
+    expect(errors.map((l) => l.error)).toContainEqual(
+      expect.stringMatching(/^S: Deadline exceeded after [0-9.]+s,Waiting for LB pick$/),
+    );
   });
 });
 
