@@ -71,7 +71,9 @@ export function coreDns(l: ClusterLayout): KubeObject[] {
   const labels = { "k8s-app": "kube-dns" };
   const corefile = `.:53 {
     errors
-    health :8080
+    health :8080 {
+      lameduck 5s
+    }
     ready :8181
     kubernetes ${l.clusterDomain} in-addr.arpa ip6.arpa {
       pods insecure
@@ -106,11 +108,21 @@ export function coreDns(l: ClusterLayout): KubeObject[] {
       kind: "Deployment",
       metadata: { name: "coredns", namespace: SYSTEM, labels },
       spec: {
-        replicas: 1,
+        // Two replicas on two nodes and a budget, as kubeadm and managed clusters run it: a node drain
+        // (tests/e2e/cluster.test.ts) evicts one while the other answers; one replica left DNS
+        // down for the seconds its replacement took, and the drain's load pod found no gateway.
+        replicas: 2,
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
           spec: {
+            affinity: {
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+                ],
+              },
+            },
             serviceAccountName: "coredns",
             priorityClassName: "system-cluster-critical",
             tolerations: [{ operator: "Exists" }],
@@ -141,6 +153,12 @@ export function coreDns(l: ClusterLayout): KubeObject[] {
           },
         },
       },
+    },
+    {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "coredns", namespace: SYSTEM, labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
     },
     {
       apiVersion: "v1",

@@ -696,9 +696,28 @@ if (tools === undefined) {
         await project.pulumi("up", "--yes", "--skip-preview", "--non-interactive");
         await waitDeploymentsAvailable(cluster.api, NS, 300_000);
         expect(await symptoms[kind]!(svc, inc)).toBeUndefined();
-        const after = await oracleLive(file, await gatewayLoad(`after-${kind.slice(0, 20)}`, 10, 10));
+        // Mitigated once the oracle passes on a fresh measurement: the objects match the baseline at
+        // once, but the SLO (>= 99% of 100 requests) may need kube-proxy's rules to catch up with
+        // the new pods first, seconds on this loaded machine.
+        let attempt = 0;
+        const t0 = Date.now();
+        const after = await waitFor(
+          `${kind}: the oracle passing after mitigation`,
+          120_000,
+          async () => {
+            const measured = await gatewayLoad(`after-${kind.slice(0, 20)}-${++attempt}`, 10, 10);
+            const v = await oracleLive(file, measured);
+            log(
+              `${kind}: after mitigation (measurement ${attempt}) success ${(measured.successRate * 100).toFixed(1)}%, p99 ${measured.p99Ms} ms, violations ${v.violations.length}`,
+            );
+            return v.passed ? v : undefined;
+          },
+          1000,
+        );
         expect(after.violations).toEqual([]);
-        expect(after.passed).toBe(true);
+        log(
+          `${kind}: mitigated, the oracle passing ${((Date.now() - t0) / 1000).toFixed(0)} s after the pods were available`,
+        );
       },
     );
 
