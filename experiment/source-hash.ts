@@ -18,6 +18,7 @@ export const BUILD_INPUTS = [
   "core",
   "eval",
   "experiment",
+  "io",
   "loadgen",
   "local",
   "proto",
