@@ -231,6 +231,9 @@ export async function runEpisode(o: EpisodeOptions): Promise<EpisodeResult> {
       .filter((i) => ISOLATED_KINDS.has(i.fault.kind))
       .map((i) => i.groundTruth.rootCause.service),
     recordDir: graderDir,
+    // The agent's traces show each service's own work (cpu, disk, io ops), as a service
+    // instrumented for its SREs would; the heuristic agent tells cpu from disk faults by them.
+    opSpans: true,
   });
   const samples: Sample[] = [];
   const stopLoad = new AbortController();

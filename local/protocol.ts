@@ -7,6 +7,8 @@ export interface StartMessage {
   readonly type: "start";
   readonly configs: readonly ServiceRuntimeConfig[];
   readonly traceFile?: string;
+  /** A span per local op (ServeOptions.opSpans); unset: SLOP_TRACE_OPS decides. */
+  readonly opSpans?: boolean;
   /** Each service appends its log lines (JSON, one per event) to DIR/<service name>.log. */
   readonly logDir: string;
   /**

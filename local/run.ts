@@ -66,6 +66,8 @@ export async function startSystem(
      * what the trace file's path in the run metadata is relative to. @default dir
      */
     recordDir?: string;
+    /** A span per local op in every service (what tells cpu from disk in a trace). @default SLOP_TRACE_OPS */
+    opSpans?: boolean;
   },
 ): Promise<LocalSystemUnderTest> {
   const verbose = opts.verbose ?? true;
@@ -79,6 +81,7 @@ export async function startSystem(
     dir,
     workers: opts.workers,
     traceFile,
+    opSpans: opts.opSpans,
     faults: opts.faults,
     signal: opts.signal,
     isolate: opts.isolate,

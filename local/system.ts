@@ -79,6 +79,8 @@ export interface LocalSystemOptions {
   /** Worker processes. @default min(services, 4) */
   readonly workers?: number;
   readonly traceFile?: string;
+  /** A span per local op in every service (ServeOptions.opSpans). @default SLOP_TRACE_OPS */
+  readonly opSpans?: boolean;
   /** Fault knobs per service id (e.g. failStartup for tests). */
   readonly faults?: Readonly<Record<string, FaultConfig>>;
   /**
@@ -430,6 +432,7 @@ class LocalRun {
       type: "start",
       configs,
       traceFile: this.opts.traceFile,
+      ...(this.opts.opSpans === undefined ? {} : { opSpans: this.opts.opSpans }),
       logDir: this.logs,
       dataRoot: this.dataRoot,
       ...(priorCrashes === undefined ? {} : { priorCrashes }),

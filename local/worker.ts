@@ -58,6 +58,7 @@ export function workerMain(): void {
                   send({ type: "exited", id: cfg.id, termination });
                 },
                 traceFile: m.traceFile,
+                ...(m.opSpans === undefined ? {} : { opSpans: m.opSpans }),
                 dataDir: join(m.dataRoot, cfg.id),
                 processMetrics: false,
                 logLevel: "info",

@@ -92,7 +92,8 @@ describe("a classifier over the telemetry tells kinds with different symptoms ap
     const isolate = [...incidents.values()]
       .filter((i): i is Incident => i !== null && ["cpu-saturation", "cpu-throttling"].includes(i.fault.kind))
       .map((i) => i.groundTruth.rootCause.service);
-    sut = await startSystem(spec, dir, { workers: 2, verbose: false, isolate });
+    // Op spans on, as slop eval runs its episodes (eval/episode.ts): the cpu and disk kinds show in them.
+    sut = await startSystem(spec, dir, { workers: 2, verbose: false, isolate, opSpans: true });
     backend = new LocalBackend({
       spec,
       sut,
