@@ -326,6 +326,8 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
             backoff: o.backoff,
             isolate: ISOLATED_KINDS.has(inc.fault.kind) ? [inc.groundTruth.rootCause.service] : [],
             recordDir: grader,
+            // The agent's traces show each service's own work, as in slop eval (eval/episode.ts).
+            opSpans: true,
           });
           say(
             verbose,

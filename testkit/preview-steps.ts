@@ -11,9 +11,12 @@ export interface Step {
 
 /** objectKey() (core/k8s/objects.ts) of the Kubernetes object behind a preview step. */
 export function stepKey(s: Step): string | undefined {
-  const state = s.newState ?? s.oldState;
+  return stateKey(s.newState ?? s.oldState);
+}
+
+function stateKey(state: Step["newState"]): string | undefined {
   if (state === undefined || !state.type.startsWith("kubernetes:")) return undefined;
-  const inputs = (s.newState?.inputs ?? s.oldState?.inputs ?? {}) as {
+  const inputs = (state.inputs ?? {}) as {
     apiVersion?: string;
     kind?: string;
     metadata?: { name?: string; namespace?: string };
@@ -44,9 +47,15 @@ export function stepSets(steps: readonly Step[]): Sets {
     if (key === undefined) continue;
     if (s.op === "create") sets.created.add(key);
     else if (s.op === "update") sets.updated.add(key);
-    else if (s.op === "replace" || s.op === "create-replacement" || s.op === "delete-replaced")
-      sets.replaced.add(key);
-    else if (s.op === "delete") sets.deleted.add(key);
+    else if (s.op === "replace" || s.op === "create-replacement" || s.op === "delete-replaced") {
+      // A replacement under another name is, in the cluster, a new object and the old one deleted
+      // (as `slop diff` keys them); e.g. the claim pvc-bad-storage-class renames.
+      const was = stateKey(s.oldState);
+      if (was !== undefined && was !== key) {
+        sets.created.add(key);
+        sets.deleted.add(was);
+      } else sets.replaced.add(key);
+    } else if (s.op === "delete") sets.deleted.add(key);
   }
   const sorted = (x: Set<string>) => [...x].sort();
   return {

@@ -73,7 +73,8 @@ function windowFlag(v: string | undefined): Window | undefined {
   return { startS: Number(m[1]), endS: Number(m[2]) };
 }
 
-const ANSWER_KEYS = ["detected", "localization", "kind"];
+// `usage` is what an agent reports it spent (slop eval's answer, core/eval/answer.ts); not scored here.
+const ANSWER_KEYS = ["detected", "localization", "kind", "usage"];
 
 function answerOf(raw: unknown): Answer {
   if (!isPlainObject(raw)) {
