@@ -8,7 +8,7 @@
 import { execFileSync } from "child_process";
 import { readFileSync } from "fs";
 import { request, Agent } from "https";
-import { request as httpRequest } from "http";
+import { request as httpRequest, type IncomingMessage } from "http";
 import { homedir } from "os";
 import { dirname, isAbsolute, join } from "path";
 import { parse } from "yaml";
@@ -78,6 +78,22 @@ function execCredential(spec: Record<string, unknown>): { token?: string; cert?:
 }
 
 /** A client for the cluster of `kubeconfigPath` (default $KUBECONFIG or ~/.kube/config), `context` or its current one. */
+/** Reads an API server response: the body as text, and as JSON where it is JSON (a log, "ok": text). */
+export function readResponse(res: IncomingMessage, done: (r: KubeResponse) => void): void {
+  const chunks: Buffer[] = [];
+  res.on("data", (c: Buffer) => chunks.push(c));
+  res.on("end", () => {
+    const text = Buffer.concat(chunks).toString("utf8");
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: the text
+    }
+    done({ status: res.statusCode ?? 0, body, text });
+  });
+}
+
 export function kubeClient(kubeconfigPath?: string, context?: string): Kube {
   const file = kubeconfigPath ?? process.env.KUBECONFIG?.split(":")[0] ?? join(homedir(), ".kube", "config");
   let doc: KubeconfigDoc;
@@ -123,20 +139,9 @@ export function kubeClient(kubeconfigPath?: string, context?: string): Kube {
         headers["content-length"] = String(payload.length);
       }
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
-      const req = (https ? request : httpRequest)(`${server}${path}`, { method, agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // a log or "ok": text
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed, text });
-        });
-      });
+      const req = (https ? request : httpRequest)(`${server}${path}`, { method, agent, headers }, (res) =>
+        readResponse(res, resolve),
+      );
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no answer in 60 s`)));
       req.on("error", reject);
       if (payload !== undefined) req.write(payload);

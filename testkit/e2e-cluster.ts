@@ -13,6 +13,7 @@ import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { readResponse } from "../experiment/kube";
 
 export interface Cluster {
   readonly dir: string;
@@ -250,20 +251,7 @@ export async function startCluster(bin: string, timeoutMs = 180_000): Promise<Cl
       const req = https.request(
         `${server}${apiPath}`,
         { method, agent, headers: { "content-type": "application/json", accept: "application/json" } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // not JSON (e.g. /readyz answers "ok")
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
+        (res) => readResponse(res, resolve),
       );
       req.on("error", reject);
       if (body !== undefined) req.write(JSON.stringify(body));

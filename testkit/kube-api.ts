@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as https from "https";
 import { parse } from "yaml";
+import { readResponse } from "../experiment/kube";
 
 export interface ApiResponse {
   readonly status: number;
@@ -121,20 +122,7 @@ export class KubeApi {
           timeout: 60_000,
           headers: { "content-type": contentType, accept: "application/json" },
         },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // plain text: /readyz, pod logs
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed, text });
-          });
-        },
+        (res) => readResponse(res, resolve),
       );
       req.on("timeout", () => req.destroy(new Error(`${method} ${apiPath}: timed out`)));
       req.on("error", reject);
