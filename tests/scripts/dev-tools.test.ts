@@ -57,3 +57,19 @@ it("links pulumi from PATH only at the pinned version", () => {
   expect(readlinkSync(join(r.bin, "pulumi"))).toBe(join(path, "pulumi"));
   expect(r.stdout).not.toContain("building");
 });
+
+it("runs its builds in two lanes and reports every failure of both, with exit 1", () => {
+  // coredns builds in one lane and kube-router in the other; with the module proxy off and an
+  // empty module cache both fail at `go mod tidy`, fast, and neither failure hides the other.
+  const r = devTools(
+    { GOPROXY: "off", GOMODCACHE: join(dir, "gomod"), GOFLAGS: "-modcacherw" },
+    "coredns",
+    "kube-router",
+  );
+  expect(r.status).toBe(1);
+  expect(r.stdout).toMatch(/coredns: FAILED after \d+ s/);
+  expect(r.stdout).toMatch(/kube-router: FAILED after \d+ s/);
+  const failed = /could not build: (.*)/.exec(r.stderr)?.[1]?.trim().split(" ").sort();
+  expect(failed).toEqual(["coredns", "kube-router"]);
+  expect(r.stderr).toContain("command: go mod tidy");
+});
