@@ -11,12 +11,21 @@
  *   [NEXT]    index of the next request the main thread has not sent (written by main)
  *   [PENDING] 1 while a wake-up is posted and not yet handled (set by the thread, cleared by main)
  *   [STOP]    1 when the main thread is done (the thread exits)
+ *   [SEQ]     bumped by main after each turn of its send loop (the thread waits on it)
+ *
+ * The thread always aims at NEXT, the first request main has not sent: it sleeps until that one is
+ * due (less the lead), posts one wake-up, and then waits until main has taken its turn (SEQ moves)
+ * before it looks again. It never moves past a request main has not sent, so a wake-up that main
+ * handles late (a GC pause, a burst of responses) delays only the requests due meanwhile, which
+ * that one late turn sends, and not the next one too.
  */
 import { Worker } from "worker_threads";
 
 const NEXT = 0;
 const PENDING = 1;
 const STOP = 2;
+const SEQ = 3;
+const SLOTS = 4;
 
 /** The thread's code, plain JavaScript (it runs without the TypeScript loader, under jest too). */
 const THREAD = `
@@ -27,20 +36,19 @@ parentPort.once("message", (origin) => run(origin));
 parentPort.postMessage("ready");
 function run(origin) {
 const nowMs = () => Number(process.hrtime.bigint() - origin) / 1e6;
-let i = 0;
-while (i < times.length && Atomics.load(state, ${STOP}) === 0) {
+while (Atomics.load(state, ${STOP}) === 0) {
   const next = Atomics.load(state, ${NEXT});
-  if (next > i) i = next;
-  if (i >= times.length) break;
-  const wait = times[i] - leadMs - nowMs();
+  if (next >= times.length) break;
+  const seq = Atomics.load(state, ${SEQ});
+  const wait = times[next] - leadMs - nowMs();
   if (wait > 0) {
-    // Woken early by a notify (stop, or the main thread moved on): look again.
-    Atomics.wait(state, ${STOP}, 0, wait);
+    // Woken early when main takes a turn (or stops): look again.
+    Atomics.wait(state, ${SEQ}, seq, wait);
     continue;
   }
-  if (Atomics.compareExchange(state, ${PENDING}, 0, 1) === 0) parentPort.postMessage(i);
-  // Wait for the main thread to send it (or to fall behind): the next due time is after it.
-  i++;
+  if (Atomics.compareExchange(state, ${PENDING}, 0, 1) === 0) parentPort.postMessage(next);
+  // Until main has handled it (a safety timeout, should a turn end without a bump).
+  Atomics.wait(state, ${SEQ}, seq, 50);
 }
 }
 `;
@@ -68,7 +76,7 @@ export interface AlarmOptions {
  * CPU, which stays outside the measured load), then `begin` starts the wake-ups.
  */
 export async function startAlarm(opts: AlarmOptions): Promise<Alarm> {
-  const shared = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+  const shared = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
   const state = new Int32Array(shared);
   const worker = new Worker(THREAD, {
     eval: true,
@@ -89,11 +97,14 @@ export async function startAlarm(opts: AlarmOptions): Promise<Alarm> {
     },
     advance(index) {
       Atomics.store(state, NEXT, index);
+      Atomics.add(state, SEQ, 1);
+      Atomics.notify(state, SEQ);
     },
     stop: () =>
       (stopped ??= (async () => {
         Atomics.store(state, STOP, 1);
-        Atomics.notify(state, STOP);
+        Atomics.add(state, SEQ, 1);
+        Atomics.notify(state, SEQ);
         await worker.terminate();
       })()),
   };
