@@ -29,6 +29,7 @@ import {
   SCHEMA_NAMES,
   schemaFileText,
 } from "../../cli/schemas";
+import { run } from "./run";
 
 const ROOT = join(__dirname, "..", "..");
 const DIR = join(ROOT, "schemas");
@@ -196,5 +197,47 @@ describe("published JSON Schemas (schemas/)", () => {
     expect(validate({ services: 0 })).toBe(false);
     expect(validate({ nodePools: [{ name: "general" }] })).toBe(false);
     expect(() => parseConfig({ nodePools: [{ name: "general" }] })).toThrow();
+  });
+
+  it.each([
+    ["config.yaml", "slop-config"],
+    ["sweep.yaml", "sweep"],
+    ["experiment.yaml", "experiment"],
+  ])("examples/%s names its schema for the YAML language server (%s)", (file, name) => {
+    const first = readFileSync(join(ROOT, "examples", file), "utf8").split("\n")[0];
+    expect(first).toBe(`# yaml-language-server: $schema=../schemas/${name}.schema.json`);
+  });
+
+  describe("slop schema", () => {
+    it("prints a schema as its checked-in file", async () => {
+      const r = await run(["schema", "experiment"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(readFileSync(join(DIR, "experiment.schema.json"), "utf8"));
+    });
+
+    it("without a name lists the names", async () => {
+      const r = await run(["schema"]);
+      expect(r.code).toBe(0);
+      expect(
+        r.stdout
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => l.split(/\s+/)[0]),
+      ).toEqual(SCHEMA_NAMES);
+    });
+
+    it("refuses an unknown name, listing the names it takes", async () => {
+      const r = await run(["schema", "config"]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain('no schema named "config"');
+      for (const n of SCHEMA_NAMES) expect(r.stderr).toContain(n);
+    });
+
+    it("--help names the documents", async () => {
+      const r = await run(["schema", "--help"]);
+      expect(r.code).toBe(0);
+      for (const n of SCHEMA_NAMES) expect(r.stdout).toContain(n);
+    });
   });
 });
