@@ -32,6 +32,7 @@ export const COMMANDS: readonly {
   { names: ["oracle"], load: async () => (await import("./commands/oracle")).register },
   { names: ["eval"], load: async () => (await import("./commands/eval")).register },
   { names: ["plan"], load: async () => (await import("./commands/plan")).register },
+  { names: ["schema"], load: async () => (await import("./commands/schema")).register },
 ];
 
 /**

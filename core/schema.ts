@@ -1,7 +1,8 @@
 /**
  * Contracts as schemas. Each document k8s-slop reads (SlopConfig, ServiceRuntimeConfig,
  * SystemSpec, Sweep) is one TypeBox schema: its TypeScript type is derived from it (`Static`), its
- * bounds live in it, it exports as JSON Schema for editors and Pulumi, and a compiled checker
+ * bounds live in it, it exports as JSON Schema for editors and Pulumi (published in schemas/: the
+ * list of documents is cli/schemas.ts, `npm run schemas` writes them), and a compiled checker
  * validates it. This module turns the first violation into a ConfigError in the one format every
  * contract shares: the dotted key path, the value (cut short) and what the schema allows, worded
  * from the schema itself.

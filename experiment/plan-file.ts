@@ -81,7 +81,7 @@ export const PlanFileSchema = Type.Object(
 export type PlanFile = Static<typeof PlanFileSchema>;
 export type PlanRun = PlanFile["runs"][number];
 
-const PLAN = new Contract(PlanFileSchema, "plan.json");
+export const PLAN = new Contract(PlanFileSchema, "plan.json");
 
 export function newPlanFile(
   p: Plan,
