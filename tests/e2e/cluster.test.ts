@@ -37,6 +37,10 @@ import {
   type Pod,
 } from "../../testkit/cluster/checks";
 import { buildRuntimeImage } from "../../testkit/cluster/runtime-image";
+import { loadGeneratorJob } from "../../components/loadgen-job";
+import { deleteJob, runJob } from "../../experiment/cluster";
+import { kubeClient } from "../../experiment/kube";
+import { collectResults } from "../../experiment/pulumi-backend";
 import { CLUSTER_TOOLS, engineTestsWanted, findTools, REPO, RUN_ENV, TOOLS } from "../../testkit/e2e-tools";
 import { makeEngineProject, run, tailOf, type EngineProject } from "../../testkit/e2e-project";
 import { waitFor } from "../../testkit/kube-api";
@@ -253,6 +257,50 @@ if (tools === undefined) {
       expect(pod).toBeDefined();
       const out = await cluster.api.request("GET", `/api/v1/namespaces/${NS}/pods/${pod?.metadata.name}/log`);
       expect(successOf(out.text)).toBeGreaterThanOrEqual(0.99);
+    });
+
+    it("an experiment run's load Job (the pulumi backend's measure step) runs, and its results come back through its log", async () => {
+      const spec = await stackSpec();
+      const gw = spec.services.find((s) => s.id === spec.gateway)!;
+      const kube = kubeClient(cluster.kubeconfigPath);
+      const job = loadGeneratorJob({
+        namespace: NS,
+        image,
+        target: `${gw.name}.${NS}.svc.cluster.local:50051`,
+        rps: 20,
+        durationSeconds: 5,
+        imagePullSecrets: [],
+        name: "slop-exp-e2e-r001",
+        labels: { "slop.dev/run": "r001" },
+        load: {
+          arrival: "poisson",
+          arrivalSeed: "e2e/rep1",
+          warmupSeconds: 1,
+          baselineRequests: 5,
+          maxInFlight: 100,
+          deadlineMs: 2000,
+          printResults: true,
+        },
+      });
+      const out = await runJob(kube, job, { timeoutMs: 180_000, pollMs: 1000 });
+      const resultsDir = path.join(tmp, "experiment-run");
+      try {
+        expect(out.end).toBe("succeeded");
+        const got = collectResults(out.logs, "r001", resultsDir);
+        log(
+          `experiment load Job: ${got.summary.ok} ok of ${got.summary.sent} sent, latency n=${got.histograms.latency.totalCount}`,
+        );
+        // 20 rps for 5 s, read back from the Job's log frame: the summary and its histograms agree.
+        expect(got.summary.id).toBe("r001");
+        expect(got.summary.sent).toBeGreaterThanOrEqual(90);
+        expect(got.summary.ok / got.summary.sent).toBeGreaterThanOrEqual(0.99);
+        expect(got.histograms.latency.totalCount).toBe(got.summary.ok);
+        expect(got.histograms.baseline.totalCount).toBe(5);
+        expect(fs.existsSync(path.join(resultsDir, "job", "runs", "001", "summary.json"))).toBe(true);
+      } finally {
+        await deleteJob(kube, NS, "slop-exp-e2e-r001");
+        kube.close();
+      }
     });
 
     it("the stack's builtin Prometheus scrapes every pod of the system, and the load shows in the gateway's metrics", async () => {
