@@ -10,6 +10,7 @@ import { readExperiment, readRuns } from "../../loadgen/results";
 import { runLocal } from "../../local/run";
 import { LocalStartError, startLocalSystem } from "../../local/system";
 import { isListening } from "../../local/ports";
+import { main } from "../../cli/main";
 import { alive, children, eventually } from "./helpers";
 
 interface SystemFile {
@@ -170,6 +171,33 @@ describe("slop run --local", () => {
     expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
     expect(existsSync(join(out, "report.html"))).toBe(true);
     expect(readExperiment(out).notes.join(" ")).toMatch(/Interrupted by SIGINT/);
+  });
+
+  it("a sweep grid seed with a slash (a/b) runs, its files %-escaped, no worker left behind (issue 22)", async () => {
+    const dir = tmp();
+    const sweep = join(dir, "sweep.yaml");
+    writeFileSync(
+      sweep,
+      'name: slash\nbase:\n  services: 2\nload:\n  durationS: 0.3\n  warmupS: 0\n  baselineRequests: 1\ngrid:\n  rate: [5]\n  seed: ["a/b"]\n',
+    );
+    const out = join(dir, "out");
+    const before = children(process.pid);
+    let err = "";
+    const o = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+    let code: number;
+    try {
+      code = await main(["load", "--sweep", sweep, "--out", out]);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    expect({ code, err: err.includes("internal error") ? err : "" }).toEqual({ code: 0, err: "" });
+    expect(existsSync(join(out, "system-seed-a%2Fb.json"))).toBe(true);
+    expect(readRuns(out).map((r) => r.summary.rate)).toEqual([5]);
+    expect(
+      await eventually(() => children(process.pid).filter((p) => !before.includes(p)).length === 0, 5000),
+    ).toBe(true);
   });
 
   it("a service that fails to start gives an error naming it and a clean teardown", async () => {
