@@ -1,6 +1,6 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
 import { UserError } from "../core/errors";
-import { checkOutputDir, makeOutputDir } from "../io/files";
+import { checkOutputDir, makeOutputDir, outputPath } from "../io/files";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
 export class FlagError extends UserError {
@@ -48,7 +48,7 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
  */
 export function checkOutDir(dir: string): string {
   checkOutputDir(dir, "--out");
-  return dir;
+  return outputPath(dir, "--out");
 }
 
 /** Create the results directory `--out` names, or fail with a clear error naming the flag. */
