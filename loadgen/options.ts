@@ -1,5 +1,6 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
 import { UserError } from "../core/errors";
+import { existsSync, readdirSync } from "fs";
 import { checkOutputDir, makeOutputDir, outputPath } from "../io/files";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
@@ -49,6 +50,20 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
 export function checkOutDir(dir: string): string {
   checkOutputDir(dir, "--out");
   return outputPath(dir, "--out");
+}
+
+/**
+ * As checkOutDir, and the directory must be new or empty: a results directory holds one run, and
+ * a second run in it would overwrite the first one's files (`slop run --local`, `slop load`).
+ */
+export function checkFreshOutDir(dir: string): string {
+  const full = checkOutDir(dir);
+  if (existsSync(full) && readdirSync(full).length > 0) {
+    throw new UserError(
+      `--out ${dir} is not empty: give a new or empty directory (a results directory holds one run; nothing was overwritten)`,
+    );
+  }
+  return full;
 }
 
 /** Create the results directory `--out` names, or fail with a clear error naming the flag. */
