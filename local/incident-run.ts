@@ -45,6 +45,8 @@ export type Phase = (typeof PHASES)[number];
 
 /** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
 const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
+/** How long, after its last send, a phase waits for the requests still in flight. */
+const PHASE_DRAIN_MS = 2000;
 
 /** Where an episode's files go: what an agent may read, and what only the grader may. */
 export interface EpisodeDirs {
@@ -252,6 +254,9 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
     warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
     baselineRequests: phase === "baseline" ? o.load.baselineRequests : 0,
     durationMs: seconds[phase] * 1000,
+    // A phase ends on time: a request held by the fault (a latency up to an hour) past the
+    // window counts as unfinished instead of keeping the fault on until its deadline.
+    drainMs: PHASE_DRAIN_MS,
     seed: `${spec.seed}/${phase}`,
   }));
   // Request ids number on across the windows (each window's schedule is known in advance).
