@@ -129,6 +129,12 @@ function spawnWorker(index: number): Worker {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
+    // A message to a worker that is gone (Ctrl-C in a terminal signals the whole process group,
+    // the workers too) fails with EPIPE or a closed channel: its 'exit' reports it, so the error
+    // must not crash the command. A worker that never started has no 'exit' to wait for.
+    child.on("error", () => {
+      if (child.pid === undefined) resolve();
+    });
   });
   return { index, child, exited };
 }

@@ -200,6 +200,40 @@ describe("slop run --local", () => {
     ).toBe(true);
   });
 
+  it("Ctrl-C in a terminal (SIGINT to the process group) during start-up: exit 130, no stack, no process left (issue 22)", async () => {
+    const bin = join(__dirname, "..", "..", "bin", "slop.js");
+    // From the first line on, at 150 ms steps: start-up is a few seconds on a loaded machine.
+    for (let k = 0; k < 10; k++) {
+      const out = join(tmp(), "out");
+      const child = spawn(process.execPath, [bin, "run", "--local", "--services", "4", "--out", out], {
+        detached: true, // its own process group, as a terminal's foreground job
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let err = "";
+      child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      child.stdout.resume();
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      expect(await eventually(() => err.includes("starting 4 services"), 30000)).toBe(true);
+      await new Promise((r) => setTimeout(r, k * 150));
+      process.kill(-(child.pid as number), "SIGINT");
+      const code = await exited;
+      expect({ k, code, err: /EPIPE|\n\s+at |internal error/.test(err) ? err : "" }).toEqual({
+        k,
+        code: 130,
+        err: "",
+      });
+      const groupGone = (): boolean => {
+        try {
+          process.kill(-(child.pid as number), 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      expect(await eventually(groupGone, 10000)).toBe(true);
+    }
+  }, 180_000);
+
   it("a service that fails to start gives an error naming it and a clean teardown", async () => {
     const spec = generate(parseConfig({}, { seed: "42", services: 6 }));
     const bad = spec.services[3]!.id;
