@@ -36,7 +36,7 @@ import { combineRuns, readRuns, type RunSummary } from "../loadgen/results";
 import { schedule } from "../loadgen/schedule";
 import { summaryText } from "../loadgen/summary-text";
 import { healthChecker } from "./health";
-import { startSystem, type LocalSystemUnderTest } from "./run";
+import { failOnWorkerExits, startSystem, type LocalSystemUnderTest } from "./run";
 import type { BackoffOptions, SupervisorEvent } from "./supervisor";
 
 export const GROUND_TRUTH_API_VERSION = "slop.dev/ground-truth/v1alpha1" as const;
@@ -376,5 +376,6 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       `every started process was stopped; the run until then is in ${agent} and ${grader}`,
     );
   }
+  failOnWorkerExits(sut as LocalSystemUnderTest | null, grader);
   return { dirs: o.dirs, groundTruth: truth(), summaries: out.summaries, report };
 }

@@ -165,6 +165,18 @@ export function fileSafe(runId: string): string {
   return `${escaped.slice(0, 140)}~${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
 }
 
+/**
+ * A worker that died during the run (its services were restarted, so the run went on) makes the
+ * run fail: its figures include an outage k8s-slop caused, not the system. The results are kept.
+ */
+export function failOnWorkerExits(sut: LocalSystemUnderTest | null, dir: string): void {
+  const exits = sut?.local.workerExits() ?? [];
+  if (exits.length === 0) return;
+  throw new Error(
+    `${exits.join("; ")}: the run is not valid (its results, kept in ${dir}, include that outage)`,
+  );
+}
+
 export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
   const verbose = o.verbose ?? true;
   const spec = generate(o.config);
@@ -216,5 +228,6 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
       `every started process was stopped${summary === undefined ? "" : `; the run until then is in ${o.dir}`}`,
     );
   if (summary === undefined) throw new Error("runLocal: the experiment stored no run");
+  failOnWorkerExits(started, o.dir);
   return summary;
 }

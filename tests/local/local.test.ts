@@ -234,6 +234,36 @@ describe("slop run --local", () => {
     }
   }, 180_000);
 
+  it("a worker that dies during the load makes the run fail (not exit 0), the results kept (issue 22)", async () => {
+    const out = join(tmp(), "out");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "cli-entry.ts"), "run", "--local", "--services", "4"].concat([
+        "--duration",
+        "4",
+        "--warmup",
+        "0",
+        "--rps",
+        "5",
+        "--out",
+        out,
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    expect(await eventually(() => /\[load\] t=1s/.test(err), 60000)).toBe(true);
+    const system = JSON.parse(readFileSync(join(out, "system.json"), "utf8")) as SystemFile;
+    process.kill(system.pids[0] as number, "SIGKILL");
+    expect(await exited).toBe(70);
+    expect(err).toMatch(
+      /worker 0 \(services [^)]*\) exited unexpectedly \(SIGKILL\)[^\n]*: the run is not valid/,
+    );
+    expect(readRuns(out)).toHaveLength(1);
+  });
+
   it("a service that fails to start gives an error naming it and a clean teardown", async () => {
     const spec = generate(parseConfig({}, { seed: "42", services: 6 }));
     const bad = spec.services[3]!.id;
