@@ -20,6 +20,15 @@ process.stdout.on("error", (err) => {
   }
   throw err;
 });
+// Ctrl-C (or SIGTERM) before a command has its own handler (cli/signals.ts), e.g. while the CLI
+// is still loading: exit 130 (cli/errors.ts EXIT_INTERRUPTED) quietly, as a handled one does.
+for (const name of ["SIGINT", "SIGTERM"]) {
+  process.on(name, () => {
+    if (process.listenerCount(name) > 1) return; // the command's handler stops it cleanly
+    process.stderr.write(`slop: interrupted by ${name}\n`);
+    process.exit(130);
+  });
+}
 require(main)
   .main(process.argv.slice(2))
   .then(

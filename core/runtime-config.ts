@@ -48,7 +48,10 @@ export const FaultConfigSchema = Type.Object(
     cpuFactor: Type.Optional(Type.Number({ minimum: 0, maximum: 1000 })),
     /** Added delay per `disk` and `io` op (slow disk). */
     ioDelayMs: Type.Optional(Type.Number({ minimum: 0, maximum: 3_600_000 })),
-    /** Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). */
+    /**
+     * Leak this much memory per second; at `limitMiB` the service is OOM-killed (it exits). Any
+     * value in bounds plays: the local runtime touches at most 1 GiB per service and counts the rest.
+     */
     leak: Type.Optional(
       Type.Object(
         {

@@ -11,8 +11,20 @@
  * kernel tree such as /proc fails at once with a message naming the flag (Node 20's recursive
  * mkdir loops forever there).
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, statSync, type Stats } from "fs";
-import { dirname, resolve } from "path";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from "fs";
+import { dirname, isAbsolute } from "path";
 import { parseDocument } from "../core/document";
 import { UserError } from "../core/errors";
 
@@ -87,13 +99,58 @@ export function readDocument(file: string, maxBytes: number = MAX_CONFIG_BYTES):
 const KERNEL_TREES = ["/proc", "/sys"];
 
 /**
+ * The absolute path of the output directory `dir` given by `flag`, resolved as the OS would: the
+ * existing part physically (a symbolic link is followed before a following "..", so `link/../out`
+ * is next to the link's target, not next to the link), the rest (still to be made) textually.
+ * A dangling symbolic link, or a part that cannot be looked up, is a UserError naming the flag.
+ */
+export function outputPath(dir: string, flag: string): string {
+  if (dir === "") throw new UserError(`${flag} must be a directory path (got "")`);
+  const parts = (isAbsolute(dir) ? dir : `${process.cwd()}/${dir}`).split("/");
+  let cur = "/";
+  let exists = true;
+  for (const part of parts) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      cur = dirname(cur);
+      continue;
+    }
+    const next = cur === "/" ? `/${part}` : `${cur}/${part}`;
+    if (!exists) {
+      cur = next;
+      continue;
+    }
+    try {
+      cur = realpathSync(next);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+        throw new UserError(`${flag} ${dir}: cannot create it: ${why(err)}`);
+      let link: string | undefined;
+      try {
+        if (lstatSync(next).isSymbolicLink()) link = readlinkSync(next);
+      } catch {
+        link = undefined; // not there at all: to be made
+      }
+      if (link !== undefined) {
+        throw new UserError(
+          `${flag} ${dir}: ${next} is a symbolic link to ${link}, which does not exist; ` +
+            "point it at a directory, remove it, or choose another directory",
+        );
+      }
+      cur = next;
+      exists = false;
+    }
+  }
+  return cur;
+}
+
+/**
  * Check, without writing, that the output directory `dir` given by `flag` (e.g. "--out") can be
  * made: not empty, not in a kernel tree, and its nearest existing ancestor (or itself) a
  * directory. Returns the missing directories, outermost first. Throws a UserError naming the flag.
  */
 export function checkOutputDir(dir: string, flag: string): string[] {
-  if (dir === "") throw new UserError(`${flag} must be a directory path (got "")`);
-  const full = resolve(dir);
+  const full = outputPath(dir, flag);
   const tree = KERNEL_TREES.find((t) => full === t || full.startsWith(`${t}/`));
   if (tree !== undefined) {
     throw new UserError(
@@ -127,9 +184,12 @@ export function checkOutputDir(dir: string, flag: string): string[] {
 /**
  * Create the output directory `dir` given by `flag` (e.g. "--out") and its missing parents, one
  * level at a time: never Node's recursive mkdir, which spins forever under /proc on Node 20.
- * Throws a UserError naming the flag (see checkOutputDir). An existing directory is fine.
+ * Throws a UserError naming the flag (see checkOutputDir). An existing directory is fine. Returns
+ * the directory's physical path (outputPath): join files to it, not to `dir`, since path.join
+ * resolves `link/..` textually.
  */
 export function makeOutputDir(dir: string, flag: string): string {
+  const full = outputPath(dir, flag);
   for (const p of checkOutputDir(dir, flag)) {
     try {
       mkdirSync(p);
@@ -138,7 +198,7 @@ export function makeOutputDir(dir: string, flag: string): string {
       throw new UserError(`${flag} ${dir}: cannot create ${p}: ${why(err)}`);
     }
   }
-  return dir;
+  return full;
 }
 
 const REASONS: Readonly<Record<string, string>> = {

@@ -37,6 +37,12 @@ export interface LoadOptions {
   readonly maxInFlight?: number;
   /** Per-request deadline in ms. @default 5000 */
   readonly deadlineMs?: number;
+  /**
+   * At most this long, after the last send, waiting for the requests in flight; those still out
+   * then count as unfinished. A phase of an episode ends on time even when a fault holds requests
+   * far longer than its window. @default deadlineMs + 2000
+   */
+  readonly drainMs?: number;
   /** Sequential unloaded requests before the run, for E2E slowdown. @default 20 */
   readonly baselineRequests?: number;
   /**
@@ -310,7 +316,10 @@ class OpenLoop {
     });
   }
 
-  /** Wait for the requests in flight (up to the deadline and 2 s), unless aborted; then stop counting. */
+  /**
+   * Wait for the requests in flight (up to the deadline and 2 s, or `drainMs`), unless aborted;
+   * then stop counting.
+   */
   async drain(): Promise<void> {
     if (this.inFlight > 0 && !this.opts.signal?.aborted) {
       await new Promise<void>((resolve) => {
@@ -320,7 +329,7 @@ class OpenLoop {
           this.opts.signal?.removeEventListener("abort", done);
           resolve();
         };
-        const timer = setTimeout(done, this.deadlineMs + 2000);
+        const timer = setTimeout(done, Math.min(this.deadlineMs + 2000, this.opts.drainMs ?? Infinity));
         this.onIdle = done;
         this.opts.signal?.addEventListener("abort", done, { once: true });
       });

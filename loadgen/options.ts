@@ -1,6 +1,7 @@
 /** Flag parsing shared by `slop load` and `slop run --local`: numbers with errors naming the flag. */
 import { UserError } from "../core/errors";
-import { checkOutputDir, makeOutputDir } from "../io/files";
+import { existsSync, readdirSync } from "fs";
+import { checkOutputDir, makeOutputDir, outputPath } from "../io/files";
 import { isArrival, ARRIVALS, type Arrival } from "./schedule";
 
 export class FlagError extends UserError {
@@ -48,7 +49,21 @@ export function arrivalFlag(v: string | undefined, fallback: Arrival): Arrival {
  */
 export function checkOutDir(dir: string): string {
   checkOutputDir(dir, "--out");
-  return dir;
+  return outputPath(dir, "--out");
+}
+
+/**
+ * As checkOutDir, and the directory must be new or empty: a results directory holds one run, and
+ * a second run in it would overwrite the first one's files (`slop run --local`, `slop load`).
+ */
+export function checkFreshOutDir(dir: string): string {
+  const full = checkOutDir(dir);
+  if (existsSync(full) && readdirSync(full).length > 0) {
+    throw new UserError(
+      `--out ${dir} is not empty: give a new or empty directory (a results directory holds one run; nothing was overwritten)`,
+    );
+  }
+  return full;
 }
 
 /** Create the results directory `--out` names, or fail with a clear error naming the flag. */

@@ -36,7 +36,7 @@ import { combineRuns, readRuns, type RunSummary } from "../loadgen/results";
 import { schedule } from "../loadgen/schedule";
 import { summaryText } from "../loadgen/summary-text";
 import { healthChecker } from "./health";
-import { startSystem, type LocalSystemUnderTest } from "./run";
+import { failOnWorkerExits, startSystem, type LocalSystemUnderTest } from "./run";
 import type { BackoffOptions, SupervisorEvent } from "./supervisor";
 
 export const GROUND_TRUTH_API_VERSION = "slop.dev/ground-truth/v1alpha1" as const;
@@ -45,6 +45,8 @@ export type Phase = (typeof PHASES)[number];
 
 /** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
 const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
+/** How long, after its last send, a phase waits for the requests still in flight. */
+const PHASE_DRAIN_MS = 2000;
 
 /** Where an episode's files go: what an agent may read, and what only the grader may. */
 export interface EpisodeDirs {
@@ -252,6 +254,9 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
     warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
     baselineRequests: phase === "baseline" ? o.load.baselineRequests : 0,
     durationMs: seconds[phase] * 1000,
+    // A phase ends on time: a request held by the fault (a latency up to an hour) past the
+    // window counts as unfinished instead of keeping the fault on until its deadline.
+    drainMs: PHASE_DRAIN_MS,
     seed: `${spec.seed}/${phase}`,
   }));
   // Request ids number on across the windows (each window's schedule is known in advance).
@@ -371,5 +376,6 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       `every started process was stopped; the run until then is in ${agent} and ${grader}`,
     );
   }
+  failOnWorkerExits(sut as LocalSystemUnderTest | null, grader);
   return { dirs: o.dirs, groundTruth: truth(), summaries: out.summaries, report };
 }

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "path";
 import { ConfigError } from "../core/config";
 import { InterruptedError, isPlainObject, UserError } from "../core/errors";
-import { checkOutputDir, makeOutputDir, readText } from "../io/files";
+import { checkOutputDir, makeOutputDir, outputPath, readText } from "../io/files";
 import { generateIncident, targetString, type FaultKind, type Incident } from "../core/incidents";
 import { generate } from "../core/spec";
 import type { SlopConfig } from "../core/types";
@@ -193,7 +193,7 @@ function claim(out: string, params: SweepParams): void {
 }
 
 export async function runSweep(
-  out: string,
+  given: string,
   params: SweepParams,
   plan: readonly PlannedIncident[],
   runOne: RunOne,
@@ -201,6 +201,8 @@ export async function runSweep(
 ): Promise<SweepOutcome> {
   const signal = opts.signal ?? new AbortController().signal;
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // Physical (as the OS resolves `link/..`): path.join below would resolve it textually.
+  const out = outputPath(given, "--out");
   claim(out, params);
   writeIndex(out, params, plan);
   let ran = 0;

@@ -5,6 +5,7 @@
  * stops every process. Ctrl-C / SIGTERM (one AbortSignal) at any point stops everything that was
  * started; during the load it also stops sending, and what was measured until then is kept.
  */
+import { createHash } from "crypto";
 import { writeFileSync } from "fs";
 import { join, relative } from "path";
 import { InterruptedError } from "../core/errors";
@@ -74,7 +75,7 @@ export async function startSystem(
   const recordDir = opts.recordDir ?? dir;
   const started = iso();
   // A sweep names each system's files after its grid point (none when only the load varies).
-  const suffix = opts.runId === undefined || opts.runId === "" ? "" : `-${opts.runId}`;
+  const suffix = opts.runId === undefined || opts.runId === "" ? "" : `-${fileSafe(opts.runId)}`;
   const traceFile = join(dir, `traces${suffix}.jsonl`);
   say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
   const local = await startLocalSystem(spec, {
@@ -106,10 +107,17 @@ export async function startSystem(
     await local.stop();
     throw err;
   }
-  writeFileSync(
-    join(recordDir, `system${suffix}.json`),
-    `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
-  );
+  try {
+    writeFileSync(
+      join(recordDir, `system${suffix}.json`),
+      `${JSON.stringify({ seed: spec.seed, gateway: spec.gateway, pids: local.pids, prometheus: prometheus && { pid: prometheus.pid, url: prometheus.url }, services: local.services }, null, 2)}\n`,
+    );
+  } catch (err) {
+    // Never leave the workers running behind a failed start.
+    await prometheus?.stop();
+    await local.stop();
+    throw err;
+  }
   say(
     verbose,
     `${spec.services.length} services SERVING in ${local.startupMs} ms, ${(rss / 2 ** 20 / spec.services.length).toFixed(1)} MiB RSS per service, ${local.pids.length} worker processes (pids ${local.pids.join(" ")}); gateway ${spec.gateway} at ${local.gateway.address}`,
@@ -142,6 +150,31 @@ export async function startSystem(
       await local.stop();
     },
   };
+}
+
+/**
+ * A run id (a sweep's grid point, e.g. "seed-a/b_services-4") as one file name: every character
+ * outside [A-Za-z0-9._=,+-] is %-escaped (so distinct ids stay distinct and "/" never makes a
+ * directory), and a long one is cut and suffixed with a hash (file names are at most 255 bytes).
+ */
+export function fileSafe(runId: string): string {
+  const escaped = runId.replace(/[^A-Za-z0-9._=,+-]/gu, (c) =>
+    [...Buffer.from(c, "utf8")].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+  if (escaped.length <= 160) return escaped;
+  return `${escaped.slice(0, 140)}~${createHash("sha256").update(runId).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * A worker that died during the run (its services were restarted, so the run went on) makes the
+ * run fail: its figures include an outage k8s-slop caused, not the system. The results are kept.
+ */
+export function failOnWorkerExits(sut: LocalSystemUnderTest | null, dir: string): void {
+  const exits = sut?.local.workerExits() ?? [];
+  if (exits.length === 0) return;
+  throw new Error(
+    `${exits.join("; ")}: the run is not valid (its results, kept in ${dir}, include that outage)`,
+  );
 }
 
 export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
@@ -195,5 +228,6 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
       `every started process was stopped${summary === undefined ? "" : `; the run until then is in ${o.dir}`}`,
     );
   if (summary === undefined) throw new Error("runLocal: the experiment stored no run");
+  failOnWorkerExits(started, o.dir);
   return summary;
 }

@@ -46,6 +46,11 @@ export interface LocalSystem {
   restarts(): Record<string, number>;
   /** What the supervisor did: deaths, failed starts, restarts. */
   events(): readonly SupervisorEvent[];
+  /**
+   * Worker processes that died while the system was up (a crash of k8s-slop's runtime, not a
+   * fault: a service's injected death ends the service, never its worker), in words.
+   */
+  workerExits(): readonly string[];
   /** The runtime config each service runs with now (loopback ports, current faults). */
   configs(): ServiceRuntimeConfig[];
   /** CPU milliseconds the worker processes used so far (Linux /proc), or undefined where unreadable. */
@@ -129,6 +134,12 @@ function spawnWorker(index: number): Worker {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
+    // A message to a worker that is gone (Ctrl-C in a terminal signals the whole process group,
+    // the workers too) fails with EPIPE or a closed channel: its 'exit' reports it, so the error
+    // must not crash the command. A worker that never started has no 'exit' to wait for.
+    child.on("error", () => {
+      if (child.pid === undefined) resolve();
+    });
   });
   return { index, child, exited };
 }
@@ -271,6 +282,8 @@ class LocalRun {
   /** True once every service is up: deaths are then the supervisor's, not start-up failures. */
   supervising = false;
   stopping = false;
+  /** Workers that died while the system was up (see LocalSystem.workerExits). */
+  readonly workerExits: string[] = [];
   /** The services of the wave being started. */
   private pending: { ids: Set<string>; resolve: () => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
@@ -382,6 +395,7 @@ class LocalRun {
       stoppedServices: () => [...this.held],
       restarts: () => supervisor.restarts(),
       events: () => supervisor.events(),
+      workerExits: () => [...this.workerExits],
       configs: () =>
         spec.services.map((s) => configs.get(s.id)).filter((c): c is ServiceRuntimeConfig => c !== undefined),
       stop: (graceMs = 2000) => {
@@ -493,6 +507,7 @@ class LocalRun {
   private onExit(w: Worker, ids: readonly string[], how: string): void {
     const names = ids.join(", ");
     if (this.supervising && !this.stopping) {
+      this.workerExits.push(`worker ${w.index} (services ${names}) exited unexpectedly (${how})`);
       process.stderr.write(
         `slop: worker ${w.index} (services ${names}) exited unexpectedly (${how}); restarting its services; see ${this.logs}\n`,
       );

@@ -388,10 +388,16 @@ async function drainAndClose(
   logger.log("info", "stopped", { inflight: inflight.count });
 }
 
+/** The most memory a leak touches per service; past it the leak is only counted (see lifecycleFaults). */
+export const LEAK_TOUCHED_MIB = 1024;
+/** The largest Buffer a leak allocates at once (Node's limit is 4 GiB). */
+const LEAK_CHUNK_MIB = 64;
+
 /**
  * The faults that end a service: `crash` (exit afterMs after the faults apply, while fewer than
  * `times` crashes happened; 0 = always), `leak` (hold mibPerSec of touched memory per second until
- * limitMiB, then die as OOM-killed) and `failStartup` set on a running service (it dies, and its
+ * limitMiB, then die as OOM-killed; any rate the schema allows: at most LEAK_TOUCHED_MIB is really
+ * touched, and an allocation the machine refuses is an OOM kill too) and `failStartup` set on a running service (it dies, and its
  * restarts fail). The log says what a kubelet would record (OOMKilled, or Error and an exit code).
  */
 function lifecycleFaults(
@@ -431,12 +437,29 @@ function lifecycleFaults(
       if (leak !== undefined && leak.mibPerSec > 0) {
         const tickMs = 100;
         let total = 0;
+        let touched = 0;
+        const oom: Termination = { reason: "OOMKilled", exitCode: 137, crashKnob: false };
         const tick = (): void => {
           const mib = (leak.mibPerSec * tickMs) / 1000;
-          leaked.push(Buffer.alloc(Math.round(mib * 2 ** 20), 1));
+          // Touch what is held, up to LEAK_TOUCHED_MIB (one machine hosts every service), in
+          // chunks a Buffer can hold; the rest is counted (GC pauses, the kill at limitMiB) only.
+          let touch = Math.max(0, Math.min(total + mib, leak.limitMiB, LEAK_TOUCHED_MIB) - touched);
+          try {
+            while (touch > 0) {
+              const chunk = Math.min(touch, LEAK_CHUNK_MIB);
+              leaked.push(Buffer.alloc(Math.round(chunk * 2 ** 20), 1));
+              touched += chunk;
+              touch -= chunk;
+            }
+          } catch (err) {
+            // The machine has no more memory to give: what an OOM kill is.
+            if (!(err instanceof RangeError)) throw err;
+            held.mib = total + mib;
+            return kill(oom);
+          }
           total += mib;
           held.mib = total;
-          if (total >= leak.limitMiB) return kill({ reason: "OOMKilled", exitCode: 137, crashKnob: false });
+          if (total >= leak.limitMiB) return kill(oom);
           timers.push(setTimeout(tick, tickMs));
         };
         timers.push(setTimeout(tick, tickMs));

@@ -7,7 +7,7 @@ import { waitReady } from "../../loadgen/client";
 import { runExperiment, type SystemUnderTest } from "../../loadgen/experiment";
 import {
   arrivalFlag,
-  checkOutDir,
+  checkFreshOutDir,
   defaultResultsDir,
   intFlag,
   numberFlag,
@@ -163,7 +163,7 @@ async function targetCommand(targetFlag: string, flags: LoadFlags): Promise<void
   const maxInFlight = intFlag("--max-in-flight", flags.maxInFlight, 1000, 1, 1e6);
   const deadlineMs = numberFlag("--deadline", flags.deadline, 5000, 1, 600000);
   const baselineRequests = intFlag("--baseline", flags.baseline, 20, 0, 1e5);
-  const dir = checkOutDir(flags.out ?? defaultResultsDir("load"));
+  const dir = checkFreshOutDir(flags.out ?? defaultResultsDir("load"));
   const target = await checkTarget(targetFlag);
   prepareOutDir(dir);
   const sig = signals();
@@ -220,7 +220,7 @@ async function sweepCommand(flags: LoadFlags): Promise<void> {
         "an external target cannot be regenerated; keep only grid.rate and grid.arrival, or drop --target",
     );
   }
-  const dir = checkOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
+  const dir = checkFreshOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
   const external = flags.target === undefined ? undefined : await checkTarget(flags.target);
   prepareOutDir(dir);
   const provide: SystemProvider = async (config, point, signal) =>

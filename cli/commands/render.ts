@@ -5,7 +5,7 @@ import { expand } from "../../core/expand";
 import type { KubeObject } from "../../core/expand";
 import { toYamlDocument } from "../../core/yaml";
 import { UsageError } from "../errors";
-import { checkOutputDir, makeOutputDir, readText } from "../../io/files";
+import { checkOutputDir, makeOutputDir, outputPath, readText } from "../../io/files";
 import { generate } from "../../core/spec";
 import { addGenerationOptions, loadConfig, writeFileAtomic } from "../input";
 import { renderConfig } from "../render-parts";
@@ -66,10 +66,12 @@ function readManifest(dir: string): Set<string> {
  * files listed in the directory's manifest (written by an earlier render) are replaced or
  * removed; a file of the user's that has a rendered file's name is an error, never overwritten.
  */
-function writeDir(dir: string, objects: readonly KubeObject[]): void {
+function writeDir(given: string, objects: readonly KubeObject[]): void {
   const names = fileNames(objects);
   const texts = objects.map(toYaml);
-  checkOutputDir(dir, "--out");
+  checkOutputDir(given, "--out");
+  // Physical: path.join would resolve `link/..` textually, not as the OS does.
+  const dir = outputPath(given, "--out");
   const owned = fs.existsSync(dir) ? readManifest(dir) : new Set<string>();
   const foreign = names.filter((n) => !owned.has(n) && fs.existsSync(path.join(dir, n)));
   if (foreign.length > 0) {
@@ -78,7 +80,7 @@ function writeDir(dir: string, objects: readonly KubeObject[]): void {
     );
   }
   const keep = new Set(names);
-  makeOutputDir(dir, "--out");
+  makeOutputDir(given, "--out");
   names.forEach((name, i) => writeFileAtomic(path.join(dir, name), texts[i] ?? ""));
   writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify({ files: names }, null, 2)}\n`);
   for (const f of owned) {

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "fs";
+import { existsSync, readdirSync, statSync } from "fs";
 import { join } from "path";
 import type { Command } from "commander";
 import { PLAN_FILE } from "../../experiment/plan-file";
@@ -44,6 +44,21 @@ export function register(program: Command, _setExit: (code: number) => void): vo
       }
       // Read and check everything before the first write, so a bad file changes nothing.
       readExperiment(dir);
+      // A run without its summary (cut short while being written) would drop out of summary.csv
+      // unseen: name it instead.
+      const runsDir = join(dir, "runs");
+      const incomplete = readdirSync(runsDir)
+        .sort()
+        .filter(
+          (id) => statSync(join(runsDir, id)).isDirectory() && !existsSync(join(runsDir, id, "summary.json")),
+        );
+      if (incomplete.length > 0) {
+        const more = incomplete.length > 1 ? ` (and ${incomplete.slice(1).join(", ")})` : "";
+        throw new UsageError(
+          `${join(runsDir, incomplete[0] as string)}${more}: an incomplete run, no summary.json in it; ` +
+            "slop report would leave it out of the summaries, so nothing was rewritten (remove it to report the other runs)",
+        );
+      }
       const runs = readRuns(dir);
       writeSummaries(dir, runs);
       process.stdout.write(`${writeReport(dir)}\n`);

@@ -1,7 +1,14 @@
 import type { Command } from "commander";
 import { abortReason } from "../../core/errors";
 import { generate } from "../../core/spec";
-import { arrivalFlag, defaultResultsDir, intFlag, numberFlag, prepareOutDir } from "../../loadgen/options";
+import {
+  arrivalFlag,
+  checkFreshOutDir,
+  defaultResultsDir,
+  intFlag,
+  numberFlag,
+  prepareOutDir,
+} from "../../loadgen/options";
 import { checkIncidentSeed, checkSystem, generateIncident, type Incident } from "../../core/incidents";
 import type { SystemSpec } from "../../core/types";
 import { checkLocalPlay, episodeDirs, runLocalIncident } from "../../local/incident-run";
@@ -126,7 +133,9 @@ export function register(program: Command): void {
             incident,
             window,
             // The directory's name says nothing about the incident: an agent may see its path.
-            dirs: episodeDirs(prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}-episode`))),
+            dirs: episodeDirs(
+              prepareOutDir(checkFreshOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}-episode`))),
+            ),
             load: phaseLoad,
             workers,
             argv: process.argv.slice(2),
@@ -136,7 +145,7 @@ export function register(program: Command): void {
         }
         await runLocal({
           config: cfg,
-          dir: prepareOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}`)),
+          dir: prepareOutDir(checkFreshOutDir(flags.out ?? defaultResultsDir(`seed${cfg.seed}`))),
           load,
           workers,
           argv: process.argv.slice(2),

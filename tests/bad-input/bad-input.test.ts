@@ -8,7 +8,17 @@
  * the case's directory, so a temporary file left behind is seen too.
  */
 import { execFileSync, spawn } from "child_process";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { dirname, join, resolve } from "path";
 import { main } from "../../cli/main";
@@ -20,6 +30,8 @@ interface Case {
   readonly files?: Readonly<Record<string, string>>;
   /** Named pipes to create in the case's directory (nobody writes to them: reading one blocks). */
   readonly fifos?: readonly string[];
+  /** Symbolic links to create in the case's directory: name -> target (which may not exist). */
+  readonly symlinks?: Readonly<Record<string, string>>;
   /** Environment variables for the command ($TMP: the case's directory). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -36,6 +48,7 @@ function setUp(c: Case): string {
     writeFileSync(join(dir, name), text);
   }
   for (const name of c.fifos ?? []) execFileSync("mkfifo", [join(dir, name)]);
+  for (const [name, target] of Object.entries(c.symlinks ?? {})) symlinkSync(target, join(dir, name));
   return dir;
 }
 
@@ -50,6 +63,7 @@ function snapshot(dir: string): Record<string, string> {
         out[`${p}/`] = "";
         walk(p);
       } else if (st.isFIFO()) out[p] = "(a FIFO)";
+      else if (st.isSymbolicLink()) out[p] = `(a link to ${readlinkSync(p)})`;
       else out[p] = readFileSync(p, "utf8");
     }
   };

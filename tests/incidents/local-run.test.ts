@@ -252,3 +252,38 @@ describe("slop run --local --incident-seed", () => {
     expect([report.code, report.stdout.trim()]).toEqual([0, join(grader, "report.html")]);
   });
 });
+
+describe("slop run --local --incident: the schema's longest latency (issue 22)", () => {
+  it("the fault phase ends on time: requests the fault holds past its window count as unfinished", async () => {
+    const gw = spec.services.find((s) => s.id === spec.gateway);
+    const callee = gw?.calls[0] as string;
+    const inc = JSON.parse(incidentJson(generateIncident(spec, { kind: "latency", target: callee }))) as {
+      local: { runtime: { faults: { latency: { ms: number } } }[] };
+    };
+    for (const m of inc.local.runtime) m.faults.latency.ms = 3_600_000; // FaultConfigSchema's maximum
+    const dir = tmp();
+    const file = join(dir, "incident.json");
+    writeFileSync(file, JSON.stringify(inc));
+    const out = join(dir, "out");
+    const r = await run(
+      ["run", "--local", "--seed", "7", "--services", "4", "--incident", file, "--phases", "1,2,1"].concat([
+        "--rps",
+        "5",
+        "--warmup",
+        "0",
+        "--deadline",
+        "30000",
+        "--workers",
+        "2",
+        "--out",
+        out,
+      ]),
+    );
+    expect([r.code, r.stderr.split("\n").filter((l) => /^slop:/.test(l))]).toEqual([0, []]);
+    const phases = JSON.parse(
+      readFileSync(join(episodeDirs(out).grader, "runs", "002", "metadata.json"), "utf8"),
+    ).phases as { sendEnd: string; drainEnd: string };
+    // Without a cap, the drain waited for the 30 s deadline: the fault stayed on that long.
+    expect(Date.parse(phases.drainEnd) - Date.parse(phases.sendEnd)).toBeLessThan(5000);
+  });
+});

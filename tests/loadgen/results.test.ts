@@ -159,6 +159,35 @@ describe("results directory and report", () => {
     }
   });
 
+  it("slop report names a run whose summary is missing, exits 2 and rewrites nothing (issue 22)", async () => {
+    const { main } = await import("../../cli/main");
+    const copy = mkdtempSync(join(tmpdir(), "slop-results-incomplete-"));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      rmSync(join(copy, "runs", "002", "summary.json"));
+      const before = ["summary.csv", "summary.json", "report.html"].map((f) =>
+        existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+      );
+      let stderr = "";
+      const err = jest
+        .spyOn(process.stderr, "write")
+        .mockImplementation((s) => ((stderr += String(s)), true));
+      const out = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+      const code = await main(["report", copy]);
+      err.mockRestore();
+      out.mockRestore();
+      expect(code).toBe(2);
+      expect(stderr).toContain(`${join(copy, "runs", "002")}: an incomplete run, no summary.json in it`);
+      expect(
+        ["summary.csv", "summary.json", "report.html"].map((f) =>
+          existsSync(join(copy, f)) ? readFileSync(join(copy, f), "utf8") : null,
+        ),
+      ).toEqual(before);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it("hashes a config by its canonical JSON, so key order does not matter", () => {
     const a = { services: 3, labels: { "10": "x", "9": "y", b: "z" } };
     const b = { labels: { b: "z", "9": "y", "10": "x" }, services: 3 };

@@ -79,6 +79,18 @@ it("memory leak: OOM-killed at the limit, restarted, and killed again while the 
   expect(log.filter((l) => l.msg === "serving").length).toBe(1 + (sys.restarts()[id] ?? 0));
 });
 
+it("memory leak at the schema's largest rate and limit: an OOM kill of the service, never a dead worker (issue 22)", async () => {
+  const id = spec.services[1].id; // the one that leaked above: no other test counts its restarts
+  const before = events(id, "died").length;
+  sys.setFaults(id, { ...NO_FAULTS, leak: { mibPerSec: 65_536, limitMiB: 65_536 } });
+  expect(await eventually(() => events(id, "died").length > before, 30_000)).toBe(true);
+  expect(events(id, "died").map((e) => e.detail)).toEqual(
+    events(id, "died").map(() => "OOMKilled (exit code 137)"),
+  );
+  expect(sys.events().filter((e) => /worker \d+ exited/.test(e.detail ?? ""))).toEqual([]);
+  await lift(id);
+});
+
 it("crash (times 1): dies once, the restart stays up", async () => {
   const id = spec.services[2].id;
   const before = sys.restarts()[id] ?? 0;

@@ -10,6 +10,7 @@ import { readExperiment, readRuns } from "../../loadgen/results";
 import { runLocal } from "../../local/run";
 import { LocalStartError, startLocalSystem } from "../../local/system";
 import { isListening } from "../../local/ports";
+import { main } from "../../cli/main";
 import { alive, children, eventually } from "./helpers";
 
 interface SystemFile {
@@ -170,6 +171,97 @@ describe("slop run --local", () => {
     expect(readFileSync(join(out, "summary.csv"), "utf8").trim().split("\n")).toHaveLength(3);
     expect(existsSync(join(out, "report.html"))).toBe(true);
     expect(readExperiment(out).notes.join(" ")).toMatch(/Interrupted by SIGINT/);
+  });
+
+  it("a sweep grid seed with a slash (a/b) runs, its files %-escaped, no worker left behind (issue 22)", async () => {
+    const dir = tmp();
+    const sweep = join(dir, "sweep.yaml");
+    writeFileSync(
+      sweep,
+      'name: slash\nbase:\n  services: 2\nload:\n  durationS: 0.3\n  warmupS: 0\n  baselineRequests: 1\ngrid:\n  rate: [5]\n  seed: ["a/b"]\n',
+    );
+    const out = join(dir, "out");
+    const before = children(process.pid);
+    let err = "";
+    const o = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    const e = jest.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+    let code: number;
+    try {
+      code = await main(["load", "--sweep", sweep, "--out", out]);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+    }
+    expect({ code, err: err.includes("internal error") ? err : "" }).toEqual({ code: 0, err: "" });
+    expect(existsSync(join(out, "system-seed-a%2Fb.json"))).toBe(true);
+    expect(readRuns(out).map((r) => r.summary.rate)).toEqual([5]);
+    expect(
+      await eventually(() => children(process.pid).filter((p) => !before.includes(p)).length === 0, 5000),
+    ).toBe(true);
+  });
+
+  it("Ctrl-C in a terminal (SIGINT to the process group) during start-up: exit 130, no stack, no process left (issue 22)", async () => {
+    const bin = join(__dirname, "..", "..", "bin", "slop.js");
+    // From the first line on, at 150 ms steps: start-up is a few seconds on a loaded machine.
+    for (let k = 0; k < 10; k++) {
+      const out = join(tmp(), "out");
+      const child = spawn(process.execPath, [bin, "run", "--local", "--services", "4", "--out", out], {
+        detached: true, // its own process group, as a terminal's foreground job
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let err = "";
+      child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      child.stdout.resume();
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      expect(await eventually(() => err.includes("starting 4 services"), 30000)).toBe(true);
+      await new Promise((r) => setTimeout(r, k * 150));
+      process.kill(-(child.pid as number), "SIGINT");
+      const code = await exited;
+      expect({ k, code, err: /EPIPE|\n\s+at |internal error/.test(err) ? err : "" }).toEqual({
+        k,
+        code: 130,
+        err: "",
+      });
+      const groupGone = (): boolean => {
+        try {
+          process.kill(-(child.pid as number), 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      expect(await eventually(groupGone, 10000)).toBe(true);
+    }
+  }, 180_000);
+
+  it("a worker that dies during the load makes the run fail (not exit 0), the results kept (issue 22)", async () => {
+    const out = join(tmp(), "out");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "cli-entry.ts"), "run", "--local", "--services", "4"].concat([
+        "--duration",
+        "4",
+        "--warmup",
+        "0",
+        "--rps",
+        "5",
+        "--out",
+        out,
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    expect(await eventually(() => /\[load\] t=1s/.test(err), 60000)).toBe(true);
+    const system = JSON.parse(readFileSync(join(out, "system.json"), "utf8")) as SystemFile;
+    process.kill(system.pids[0] as number, "SIGKILL");
+    expect(await exited).toBe(70);
+    expect(err).toMatch(
+      /worker 0 \(services [^)]*\) exited unexpectedly \(SIGKILL\)[^\n]*: the run is not valid/,
+    );
+    expect(readRuns(out)).toHaveLength(1);
   });
 
   it("a service that fails to start gives an error naming it and a clean teardown", async () => {
