@@ -58,7 +58,9 @@ export function stackPods(deploy: DeployConfig): PodGroup[] {
       group("alertmanager", 0, 0),
     );
   }
-  if (o.tracing) pods.push(group("jaeger", 100, 256), group("otel-collector", 0, 0));
+  if (o.tracing && o.otelCollectorImage !== null)
+    pods.push(group("otel-collector", 50, 64)); // otelcol-builtin.ts
+  else if (o.tracing) pods.push(group("jaeger", 100, 256), group("otel-collector", 0, 0));
   if (o.logs) pods.push(group("loki", 0, 0), group("loki-gateway", 0, 0));
   if (o.grafana) pods.push(group("grafana", 0, 0));
   if (o.metricsServer) pods.push(group("metrics-server", 100, 200)); // chart default requests

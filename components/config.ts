@@ -30,6 +30,11 @@ export interface ObservabilityConfig {
   readonly grafana: boolean;
   /** OpenTelemetry collector + Jaeger; the OTLP endpoint is passed to the services. @default true */
   readonly tracing: boolean;
+  /**
+   * Instead of the charts, the collector as plain objects (components/otelcol-builtin.ts) from this
+   * image, logging what it receives, no Jaeger. @default null (the charts)
+   */
+  readonly otelCollectorImage: string | null;
   /** Loki + a log shipper (promtail). @default true */
   readonly logs: boolean;
   /** metrics-server (needed by HPAs). @default true (set false where the cluster has one: k3d/k3s, minikube's addon) */
@@ -121,6 +126,7 @@ export const DEPLOY_KEYS = [
   "prometheusImage",
   "grafana",
   "tracing",
+  "otelCollectorImage",
   "logs",
   "metricsServer",
   "observabilityNamespace",
@@ -347,6 +353,12 @@ export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): Deplo
       prometheusImage: optString(r, "prometheusImage", /^[^\s]{1,512}$/, "an image reference without spaces"),
       grafana: bool(r, "grafana", true),
       tracing: bool(r, "tracing", true),
+      otelCollectorImage: optString(
+        r,
+        "otelCollectorImage",
+        /^[^\s]{1,512}$/,
+        "an image reference without spaces",
+      ),
       logs: bool(r, "logs", true),
       // On by default everywhere: kind and Docker Desktop ship none, and without it no HPA acts.
       metricsServer: bool(r, "metricsServer", true),

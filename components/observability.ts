@@ -24,6 +24,7 @@ import {
 import { CHARTS, releaseChart } from "./charts";
 import { PROMETHEUS_UID } from "./dashboard";
 import { KubeObjectResource } from "./kube-object";
+import { builtinOtelCollectorObjects } from "./otelcol-builtin";
 import { BUILTIN_PROMETHEUS, builtinPrometheusObjects } from "./prometheus-builtin";
 
 export { NAMES, OTLP_GRPC_PORT } from "./chart-values";
@@ -41,6 +42,8 @@ export interface ObservabilityArgs {
   readonly grafana?: boolean;
   /** @default true */
   readonly tracing?: boolean;
+  /** The collector as plain objects from this image instead of the collector and Jaeger charts. @default undefined */
+  readonly otelCollectorImage?: string;
   /** @default true */
   readonly logs?: boolean;
   /** @default false */
@@ -89,7 +92,9 @@ export class Observability extends pulumi.ComponentResource {
     if (on.prometheus && args.prometheusImage !== undefined) {
       this.builtinPrometheus(args.systemNamespace, args.prometheusImage);
     } else if (on.prometheus) this.prometheus(args.systemNamespace);
-    if (on.tracing) this.tracing();
+    if (on.tracing && args.otelCollectorImage !== undefined)
+      this.builtinOtelCollector(args.otelCollectorImage);
+    else if (on.tracing) this.tracing();
     if (on.logs) this.logs();
     if (on.grafana) this.grafana(on, args);
 
@@ -97,7 +102,8 @@ export class Observability extends pulumi.ComponentResource {
     this.releases = this.created;
     this.portForward = portForwards(
       this.namespace,
-      on,
+      // The builtin collector has no Jaeger (and no UI).
+      { ...on, tracing: on.tracing && args.otelCollectorImage === undefined },
       args.prometheusImage === undefined ? undefined : BUILTIN_PROMETHEUS,
     );
     this.registerOutputs({
@@ -178,6 +184,15 @@ export class Observability extends pulumi.ComponentResource {
   private builtinPrometheus(systemNamespace: string, image: string): void {
     const deps = this.nsResource === undefined ? [] : [this.nsResource];
     for (const o of builtinPrometheusObjects({ namespace: this.namespace, systemNamespace, image })) {
+      const logical = `${this.name}-${o.kind.toLowerCase()}-${o.metadata.namespace ?? ""}-${o.metadata.name}`;
+      this.builtin.push(new KubeObjectResource(logical, o, { parent: this, dependsOn: deps }));
+    }
+  }
+
+  /** The collector without the charts, and without Jaeger (components/otelcol-builtin.ts). */
+  private builtinOtelCollector(image: string): void {
+    const deps = this.nsResource === undefined ? [] : [this.nsResource];
+    for (const o of builtinOtelCollectorObjects({ namespace: this.namespace, image })) {
       const logical = `${this.name}-${o.kind.toLowerCase()}-${o.metadata.namespace ?? ""}-${o.metadata.name}`;
       this.builtin.push(new KubeObjectResource(logical, o, { parent: this, dependsOn: deps }));
     }

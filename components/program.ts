@@ -128,6 +128,7 @@ export function program(
       prometheusImage: o.prometheusImage ?? undefined,
       grafana: o.grafana,
       tracing: o.tracing,
+      otelCollectorImage: o.otelCollectorImage ?? undefined,
       logs: o.logs,
       metricsServer: o.metricsServer,
       kubeletInsecureTls: deploy.cluster === "kubeconfig",

@@ -20,6 +20,9 @@ commands:
   image prometheus
            print the Prometheus image \`up\` loaded, for
            \`pulumi config set prometheusImage ...\` (the stack's builtin Prometheus)
+  image otelcol
+           print the OpenTelemetry Collector image \`up\` loaded, for
+           \`pulumi config set otelCollectorImage ...\` (the stack's builtin collector)
 
 options:
   --dir DIR   the cluster's state directory (default: $K8S_SLOP_CLUSTER_DIR or ~/.cache/k8s-slop/cluster)
@@ -53,7 +56,8 @@ async function main(argv: string[]): Promise<number> {
     } else rest.push(a);
   }
   const cmd = rest[0];
-  const imageArg = cmd === "image" && rest.length === 2 && rest[1] === "prometheus";
+  const imageArg =
+    cmd === "image" && rest.length === 2 && (rest[1] === "prometheus" || rest[1] === "otelcol");
   if ((rest.length !== 1 && !imageArg) || cmd === undefined) {
     console.error(
       rest.length === 0 ? USAGE : `cluster: one command expected (got ${rest.join(" ")})\n\n${USAGE}`,
@@ -94,6 +98,10 @@ async function main(argv: string[]): Promise<number> {
       // Loaded by `up` with the add-ons.
       if (rest[1] === "prometheus") {
         console.log(ADDON_IMAGES.prometheus);
+        return 0;
+      }
+      if (rest[1] === "otelcol") {
+        console.log(ADDON_IMAGES.otelcol);
         return 0;
       }
       const img = buildRuntimeImage(REPO, path.join(path.dirname(bin), "images"), log);

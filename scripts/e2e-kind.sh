@@ -117,6 +117,7 @@ pulumi config set --stack "$STACK" loadDurationSeconds "$LOAD_SECONDS"
 # The dev stack is shaped for the local cluster of docs/cluster.md; kind can pull the charts.
 for part in prometheus grafana tracing logs metricsServer; do pulumi config set --stack "$STACK" "$part" true; done
 pulumi config rm --stack "$STACK" prometheusImage
+pulumi config rm --stack "$STACK" otelCollectorImage
 kubectl --context "kind-${CLUSTER}" label node --all slop.dev/pool=data --overwrite
 step "4. pulumi up"
 pulumi up --yes --skip-preview --stack "$STACK"

@@ -25,6 +25,7 @@ export const CLUSTER_TOOLS = [
   "pause",
   "busybox",
   "prometheus",
+  "otelcol",
 ] as const;
 export const RUN_ENV = "K8S_SLOP_ENGINE_TESTS";
 /** False only with the documented opt-out, K8S_SLOP_ENGINE_TESTS=0. */

@@ -15,6 +15,8 @@ export const ADDON_IMAGES = {
   busybox: "localhost/k8s-slop/busybox:1.35",
   /** For the stack's builtin Prometheus (k8s-slop:prometheusImage). */
   prometheus: "localhost/k8s-slop/prometheus:v3.16.0",
+  /** For the stack's builtin OpenTelemetry Collector (k8s-slop:otelCollectorImage). */
+  otelcol: "localhost/k8s-slop/otelcol:v0.165.0",
 } as const;
 
 const SYSTEM = "kube-system";

@@ -2,7 +2,7 @@
  * The images the cluster itself needs, built from the tools in the bin directory and cached by the
  * digest of their inputs: the pause image (Kubernetes' own pause.c, compiled by dev-tools), CoreDNS,
  * metrics-server, the local-path provisioner, a busybox for its helper pods, and Prometheus for the
- * stack's builtin Prometheus.
+ * stack's builtin Prometheus, and the OpenTelemetry Collector for its builtin collector.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -46,6 +46,7 @@ const ADDONS: readonly AddonImage[] = [
     ],
   },
   { ref: ADDON_IMAGES.prometheus, binary: "prometheus", dest: "/bin/prometheus", user: "65534:65534" },
+  { ref: ADDON_IMAGES.otelcol, binary: "otelcol", dest: "/otelcol", user: "65534:65534" },
 ];
 
 function digestOf(files: readonly string[], extra: string): string {

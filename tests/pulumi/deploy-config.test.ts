@@ -32,6 +32,8 @@ describe("parseDeployConfig", () => {
       namespace: "observability",
       // Unset: the kube-prometheus-stack chart; an image runs the builtin Prometheus instead.
       prometheusImage: null,
+      // Unset: the collector and Jaeger charts; an image runs the builtin collector instead.
+      otelCollectorImage: null,
     });
   });
 

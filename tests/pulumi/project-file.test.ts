@@ -25,7 +25,7 @@ const dev = parse(readFileSync(join(root, "Pulumi.dev.yaml"), "utf8")) as { conf
  */
 const NO_PROJECT_VALUE = [
   ...["image", "kubeconfig", "kubeContext", "region", "k8sVersion", "metricsServer"],
-  ...["sizePools", "registryName", "prometheusImage"],
+  ...["sizePools", "registryName", "prometheusImage", "otelCollectorImage"],
   ...["attachment", "topology", "pathsPerService", "grammar", "calls"],
 ];
 
