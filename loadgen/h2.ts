@@ -15,9 +15,10 @@
  *     (the stream is cancelled);
  *   - one connection, re-made after the server closes or refuses it; a stream the server refused
  *     before processing it (REFUSED_STREAM, e.g. after a GOAWAY) is retried once on a new
- *     connection, as grpc-js's transparent retry does; while a connection attempt is failing,
- *     calls fail at once with UNAVAILABLE for BACKOFF_MS, as grpc-js fails fast in
- *     TRANSIENT_FAILURE, instead of dialling once per request.
+ *     connection, as grpc-js's transparent retry does.
+ * Unlike grpc-js it has no reconnect backoff that fails calls without trying them: every due
+ * request is attempted (calls share a connection being made), so an error counted is one the
+ * system (or the network to it) gave, not one the client made up while waiting to redial.
  */
 import * as http2 from "http2";
 
@@ -33,9 +34,6 @@ export const Code = {
   UNAUTHENTICATED: 16,
   PERMISSION_DENIED: 7,
 } as const;
-
-/** After a failed connection attempt, calls fail at once with UNAVAILABLE for this long. */
-export const BACKOFF_MS = 1000;
 
 /** A fresh connection after this many streams (HTTP/2 stream ids run out at 2^31). */
 const STREAMS_PER_SESSION = 1_000_000_000;
@@ -95,7 +93,6 @@ export function unaryClient(address: string, path: string): UnaryClient {
   const authority = `http://${address}`;
   let session: http2.ClientHttp2Session | null = null;
   let streams = 0;
-  let failedUntil = 0;
   let closed = false;
 
   const connect = (): http2.ClientHttp2Session => {
@@ -103,14 +100,9 @@ export function unaryClient(address: string, path: string): UnaryClient {
     session?.close();
     streams = 0;
     const s = http2.connect(authority, { settings: { enablePush: false } });
-    let connected = false;
-    s.once("connect", () => {
-      connected = true;
-      failedUntil = 0;
-    });
-    // A connection that fails before it is up: fail fast for a while (the streams on it end too).
+    // A connection that fails (refused, reset): its streams end with errors; the next call dials again.
     s.on("error", () => {
-      if (!connected) failedUntil = performance.now() + BACKOFF_MS;
+      if (session === s) session = null;
     });
     // After a GOAWAY the session takes no new streams: the next call opens a new one, and this
     // one closes once its streams are done.
@@ -135,7 +127,6 @@ export function unaryClient(address: string, path: string): UnaryClient {
   ): Promise<number> =>
     new Promise((resolve) => {
       if (closed) return resolve(Code.CANCELLED);
-      if (performance.now() < failedUntil) return resolve(Code.UNAVAILABLE);
       let stream: http2.ClientHttp2Stream;
       try {
         const s = connect();

@@ -27,6 +27,7 @@ import {
   removeCgroup,
   startContainerd,
   startNodeAgents,
+  waitForKubeletSocket,
   startPolicyController,
   waitForSocket,
   writeNodeFiles,
@@ -206,8 +207,14 @@ export async function up(o: UpOptions): Promise<RunningCluster> {
       }),
     );
     step("kubelet, kube-proxy on every node");
-    for (const n of l.nodes) daemons.push(...startNodeAgents(l, n, o.bin));
-    save();
+    for (const n of l.nodes) {
+      const since = Date.now();
+      const agents = startNodeAgents(l, n, o.bin);
+      daemons.push(...agents);
+      save();
+      // One kubelet at a time: they all bind the same device-plugin socket (DEVICE_PLUGIN_SOCKET).
+      await waitForKubeletSocket(agents[0] as Daemon, since);
+    }
     await waitFor("every node registered", 120_000, async () => {
       checkAlive(daemons);
       const nodes = await api.list<{ metadata: { name: string } }>("/api/v1/nodes");

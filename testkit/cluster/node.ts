@@ -137,6 +137,39 @@ export async function waitForSocket(d: Daemon, sock: string, timeoutMs = 30_000)
   }
 }
 
+/**
+ * The kubelet's device-plugin socket: a path fixed in the kubelet (not under --root-dir), so every
+ * node's kubelet on this host binds the same one. At start a kubelet removes the socket there and
+ * binds its own; a second kubelet starting in between fails with "bind: address already in use"
+ * (seen once in a cluster test). Hence one kubelet at a time (waitForKubeletSocket).
+ */
+export const DEVICE_PLUGIN_SOCKET = "/var/lib/kubelet/device-plugins/kubelet.sock";
+
+/** Wait until `kubelet` (started at `sinceMs`) has bound the device-plugin socket anew. */
+export async function waitForKubeletSocket(
+  kubelet: Daemon,
+  sinceMs: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const fresh = (): boolean => {
+    try {
+      // Whole seconds on some filesystems: a socket bound in the same second counts.
+      return fs.statSync(DEVICE_PLUGIN_SOCKET).mtimeMs >= Math.floor(sinceMs / 1000) * 1000;
+    } catch {
+      return false;
+    }
+  };
+  while (!fresh()) {
+    if (!alive(kubelet)) throw new Error(`${kubelet.name} exited:\n${tailFile(kubelet.log)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${kubelet.name}: no device-plugin socket after ${timeoutMs} ms\n${tailFile(kubelet.log)}`,
+      );
+    await sleep(100);
+  }
+}
+
 /** `ctr images import` of each archive into the node's containerd (the CRI namespace). */
 export async function importImages(n: NodeLayout, archives: readonly string[]): Promise<void> {
   for (const archive of archives) {

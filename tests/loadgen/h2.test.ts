@@ -5,7 +5,7 @@
  */
 import * as http2 from "http2";
 import type { AddressInfo } from "net";
-import { BACKOFF_MS, Code, codeOfHttpStatus, grpcTimeout, unaryClient } from "../../loadgen/h2";
+import { Code, codeOfHttpStatus, grpcTimeout, unaryClient } from "../../loadgen/h2";
 
 type Handler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, n: number) => void;
 
@@ -156,17 +156,15 @@ describe("the load generator's HTTP/2 gRPC client", () => {
     expect(await c.call(MSG, 2000)).toBe(Code.CANCELLED);
   });
 
-  it("with no server: UNAVAILABLE, then fast failures for the backoff, then a new connection once a server listens", async () => {
+  it("with no server: UNAVAILABLE for every call, each one tried; once a server listens, the next call gets through", async () => {
     const srv = await serve((stream) => answer(stream, 0));
     const address = srv.address;
     await srv.close();
     const c = unaryClient(address, "/pkg.Svc/Method");
     try {
       expect(await c.call(MSG, 2000)).toBe(Code.UNAVAILABLE);
-      const t0 = performance.now();
       expect(await c.call(MSG, 2000)).toBe(Code.UNAVAILABLE);
-      expect(performance.now() - t0).toBeLessThan(BACKOFF_MS);
-      // The same port again, answering now.
+      // The same port again, answering now: no backoff keeps the next call from it.
       const port = Number(address.split(":")[1]);
       const again = http2.createServer();
       again.on("stream", (stream) => answer(stream, 0));
@@ -175,7 +173,6 @@ describe("the load generator's HTTP/2 gRPC client", () => {
         again.listen(port, "127.0.0.1", resolve);
       });
       try {
-        await new Promise((r) => setTimeout(r, BACKOFF_MS + 50));
         expect(await c.call(MSG, 2000)).toBe(Code.OK);
       } finally {
         c.close();
