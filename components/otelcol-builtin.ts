@@ -6,7 +6,7 @@
  * `kubectl logs`). No Jaeger: the spans are read from the collector's log.
  */
 import { NAMES, OTLP_GRPC_PORT } from "./chart-values";
-import type { PlainObject } from "./prometheus-builtin";
+import { HARDENED_CONTAINER, singleReplicaDeployment, type PlainObject } from "./prometheus-builtin";
 
 export const BUILTIN_OTEL_COLLECTOR = NAMES.otelCollector;
 
@@ -55,43 +55,27 @@ export function builtinOtelCollectorObjects(input: BuiltinOtelCollectorInput): P
       metadata: { name, namespace: ns, labels },
       data: { "config.yaml": builtinOtelCollectorConfig() },
     },
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name, namespace: ns, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            automountServiceAccountToken: false,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65534,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [
-              {
-                name,
-                image: input.image,
-                args: ["--config=/etc/otelcol/config.yaml"],
-                ports: [{ name: "otlp-grpc", containerPort: OTLP_GRPC_PORT }],
-                readinessProbe: { tcpSocket: { port: "otlp-grpc" }, periodSeconds: 5 },
-                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ["ALL"] },
-                },
-                volumeMounts: [{ name: "config", mountPath: "/etc/otelcol" }],
-              },
-            ],
-            volumes: [{ name: "config", configMap: { name } }],
-          },
-        },
+    singleReplicaDeployment(name, ns, labels, {
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
       },
-    },
+      containers: [
+        {
+          name,
+          image: input.image,
+          args: ["--config=/etc/otelcol/config.yaml"],
+          ports: [{ name: "otlp-grpc", containerPort: OTLP_GRPC_PORT }],
+          readinessProbe: { tcpSocket: { port: "otlp-grpc" }, periodSeconds: 5 },
+          resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
+          securityContext: HARDENED_CONTAINER,
+          volumeMounts: [{ name: "config", mountPath: "/etc/otelcol" }],
+        },
+      ],
+      volumes: [{ name: "config", configMap: { name } }],
+    }),
     {
       apiVersion: "v1",
       kind: "Service",

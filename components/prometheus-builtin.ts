@@ -24,6 +24,32 @@ export type PlainObject = KubeTyped & {
   [k: string]: unknown;
 };
 
+/** A builtin add-on's one-replica Deployment: `labels` on it, its selector and its pods. */
+export function singleReplicaDeployment(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  podSpec: Record<string, unknown>,
+): PlainObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: podSpec },
+    },
+  };
+}
+
+/** The container security context both builtin add-ons run with. */
+export const HARDENED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
 /** prometheus.yml: the system's annotated pods, with service, pod and namespace labels. */
 export function builtinPrometheusConfig(systemNamespace: string, interval = "5s"): string {
   return `global:
@@ -90,55 +116,39 @@ export function builtinPrometheusObjects(input: BuiltinPrometheusInput): PlainOb
       metadata: { name: BUILTIN_PROMETHEUS, namespace: ns, labels },
       data: { "prometheus.yml": builtinPrometheusConfig(input.systemNamespace, input.interval) },
     },
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: BUILTIN_PROMETHEUS, namespace: ns, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: BUILTIN_PROMETHEUS,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65534,
-              fsGroup: 65534,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [
-              {
-                name: BUILTIN_PROMETHEUS,
-                image: input.image,
-                args: [
-                  "--config.file=/etc/prometheus/prometheus.yml",
-                  "--storage.tsdb.path=/prometheus",
-                  "--storage.tsdb.retention.time=1d",
-                  `--web.listen-address=:${BUILTIN_PROMETHEUS_PORT}`,
-                ],
-                ports: [{ name: "http", containerPort: BUILTIN_PROMETHEUS_PORT }],
-                readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, periodSeconds: 5 },
-                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
-                securityContext: {
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  capabilities: { drop: ["ALL"] },
-                },
-                volumeMounts: [
-                  { name: "config", mountPath: "/etc/prometheus" },
-                  { name: "data", mountPath: "/prometheus" },
-                ],
-              },
-            ],
-            volumes: [
-              { name: "config", configMap: { name: BUILTIN_PROMETHEUS } },
-              { name: "data", emptyDir: {} },
-            ],
-          },
-        },
+    singleReplicaDeployment(BUILTIN_PROMETHEUS, ns, labels, {
+      serviceAccountName: BUILTIN_PROMETHEUS,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        fsGroup: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
       },
-    },
+      containers: [
+        {
+          name: BUILTIN_PROMETHEUS,
+          image: input.image,
+          args: [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            "--storage.tsdb.retention.time=1d",
+            `--web.listen-address=:${BUILTIN_PROMETHEUS_PORT}`,
+          ],
+          ports: [{ name: "http", containerPort: BUILTIN_PROMETHEUS_PORT }],
+          readinessProbe: { httpGet: { path: "/-/ready", port: "http" }, periodSeconds: 5 },
+          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+          securityContext: HARDENED_CONTAINER,
+          volumeMounts: [
+            { name: "config", mountPath: "/etc/prometheus" },
+            { name: "data", mountPath: "/prometheus" },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "config", configMap: { name: BUILTIN_PROMETHEUS } },
+        { name: "data", emptyDir: {} },
+      ],
+    }),
     {
       apiVersion: "v1",
       kind: "Service",

@@ -20,20 +20,11 @@
  * request is attempted (calls share a connection being made), so an error counted is one the
  * system (or the network to it) gave, not one the client made up while waiting to redial.
  */
+import { status } from "@grpc/grpc-js";
 import * as http2 from "http2";
 
-/** gRPC status codes used here (grpc/doc/statuscodes.md). */
-export const Code = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  DEADLINE_EXCEEDED: 4,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-  PERMISSION_DENIED: 7,
-} as const;
+/** gRPC status codes: grpc-js's table (only the table; no grpc-js call is made here). */
+export const Code = status;
 
 /** A fresh connection after this many streams (HTTP/2 stream ids run out at 2^31). */
 const STREAMS_PER_SESSION = 1_000_000_000;
