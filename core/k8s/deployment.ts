@@ -10,12 +10,13 @@
  * Literals are written with their keys in sorted order (see `canonical`).
  */
 import type { Container, EnvVar, PodSpec, Volume, VolumeMount } from "kubernetes-types/core/v1";
-import { GRPC_PORT, METRICS_PORT } from "../types";
+import { GRPC_PORT, METRICS_PORT, type ServiceSpec } from "../types";
 import { sortedRecord } from "../canonical";
 import { CONFIG_DIR, CONFIG_PATH } from "./config-map";
 import type { ServiceContext } from "./context";
 import { selectorLabels, serviceLabels } from "./labels";
 import type { Deployment } from "./objects";
+import { minPods } from "./scaling";
 import { DATA_DIR } from "./storage";
 
 export const CONTAINER_NAME = "slop";
@@ -24,22 +25,36 @@ export const RUN_AS = 10001;
 export const CONFIG_HASH_ANNOTATION = "slop.dev/config-hash";
 /** The volume that mounts the service's ConfigMap at /etc/slop. */
 export const CONFIG_VOLUME = "config";
-/** Seconds the API server and proxies need to stop routing to a terminating pod. */
-export const ENDPOINT_PROPAGATION_SECONDS = 10;
 /**
- * The pause before a terminating pod gets SIGTERM (a preStop `sleep`, Kubernetes >= 1.30): by then
- * the endpoint controllers and kube-proxy have taken it out of its Service, so the runtime's GOAWAY
- * sends its clients' next calls to the other pods instead of failing them (seen in a node drain on
- * the real cluster of docs/cluster.md: 1.4% of requests failed without it). Inside the grace period.
+ * The pause before a terminating pod gets SIGTERM (a preStop `sleep`, Kubernetes >= 1.30) when the
+ * service runs other pods: by then the endpoint controllers and kube-proxy have taken it out of its
+ * Service, so the runtime's GOAWAY sends its clients' next calls to the other pods instead of failing
+ * them (seen in a node drain on the real cluster of docs/cluster.md: 1.4% of requests failed without it).
  */
 export const PRE_STOP_SECONDS = 5;
+/**
+ * The pause when the service may run a single pod. No other pod takes its calls: its replacement,
+ * created when the old pod is evicted or deleted, must be Ready and in every node's proxy rules before
+ * the old pod stops listening (meanwhile kube-proxy sends new connections to the terminating pod, as it
+ * still passes its readiness probe). In a node drain on the real cluster the replacement was Ready
+ * 5-7 s after the eviction (15 s with a volume to attach); with the 5 s pause the old pod stopped just
+ * as it became Ready, and its callers' connections were refused for 2 s (4 of 579 requests failed).
+ */
+export const SINGLE_POD_PRE_STOP_SECONDS = 20;
+/** After the pause and the slowest in-flight request: closing the server and flushing telemetry. */
+export const SHUTDOWN_MARGIN_SECONDS = 5;
 /** Kubernetes' own default; we never go below it. */
 export const MIN_GRACE_SECONDS = 30;
 export const TMP_SIZE_LIMIT = "64Mi";
 
-/** Long enough for endpoint removal to propagate and the slowest in-flight request to finish. */
-export function terminationGraceSeconds(requestTimeoutMs: number): number {
-  return Math.max(MIN_GRACE_SECONDS, Math.ceil(requestTimeoutMs / 1000) + ENDPOINT_PROPAGATION_SECONDS);
+/** The preStop pause of the service's pods. */
+export function preStopSeconds(svc: ServiceSpec): number {
+  return minPods(svc) > 1 ? PRE_STOP_SECONDS : SINGLE_POD_PRE_STOP_SECONDS;
+}
+
+/** Long enough for the preStop pause, the slowest in-flight request and the shutdown to finish. */
+export function terminationGraceSeconds(requestTimeoutMs: number, preStop: number): number {
+  return Math.max(MIN_GRACE_SECONDS, preStop + Math.ceil(requestTimeoutMs / 1000) + SHUTDOWN_MARGIN_SECONDS);
 }
 
 /** Whether the service may run more than one pod (fixed replicas > 1, or any HPA). */
@@ -104,7 +119,7 @@ function container(ctx: ServiceContext, mounts: VolumeMount[]): Container {
     args: ["serve"],
     env: env(ctx),
     image: ctx.spec.config.image,
-    lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
+    lifecycle: { preStop: { sleep: { seconds: preStopSeconds(ctx.svc) } } },
     livenessProbe: {
       failureThreshold: 3,
       grpc: { port: GRPC_PORT },
@@ -164,7 +179,7 @@ function podSpec(ctx: ServiceContext): PodSpec {
       runAsUser: RUN_AS,
       seccompProfile: { type: "RuntimeDefault" },
     },
-    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs),
+    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs, preStopSeconds(svc)),
     ...(svc.tolerations.length > 0
       ? {
           tolerations: svc.tolerations.map((t) => ({

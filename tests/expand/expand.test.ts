@@ -280,13 +280,27 @@ describe("expand: Deployment", () => {
     expect(find(objects, "Deployment", "svc-a").spec?.template.spec?.imagePullSecrets).toBeUndefined();
   });
 
-  it("terminationGracePeriodSeconds covers the request timeout plus endpoint propagation", () => {
-    const g = (ms: number) =>
-      find(expand(sampleSpec({ requestTimeoutMs: ms })), "Deployment", "svc-b").spec?.template.spec
-        ?.terminationGracePeriodSeconds;
-    expect(g(5000)).toBe(30);
-    expect(g(45000)).toBe(55);
-    expect(g(45001)).toBe(56);
+  it("terminationGracePeriodSeconds covers the preStop pause, the request timeout and the shutdown", () => {
+    const pod = (ms: number, name: string) =>
+      find(expand(sampleSpec({ requestTimeoutMs: ms })), "Deployment", name).spec?.template.spec;
+    const g = (ms: number, name: string) => pod(ms, name)?.terminationGracePeriodSeconds;
+    // svc-b runs 3 pods: a 5 s pause; svc-d (1 replica) and svc-f (an HPA from 1) a 20 s one.
+    expect(g(5000, "svc-b")).toBe(30);
+    expect(g(45000, "svc-b")).toBe(55);
+    expect(g(45001, "svc-b")).toBe(56);
+    expect(g(5000, "svc-d")).toBe(30);
+    expect(g(10000, "svc-f")).toBe(35);
+    expect(g(45000, "svc-d")).toBe(70);
+  });
+
+  it("a service that may run a single pod pauses longer before SIGTERM, so its replacement is Ready first", () => {
+    const preStop = (name: string) =>
+      find(expand(spec), "Deployment", name).spec?.template.spec?.containers[0].lifecycle?.preStop?.sleep
+        ?.seconds;
+    expect(preStop("svc-a")).toBe(5); // an HPA from 2
+    expect(preStop("svc-c")).toBe(5); // 2 replicas
+    expect(preStop("svc-d")).toBe(20); // 1 replica
+    expect(preStop("svc-f")).toBe(20); // an HPA from 1
   });
 
   it("sets the OTLP exporter on every container when an endpoint is given", () => {
