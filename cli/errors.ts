@@ -10,7 +10,10 @@ export const EXIT_DIFF = 1;
 export const EXIT_USAGE = 2;
 /** Interrupted by Ctrl-C or SIGTERM (128 + SIGINT), after keeping what was measured. */
 export const EXIT_INTERRUPTED = 130;
-/** A bug in k8s-slop (an unexpected exception): never 2, which means bad input. */
+/**
+ * A bug in k8s-slop (an unexpected exception), or a run that k8s-slop itself invalidated
+ * (InvalidRunError: a worker of the local runner died): never 2, which means bad input.
+ */
 export const EXIT_CRASH = 70;
 
 /** An error the user caused on the command line; printed without a stack trace, exit code 2. */

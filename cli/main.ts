@@ -3,6 +3,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { packageRoot } from "../loadgen/metadata";
 import { EXIT_CRASH, EXIT_USAGE, exitCodeOf, UsageError } from "./errors";
+import { InvalidRunError } from "../core/errors";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export type Register = (program: Command, setExit: (code: number) => void) => void;
@@ -103,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     const code = exitCodeOf(err);
-    if (code === EXIT_CRASH) {
+    if (code === EXIT_CRASH && !(err instanceof InvalidRunError)) {
       // A bug, not bad input: the stack trace is for the bug report.
       process.stderr.write(
         `slop: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

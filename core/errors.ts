@@ -68,6 +68,19 @@ export class InterruptedError extends Error {
   }
 }
 
+/**
+ * A run finished but its figures cannot be trusted, through no fault of the user's nor of the system
+ * under test (e.g. a worker process of k8s-slop's local runner died and its services were restarted).
+ * Its results are kept; the message says where and why. Exit code 70 like a crash, printed as one
+ * line: the message is the whole report, a stack trace would add nothing.
+ */
+export class InvalidRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRunError";
+  }
+}
+
 /** Why `signal` was aborted, as a name ("SIGINT" when cli/signals.ts aborted it). */
 export function abortReason(signal: AbortSignal): string {
   const r: unknown = signal.reason;

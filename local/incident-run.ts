@@ -376,6 +376,6 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       `every started process was stopped; the run until then is in ${agent} and ${grader}`,
     );
   }
-  failOnWorkerExits(sut as LocalSystemUnderTest | null, grader);
+  failOnWorkerExits([sut as LocalSystemUnderTest | null], grader);
   return { dirs: o.dirs, groundTruth: truth(), summaries: out.summaries, report };
 }

@@ -8,7 +8,7 @@
 import { createHash } from "crypto";
 import { writeFileSync } from "fs";
 import { join, relative } from "path";
-import { InterruptedError } from "../core/errors";
+import { InterruptedError, InvalidRunError } from "../core/errors";
 import type { SlopConfig, SystemSpec } from "../core/types";
 import { generate } from "../core/spec";
 import { runExperiment, type SystemUnderTest } from "../loadgen/experiment";
@@ -169,10 +169,10 @@ export function fileSafe(runId: string): string {
  * A worker that died during the run (its services were restarted, so the run went on) makes the
  * run fail: its figures include an outage k8s-slop caused, not the system. The results are kept.
  */
-export function failOnWorkerExits(sut: LocalSystemUnderTest | null, dir: string): void {
-  const exits = sut?.local.workerExits() ?? [];
+export function failOnWorkerExits(systems: readonly (LocalSystemUnderTest | null)[], dir: string): void {
+  const exits = systems.flatMap((sut) => sut?.local.workerExits() ?? []);
   if (exits.length === 0) return;
-  throw new Error(
+  throw new InvalidRunError(
     `${exits.join("; ")}: the run is not valid (its results, kept in ${dir}, include that outage)`,
   );
 }
@@ -228,6 +228,6 @@ export async function runLocal(o: LocalRunOptions): Promise<RunSummary> {
       `every started process was stopped${summary === undefined ? "" : `; the run until then is in ${o.dir}`}`,
     );
   if (summary === undefined) throw new Error("runLocal: the experiment stored no run");
-  failOnWorkerExits(started, o.dir);
+  failOnWorkerExits([started], o.dir);
   return summary;
 }

@@ -17,7 +17,7 @@ import { encodeFrame } from "../../loadgen/frame";
 import { parseSweep, type Sweep } from "../../loadgen/sweep";
 import { sweepSystems, type SystemProvider } from "../../loadgen/sweep-run";
 import { summaryText } from "../../loadgen/summary-text";
-import { startSystem } from "../../local/run";
+import { failOnWorkerExits, startSystem, type LocalSystemUnderTest } from "../../local/run";
 import { UsageError } from "../errors";
 import { signals } from "../signals";
 
@@ -223,16 +223,20 @@ async function sweepCommand(flags: LoadFlags): Promise<void> {
   const dir = checkFreshOutDir(flags.out ?? defaultResultsDir(`sweep-${sweep.name}`));
   const external = flags.target === undefined ? undefined : await checkTarget(flags.target);
   prepareOutDir(dir);
-  const provide: SystemProvider = async (config, point, signal) =>
-    external === undefined
-      ? startSystem(generate(config), dir, {
-          verbose: true,
-          signal,
-          runId: Object.entries(point)
-            .map(([k, v]) => `${k}-${v}`)
-            .join("_"),
-        })
-      : externalSystem(external);
+  // Every local system the sweep started: a worker that died in any of them invalidates the sweep.
+  const started: LocalSystemUnderTest[] = [];
+  const provide: SystemProvider = async (config, point, signal) => {
+    if (external !== undefined) return externalSystem(external);
+    const sut = await startSystem(generate(config), dir, {
+      verbose: true,
+      signal,
+      runId: Object.entries(point)
+        .map(([k, v]) => `${k}-${v}`)
+        .join("_"),
+    });
+    started.push(sut);
+    return sut;
+  };
   const sig = signals();
   try {
     const out = await runExperiment({
@@ -258,6 +262,7 @@ async function sweepCommand(flags: LoadFlags): Promise<void> {
     process.stdout.write(
       `${runs}${out.skipped ? `, ${out.skipped} skipped after success fell below ${sweep.load.minSuccess}` : ""}\nresults: ${dir}\nreport:  ${out.report}\n`,
     );
+    failOnWorkerExits(started, dir);
   } finally {
     sig.dispose();
   }

@@ -174,7 +174,7 @@ export function register(program: Command): void {
         const spec = generate(cfg);
         const workers =
           flags.workers === undefined ? undefined : intFlag("--workers", flags.workers, 4, 1, 256);
-        const dir = prepareOutDir(flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`));
+        const dir = prepareOutDir(checkFreshOutDir(flags.out ?? defaultResultsDir(`up-seed${cfg.seed}`)));
         const sut = await startSystem(spec, dir, { workers, signal: sig.signal });
         const lines = sut.local.services.map(
           (s) =>

@@ -2,7 +2,7 @@
  * One mapping of errors to exit codes (cli/errors.ts exitCodeOf): bad input 2, an interrupt 130,
  * and anything else, a bug, 70: a crash must never exit with 2, which means bad input.
  */
-import { ConfigError, InterruptedError, UserError } from "../../core/errors";
+import { ConfigError, InterruptedError, InvalidRunError, UserError } from "../../core/errors";
 import { EXIT_CRASH, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, exitCodeOf } from "../../cli/errors";
 
 const mockCrash = { on: false };
@@ -26,6 +26,11 @@ describe("exit codes", () => {
     ["TypeError", EXIT_CRASH, new TypeError("x is undefined")],
     ["RangeError", EXIT_CRASH, new RangeError("Maximum call stack size exceeded")],
     ["Error", EXIT_CRASH, new Error("boom")],
+    [
+      "InvalidRunError (a run whose figures cannot be trusted)",
+      EXIT_CRASH,
+      new InvalidRunError("a worker died"),
+    ],
     ["a thrown string", EXIT_CRASH, "boom"],
   ])("%s -> %i", (_name, code, err) => {
     expect(exitCodeOf(err)).toBe(code);

@@ -1,5 +1,5 @@
 import { spawn } from "child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parseConfig } from "../../core/config";
@@ -261,6 +261,37 @@ describe("slop run --local", () => {
     expect(err).toMatch(
       /worker 0 \(services [^)]*\) exited unexpectedly \(SIGKILL\)[^\n]*: the run is not valid/,
     );
+    expect(err).not.toMatch(/internal error|\n\s+at /);
+    expect(readRuns(out)).toHaveLength(1);
+  });
+
+  it("a worker that dies during a sweep's load makes `load --sweep` fail too, the results kept (issue 22)", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    const sweepFile = join(dir, "sweep.yaml");
+    writeFileSync(
+      sweepFile,
+      "name: dying\nbase: { services: 4 }\nload: { durationS: 4, warmupS: 0, baselineRequests: 0 }\ngrid: { rate: [5] }\n",
+    );
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "cli-entry.ts"), "load", "--sweep", sweepFile, "--out", out],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    expect(await eventually(() => /t=1s/.test(err), 60000)).toBe(true);
+    const record = readdirSync(out).find((f) => /^system.*\.json$/.test(f));
+    const system = JSON.parse(readFileSync(join(out, record ?? "system.json"), "utf8")) as SystemFile;
+    process.kill(system.pids[0] as number, "SIGKILL");
+    expect(await exited).toBe(70);
+    expect(err).toMatch(
+      /worker 0 \(services [^)]*\) exited unexpectedly \(SIGKILL\)[^\n]*: the run is not valid/,
+    );
+    // A known failure, told in one line: no "internal error", no stack trace.
+    expect(err).not.toMatch(/internal error|\n\s+at /);
     expect(readRuns(out)).toHaveLength(1);
   });
 
