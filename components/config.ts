@@ -1,5 +1,5 @@
 /**
- * Deployment configuration: the `slop:*` keys that say WHERE and HOW a generated system is
+ * Deployment configuration: the `k8s-slop:*` keys that say WHERE and HOW a generated system is
  * deployed (cluster provider, region, Kubernetes version, mesh, observability parts, image
  * build), as opposed to SlopConfig, which says WHAT is generated. Pure: no Pulumi, no fs.
  * Errors are ConfigErrors naming the key, the value and what is allowed.
@@ -65,7 +65,7 @@ export interface DeployConfig {
   readonly observability: ObservabilityConfig;
   /**
    * Build the runtime image from the repo's Dockerfile and push it to a registry the stack
-   * creates (DOCR or ECR): true when `slop:image` is unset on a cloud cluster.
+   * creates (DOCR or ECR): true when `k8s-slop:image` is unset on a cloud cluster.
    */
   readonly buildImage: boolean;
   /**
@@ -142,7 +142,7 @@ export const DEPLOY_KEYS = [
 /** Keys read as Pulumi secrets (never passed through the plain raw config). */
 export const SECRET_KEYS = ["pullSecret", "grafanaAdminPassword"] as const;
 
-/** Every SlopConfig key (core/types.ts), read from `slop:*` and handed to parseConfig. */
+/** Every SlopConfig key (core/types.ts), read from `k8s-slop:*` and handed to parseConfig. */
 export const SLOP_KEYS = CONFIG_KEYS;
 
 /** Every key the program reads from its namespace: any other is a typo, refused (not ignored). */
@@ -205,7 +205,7 @@ export const STRING_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The raw `slop:*` map from a config getter (`new pulumi.Config("slop").get`): every known key
+ * The raw `k8s-slop:*` map from a config getter (`new pulumi.Config(CONFIG_NAMESPACE).get`): every known key
  * that is set, strings verbatim for STRING_KEYS, JSON-decoded otherwise.
  */
 export function collectRaw(get: (key: string) => string | undefined): Record<string, unknown> {
@@ -306,8 +306,8 @@ function cidr(raw: Record<string, unknown>, key: string, def: string): string {
 }
 
 /**
- * Parse and validate the deploy keys of a raw `slop:*` map (the same map parseConfig reads; keys
- * it does not know are ignored). `slop:image` is only looked at to decide whether to build.
+ * Parse and validate the deploy keys of a raw `k8s-slop:*` map (the same map parseConfig reads; keys
+ * it does not know are ignored). `k8s-slop:image` is only looked at to decide whether to build.
  */
 export function parseDeployConfig(raw: Readonly<Record<string, unknown>>): DeployConfig {
   const r = raw as Record<string, unknown>;

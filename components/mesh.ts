@@ -166,7 +166,7 @@ export class Mesh extends pulumi.ComponentResource {
       default: {
         const never: never = this.mesh;
         throw new pulumi.ResourceError(
-          `slop:mesh must be none, istio or linkerd (got ${String(never)})`,
+          `k8s-slop:mesh must be none, istio or linkerd (got ${String(never)})`,
           this,
         );
       }

@@ -1,5 +1,5 @@
 /**
- * The whole stack as one function of the raw `slop:*` values: validate everything first (no
+ * The whole stack as one function of the raw `k8s-slop:*` values: validate everything first (no
  * resource is registered for a bad config), generate the system, then wire
  * Cluster -> Mesh -> Observability -> (RuntimeImage) -> System. `index.ts` collects the raw
  * values from Pulumi config and exports what this returns; tests call it directly under mocks.
@@ -18,12 +18,12 @@ import { systemDashboard } from "./dashboard";
 import { RuntimeImage } from "./image";
 import { resolveIncident } from "./incident";
 import { Mesh, meshSystemObjects } from "./mesh";
-import { Observability } from "./observability";
+import { Observability, type ObservabilityArgs } from "./observability";
 import { imageTag } from "./registry-auth";
 import { DEFAULT_PULL_SECRET_NAME, System } from "./system";
 
 export interface ProgramSecrets {
-  /** `.dockerconfigjson` for pulling `slop:image` (slop:pullSecret). */
+  /** `.dockerconfigjson` for pulling `k8s-slop:image` (k8s-slop:pullSecret). */
   readonly pullSecret?: pulumi.Output<string>;
   readonly grafanaAdminPassword?: pulumi.Output<string>;
 }
@@ -70,7 +70,7 @@ export function summarize(spec: SystemSpec): SystemSummary {
   };
 }
 
-/** The SlopConfig part of a raw `slop:*` map (parseConfig rejects keys it does not know). */
+/** The SlopConfig part of a raw `k8s-slop:*` map (parseConfig rejects keys it does not know). */
 export function slopPart(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of SLOP_KEYS) if (raw[k] !== undefined) out[k] = raw[k];
@@ -83,11 +83,11 @@ function withPullSecret(config: SlopConfig, name: string): SlopConfig {
     : { ...config, imagePullSecrets: [...config.imagePullSecrets, name] };
 }
 
-export function program(
-  raw: Readonly<Record<string, unknown>>,
-  secrets: ProgramSecrets = {},
-): ProgramOutputs {
-  // Everything is validated before the first resource is registered.
+/**
+ * Everything a stack needs checked before the first resource is registered: the deploy and system
+ * config, the spec, the incident against it, the node pools against the system, the image to use.
+ */
+function validate(raw: Readonly<Record<string, unknown>>, secrets: ProgramSecrets) {
   const deploy = parseDeployConfig(raw);
   let config = parseConfig(slopPart(raw));
   checkDeployment(config, deploy);
@@ -103,8 +103,42 @@ export function program(
       `k8s-slop:nodePools cannot schedule the system (set larger pools, or k8s-slop:sizePools true):\n${formatCapacity(pools.report)}`,
     );
   }
-  const nodePools = pools.pools;
+  if (deploy.buildImage && (deploy.cluster === "kubeconfig" || deploy.region === null)) {
+    throw new Error(
+      "k8s-slop:image must be set when k8s-slop:cluster is kubeconfig (the stack only builds for cloud registries)",
+    );
+  }
+  return { deploy, config, spec, incident, nodePools: pools.pools };
+}
 
+function observabilityArgs(
+  deploy: DeployConfig,
+  config: SlopConfig,
+  spec: SystemSpec,
+  secrets: ProgramSecrets,
+): ObservabilityArgs {
+  const o = deploy.observability;
+  return {
+    namespace: o.namespace,
+    systemNamespace: config.namespace,
+    prometheus: o.prometheus,
+    prometheusImage: o.prometheusImage ?? undefined,
+    grafana: o.grafana,
+    tracing: o.tracing,
+    otelCollectorImage: o.otelCollectorImage ?? undefined,
+    logs: o.logs,
+    metricsServer: o.metricsServer,
+    kubeletInsecureTls: deploy.cluster === "kubeconfig",
+    dashboardJson: JSON.stringify(systemDashboard(spec)),
+    grafanaAdminPassword: secrets.grafanaAdminPassword,
+  };
+}
+
+export function program(
+  raw: Readonly<Record<string, unknown>>,
+  secrets: ProgramSecrets = {},
+): ProgramOutputs {
+  const { deploy, config, spec, incident, nodePools } = validate(raw, secrets);
   const cluster = new Cluster("cluster", {
     provider: deploy.cluster,
     kubeconfig: deploy.kubeconfig ?? undefined,
@@ -118,41 +152,20 @@ export function program(
   });
   const onCluster: pulumi.ComponentResourceOptions = { providers: [cluster.provider] };
   const mesh = new Mesh("mesh", { mesh: deploy.mesh }, onCluster);
-  const o = deploy.observability;
-  const observability = new Observability(
-    "observability",
-    {
-      namespace: o.namespace,
-      systemNamespace: config.namespace,
-      prometheus: o.prometheus,
-      prometheusImage: o.prometheusImage ?? undefined,
-      grafana: o.grafana,
-      tracing: o.tracing,
-      otelCollectorImage: o.otelCollectorImage ?? undefined,
-      logs: o.logs,
-      metricsServer: o.metricsServer,
-      kubeletInsecureTls: deploy.cluster === "kubeconfig",
-      dashboardJson: JSON.stringify(systemDashboard(spec)),
-      grafanaAdminPassword: secrets.grafanaAdminPassword,
-    },
-    { ...onCluster, dependsOn: [...cluster.ready] },
-  );
-
-  let image: RuntimeImage | undefined;
-  if (deploy.buildImage) {
-    if (deploy.cluster === "kubeconfig" || deploy.region === null) {
-      throw new Error(
-        "k8s-slop:image must be set when k8s-slop:cluster is kubeconfig (the stack only builds for cloud registries)",
-      );
-    }
-    image = new RuntimeImage("image", {
-      registry: deploy.cluster,
-      region: deploy.region,
-      registryName: deploy.registryName ?? undefined,
-      tag: imageTag(config.image) ?? "dev",
-    });
-  }
-
+  const observability = new Observability("observability", observabilityArgs(deploy, config, spec, secrets), {
+    ...onCluster,
+    dependsOn: [...cluster.ready],
+  });
+  // validate() made sure a built image has a cloud registry in a region.
+  const image =
+    deploy.buildImage && deploy.cluster !== "kubeconfig" && deploy.region !== null
+      ? new RuntimeImage("image", {
+          registry: deploy.cluster,
+          region: deploy.region,
+          registryName: deploy.registryName ?? undefined,
+          tag: imageTag(config.image) ?? "dev",
+        })
+      : undefined;
   const system = new System(
     "system",
     {

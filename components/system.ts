@@ -16,7 +16,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { expand, expandByService, type ExpandOptions, type KubeObject } from "../core/expand";
+import {
+  expand,
+  expandByService,
+  type ExpandOptions,
+  type KubeObject,
+  type ObjectGroup,
+} from "../core/expand";
 import { incidentPatcher, type Incident } from "../core/incidents";
 import { LABEL_SERVICE_ID } from "../core/k8s/labels";
 import type { SystemSpec } from "../core/types";
@@ -137,6 +143,208 @@ export function groupName(component: string, part: "objects" | "deployments", k:
   return `${component}-${part}-${k}`;
 }
 
+/** `kind/name`: how the registered objects are looked up. */
+const key = (kind: string, objName: string): string => `${kind}/${objName}`;
+
+/** Each object as registered: the incident's patches applied, then the extra annotations. */
+function annotator(args: SystemArgs): (raw: KubeObject) => KubeObject {
+  const extra = args.objectAnnotations ?? {};
+  // An incident is checked (and its patches computed from one full expand) before anything is registered.
+  const patched =
+    args.incident === undefined
+      ? (o: KubeObject): KubeObject => o
+      : incidentPatcher(args.spec, expand(args.spec, args.expandOptions), args.incident);
+  return (raw) => {
+    const o = patched(raw);
+    return Object.keys(extra).length === 0
+      ? o
+      : ({
+          ...o,
+          metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
+        } as KubeObject);
+  };
+}
+
+/** The JSON lines of `objs` (the yaml/v2 decoder reads a JSON stream), once the image is known. */
+function jsonLines(objs: readonly KubeObject[], img: pulumi.Input<string> | undefined): pulumi.Input<string> {
+  const text = (i: string | undefined) =>
+    objs.map((o) => JSON.stringify(o.kind === "Deployment" ? setImage(o, i) : o)).join("\n");
+  return img === undefined || typeof img === "string" ? text(img) : pulumi.output(img).apply(text);
+}
+
+/**
+ * Registers one System's objects batch by batch, typed (a resource per object) or grouped (two
+ * ConfigGroups per batch), and holds what later objects depend on: the Namespace, the pull
+ * Secret, and every object's resource by `kind/name`.
+ */
+class Registrar {
+  readonly byKey = new Map<string, pulumi.Resource>();
+  namespaceRes: Created | undefined;
+  private pullSecret: k8s.core.v1.Secret | undefined;
+  private batchIndex = 0;
+  private readonly batchSize: number;
+  private readonly groups: Iterator<ObjectGroup>;
+
+  constructor(
+    private readonly parent: pulumi.ComponentResource,
+    private readonly name: string,
+    private readonly args: SystemArgs,
+    private readonly annotate: (raw: KubeObject) => KubeObject,
+    private readonly namespaceDependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+  ) {
+    this.groups = expandByService(args.spec, args.expandOptions)[Symbol.iterator]();
+    this.batchSize = Math.max(1, args.registrationBatch ?? REGISTRATION_BATCH);
+  }
+
+  /** Options of an object in the namespace: it is created after (and deleted before) the Namespace. */
+  inNs(): pulumi.CustomResourceOptions {
+    return { parent: this.parent, dependsOn: this.namespaceRes === undefined ? [] : [this.namespaceRes] };
+  }
+
+  withImage<T extends Containers>(o: T): T {
+    return setImage(o, this.args.image);
+  }
+
+  /** Registers the next batch of services' objects into `made`; false when there are no more. */
+  next(made: pulumi.Resource[]): boolean {
+    return this.args.registration === "grouped" ? this.nextGrouped(made) : this.nextTyped(made);
+  }
+
+  private nextTyped(made: pulumi.Resource[]): boolean {
+    for (let n = 0; n < this.batchSize;) {
+      const g = this.groups.next();
+      if (g.done === true) return false;
+      for (const o of g.value.objects) made.push(this.register(this.annotate(o)));
+      if (g.value.service !== null) n++;
+    }
+    return true;
+  }
+
+  private nextGrouped(made: pulumi.Resource[]): boolean {
+    const objects: KubeObject[] = [];
+    const deployments: KubeObject[] = [];
+    let more = true;
+    for (let n = 0; n < this.batchSize;) {
+      const g = this.groups.next();
+      if (g.done === true) {
+        more = false;
+        break;
+      }
+      for (const raw of g.value.objects) {
+        const o = this.annotate(raw);
+        if (o.kind === "Namespace") made.push(this.register(o));
+        else if (o.kind === "Deployment") deployments.push(o);
+        else objects.push(o);
+      }
+      if (g.value.service !== null) n++;
+    }
+    const k = this.batchIndex++;
+    const nsDeps = this.namespaceRes === undefined ? [] : [this.namespaceRes];
+    const first = this.configGroup("objects", k, objects, nsDeps, made);
+    this.configGroup(
+      "deployments",
+      k,
+      deployments,
+      [
+        ...nsDeps,
+        ...(this.pullSecret === undefined ? [] : [this.pullSecret]),
+        ...(first === undefined ? [] : [first]),
+      ],
+      made,
+    );
+    return more;
+  }
+
+  private configGroup(
+    part: "objects" | "deployments",
+    k: number,
+    objs: KubeObject[],
+    dependsOn: pulumi.Resource[],
+    made: pulumi.Resource[],
+  ): pulumi.Resource | undefined {
+    if (objs.length === 0) return undefined;
+    // One string per group, not `objs`: the SDK serializes a structured input value by value
+    // (1,000 services under mocks: 8.6 s of CPU against 1.0 s as text, docs/scale.md).
+    const yaml = jsonLines(objs, part === "deployments" ? this.args.image : undefined);
+    const cg = new k8s.yaml.v2.ConfigGroup(
+      groupName(this.name, part, k),
+      { yaml, resourcePrefix: this.name },
+      { parent: this.parent, dependsOn },
+    );
+    for (const o of objs) this.byKey.set(key(o.kind, o.metadata.name), cg);
+    made.push(cg);
+    return cg;
+  }
+
+  private register(o: KubeObject): Created {
+    const logical = logicalName(this.name, o);
+    let created: Created;
+    switch (o.kind) {
+      case "Namespace":
+        created = this.registerNamespace(logical, o);
+        break;
+      case "Deployment":
+        created = this.registerDeployment(logical, o);
+        break;
+      case "ConfigMap":
+      case "PersistentVolumeClaim":
+      case "Service":
+      case "HorizontalPodAutoscaler":
+      case "PodDisruptionBudget":
+      case "NetworkPolicy":
+        created = new KubeObjectResource(logical, o, this.inNs());
+        break;
+      default: {
+        const never: never = o;
+        throw new pulumi.ResourceError(
+          `expand() returned an unknown kind ${JSON.stringify(never)}`,
+          this.parent,
+        );
+      }
+    }
+    this.byKey.set(key(o.kind, o.metadata.name), created);
+    return created;
+  }
+
+  /** The Namespace, after the caller's `dependsOn`, and the pull Secret in it when one is given. */
+  private registerNamespace(logical: string, o: KubeObject): Created {
+    this.namespaceRes = new KubeObjectResource(logical, o, {
+      parent: this.parent,
+      dependsOn: this.namespaceDependsOn,
+    });
+    if (this.args.pullSecret !== undefined) {
+      const secretName = this.args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
+      this.pullSecret = new k8s.core.v1.Secret(
+        `${this.name}-secret-${secretName}`,
+        {
+          metadata: { name: secretName, namespace: this.args.spec.config.namespace },
+          type: "kubernetes.io/dockerconfigjson",
+          stringData: { ".dockerconfigjson": pulumi.secret(this.args.pullSecret) },
+        },
+        this.inNs(),
+      );
+    }
+    return this.namespaceRes;
+  }
+
+  /** A Deployment, after the Namespace, the pull Secret and the ConfigMaps and claims it mounts. */
+  private registerDeployment(logical: string, o: Extract<KubeObject, { kind: "Deployment" }>): Created {
+    const deps: pulumi.Resource[] = [
+      ...(this.namespaceRes === undefined ? [] : [this.namespaceRes]),
+      ...(this.pullSecret === undefined ? [] : [this.pullSecret]),
+    ];
+    for (const v of o.spec?.template.spec?.volumes ?? []) {
+      const cm =
+        v.configMap?.name === undefined ? undefined : this.byKey.get(key("ConfigMap", v.configMap.name));
+      const claim = v.persistentVolumeClaim?.claimName;
+      const pvc = claim === undefined ? undefined : this.byKey.get(key("PersistentVolumeClaim", claim));
+      if (cm !== undefined) deps.push(cm);
+      if (pvc !== undefined) deps.push(pvc);
+    }
+    return new KubeObjectResource(logical, this.withImage(o), { parent: this.parent, dependsOn: deps });
+  }
+}
+
 export class System extends pulumi.ComponentResource {
   readonly namespace: string;
   readonly serviceCount: number;
@@ -151,170 +359,22 @@ export class System extends pulumi.ComponentResource {
   constructor(name: string, args: SystemArgs, opts?: pulumi.ComponentResourceOptions) {
     super("k8s-slop:index:System", name, {}, opts);
     const spec = args.spec;
-    const extra = args.objectAnnotations ?? {};
-    // An incident is checked (and its patches computed from one full expand) before anything is registered.
-    const patched =
-      args.incident === undefined
-        ? (o: KubeObject): KubeObject => o
-        : incidentPatcher(spec, expand(spec, args.expandOptions), args.incident);
-    const annotated = (raw: KubeObject): KubeObject => {
-      const o = patched(raw);
-      return Object.keys(extra).length === 0
-        ? o
-        : ({
-            ...o,
-            metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, ...extra } },
-          } as KubeObject);
-    };
-    // The gateway is checked before anything is registered.
+    // The incident and the gateway are checked before anything is registered.
+    const annotate = annotator(args);
     const gateway = spec.services.find((s) => s.id === spec.gateway);
     if (gateway === undefined) {
       throw new pulumi.ResourceError(`spec.gateway "${spec.gateway}" is not one of spec.services`, this);
     }
-    const groups = expandByService(spec, args.expandOptions)[Symbol.iterator]();
-    const ns = spec.config.namespace;
-    const byKey = new Map<string, pulumi.Resource>();
-    const key = (kind: string, objName: string): string => `${kind}/${objName}`;
-    const image = args.image;
-    const withImage = <T extends Containers>(o: T): T => setImage(o, image);
-    /** The JSON lines of `objs` (the yaml/v2 decoder reads a JSON stream), after the image is known. */
-    const jsonLines = (
-      objs: readonly KubeObject[],
-      img: pulumi.Input<string> | undefined,
-    ): pulumi.Input<string> => {
-      const text = (i: string | undefined) =>
-        objs.map((o) => JSON.stringify(o.kind === "Deployment" ? setImage(o, i) : o)).join("\n");
-      return img === undefined || typeof img === "string" ? text(img) : pulumi.output(img).apply(text);
-    };
-
-    let namespaceRes: Created | undefined;
-    const inNs = (): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn: namespaceRes === undefined ? [] : [namespaceRes],
-    });
-
-    let pullSecret: k8s.core.v1.Secret | undefined;
-    const register = (o: KubeObject): Created => {
-      const logical = logicalName(name, o);
-      let created: Created;
-      switch (o.kind) {
-        case "Namespace":
-          namespaceRes = new KubeObjectResource(logical, o, { parent: this, dependsOn: opts?.dependsOn });
-          created = namespaceRes;
-          if (args.pullSecret !== undefined) {
-            const secretName = args.pullSecretName ?? DEFAULT_PULL_SECRET_NAME;
-            pullSecret = new k8s.core.v1.Secret(
-              `${name}-secret-${secretName}`,
-              {
-                metadata: { name: secretName, namespace: ns },
-                type: "kubernetes.io/dockerconfigjson",
-                stringData: { ".dockerconfigjson": pulumi.secret(args.pullSecret) },
-              },
-              inNs(),
-            );
-          }
-          break;
-        case "Deployment": {
-          const deps: pulumi.Resource[] = [
-            ...(namespaceRes === undefined ? [] : [namespaceRes]),
-            ...(pullSecret === undefined ? [] : [pullSecret]),
-          ];
-          for (const v of o.spec?.template.spec?.volumes ?? []) {
-            const cm =
-              v.configMap?.name === undefined ? undefined : byKey.get(key("ConfigMap", v.configMap.name));
-            const claim = v.persistentVolumeClaim?.claimName;
-            const pvc = claim === undefined ? undefined : byKey.get(key("PersistentVolumeClaim", claim));
-            if (cm !== undefined) deps.push(cm);
-            if (pvc !== undefined) deps.push(pvc);
-          }
-          created = new KubeObjectResource(logical, withImage(o), {
-            parent: this,
-            dependsOn: deps,
-          });
-          break;
-        }
-        case "ConfigMap":
-        case "PersistentVolumeClaim":
-        case "Service":
-        case "HorizontalPodAutoscaler":
-        case "PodDisruptionBudget":
-        case "NetworkPolicy":
-          created = new KubeObjectResource(logical, o, inNs());
-          break;
-        default: {
-          const never: never = o;
-          throw new pulumi.ResourceError(`expand() returned an unknown kind ${JSON.stringify(never)}`, this);
-        }
-      }
-      byKey.set(key(o.kind, o.metadata.name), created);
-      return created;
-    };
-
-    /** Registers the next `size` services' objects (the first batch also the Namespace); false when done. */
-    const batchSize = Math.max(1, args.registrationBatch ?? REGISTRATION_BATCH);
-    const registerTyped = (made: pulumi.Resource[]): boolean => {
-      for (let n = 0; n < batchSize;) {
-        const g = groups.next();
-        if (g.done === true) return false;
-        for (const o of g.value.objects) made.push(register(annotated(o)));
-        if (g.value.service !== null) n++;
-      }
-      return true;
-    };
-    let batchIndex = 0;
-    const registerGrouped = (made: pulumi.Resource[]): boolean => {
-      const objects: KubeObject[] = [];
-      const deployments: KubeObject[] = [];
-      let more = true;
-      for (let n = 0; n < batchSize;) {
-        const g = groups.next();
-        if (g.done === true) {
-          more = false;
-          break;
-        }
-        for (const raw of g.value.objects) {
-          const o = annotated(raw);
-          if (o.kind === "Namespace") made.push(register(o));
-          else if (o.kind === "Deployment") deployments.push(o);
-          else objects.push(o);
-        }
-        if (g.value.service !== null) n++;
-      }
-      const k = batchIndex++;
-      const nsDeps = namespaceRes === undefined ? [] : [namespaceRes];
-      const group = (part: "objects" | "deployments", objs: KubeObject[], dependsOn: pulumi.Resource[]) => {
-        if (objs.length === 0) return undefined;
-        // One string per group, not `objs`: the SDK serializes a structured input value by value
-        // (1,000 services under mocks: 8.6 s of CPU against 1.0 s as text, docs/scale.md).
-        const yaml = jsonLines(objs, part === "deployments" ? image : undefined);
-        const cg = new k8s.yaml.v2.ConfigGroup(
-          groupName(name, part, k),
-          { yaml, resourcePrefix: name },
-          { parent: this, dependsOn },
-        );
-        for (const o of objs) byKey.set(key(o.kind, o.metadata.name), cg);
-        made.push(cg);
-        return cg;
-      };
-      const first = group("objects", objects, nsDeps);
-      group("deployments", deployments, [
-        ...nsDeps,
-        ...(pullSecret === undefined ? [] : [pullSecret]),
-        ...(first === undefined ? [] : [first]),
-      ]);
-      return more;
-    };
-    const grouped = args.registration === "grouped";
-    if (grouped) declineResourceReferences();
-    const registerBatch = grouped ? registerGrouped : registerTyped;
+    const reg = new Registrar(this, name, args, annotate, opts?.dependsOn);
+    if (args.registration === "grouped") declineResourceReferences();
 
     this.gatewayAddress = clusterAddress(spec, gateway);
-    this.namespace = ns;
+    this.namespace = spec.config.namespace;
     this.serviceCount = spec.services.length;
-    this.resources = byKey;
+    this.resources = reg.byKey;
     const first: pulumi.Resource[] = [];
-    if (!registerBatch(first)) {
-      this.finish(name, args, byKey, inNs, withImage, namespaceRes);
+    if (!reg.next(first)) {
+      this.finish(name, args, reg);
       this.ready = Promise.resolve();
       return;
     }
@@ -326,9 +386,9 @@ export class System extends pulumi.ComponentResource {
       for (let more = true; more;) {
         await Promise.all(made.map(registered));
         made = [];
-        more = registerBatch(made);
+        more = reg.next(made);
       }
-      this.finish(name, args, byKey, inNs, withImage, namespaceRes);
+      this.finish(name, args, reg);
     };
     this.ready = rest().finally(keepAlive);
   }
@@ -337,22 +397,14 @@ export class System extends pulumi.ComponentResource {
   readonly ready: Promise<void>;
 
   /** After every object: the extra objects, the load Job and the outputs. */
-  private finish(
-    name: string,
-    args: SystemArgs,
-    byKey: ReadonlyMap<string, pulumi.Resource>,
-    inNs: () => pulumi.CustomResourceOptions,
-    withImage: <T extends Containers>(o: T) => T,
-    namespaceRes: Created | undefined,
-  ): void {
-    const key = (kind: string, objName: string): string => `${kind}/${objName}`;
+  private finish(name: string, args: SystemArgs, reg: Registrar): void {
     const spec = args.spec;
     const ns = spec.config.namespace;
     for (const extra of args.extraObjects ?? []) {
       new k8s.apiextensions.CustomResource(
         `${name}-${extra.kind.toLowerCase()}-${extra.metadata.name}`,
         { ...extra, metadata: { ...extra.metadata } },
-        inNs(),
+        reg.inNs(),
       );
     }
 
@@ -373,12 +425,12 @@ export class System extends pulumi.ComponentResource {
       // returns once every Deployment in it is created (docs/scale.md, "Order").
       const deployments = new Set<pulumi.Resource>();
       for (const s of spec.services) {
-        const d = byKey.get(key("Deployment", s.name));
+        const d = reg.byKey.get(key("Deployment", s.name));
         if (d !== undefined) deployments.add(d);
       }
-      new k8s.batch.v1.Job(`${name}-loadgen-job`, withImage(job) as k8s.batch.v1.JobArgs, {
+      new k8s.batch.v1.Job(`${name}-loadgen-job`, reg.withImage(job) as k8s.batch.v1.JobArgs, {
         parent: this,
-        dependsOn: [...(namespaceRes === undefined ? [] : [namespaceRes]), ...deployments],
+        dependsOn: [...(reg.namespaceRes === undefined ? [] : [reg.namespaceRes]), ...deployments],
       });
     }
 

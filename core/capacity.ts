@@ -256,7 +256,8 @@ function defaultPool(pools: readonly PoolInput[]): PoolInput | undefined {
   return pools.find((p) => !p.tainted && !(p.fixed ?? false));
 }
 
-export function checkCapacity(input: CapacityInput): CapacityReport {
+/** Each pool's instance type; a size the check does not know is an error naming the pool. */
+function poolTypes(input: CapacityInput): Map<string, InstanceType> {
   const types = new Map<string, InstanceType>();
   for (const p of input.pools) {
     const t = instanceType(input.provider, p.size);
@@ -268,7 +269,83 @@ export function checkCapacity(input: CapacityInput): CapacityReport {
     }
     types.set(p.name, t);
   }
-  const freeOf = (p: PoolInput): NodeOverhead => {
+  const poolNames = new Set(input.pools.map((p) => p.name));
+  for (const g of input.pods) {
+    if (g.pool !== null && !poolNames.has(g.pool)) {
+      throw new CapacityError(`pods "${g.name}" are pinned to pool "${g.pool}", which is not configured`);
+    }
+  }
+  return types;
+}
+
+/** Room per node of a pool: what its instance type allocates, less the per-node DaemonSets. */
+type FreeOf = (p: PoolInput) => NodeOverhead;
+
+const pinnedPods = (input: CapacityInput, pool: string, at: "min" | "max"): Pod[] =>
+  expandPods(
+    input.pods.filter((g) => g.pool === pool),
+    at,
+  );
+const unpinnedPods = (input: CapacityInput, at: "min" | "max"): Pod[] =>
+  expandPods(
+    input.pods.filter((g) => g.pool === null),
+    at,
+  );
+
+/** 1. Does it fit the configured nodes? Pinned pods on their pool, the rest on any untainted node. */
+function fitProblems(input: CapacityInput, freeOf: FreeOf, at: "min" | "max"): string[] {
+  const problems: string[] = [];
+  const bins = new Map(input.pools.map((p) => [p.name, emptyBins(p.nodes, freeOf(p))]));
+  for (const p of input.pools) {
+    const left = pack(pinnedPods(input, p.name, at), bins.get(p.name) as Bin[], freeOf(p), false);
+    if (left.length > 0) {
+      problems.push(
+        `pool "${p.name}" (${p.nodes} x ${p.size}) has no room for ${left.length} of its pinned pods at ${at} replicas (first: ${left[0].name})`,
+      );
+    }
+  }
+  const untainted = input.pools.filter((p) => !p.tainted).flatMap((p) => bins.get(p.name) as Bin[]);
+  const left = pack(unpinnedPods(input, at), untainted, { cpuMillis: 0, memoryMiB: 0, pods: 0 }, false);
+  if (left.length > 0) {
+    const names = input.pools.filter((p) => !p.tainted).map((p) => `"${p.name}"`);
+    problems.push(
+      `the untainted pools (${names.join(", ") || "none"}) have no room for ${left.length} pods at ${at} replicas (first: ${left[0].name})`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * 2. How many nodes would each pool need? Fixed pools keep their nodes and are filled first; the
+ * default pool takes the unpinned rest. Infinity: no number of nodes holds them.
+ */
+function nodesNeeded(input: CapacityInput, freeOf: FreeOf, at: "min" | "max"): Map<string, number> {
+  const out = new Map<string, number>();
+  let rest = unpinnedPods(input, at);
+  for (const p of input.pools.filter((x) => x.fixed ?? false)) {
+    const bins = emptyBins(p.nodes, freeOf(p));
+    const left = pack(pinnedPods(input, p.name, at), bins, freeOf(p), false);
+    if (!p.tainted) rest = pack(rest, bins, freeOf(p), false);
+    out.set(p.name, p.nodes + (left.length > 0 ? Infinity : 0));
+  }
+  const def = defaultPool(input.pools);
+  for (const p of input.pools.filter((x) => !(x.fixed ?? false))) {
+    const bins: Bin[] = [];
+    const pods = [...pinnedPods(input, p.name, at), ...(p === def ? rest : [])].sort(
+      (a, b) => b.cpu - a.cpu || b.mem - a.mem || a.name.localeCompare(b.name),
+    );
+    const left = pack(pods, bins, freeOf(p), true);
+    out.set(p.name, left.length > 0 ? Infinity : bins.length);
+  }
+  if (def === undefined && rest.length > 0) {
+    for (const p of input.pools) if (!p.tainted) out.set(p.name, Infinity);
+  }
+  return out;
+}
+
+export function checkCapacity(input: CapacityInput): CapacityReport {
+  const types = poolTypes(input);
+  const freeOf: FreeOf = (p) => {
     const t = types.get(p.name) as InstanceType;
     return {
       cpuMillis: t.allocatableCpuMillis - input.perNode.cpuMillis,
@@ -276,76 +353,10 @@ export function checkCapacity(input: CapacityInput): CapacityReport {
       pods: t.maxPods - input.perNode.pods,
     };
   };
-  const poolNames = new Set(input.pools.map((p) => p.name));
-  for (const g of input.pods) {
-    if (g.pool !== null && !poolNames.has(g.pool)) {
-      throw new CapacityError(`pods "${g.name}" are pinned to pool "${g.pool}", which is not configured`);
-    }
-  }
-  const pinned = (pool: string, at: "min" | "max") =>
-    expandPods(
-      input.pods.filter((g) => g.pool === pool),
-      at,
-    );
-  const unpinned = (at: "min" | "max") =>
-    expandPods(
-      input.pods.filter((g) => g.pool === null),
-      at,
-    );
-
-  // 1. Does it fit the configured nodes? Pinned pods on their pool, the rest on any untainted node.
-  const simulate = (at: "min" | "max"): string[] => {
-    const problems: string[] = [];
-    const bins = new Map(input.pools.map((p) => [p.name, emptyBins(p.nodes, freeOf(p))]));
-    for (const p of input.pools) {
-      const left = pack(pinned(p.name, at), bins.get(p.name) as Bin[], freeOf(p), false);
-      if (left.length > 0) {
-        problems.push(
-          `pool "${p.name}" (${p.nodes} x ${p.size}) has no room for ${left.length} of its pinned pods at ${at} replicas (first: ${left[0].name})`,
-        );
-      }
-    }
-    const untainted = input.pools.filter((p) => !p.tainted).flatMap((p) => bins.get(p.name) as Bin[]);
-    const left = pack(unpinned(at), untainted, { cpuMillis: 0, memoryMiB: 0, pods: 0 }, false);
-    if (left.length > 0) {
-      const names = input.pools.filter((p) => !p.tainted).map((p) => `"${p.name}"`);
-      problems.push(
-        `the untainted pools (${names.join(", ") || "none"}) have no room for ${left.length} pods at ${at} replicas (first: ${left[0].name})`,
-      );
-    }
-    return problems;
-  };
-
-  // 2. How many nodes would each pool need? Fixed pools keep their nodes and are filled first;
-  // the default pool takes the unpinned rest.
-  const needed = (at: "min" | "max"): Map<string, number> => {
-    const out = new Map<string, number>();
-    let rest = unpinned(at);
-    for (const p of input.pools.filter((x) => x.fixed ?? false)) {
-      const bins = emptyBins(p.nodes, freeOf(p));
-      const left = pack(pinned(p.name, at), bins, freeOf(p), false);
-      if (!p.tainted) rest = pack(rest, bins, freeOf(p), false);
-      out.set(p.name, p.nodes + (left.length > 0 ? Infinity : 0));
-    }
-    const def = defaultPool(input.pools);
-    for (const p of input.pools.filter((x) => !(x.fixed ?? false))) {
-      const bins: Bin[] = [];
-      const pods = [...pinned(p.name, at), ...(p === def ? rest : [])].sort(
-        (a, b) => b.cpu - a.cpu || b.mem - a.mem || a.name.localeCompare(b.name),
-      );
-      const left = pack(pods, bins, freeOf(p), true);
-      out.set(p.name, left.length > 0 ? Infinity : bins.length);
-    }
-    if (def === undefined && rest.length > 0) {
-      for (const p of input.pools) if (!p.tainted) out.set(p.name, Infinity);
-    }
-    return out;
-  };
-
-  const problems = simulate("min");
-  const atMax = simulate("max");
-  const nMin = needed("min");
-  const nMax = needed("max");
+  const problems = fitProblems(input, freeOf, "min");
+  const atMax = fitProblems(input, freeOf, "max");
+  const nMin = nodesNeeded(input, freeOf, "min");
+  const nMax = nodesNeeded(input, freeOf, "max");
   const pools: PoolPlan[] = input.pools.map((p) => {
     const t = types.get(p.name) as InstanceType;
     const fixed = p.fixed ?? false;

@@ -1,7 +1,7 @@
 /**
  * SlopConfig: its schema (the one definition: types.ts derives the TypeScript type from it),
  * defaults, merging and validation. One validator for the CLI (YAML/JSON file + flags) and Pulumi
- * (`slop:*` keys). Errors name the key path, the value and what is allowed.
+ * (`k8s-slop:*` keys). Errors name the key path, the value and what is allowed.
  */
 import { Type, type TObject, type TSchema } from "@sinclair/typebox";
 import { LOCAL_OPS, type LocalOp } from "./grammar/ast";
@@ -403,7 +403,7 @@ export const SlopConfigSchema = Type.Object(
   { ...strict, $id: "https://k8s-slop.dev/schemas/slop-config.json", title: "SlopConfig" },
 );
 
-/** Every SlopConfig key, in canonical order (also the `slop:*` keys Pulumi hands to parseConfig). */
+/** Every SlopConfig key, in canonical order (also the `k8s-slop:*` keys Pulumi hands to parseConfig). */
 export const CONFIG_KEYS = Object.keys(SlopConfigSchema.properties) as readonly (keyof SlopConfig)[];
 
 function labelKey(fail: Fail, key: string, k: string): void {

@@ -100,43 +100,158 @@ function sampleDistinct(
   return [...chosen];
 }
 
+/**
+ * The graph as it grows, one service at a time in index order: the lists new callers draw from and
+ * what the knobs need to know about each service so far. Every draw comes from the service's own
+ * streams, so the order of the steps below is the order of the draws.
+ */
+class TopologyBuilder {
+  readonly classes: ServiceClass[];
+  readonly calls: number[][];
+  readonly aggregators: Uint8Array;
+  readonly fronts: Uint8Array;
+  /**
+   * Each non-gateway service appears once, plus once per incoming edge: sampling an element
+   * uniformly is sampling by (1 + in-degree).
+   */
+  private readonly endpoints: number[] = [];
+  private readonly dbEndpoints: number[] = [];
+  /** Longest call chain below and including each service (1 for a leaf). */
+  private readonly height: Uint8Array;
+  /** The services a new one may call: those below maxHeight (all of them when it is 0). */
+  private readonly callable: number[] = [];
+  /** With topology.ownLeaves: leaves added since the last stateless caller. */
+  private readonly orphans: number[] = [];
+  /** Who has a caller. */
+  private readonly called: Uint8Array;
+  /** With topology.adopt: the newest callable stateless service (not a front end) nobody calls yet. */
+  private pending = -1;
+  /** Services in each service's call tree, every callee's tree counted once (topology.maxTree). */
+  private readonly treeSize: Uint32Array;
+  /** A call to a leaf may repeat (core/paths.ts placedCall): counted at its most, grammar.maxRepeat. */
+  private readonly leafCalls: number;
+
+  constructor(private readonly config: SlopConfig) {
+    const n = config.services;
+    this.classes = new Array<ServiceClass>(n);
+    this.calls = new Array<number[]>(n);
+    this.aggregators = new Uint8Array(n);
+    this.fronts = new Uint8Array(n);
+    this.height = new Uint8Array(n);
+    this.called = new Uint8Array(n);
+    this.treeSize = new Uint32Array(n);
+    this.leafCalls = config.calls.repeatProbability > 0 ? config.grammar.maxRepeat : 1;
+    this.classes[GATEWAY_INDEX] = "gateway";
+  }
+
+  private edgeTree(c: number): number {
+    return this.calls[c].length === 0 ? this.leafCalls : this.treeSize[c];
+  }
+
+  /** A cache reads through to one database, or calls nobody. */
+  cacheCallees(i: number): number[] {
+    const { seed, topology } = this.config;
+    // A share below 1 draws from the cache's own stream (none drawn at 1, the original).
+    const readThrough =
+      topology.cacheCallsDb >= 1 ||
+      (topology.cacheCallsDb > 0 && stream(seed, serviceId(i), "readThrough").chance(topology.cacheCallsDb));
+    if (!readThrough || this.dbEndpoints.length === 0) return [];
+    return [
+      this.dbEndpoints[Math.floor(stream(seed, serviceId(i), "calls").next() * this.dbEndpoints.length)],
+    ];
+  }
+
+  /** A stateless service: a leaf, or up to m callees by preferential attachment within the knobs. */
+  statelessCallees(i: number): number[] {
+    const config = this.config;
+    const { statelessLeafShare, ownLeaves, adopt, maxTree } = config.topology;
+    // A stateless leaf calls nobody (no stream is drawn when the share is 0).
+    if (statelessLeafShare > 0 && stream(config.seed, serviceId(i), "leaf").chance(statelessLeafShare))
+      return [];
+    if (isAggregator(config, i)) this.aggregators[i] = 1;
+    const m = this.aggregators[i] ? config.calls.aggregatorAttachment : config.attachment;
+    const k = Math.min(m, this.callable.length);
+    // Its own stores first: the leaves nobody calls yet, newest first, up to k.
+    const own = ownLeaves ? this.orphans.filter((c) => !this.called[c]).slice(-k) : [];
+    this.orphans.length = 0;
+    // maxTree: a callee fits while 1 + the chosen callees' trees + its tree stays within it.
+    let tree = 1;
+    for (const c of own) tree += this.edgeTree(c);
+    // Then the newest stateless service nobody calls yet (adopt): it becomes a middle tier.
+    const pending = this.pending;
+    if (adopt && k > own.length && pending >= 0 && !this.called[pending]) {
+      if (maxTree === 0 || tree + this.edgeTree(pending) <= maxTree) {
+        own.push(pending);
+        tree += this.edgeTree(pending);
+      }
+    }
+    const fits =
+      maxTree > 0
+        ? (c: number): boolean => {
+            if (tree + this.edgeTree(c) > maxTree) return false;
+            tree += this.edgeTree(c);
+            return true;
+          }
+        : undefined;
+    if (k === 0) return [];
+    return sampleDistinct(
+      stream(config.seed, serviceId(i), "calls"),
+      this.endpoints,
+      k,
+      this.callable,
+      own,
+      fits,
+    );
+  }
+
+  /** Service i joins with its callees: the edges, its height and tree, and the lists it enters. */
+  add(i: number, klass: ServiceClass, callees: number[], front: boolean): void {
+    const { attractiveness, maxHeight, maxTree, ownLeaves, adopt } = this.config.topology;
+    callees.sort((a, b) => a - b);
+    this.classes[i] = klass;
+    this.calls[i] = callees;
+    let h = 1;
+    for (const c of callees) {
+      this.called[c] = 1;
+      this.endpoints.push(c);
+      if (this.classes[c] === "db") this.dbEndpoints.push(c);
+      if (this.height[c] + 1 > h) h = this.height[c] + 1;
+    }
+    this.height[i] = Math.min(h, 255);
+    let size = 1;
+    for (const c of callees) size += this.edgeTree(c);
+    this.treeSize[i] = Math.min(size, 0xffffffff);
+    // A service at maxHeight, or whose tree leaves no room for a caller, enters no list: nobody calls it.
+    if ((maxHeight > 0 && h >= maxHeight) || (maxTree > 0 && size >= maxTree)) return;
+    // A front end is called by the gateway only: it enters no list.
+    if (front) {
+      this.fronts[i] = 1;
+      return;
+    }
+    this.callable.push(i);
+    if (ownLeaves && callees.length === 0) this.orphans.push(i);
+    if (adopt && klass === "stateless") this.pending = i;
+    // Initial attractiveness: a service enters the list `attractiveness` times, so it is picked
+    // by weight (attractiveness + in-degree); above 1 the preference for hubs weakens and more
+    // services get a caller.
+    for (let a = 0; a < attractiveness; a++) this.endpoints.push(i);
+    if (klass === "db") this.dbEndpoints.push(i);
+  }
+}
+
 export function buildTopology(config: SlopConfig): Topology {
   const n = config.services;
-  const classes: ServiceClass[] = new Array<ServiceClass>(n);
-  const calls: number[][] = new Array<number[]>(n);
-  const aggregators = new Uint8Array(n);
-  const fronts = new Uint8Array(n);
-  // Each non-gateway service appears once, plus once per incoming edge: sampling an element
-  // uniformly is sampling by (1 + in-degree).
-  const endpoints: number[] = [];
-  const dbEndpoints: number[] = [];
-  classes[GATEWAY_INDEX] = "gateway";
-  const { attractiveness, stratifiedClasses, cacheCallsDb, statelessLeafShare, maxHeight } = config.topology;
-  // Longest call chain below and including each service (1 for a leaf), and the services a new
-  // one may call: those below maxHeight (all of them when it is 0).
-  const height = new Uint8Array(n);
-  const callable: number[] = [];
-  // With topology.ownLeaves: leaves added since the last stateless caller, and who has a caller.
-  const ownLeaves = config.topology.ownLeaves;
-  const orphans: number[] = [];
-  const called = new Uint8Array(n);
-  // With topology.adopt: the newest callable stateless service (not a front end) nobody calls yet.
-  const { frontShare, adopt } = config.topology;
-  let pending = -1;
+  const g = new TopologyBuilder(config);
+  const { stratifiedClasses, frontShare } = config.topology;
   // Front ends (topology.frontShare) from frac(offset + s * FRONT_STEP) over the stateless
   // services' ordinal s, so the share holds in every prefix of them.
   let stateless = 0;
   const frontOffset = frontShare > 0 ? stream(config.seed, "fronts", "offset").next() : 0;
-  // Services in each service's call tree, every callee's tree counted once (topology.maxTree).
-  const maxTree = config.topology.maxTree;
-  const treeSize = new Uint32Array(n);
-  // A call to a leaf may repeat (core/paths.ts placedCall): counted at its most, grammar.maxRepeat.
-  const leafCalls = config.calls.repeatProbability > 0 ? config.grammar.maxRepeat : 1;
-  const edgeTree = (c: number): number => (calls[c].length === 0 ? leafCalls : treeSize[c]);
   const offset = stratifiedClasses ? stream(config.seed, "classes", "offset").next() : undefined;
   for (let i = 1; i < n; i++) {
     const klass = drawClass(config, i, offset);
-    classes[i] = klass;
+    // The class is known to the callee draws below (a cache's database, a stateless service's stores).
+    g.classes[i] = klass;
     const front =
       klass === "stateless" && frontShare > 0 && (frontOffset + stateless++ * FRONT_STEP) % 1 < frontShare;
     let callees: number[];
@@ -144,57 +259,12 @@ export function buildTopology(config: SlopConfig): Topology {
       case "db":
         callees = [];
         break;
-      case "cache": {
-        // A share below 1 draws from the cache's own stream (none drawn at 1, the original).
-        const readThrough =
-          cacheCallsDb >= 1 ||
-          (cacheCallsDb > 0 && stream(config.seed, serviceId(i), "readThrough").chance(cacheCallsDb));
-        callees =
-          !readThrough || dbEndpoints.length === 0
-            ? []
-            : [
-                dbEndpoints[
-                  Math.floor(stream(config.seed, serviceId(i), "calls").next() * dbEndpoints.length)
-                ],
-              ];
+      case "cache":
+        callees = g.cacheCallees(i);
         break;
-      }
-      case "stateless": {
-        // A stateless leaf calls nobody (no stream is drawn when the share is 0).
-        if (statelessLeafShare > 0 && stream(config.seed, serviceId(i), "leaf").chance(statelessLeafShare)) {
-          callees = [];
-          break;
-        }
-        if (isAggregator(config, i)) aggregators[i] = 1;
-        const m = aggregators[i] ? config.calls.aggregatorAttachment : config.attachment;
-        const k = Math.min(m, callable.length);
-        // Its own stores first: the leaves nobody calls yet, newest first, up to k.
-        const own = ownLeaves ? orphans.filter((c) => !called[c]).slice(-k) : [];
-        orphans.length = 0;
-        // maxTree: a callee fits while 1 + the chosen callees' trees + its tree stays within it.
-        let tree = 1;
-        for (const c of own) tree += edgeTree(c);
-        // Then the newest stateless service nobody calls yet (adopt): it becomes a middle tier.
-        if (adopt && k > own.length && pending >= 0 && !called[pending]) {
-          if (maxTree === 0 || tree + edgeTree(pending) <= maxTree) {
-            own.push(pending);
-            tree += edgeTree(pending);
-          }
-        }
-        const fits =
-          maxTree > 0
-            ? (c: number): boolean => {
-                if (tree + edgeTree(c) > maxTree) return false;
-                tree += edgeTree(c);
-                return true;
-              }
-            : undefined;
-        callees =
-          k === 0
-            ? []
-            : sampleDistinct(stream(config.seed, serviceId(i), "calls"), endpoints, k, callable, own, fits);
+      case "stateless":
+        callees = g.statelessCallees(i);
         break;
-      }
       case "gateway":
         throw new Error("only service 0 is the gateway");
       default: {
@@ -202,37 +272,10 @@ export function buildTopology(config: SlopConfig): Topology {
         throw new Error(`unknown class ${String(never)}`);
       }
     }
-    callees.sort((a, b) => a - b);
-    calls[i] = callees;
-    let h = 1;
-    for (const c of callees) {
-      called[c] = 1;
-      endpoints.push(c);
-      if (classes[c] === "db") dbEndpoints.push(c);
-      if (height[c] + 1 > h) h = height[c] + 1;
-    }
-    height[i] = Math.min(h, 255);
-    let size = 1;
-    for (const c of callees) size += edgeTree(c);
-    treeSize[i] = Math.min(size, 0xffffffff);
-    // A service at maxHeight, or whose tree leaves no room for a caller, enters no list: nobody calls it.
-    if ((maxHeight > 0 && h >= maxHeight) || (maxTree > 0 && size >= maxTree)) continue;
-    // A front end is called by the gateway only: it enters no list.
-    if (front) {
-      fronts[i] = 1;
-      continue;
-    }
-    callable.push(i);
-    if (ownLeaves && callees.length === 0) orphans.push(i);
-    if (adopt && klass === "stateless") pending = i;
-    // Initial attractiveness: a service enters the list `attractiveness` times, so it is picked
-    // by weight (attractiveness + in-degree); above 1 the preference for hubs weakens and more
-    // services get a caller.
-    for (let a = 0; a < attractiveness; a++) endpoints.push(i);
-    if (klass === "db") dbEndpoints.push(i);
+    g.add(i, klass, callees, front);
   }
   const everyone: number[] = new Array<number>(n - 1);
   for (let i = 1; i < n; i++) everyone[i - 1] = i;
-  calls[GATEWAY_INDEX] = everyone;
-  return { classes, calls, aggregators, fronts };
+  g.calls[GATEWAY_INDEX] = everyone;
+  return { classes: g.classes, calls: g.calls, aggregators: g.aggregators, fronts: g.fronts };
 }

@@ -207,7 +207,22 @@ function podKind(p: PodView, logs: readonly LogLine[]): FaultKind {
   return "crash";
 }
 
-export function diagnose(i: DiagnoseInput): Diagnosis {
+/** What the windows show before any blame: is something wrong, and which of the signals say so. */
+interface Symptoms {
+  readonly detected: boolean;
+  /** Pods that died, do not run or are not wanted, within the recent window. */
+  readonly troubled: readonly PodView[];
+  /** Running pods that miss their readiness probes. */
+  readonly unready: readonly string[];
+  /** More gateway failures than before, and more than a busy host's odd timeout. */
+  readonly erring: boolean;
+  /** Each service's own time now minus before (ms). */
+  readonly growth: ReadonlyMap<string, number>;
+  /** Services at least 2.5 times and 40 ms slower in their own time than they were. */
+  readonly grown: number;
+}
+
+function symptoms(i: DiagnoseInput): Symptoms {
   const gw = (xs: readonly SpanView[]) => xs.filter((s) => s.service === i.gateway && s.kind === "server");
   const errShare = (xs: readonly SpanView[]) => {
     const g = gw(xs);
@@ -245,85 +260,93 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
   const growth = new Map([...now].map(([s, ms]) => [s, ms - (before.get(s) ?? ms)]));
   const grown = [...now].filter(
     ([s, ms]) => ms > 2.5 * (before.get(s) ?? ms) && ms - (before.get(s) ?? ms) > 40,
-  );
-  const slower = gwMs(i.recent) > 1.5 * gwMs(i.reference) + 25 || grown.length > 0;
+  ).length;
+  const slower = gwMs(i.recent) > 1.5 * gwMs(i.reference) + 25 || grown > 0;
   const detected = erring || slower || troubled.length > 0 || unready.length > 0;
-  if (!detected)
-    return {
-      detected: false,
-      suspects: [],
-      kind: null,
-      evidence: "gateway errors and latency as before; pods healthy",
-    };
+  return { detected, troubled, unready, erring, growth, grown };
+}
 
-  const origins = errorOrigins(i.recent, i.calleeName);
-  // Pods that died or do not serve are the strongest evidence.
-  if (troubled.length > 0) {
-    const p = [...troubled].sort((a, b) => b.restarts - a.restarts)[0] as PodView;
-    const rest = rank(countBy(origins.map((o) => o.callee ?? o.service))).filter((s) => s !== p.name);
-    return {
-      detected,
-      suspects: [p.name, ...rest].slice(0, 3),
-      kind: podKind(p, i.logs ?? []),
-      evidence: `pod ${p.name} ${p.status}, ${p.restarts} restarts, last ${p.lastTermination ?? "-"}`,
-    };
-  }
+/** Pods that died or do not serve are the strongest evidence: the one with most restarts first. */
+function podDiagnosis(i: DiagnoseInput, troubled: readonly PodView[], origins: readonly Origin[]): Diagnosis {
+  const p = [...troubled].sort((a, b) => b.restarts - a.restarts)[0] as PodView;
+  const rest = rank(countBy(origins.map((o) => o.callee ?? o.service))).filter((s) => s !== p.name);
+  return {
+    detected: true,
+    suspects: [p.name, ...rest].slice(0, 3),
+    kind: podKind(p, i.logs ?? []),
+    evidence: `pod ${p.name} ${p.status}, ${p.restarts} restarts, last ${p.lastTermination ?? "-"}`,
+  };
+}
 
-  // Retries that multiply the load: failed calls whose callee served them several times (one server
-  // span per attempt), every attempt cut off. The caller's retry policy turns the callee's slowness
-  // into failure: the caller first, the slowed callee next.
+/**
+ * Retries that multiply the load: failed calls whose callee served them several times (one server
+ * span per attempt), every attempt cut off. The caller's retry policy turns the callee's slowness
+ * into failure: the caller first, the slowed callee next. Null when fewer than 3 such calls.
+ */
+function retryDiagnosis(i: DiagnoseInput): Diagnosis | null {
   const kids = childrenOf(i.recent);
+  const serverTries = (s: SpanView) => (kids.get(s.spanId) ?? []).filter((k) => k.kind === "server");
   const retried = i.recent.filter((s) => {
     if (s.kind !== "client" || s.status === "OK" || s.callee === null) return false;
-    const tries = (kids.get(s.spanId) ?? []).filter((k) => k.kind === "server");
+    const tries = serverTries(s);
     return tries.length >= 2 && tries.every((k) => k.status !== "OK");
   });
-  if (erring && retried.length >= 3) {
-    const callers = rank(countBy(retried.map((s) => s.service)));
-    const callees = rank(countBy(retried.map((s) => i.calleeName(s.callee as string))));
-    const tries = mean(
-      retried.map((s) => (kids.get(s.spanId) ?? []).filter((k) => k.kind === "server").length),
-    );
-    return {
-      detected,
-      suspects: [...new Set([...callers, ...callees])].slice(0, 3),
-      kind: "retry-storm",
-      evidence: `${retried.length} calls from ${String(callers[0])} to ${String(callees[0])} failed after ${tries.toFixed(1)} attempts each`,
-    };
-  }
+  if (retried.length < 3) return null;
+  const callers = rank(countBy(retried.map((s) => s.service)));
+  const callees = rank(countBy(retried.map((s) => i.calleeName(s.callee as string))));
+  const tries = mean(retried.map((s) => serverTries(s).length));
+  return {
+    detected: true,
+    suspects: [...new Set([...callers, ...callees])].slice(0, 3),
+    kind: "retry-storm",
+    evidence: `${retried.length} calls from ${String(callers[0])} to ${String(callees[0])} failed after ${tries.toFixed(1)} attempts each`,
+  };
+}
 
-  // Timeouts alone while a service's own time grew are that slowness seen from upstream (callers
-  // and, on a busy host, a starved neighbour giving up): the latency analysis below names it.
-  const timeoutsOnly = origins.every((o) => o.code === "DEADLINE_EXCEEDED" || o.code === "CANCELLED");
-  if (erring && origins.length > 0 && !(timeoutsOnly && grown.length > 0)) {
-    // Blame: a service failing on its own; a call that reached no server: its callee when the
-    // answer came at once (refused, no endpoints, exhausted), its caller when the call waited out
-    // a deadline the caller set (lost packets, a deadline too short: the caller's config or path).
-    // A deadline met at once at the server is one its caller set too short: the caller's config.
-    const blame = (o: Origin): string =>
-      o.at === "server"
-        ? o.code === "DEADLINE_EXCEEDED" && o.durationMs < SHORT_MS && o.caller !== null
-          ? o.caller
-          : o.service
-        : o.code === "DEADLINE_EXCEEDED"
-          ? o.service
-          : (o.callee ?? o.service);
-    // What failed as much at baseline (an overloaded host times calls out anyway) is not news.
-    const span = (xs: readonly SpanView[]) =>
-      xs.length === 0
-        ? 1
-        : Math.max(1, (Math.max(...xs.map((x) => x.startMs)) - Math.min(...xs.map((x) => x.startMs))) / 1000);
-    const scale = span(i.recent) / span(i.reference);
-    const usual = countBy(errorOrigins(i.reference, i.calleeName).map(blame));
-    const counts = countBy(origins.map(blame));
-    for (const [k, n] of counts) counts.set(k, n - scale * (usual.get(k) ?? 0));
-    const suspects = rank(new Map([...counts].filter(([, n]) => n > 0)));
-    if (suspects.length === 0) suspects.push(...rank(countBy(origins.map(blame))));
-    const top = suspects[0] as string;
-    const mine = origins.filter((o) => blame(o) === top);
-    const code = rank(countBy(mine.map((o) => o.code)))[0] as string;
-    const where = rank(countBy(mine.map((o) => o.at)))[0] as Origin["at"];
-    const edge = rank(countBy(mine.filter((o) => o.callee !== null).map((o) => o.callee as string)))[0];
+/**
+ * Blame: a service failing on its own; a call that reached no server: its callee when the answer
+ * came at once (refused, no endpoints, exhausted), its caller when the call waited out a deadline the
+ * caller set (lost packets, a deadline too short: the caller's config or path). A deadline met at
+ * once at the server is one its caller set too short: the caller's config.
+ */
+function blame(o: Origin): string {
+  if (o.at === "server")
+    return o.code === "DEADLINE_EXCEEDED" && o.durationMs < SHORT_MS && o.caller !== null
+      ? o.caller
+      : o.service;
+  return o.code === "DEADLINE_EXCEEDED" ? o.service : (o.callee ?? o.service);
+}
+
+/** Services ranked by the failures they start, less what failed as much at baseline. */
+function errorSuspects(i: DiagnoseInput, origins: readonly Origin[]): string[] {
+  // What failed as much at baseline (an overloaded host times calls out anyway) is not news.
+  const span = (xs: readonly SpanView[]) =>
+    xs.length === 0
+      ? 1
+      : Math.max(1, (Math.max(...xs.map((x) => x.startMs)) - Math.min(...xs.map((x) => x.startMs))) / 1000);
+  const scale = span(i.recent) / span(i.reference);
+  const usual = countBy(errorOrigins(i.reference, i.calleeName).map(blame));
+  const counts = countBy(origins.map(blame));
+  for (const [k, n] of counts) counts.set(k, n - scale * (usual.get(k) ?? 0));
+  const suspects = rank(new Map([...counts].filter(([, n]) => n > 0)));
+  if (suspects.length === 0) suspects.push(...rank(countBy(origins.map(blame))));
+  return suspects;
+}
+
+/** The kind of fault that makes `top`'s failures (`mine`) on its edge `edge` look as they do. */
+function errorKind(
+  i: DiagnoseInput,
+  top: string,
+  mine: readonly Origin[],
+  edge: string | undefined,
+): FaultKind {
+  const code = rank(countBy(mine.map((o) => o.code)))[0] as string;
+  const where = rank(countBy(mine.map((o) => o.at)))[0] as Origin["at"];
+  if (code === "RESOURCE_EXHAUSTED") return "inflight-exhausted";
+  if (code === "DEADLINE_EXCEEDED" || code === "CANCELLED") {
+    const short = median(mine.map((o) => o.durationMs)) < SHORT_MS;
+    if (where === "server") return short ? "callee-deadline" : "hang";
+    if (where === "reply") return short ? "callee-deadline" : "one-way-loss";
     // On the edge blamed: the share of its calls that failed (all: a partition; some: loss).
     // From its first failure on: the calls before it are the calm before the onset.
     const onEdge = i.recent
@@ -339,39 +362,44 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
       ),
     );
     const failedShare = calls.length === 0 ? 1 : calls.filter((s) => s.status !== "OK").length / calls.length;
-    let kind: FaultKind;
-    if (code === "RESOURCE_EXHAUSTED") kind = "inflight-exhausted";
-    else if (code === "DEADLINE_EXCEEDED" || code === "CANCELLED") {
-      if (where === "server")
-        kind = median(mine.map((o) => o.durationMs)) < SHORT_MS ? "callee-deadline" : "hang";
-      else if (where === "reply")
-        kind = median(mine.map((o) => o.durationMs)) < SHORT_MS ? "callee-deadline" : "one-way-loss";
-      else if (failedShare > 0.9)
-        // Sent and unanswered (grpc-js names the peer), or never connected (it waited for one).
-        kind =
-          mine.filter((o) => o.message.includes("Waiting for LB pick")).length > mine.length / 2
-            ? "network-policy-block"
-            : "partition";
-      else kind = burstySeq(calls) ? "link-flapping" : "packet-loss";
-    } else if (code === "UNAVAILABLE" && where === "call") {
-      const msgs = mine.map((o) => o.message);
-      kind = msgs.some((m) => m.includes("ECONNREFUSED")) ? "wrong-target-port" : "selector-mismatch";
-    } else if (code === "UNAVAILABLE" && bursty(i.recent, top)) kind = "flapping";
-    else kind = "error-rate";
-    // A policy that drops the caller's connections is the callee's: the callee first.
-    const named =
-      kind === "network-policy-block" && edge !== undefined
-        ? [edge, ...suspects.filter((s) => s !== edge)]
-        : suspects;
-    return {
-      detected,
-      suspects: named.slice(0, 3),
-      kind,
-      evidence: `${mine.length} failures start at ${top} (${code}, ${where})`,
-    };
+    if (failedShare > 0.9)
+      // Sent and unanswered (grpc-js names the peer), or never connected (it waited for one).
+      return mine.filter((o) => o.message.includes("Waiting for LB pick")).length > mine.length / 2
+        ? "network-policy-block"
+        : "partition";
+    return burstySeq(calls) ? "link-flapping" : "packet-loss";
   }
+  if (code === "UNAVAILABLE" && where === "call")
+    return mine.some((o) => o.message.includes("ECONNREFUSED")) ? "wrong-target-port" : "selector-mismatch";
+  if (code === "UNAVAILABLE" && bursty(i.recent, top)) return "flapping";
+  return "error-rate";
+}
 
-  // Latency: whose own time grew the most, and how.
+/** Failures that start somewhere: who starts the most, and how they look. */
+function errorDiagnosis(i: DiagnoseInput, origins: readonly Origin[]): Diagnosis {
+  const suspects = errorSuspects(i, origins);
+  const top = suspects[0] as string;
+  const mine = origins.filter((o) => blame(o) === top);
+  const code = rank(countBy(mine.map((o) => o.code)))[0] as string;
+  const where = rank(countBy(mine.map((o) => o.at)))[0] as Origin["at"];
+  const edge = rank(countBy(mine.filter((o) => o.callee !== null).map((o) => o.callee as string)))[0];
+  const kind = errorKind(i, top, mine, edge);
+  // A policy that drops the caller's connections is the callee's: the callee first.
+  const named =
+    kind === "network-policy-block" && edge !== undefined
+      ? [edge, ...suspects.filter((s) => s !== edge)]
+      : suspects;
+  return {
+    detected: true,
+    suspects: named.slice(0, 3),
+    kind,
+    evidence: `${mine.length} failures start at ${top} (${code}, ${where})`,
+  };
+}
+
+/** Latency: whose own time grew the most (unready pods first), and how: cpu, disk and io, or memory. */
+function latencyDiagnosis(i: DiagnoseInput, sym: Symptoms): Diagnosis {
+  const { growth, unready } = sym;
   const grownBy = rank(growth).filter((s) => (growth.get(s) ?? 0) > 5);
   const suspects = [...unready, ...grownBy.filter((s) => !unready.includes(s))];
   const top = suspects[0] ?? i.gateway;
@@ -403,9 +431,29 @@ export function diagnose(i: DiagnoseInput): Diagnosis {
     kind = "slow-disk";
   } else kind = rising ? "slow-memory-leak" : "latency";
   return {
-    detected,
+    detected: true,
     suspects: (suspects.length > 0 ? suspects : [top]).slice(0, 3),
     kind,
     evidence: `${top}'s own time grew ${ownGrowth.toFixed(0)} ms${how}`,
   };
+}
+
+export function diagnose(i: DiagnoseInput): Diagnosis {
+  const sym = symptoms(i);
+  if (!sym.detected)
+    return {
+      detected: false,
+      suspects: [],
+      kind: null,
+      evidence: "gateway errors and latency as before; pods healthy",
+    };
+  const origins = errorOrigins(i.recent, i.calleeName);
+  if (sym.troubled.length > 0) return podDiagnosis(i, sym.troubled, origins);
+  const retries = sym.erring ? retryDiagnosis(i) : null;
+  if (retries !== null) return retries;
+  // Timeouts alone while a service's own time grew are that slowness seen from upstream (callers
+  // and, on a busy host, a starved neighbour giving up): the latency analysis names it.
+  const timeoutsOnly = origins.every((o) => o.code === "DEADLINE_EXCEEDED" || o.code === "CANCELLED");
+  if (sym.erring && origins.length > 0 && !(timeoutsOnly && sym.grown > 0)) return errorDiagnosis(i, origins);
+  return latencyDiagnosis(i, sym);
 }

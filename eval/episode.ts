@@ -21,7 +21,14 @@ import {
   type Trajectory,
 } from "../core/eval/documents";
 import { abortReason, InterruptedError, UserError } from "../core/errors";
-import { FAULT_KINDS, generateIncident, incidentJson, targetString, type Incident } from "../core/incidents";
+import {
+  FAULT_KINDS,
+  generateIncident,
+  incidentJson,
+  isolatedKind,
+  targetString,
+  type Incident,
+} from "../core/incidents";
 import { DEFAULT_CONFIG, parseConfig } from "../core/config";
 import { stream } from "../core/rng";
 import { generate } from "../core/spec";
@@ -35,9 +42,6 @@ import type { BackoffOptions } from "../local/supervisor";
 import type { Agent, Problem } from "./agents/agent";
 import { LocalBackend } from "./local-backend";
 import { toolServer, type EndReason } from "./tools";
-
-/** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
-const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
 
 export interface EpisodeOptions {
   readonly episode: Episode;
@@ -206,6 +210,180 @@ function answerBook(onSet: (field: keyof Answer, atMs: number) => void) {
   };
 }
 
+/** What the agent's turn left: when it ran, how it ended, its tool calls and its answer. */
+interface Turn {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly end: EndReason;
+  readonly calls: ReturnType<typeof toolServer>["calls"];
+  readonly answer: Answer | null;
+  /** When the answer first said "detected" and first named a root cause (epoch ms). */
+  readonly times: { readonly detected?: number; readonly localization?: number };
+  /** When an action of the agent's first left the live objects matching the baseline. */
+  readonly mitigatedMs: number | null;
+}
+
+/**
+ * The agent's turn: its tools over MCP (in memory), until it returns, spends its step or time
+ * budget, fails, or the episode is interrupted. A failure's stack goes to grader/agent-error.txt.
+ */
+async function agentTurn(
+  o: EpisodeOptions,
+  backend: LocalBackend,
+  problem: Problem,
+  faulty: boolean,
+  graderDir: string,
+): Promise<Turn> {
+  const e = o.episode;
+  const startMs = Date.now();
+  const deadlineMs = startMs + e.budget.seconds * 1000;
+  const times: { detected?: number; localization?: number } = {};
+  const book = answerBook((field, at) => {
+    if (field === "detected" || field === "localization") times[field] ??= at;
+  });
+  let mitigatedMs: number | null = null;
+  const turn = new AbortController();
+  let end: EndReason = "returned";
+  const budgetSpent = new Promise<void>((resolve) =>
+    turn.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
+  const { server, calls } = toolServer({
+    ctx: {
+      backend,
+      submit: (a) => book.submit(a),
+      acted: () => {
+        if (mitigatedMs === null && backend.objectViolations().length === 0 && faulty)
+          mitigatedMs = Date.now();
+      },
+    },
+    steps: e.budget.steps,
+    startMs,
+    deadlineMs,
+    onBudget: (why) => {
+      end = why;
+      turn.abort();
+    },
+  });
+  const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: o.agentName, version: "0.1.0" });
+  await client.connect(clientSide);
+  const timer = setTimeout(() => {
+    end = "time";
+    turn.abort();
+  }, deadlineMs - Date.now());
+  try {
+    await Promise.race([
+      o.agent.run(client, problem, turn.signal).catch((err: unknown) => {
+        if (!turn.signal.aborted) {
+          end = "failed";
+          writeFileSync(
+            join(graderDir, "agent-error.txt"),
+            `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+          );
+        }
+      }),
+      budgetSpent,
+      new Promise<void>((resolve) => o.signal?.addEventListener("abort", () => resolve(), { once: true })),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    turn.abort();
+    await client.close();
+    await server.close();
+  }
+  return { startMs, endMs: Date.now(), end, calls, answer: book.get(), times, mitigatedMs };
+}
+
+/**
+ * The harness's own verdict: the live state, and the gateway over the settle window, which starts
+ * once every pod that should run is ready again (a new pod takes a moment), or after settleS at the
+ * latest.
+ */
+async function settle(
+  e: Episode,
+  spec: SystemSpec,
+  backend: LocalBackend,
+  samples: readonly Sample[],
+  slo: NonNullable<Episode["slo"]>,
+  signal: AbortSignal | undefined,
+): Promise<EpisodeResult["mitigation"]> {
+  const graceUntil = Date.now() + e.phases.settleS * 1000;
+  while (Date.now() < graceUntil && !signal?.aborted) {
+    if ((await backend.pods()).every((p) => p.ready || p.status === "Stopped")) break;
+    await sleep(100, signal);
+  }
+  const settleStart = Date.now();
+  await sleep(e.phases.settleS * 1000, signal);
+  const settleEnd = Date.now();
+  const pending = () => samples.some((s) => s.sentMs < settleEnd && s.endMs === null);
+  const drainUntil = settleEnd + spec.config.requestTimeoutMs + 1000;
+  while (pending() && Date.now() < drainUntil && !signal?.aborted) await sleep(20);
+  const figures = gatewayFigures(samples, settleStart, settleEnd);
+  const violations = await backend.violations();
+  const sloMet = figures.successRate >= slo.minSuccessRate && figures.p99Ms <= slo.maxP99Ms;
+  return {
+    passed: sloMet && violations.length === 0,
+    sloMet,
+    successRate: figures.successRate,
+    p99Ms: figures.p99Ms,
+    matchesBaseline: violations.length === 0,
+    violations,
+  };
+}
+
+/** trajectory.json and result.json in the grader's half; the result. */
+function writeOutcome(
+  o: EpisodeOptions,
+  spec: SystemSpec,
+  incidents: readonly Incident[],
+  faultMs: number,
+  turn: Turn,
+  mitigation: EpisodeResult["mitigation"],
+  graderDir: string,
+): EpisodeResult {
+  const e = o.episode;
+  const faulty = incidents.length > 0;
+  const { answer, startMs } = turn;
+  const score = scoreEpisodeAnswer(spec, rootCauses(incidents), answer ?? {});
+  const since = (ms: number | undefined | null): number | null =>
+    !faulty || ms === undefined || ms === null ? null : Math.round(ms - faultMs) / 1000;
+  const trajectory: Trajectory = {
+    apiVersion: TRAJECTORY_API_VERSION,
+    kind: "Trajectory",
+    episode: e.id,
+    agent: o.agentName,
+    startMs,
+    calls: turn.calls,
+    usage: answer?.usage ?? null,
+    end: turn.end,
+    endS: (turn.endMs - startMs) / 1000,
+  };
+  writeFileSync(join(graderDir, "trajectory.json"), `${JSON.stringify(trajectory, null, 2)}\n`);
+  const result: EpisodeResult = {
+    apiVersion: EPISODE_RESULT_API_VERSION,
+    kind: "EpisodeResult",
+    episode: e.id,
+    agent: o.agentName,
+    faultKinds: incidents.map((i) => i.fault.kind),
+    rootCauses: incidents.map((i) => targetString(i.fault.target)),
+    answer,
+    score,
+    mitigation,
+    times: {
+      detectS: score.detection.correct ? since(turn.times.detected) : null,
+      localizeS: score.localization?.rank === 1 ? since(turn.times.localization) : null,
+      mitigateS: mitigation.passed ? since(turn.mitigatedMs) : null,
+    },
+    steps: turn.calls.length,
+    agentS: (turn.endMs - startMs) / 1000,
+    end: turn.end,
+    usage: answer?.usage ?? null,
+  };
+  writeFileSync(join(graderDir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
 export async function runEpisode(o: EpisodeOptions): Promise<EpisodeResult> {
   const e = o.episode;
   const { spec, incidents } = episodeSystem(e);
@@ -227,9 +405,7 @@ export async function runEpisode(o: EpisodeOptions): Promise<EpisodeResult> {
     verbose: false,
     signal: o.signal,
     backoff: o.backoff,
-    isolate: incidents
-      .filter((i) => ISOLATED_KINDS.has(i.fault.kind))
-      .map((i) => i.groundTruth.rootCause.service),
+    isolate: incidents.filter((i) => isolatedKind(i.fault.kind)).map((i) => i.groundTruth.rootCause.service),
     recordDir: graderDir,
     // The agent's traces show each service's own work (cpu, disk, io ops), as a service
     // instrumented for its SREs would; the heuristic agent tells cpu from disk faults by them.
@@ -266,134 +442,13 @@ export async function runEpisode(o: EpisodeOptions): Promise<EpisodeResult> {
     if (o.signal?.aborted)
       throw new InterruptedError(abortReason(o.signal), "every started process was stopped");
 
-    // The agent's turn.
-    const startMs = Date.now();
-    const deadlineMs = startMs + e.budget.seconds * 1000;
-    const times: { detected?: number; localization?: number } = {};
-    const book = answerBook((field, at) => {
-      if (field === "detected" || field === "localization") times[field] ??= at;
-    });
-    let mitigatedMs: number | null = null;
-    const turn = new AbortController();
-    let end: EndReason = "returned";
-    const budgetSpent = new Promise<void>((resolve) =>
-      turn.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
-    const { server, calls } = toolServer({
-      ctx: {
-        backend,
-        submit: (a) => book.submit(a),
-        acted: () => {
-          if (mitigatedMs === null && backend.objectViolations().length === 0 && faulty)
-            mitigatedMs = Date.now();
-        },
-      },
-      steps: e.budget.steps,
-      startMs,
-      deadlineMs,
-      onBudget: (why) => {
-        end = why;
-        turn.abort();
-      },
-    });
-    const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    const client = new Client({ name: o.agentName, version: "0.1.0" });
-    await client.connect(clientSide);
-    const timer = setTimeout(() => {
-      end = "time";
-      turn.abort();
-    }, deadlineMs - Date.now());
-    try {
-      await Promise.race([
-        o.agent.run(client, problem, turn.signal).catch((err: unknown) => {
-          if (!turn.signal.aborted) {
-            end = "failed";
-            writeFileSync(
-              join(graderDir, "agent-error.txt"),
-              `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-            );
-          }
-        }),
-        budgetSpent,
-        new Promise<void>((resolve) => o.signal?.addEventListener("abort", () => resolve(), { once: true })),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      turn.abort();
-      await client.close();
-      await server.close();
-    }
-    const agentEndMs = Date.now();
+    const turn = await agentTurn(o, backend, problem, faulty, graderDir);
     if (o.signal?.aborted)
       throw new InterruptedError(abortReason(o.signal), "every started process was stopped");
-
-    // The harness's own verdict: the live state, and the gateway over the settle window, which
-    // starts once every pod that should run is ready again (a new pod takes a moment), or after
-    // settleS at the latest.
-    const graceUntil = Date.now() + e.phases.settleS * 1000;
-    while (Date.now() < graceUntil && !o.signal?.aborted) {
-      if ((await backend.pods()).every((p) => p.ready || p.status === "Stopped")) break;
-      await sleep(100, o.signal);
-    }
-    const settleStart = Date.now();
-    await sleep(e.phases.settleS * 1000, o.signal);
-    const settleEnd = Date.now();
-    const pending = () => samples.some((s) => s.sentMs < settleEnd && s.endMs === null);
-    const drainUntil = settleEnd + spec.config.requestTimeoutMs + 1000;
-    while (pending() && Date.now() < drainUntil && !o.signal?.aborted) await sleep(20);
-    const figures = gatewayFigures(samples, settleStart, settleEnd);
-    const violations = await backend.violations();
-    const sloMet = figures.successRate >= slo.minSuccessRate && figures.p99Ms <= slo.maxP99Ms;
-    const passed = sloMet && violations.length === 0;
+    const mitigation = await settle(e, spec, backend, samples, slo, o.signal);
     stopLoad.abort();
     await load;
-
-    const answer = book.get();
-    const score = scoreEpisodeAnswer(spec, rootCauses(incidents), answer ?? {});
-    const since = (ms: number | undefined | null): number | null =>
-      !faulty || ms === undefined || ms === null ? null : Math.round(ms - faultMs) / 1000;
-    const trajectory: Trajectory = {
-      apiVersion: TRAJECTORY_API_VERSION,
-      kind: "Trajectory",
-      episode: e.id,
-      agent: o.agentName,
-      startMs,
-      calls,
-      usage: answer?.usage ?? null,
-      end,
-      endS: (agentEndMs - startMs) / 1000,
-    };
-    writeFileSync(join(graderDir, "trajectory.json"), `${JSON.stringify(trajectory, null, 2)}\n`);
-    const result: EpisodeResult = {
-      apiVersion: EPISODE_RESULT_API_VERSION,
-      kind: "EpisodeResult",
-      episode: e.id,
-      agent: o.agentName,
-      faultKinds: incidents.map((i) => i.fault.kind),
-      rootCauses: incidents.map((i) => targetString(i.fault.target)),
-      answer,
-      score,
-      mitigation: {
-        passed,
-        sloMet,
-        successRate: figures.successRate,
-        p99Ms: figures.p99Ms,
-        matchesBaseline: violations.length === 0,
-        violations,
-      },
-      times: {
-        detectS: score.detection.correct ? since(times.detected) : null,
-        localizeS: score.localization?.rank === 1 ? since(times.localization) : null,
-        mitigateS: passed ? since(mitigatedMs) : null,
-      },
-      steps: calls.length,
-      agentS: (agentEndMs - startMs) / 1000,
-      end,
-      usage: answer?.usage ?? null,
-    };
-    writeFileSync(join(graderDir, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
-    return result;
+    return writeOutcome(o, spec, incidents, faultMs, turn, mitigation, graderDir);
   } finally {
     o.signal?.removeEventListener("abort", onAbort);
     stopLoad.abort();

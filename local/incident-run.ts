@@ -25,10 +25,17 @@
 import { mkdirSync, writeFileSync } from "fs";
 import { join, relative } from "path";
 import { InterruptedError, UserError } from "../core/errors";
-import { checkSystem, incidentJson, mergeFaults, targetString, type Incident } from "../core/incidents";
+import {
+  checkSystem,
+  incidentJson,
+  isolatedKind,
+  mergeFaults,
+  targetString,
+  type Incident,
+} from "../core/incidents";
 import { judgeMitigation, localViolations, type Mitigation, type Slo } from "../core/oracle";
 import { generate } from "../core/spec";
-import type { FaultConfig, ServiceRuntimeConfig, SlopConfig } from "../core/types";
+import type { FaultConfig, ServiceRuntimeConfig, SlopConfig, SystemSpec } from "../core/types";
 import { runExperiment, type MeasurementWindow } from "../loadgen/experiment";
 import type { LoadOptions } from "../loadgen/generator";
 import { writeReport } from "../loadgen/report/html";
@@ -43,8 +50,6 @@ export const GROUND_TRUTH_API_VERSION = "slop.dev/ground-truth/v1alpha1" as cons
 export const PHASES = ["baseline", "fault", "recovery"] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** Kinds whose target gets a worker process of its own, as it would get a pod of its own. */
-const ISOLATED_KINDS: ReadonlySet<string> = new Set(["cpu-saturation", "cpu-throttling"]);
 /** How long, after its last send, a phase waits for the requests still in flight. */
 const PHASE_DRAIN_MS = 2000;
 
@@ -173,6 +178,179 @@ const say = (verbose: boolean, s: string): void => {
   if (verbose) process.stderr.write(`${s}\n`);
 };
 
+/**
+ * The grader's record of an episode as it unfolds (the phases, the fault window, the mitigation
+ * verdicts), written to ground-truth.json after every step so an interrupted run keeps it.
+ */
+class EpisodeRecord {
+  readonly phases: PhaseRecord[] = [];
+  readonly faultWindow: { startMs: number | null; endMs: number | null } = { startMs: null, endMs: null };
+  readonly mitigation: { fault: Mitigation | null; recovery: Mitigation | null } = {
+    fault: null,
+    recovery: null,
+  };
+  sut: LocalSystemUnderTest | null = null;
+  interrupted: string | null = null;
+
+  constructor(
+    private readonly inc: Incident,
+    private readonly dirs: EpisodeDirs,
+    private readonly slo: Slo,
+  ) {}
+
+  truth(): GroundTruthFile {
+    const inc = this.inc;
+    return {
+      apiVersion: GROUND_TRUTH_API_VERSION,
+      kind: "GroundTruth",
+      incidentFile: "incident.json",
+      agentDir: relative(this.dirs.grader, this.dirs.agent),
+      system: inc.system,
+      fault: inc.fault,
+      local: inc.local,
+      groundTruth: inc.groundTruth,
+      faultWindow: { ...this.faultWindow },
+      phases: [...this.phases],
+      restarts: this.sut?.local.restarts() ?? {},
+      events: [...(this.sut?.local.events() ?? [])],
+      mitigation: { ...this.mitigation },
+      slo: this.slo,
+      interrupted: this.interrupted,
+    };
+  }
+
+  write(): void {
+    writeFileSync(join(this.dirs.grader, "ground-truth.json"), `${JSON.stringify(this.truth(), null, 2)}\n`);
+  }
+
+  begin(phase: Phase, run: string): void {
+    const now = Date.now();
+    this.phases.push({
+      phase,
+      run,
+      start: new Date(now).toISOString(),
+      end: null,
+      startMs: now,
+      endMs: null,
+      successRate: null,
+      p50Ms: null,
+      p99Ms: null,
+      statusCounts: {},
+    });
+  }
+
+  finish(s: RunSummary): void {
+    const i = this.phases.length - 1;
+    const now = Date.now();
+    this.phases[i] = {
+      ...this.phases[i],
+      end: new Date(now).toISOString(),
+      endMs: now,
+      successRate: s.successRate,
+      p50Ms: s.p50Ms,
+      p99Ms: s.p99Ms,
+      statusCounts: s.statusCounts,
+    };
+  }
+}
+
+/** Each phase's load, and the id of its first request (request ids number on across the phases). */
+function phaseLoads(
+  load: LocalIncidentOptions["load"],
+  window: Incident["window"],
+  seed: string,
+): (LoadOptions & { firstRequest: number })[] {
+  const seconds = { baseline: window.baselineS, fault: window.faultS, recovery: window.recoveryS };
+  const loads = PHASES.map((phase) => ({
+    ...load,
+    // The warm-up and the unloaded probe requests belong to the baseline only: the fault and the
+    // recovery continue the same load, and the request stream shows no new start there.
+    warmupMs: phase === "baseline" ? load.warmupMs : 0,
+    baselineRequests: phase === "baseline" ? load.baselineRequests : 0,
+    durationMs: seconds[phase] * 1000,
+    // A phase ends on time: a request held by the fault (a latency up to an hour) past the
+    // window counts as unfinished instead of keeping the fault on until its deadline.
+    drainMs: PHASE_DRAIN_MS,
+    seed: `${seed}/${phase}`,
+  }));
+  // Each window's schedule is known in advance.
+  let next = 0;
+  return loads.map((l) => {
+    const firstRequest = next;
+    next += schedule({ ...l, durationMs: l.durationMs + (l.warmupMs ?? 0) }).length;
+    return { ...l, firstRequest };
+  });
+}
+
+/** The three windows: the faults go on before the fault window and off before the recovery. */
+function phaseWindows(
+  o: LocalIncidentOptions,
+  spec: SystemSpec,
+  record: EpisodeRecord,
+  slo: Slo,
+  window: Incident["window"],
+): MeasurementWindow<LocalSystemUnderTest>[] {
+  const inc = o.incident;
+  const loads = phaseLoads(o.load, window, spec.seed);
+  let baselineConfigs: ServiceRuntimeConfig[] = [];
+  return PHASES.map((phase, i) => ({
+    id: String(i + 1).padStart(3, "0"),
+    label: "[load]",
+    params: {
+      seed: spec.seed,
+      services: spec.services.length,
+      arrival: o.load.arrival,
+      rate: o.load.rate,
+      incident: inc.fault.kind,
+      phase,
+    },
+    load: loads[i],
+    extra: { phase, incident: inc.fault.kind, target: targetString(inc.fault.target) },
+    before: async (ctx) => {
+      const local = ctx.sut.local;
+      if (phase === "baseline") {
+        baselineConfigs = local.configs();
+      } else if (phase === "fault") {
+        const current = Object.fromEntries(baselineConfigs.map((c) => [c.id, c.faults]));
+        const on = incidentFaults(inc, current);
+        record.faultWindow.startMs = Date.now();
+        for (const [id, f] of Object.entries(on)) local.setFaults(id, f);
+      } else {
+        for (const m of inc.local.runtime) {
+          const base = baselineConfigs.find((c) => c.id === m.service);
+          if (base !== undefined) local.setFaults(m.service, base.faults);
+        }
+        record.faultWindow.endMs = Date.now();
+      }
+      record.begin(phase, String(i + 1).padStart(3, "0"));
+      record.write();
+    },
+    after: async (summary, ctx) => {
+      record.finish(summary);
+      if (phase !== "baseline") {
+        record.mitigation[phase] = await liveMitigation(ctx.sut, baselineConfigs, slo, summary);
+      }
+      record.write();
+    },
+  }));
+}
+
+/** The agent's view of the load: the phases combined into one window (load.json); null if none ran. */
+function writeAgentLoad(dirs: EpisodeDirs, gateway: string): RunSummary | null {
+  const runs = readRuns(dirs.grader);
+  const load = runs.length === 0 ? null : combineRuns("load", runs);
+  if (load === null) return null;
+  const { id: _id, ...figures } = load;
+  void _id;
+  const start = runs[0]?.metadata.phases.measureStart ?? null;
+  const end = runs.at(-1)?.metadata.phases.drainEnd ?? null;
+  writeFileSync(
+    join(dirs.agent, "load.json"),
+    `${JSON.stringify({ start, end, gateway, ...figures }, null, 2)}\n`,
+  );
+  return load;
+}
+
 export async function runLocalIncident(o: LocalIncidentOptions): Promise<IncidentRunOutcome> {
   const verbose = o.verbose ?? true;
   const inc = o.incident;
@@ -186,125 +364,8 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
   mkdirSync(grader, { recursive: true });
   writeFileSync(join(grader, "incident.json"), incidentJson(inc));
   writeFileSync(join(agent, "spec.json"), `${JSON.stringify(spec, null, 2)}\n`);
-
-  const phases: PhaseRecord[] = [];
-  const fw: { startMs: number | null; endMs: number | null } = { startMs: null, endMs: null };
-  const mitigation: { fault: Mitigation | null; recovery: Mitigation | null } = {
-    fault: null,
-    recovery: null,
-  };
-  let sut: LocalSystemUnderTest | null = null;
-  let baselineConfigs: ServiceRuntimeConfig[] = [];
-  let interrupted: string | null = null;
-  const truth = (): GroundTruthFile => ({
-    apiVersion: GROUND_TRUTH_API_VERSION,
-    kind: "GroundTruth",
-    incidentFile: "incident.json",
-    agentDir: relative(grader, agent),
-    system: inc.system,
-    fault: inc.fault,
-    local: inc.local,
-    groundTruth: inc.groundTruth,
-    faultWindow: { ...fw },
-    phases: [...phases],
-    restarts: sut?.local.restarts() ?? {},
-    events: [...(sut?.local.events() ?? [])],
-    mitigation: { ...mitigation },
-    slo,
-    interrupted,
-  });
-  const writeTruth = (): void =>
-    writeFileSync(join(grader, "ground-truth.json"), `${JSON.stringify(truth(), null, 2)}\n`);
-  writeTruth();
-
-  const begin = (phase: Phase, run: string): void => {
-    const now = Date.now();
-    phases.push({
-      phase,
-      run,
-      start: new Date(now).toISOString(),
-      end: null,
-      startMs: now,
-      endMs: null,
-      successRate: null,
-      p50Ms: null,
-      p99Ms: null,
-      statusCounts: {},
-    });
-  };
-  const finish = (s: RunSummary): void => {
-    const i = phases.length - 1;
-    const now = Date.now();
-    phases[i] = {
-      ...phases[i],
-      end: new Date(now).toISOString(),
-      endMs: now,
-      successRate: s.successRate,
-      p50Ms: s.p50Ms,
-      p99Ms: s.p99Ms,
-      statusCounts: s.statusCounts,
-    };
-  };
-
-  const seconds = { baseline: window.baselineS, fault: window.faultS, recovery: window.recoveryS };
-  const loads = PHASES.map((phase) => ({
-    ...o.load,
-    // The warm-up and the unloaded probe requests belong to the baseline only: the fault and the
-    // recovery continue the same load, and the request stream shows no new start there.
-    warmupMs: phase === "baseline" ? o.load.warmupMs : 0,
-    baselineRequests: phase === "baseline" ? o.load.baselineRequests : 0,
-    durationMs: seconds[phase] * 1000,
-    // A phase ends on time: a request held by the fault (a latency up to an hour) past the
-    // window counts as unfinished instead of keeping the fault on until its deadline.
-    drainMs: PHASE_DRAIN_MS,
-    seed: `${spec.seed}/${phase}`,
-  }));
-  // Request ids number on across the windows (each window's schedule is known in advance).
-  const firstRequest = loads.map((_, i) =>
-    loads
-      .slice(0, i)
-      .reduce((n, l) => n + schedule({ ...l, durationMs: l.durationMs + (l.warmupMs ?? 0) }).length, 0),
-  );
-  const windows: MeasurementWindow<LocalSystemUnderTest>[] = PHASES.map((phase, i) => ({
-    id: String(i + 1).padStart(3, "0"),
-    label: "[load]",
-    params: {
-      seed: spec.seed,
-      services: spec.services.length,
-      arrival: o.load.arrival,
-      rate: o.load.rate,
-      incident: inc.fault.kind,
-      phase,
-    },
-    load: { ...loads[i], firstRequest: firstRequest[i] },
-    extra: { phase, incident: inc.fault.kind, target: targetString(inc.fault.target) },
-    before: async (ctx) => {
-      const local = ctx.sut.local;
-      if (phase === "baseline") {
-        baselineConfigs = local.configs();
-      } else if (phase === "fault") {
-        const current = Object.fromEntries(baselineConfigs.map((c) => [c.id, c.faults]));
-        const on = incidentFaults(inc, current);
-        fw.startMs = Date.now();
-        for (const [id, f] of Object.entries(on)) local.setFaults(id, f);
-      } else {
-        for (const m of inc.local.runtime) {
-          const base = baselineConfigs.find((c) => c.id === m.service);
-          if (base !== undefined) local.setFaults(m.service, base.faults);
-        }
-        fw.endMs = Date.now();
-      }
-      begin(phase, String(i + 1).padStart(3, "0"));
-      writeTruth();
-    },
-    after: async (summary, ctx) => {
-      finish(summary);
-      if (phase !== "baseline") {
-        mitigation[phase] = await liveMitigation(ctx.sut, baselineConfigs, slo, summary);
-      }
-      writeTruth();
-    },
-  }));
+  const record = new EpisodeRecord(inc, o.dirs, slo);
+  record.write();
 
   const total = window.baselineS + window.faultS + window.recoveryS;
   const out = await runExperiment<LocalSystemUnderTest>({
@@ -316,24 +377,25 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
     // Per-window progress lines would show where the phases begin: none.
     progress: false,
     notes: [
-      `incident ${inc.fault.kind} (${inc.fault.layer}) at ${targetString(inc.fault.target)}: baseline ${seconds.baseline} s, fault ${seconds.fault} s, recovery ${seconds.recovery} s`,
+      `incident ${inc.fault.kind} (${inc.fault.layer}) at ${targetString(inc.fault.target)}: baseline ${window.baselineS} s, fault ${window.faultS} s, recovery ${window.recoveryS} s`,
     ],
     systems: [
       {
         start: async (signal) => {
           say(verbose, `starting ${spec.services.length} services (seed ${spec.seed}) on 127.0.0.1 ...`);
-          sut = await startSystem(spec, agent, {
+          const sut = await startSystem(spec, agent, {
             workers: o.workers,
             // The runner's own lines name its worker processes, which a CPU fault's target has one
             // of its own: they are not printed.
             verbose: false,
             signal,
             backoff: o.backoff,
-            isolate: ISOLATED_KINDS.has(inc.fault.kind) ? [inc.groundTruth.rootCause.service] : [],
+            isolate: isolatedKind(inc.fault.kind) ? [inc.groundTruth.rootCause.service] : [],
             recordDir: grader,
             // The agent's traces show each service's own work, as in slop eval (eval/episode.ts).
             opSpans: true,
           });
+          record.sut = sut;
           say(
             verbose,
             `${spec.services.length} services SERVING in ${sut.local.startupMs} ms; gateway ${spec.gateway} at ${sut.address}\n` +
@@ -342,24 +404,16 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
           );
           return sut;
         },
-        windows,
+        windows: phaseWindows(o, spec, record, slo, window),
       },
     ],
   });
   // A fault still on when an interrupt ended the run was lifted by stopping every process.
-  if (fw.startMs !== null && fw.endMs === null) fw.endMs = phases.at(-1)?.endMs ?? Date.now();
-  interrupted = out.interrupted;
-  writeTruth();
-  const runs = readRuns(grader);
-  const load = runs.length === 0 ? null : combineRuns("load", runs);
-  if (load !== null) {
-    const { id: _id, ...figures } = load;
-    void _id;
-    writeFileSync(
-      join(agent, "load.json"),
-      `${JSON.stringify({ start: runs[0]?.metadata.phases.measureStart ?? null, end: runs.at(-1)?.metadata.phases.drainEnd ?? null, gateway: spec.gateway, ...figures }, null, 2)}\n`,
-    );
-  }
+  const fw = record.faultWindow;
+  if (fw.startMs !== null && fw.endMs === null) fw.endMs = record.phases.at(-1)?.endMs ?? Date.now();
+  record.interrupted = out.interrupted;
+  record.write();
+  const load = writeAgentLoad(o.dirs, spec.gateway);
   // The report reads ground-truth.json: write it again now that the file is final.
   const report = out.report === null ? null : writeReport(grader);
   if (verbose && load !== null) {
@@ -376,6 +430,6 @@ export async function runLocalIncident(o: LocalIncidentOptions): Promise<Inciden
       `every started process was stopped; the run until then is in ${agent} and ${grader}`,
     );
   }
-  failOnWorkerExits([sut as LocalSystemUnderTest | null], grader);
-  return { dirs: o.dirs, groundTruth: truth(), summaries: out.summaries, report };
+  failOnWorkerExits([record.sut], grader);
+  return { dirs: o.dirs, groundTruth: record.truth(), summaries: out.summaries, report };
 }

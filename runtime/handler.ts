@@ -1,6 +1,6 @@
 /** Serving one Handle request: admission, hop limit, path choice, faults, execution, telemetry. */
 import { status, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
 import type { Path } from "../core/grammar";
 import type { FaultConfig, ServiceRuntimeConfig } from "../core/types";
 import { MAX_REQUEST_ID_CHARS } from "../core/types";
@@ -71,52 +71,37 @@ function deadlineOf(call: ServerUnaryCall<HandleRequest__Output, HandleResponse>
   return Number.isFinite(ms) ? ms : Date.now() + defaultMs;
 }
 
-export async function handleRequest(
+/** Why the request is refused before it counts as in flight (shutting down, full, bad id), or null. */
+function admissionError(
+  deps: HandlerDeps,
+  req: HandleRequest__Output,
+  heldInFlight: number,
+): RpcError | null {
+  const { cfg, inflight } = deps;
+  if (deps.health.status() !== "SERVING")
+    return new RpcError(status.UNAVAILABLE, `service ${cfg.id} is shutting down`);
+  if (inflight.count + heldInFlight >= cfg.maxInFlight) {
+    return new RpcError(
+      status.RESOURCE_EXHAUSTED,
+      `service ${cfg.id} has ${inflight.count + heldInFlight} requests in flight (maxInFlight ${cfg.maxInFlight})`,
+    );
+  }
+  if (req.requestId.length > MAX_REQUEST_ID_CHARS) {
+    return new RpcError(
+      status.INVALID_ARGUMENT,
+      `request_id must be at most ${MAX_REQUEST_ID_CHARS} characters (got ${req.requestId.length})`,
+    );
+  }
+  return null;
+}
+
+/** The request's server span (none when unrecorded) and the context its callees get. */
+function serverSpan(
   deps: HandlerDeps,
   call: ServerUnaryCall<HandleRequest__Output, HandleResponse>,
-  respond: Respond,
-): Promise<void> {
-  const { cfg, metrics, inflight, logger } = deps;
-  const t0 = performance.now();
-  const finish = (code: status, err: RpcError | null, res?: HandleResponse): void => {
-    metrics.bound.handled(statusName(code)).inc();
-    metrics.bound.handling.observe((performance.now() - t0) / 1000);
-    if (err) respond({ code: err.code, details: err.message });
-    else respond(null, res);
-  };
-  // Admission: refused requests are answered at once and never counted as in flight.
-  if (deps.health.status() !== "SERVING") {
-    const e = new RpcError(status.UNAVAILABLE, `service ${cfg.id} is shutting down`);
-    return finish(e.code, e);
-  }
-  const faults = deps.faults();
-  const held = faults.heldInFlight ?? 0;
-  if (inflight.count + held >= cfg.maxInFlight) {
-    const e = new RpcError(
-      status.RESOURCE_EXHAUSTED,
-      `service ${cfg.id} has ${inflight.count + held} requests in flight (maxInFlight ${cfg.maxInFlight})`,
-    );
-    return finish(e.code, e);
-  }
-  if (call.request.requestId.length > MAX_REQUEST_ID_CHARS) {
-    const e = new RpcError(
-      status.INVALID_ARGUMENT,
-      `request_id must be at most ${MAX_REQUEST_ID_CHARS} characters (got ${call.request.requestId.length})`,
-    );
-    return finish(e.code, e);
-  }
-  inflight.count++;
-  metrics.inflight.inc();
-  // The caller gave up: stop this request's sleeps and calls. grpc-js (1.14) reports "cancelled"
-  // whenever the stream closes, after every answered call as well: those are not aborted (an
-  // abort builds a DOMException with a stack trace, and this was 2-3% of a local run's CPU).
-  const abort = new AbortController();
-  let answered = false;
-  call.on("cancelled", () => {
-    if (!answered) abort.abort();
-  });
+): { span: Span | undefined; ctx: Context; traceId: string | undefined } {
+  const { tracing, cfg } = deps;
   const req = call.request;
-  const { tracing } = deps;
   const parent = tracing.extract(call.metadata);
   // An unrecorded request creates no span at all; its callees get the unsampled context.
   const traced = tracing.tracer !== null && tracing.sampled(parent);
@@ -138,46 +123,93 @@ export async function handleRequest(
       )
     : undefined;
   const ctx = span ? trace.setSpan(parent, span) : tracing.unsampled(parent);
-  const traceId = span?.spanContext().traceId ?? trace.getSpanContext(ctx)?.traceId;
+  return { span, ctx, traceId: span?.spanContext().traceId ?? trace.getSpanContext(ctx)?.traceId };
+}
+
+/** The path to run: the one the request names (checked), or one at random. */
+function choosePath(deps: HandlerDeps, req: HandleRequest__Output): number {
+  const { cfg } = deps;
+  if (req.hop > cfg.maxHops) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      `hop ${req.hop} exceeds the hop limit ${cfg.maxHops} at ${cfg.id}`,
+    );
+  }
+  if (req.pathIndex === undefined)
+    return Math.min(deps.paths.length - 1, Math.floor(deps.random() * deps.paths.length));
+  if (req.pathIndex >= deps.paths.length) {
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `path_index must be in 0..${deps.paths.length - 1} for service ${cfg.id} (got ${req.pathIndex})`,
+    );
+  }
+  return req.pathIndex;
+}
+
+/**
+ * The request-level faults before the path runs: a hang, a flap, a leak's pause, added latency, an
+ * injected error. They leave no mark of their own in spans, logs or errors: only what a real service
+ * would show (a slow span, a status and its usual message).
+ */
+async function requestFaults(
+  deps: HandlerDeps,
+  faults: FaultConfig,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (faults.hang === true) {
+    // Never answer: hold the request until the caller gives up.
+    await sleepWithin(Number.MAX_SAFE_INTEGER, deadline, signal);
+    throw new RpcError(status.DEADLINE_EXCEEDED, `deadline exceeded in ${deps.cfg.id}`);
+  }
+  if (faults.flap !== undefined && Date.now() % faults.flap.periodMs < faults.flap.downMs) {
+    throw new RpcError(status.UNAVAILABLE, statusMessage(status.UNAVAILABLE));
+  }
+  const pause = faults.leak?.pauseMsPerMiB === undefined ? 0 : deps.heldMiB() * faults.leak.pauseMsPerMiB;
+  if (pause > 0) await sleepWithin(pause, deadline, signal);
+  const latency = sampleLatencyMs(faults.latency, deps.random);
+  if (latency > 0) await sleepWithin(latency, deadline, signal);
+  const failure = sampleError(faults, deps.random);
+  if (failure) throw failure;
+}
+
+export async function handleRequest(
+  deps: HandlerDeps,
+  call: ServerUnaryCall<HandleRequest__Output, HandleResponse>,
+  respond: Respond,
+): Promise<void> {
+  const { cfg, metrics, inflight, logger } = deps;
+  const t0 = performance.now();
+  const finish = (code: status, err: RpcError | null, res?: HandleResponse): void => {
+    metrics.bound.handled(statusName(code)).inc();
+    metrics.bound.handling.observe((performance.now() - t0) / 1000);
+    if (err) respond({ code: err.code, details: err.message });
+    else respond(null, res);
+  };
+  const req = call.request;
+  // Admission: refused requests are answered at once and never counted as in flight.
+  const faults = deps.faults();
+  const refused = admissionError(deps, req, faults.heldInFlight ?? 0);
+  if (refused !== null) return finish(refused.code, refused);
+  inflight.count++;
+  metrics.inflight.inc();
+  // The caller gave up: stop this request's sleeps and calls. grpc-js (1.14) reports "cancelled"
+  // whenever the stream closes, after every answered call as well: those are not aborted (an
+  // abort builds a DOMException with a stack trace, and this was 2-3% of a local run's CPU).
+  const abort = new AbortController();
+  let answered = false;
+  call.on("cancelled", () => {
+    if (!answered) abort.abort();
+  });
+  const { span, ctx, traceId } = serverSpan(deps, call);
   const startUnixMicros = Math.round((performance.timeOrigin + t0) * 1000);
   let pathIndex = -1;
   try {
-    if (req.hop > cfg.maxHops) {
-      throw new RpcError(
-        status.FAILED_PRECONDITION,
-        `hop ${req.hop} exceeds the hop limit ${cfg.maxHops} at ${cfg.id}`,
-      );
-    }
-    if (req.pathIndex !== undefined) {
-      if (req.pathIndex >= deps.paths.length) {
-        throw new RpcError(
-          status.INVALID_ARGUMENT,
-          `path_index must be in 0..${deps.paths.length - 1} for service ${cfg.id} (got ${req.pathIndex})`,
-        );
-      }
-      pathIndex = req.pathIndex;
-    } else {
-      pathIndex = Math.min(deps.paths.length - 1, Math.floor(deps.random() * deps.paths.length));
-    }
+    pathIndex = choosePath(deps, req);
     span?.setAttribute("slop.pattern", deps.canonical[pathIndex]);
     span?.setAttribute("slop.path_index", pathIndex);
     const deadline = deadlineOf(call, cfg.requestTimeoutMs);
-    if (faults.hang === true) {
-      // Never answer: hold the request until the caller gives up.
-      await sleepWithin(Number.MAX_SAFE_INTEGER, deadline, abort.signal);
-      throw new RpcError(status.DEADLINE_EXCEEDED, `deadline exceeded in ${cfg.id}`);
-    }
-    // The fault knobs leave no mark of their own in spans, logs or errors: only what a real
-    // service would show (a slow span, a status and its usual message).
-    if (faults.flap !== undefined && Date.now() % faults.flap.periodMs < faults.flap.downMs) {
-      throw new RpcError(status.UNAVAILABLE, statusMessage(status.UNAVAILABLE));
-    }
-    const pause = faults.leak?.pauseMsPerMiB === undefined ? 0 : deps.heldMiB() * faults.leak.pauseMsPerMiB;
-    if (pause > 0) await sleepWithin(pause, deadline, abort.signal);
-    const latency = sampleLatencyMs(faults.latency, deps.random);
-    if (latency > 0) await sleepWithin(latency, deadline, abort.signal);
-    const failure = sampleError(faults, deps.random);
-    if (failure) throw failure;
+    await requestFaults(deps, faults, deadline, abort.signal);
     const scope: RequestScope = {
       requestId: req.requestId,
       hop: req.hop,

@@ -66,7 +66,7 @@ function configOf(doc: unknown, file: string): Record<string, unknown> {
   return config;
 }
 
-/** The raw `slop:*` values of a stack from its files, as Pulumi assembles them, plus the flags. */
+/** The raw `k8s-slop:*` values of a stack from its files, as Pulumi assembles them, plus the flags. */
 function rawConfig(opts: PlanOptions): Record<string, unknown> {
   let dirOk = false;
   try {

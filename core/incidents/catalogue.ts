@@ -45,6 +45,11 @@ export interface KindDef {
    * reaches the site is affected with odds q, however often it hits it.
    */
   readonly correlated?: boolean;
+  /**
+   * Played locally, the target runs in a worker process of its own, as it would in a pod of its
+   * own: a fault that burns or starves CPU must not slow the services sharing its worker.
+   */
+  readonly isolated?: boolean;
   mutation(spec: SystemSpec, svc: ServiceSpec, target: Target, params: Params): Mutation;
   local(target: Target, params: Params, svc: ServiceSpec, spec: SystemSpec): LocalPlay;
   note(spec: SystemSpec, svc: ServiceSpec): string;
@@ -272,6 +277,7 @@ export const CATALOGUE: readonly KindDef[] = [
   }),
   rt({
     kind: "cpu-saturation",
+    isolated: true,
     summary: "the cpu op costs a multiple of its cost (a noisy neighbour, a hot loop)",
     symptoms: ["latency", "saturation"],
     statusCode: null,
@@ -570,6 +576,7 @@ export const CATALOGUE: readonly KindDef[] = [
   }),
   kube({
     kind: "cpu-throttling",
+    isolated: true,
     summary: "the CPU limit is a sliver of what the service needs (CFS throttling)",
     symptoms: ["latency", "saturation"],
     statusCode: null,
@@ -739,6 +746,11 @@ export const CATALOGUE: readonly KindDef[] = [
     note: () => "Effective at once: every pod terminates.",
   }),
 ];
+
+/** Whether a local play of `kind` gives its target a worker process of its own (KindDef.isolated). */
+export function isolatedKind(kind: FaultKind): boolean {
+  return kindDef(kind).isolated ?? false;
+}
 
 export function kindDef(kind: FaultKind): KindDef {
   const d = CATALOGUE.find((k) => k.kind === kind);

@@ -1,5 +1,5 @@
 export * from "./types";
-export { CATALOGUE, kindDef, faultService, type KindDef } from "./catalogue";
+export { CATALOGUE, kindDef, isolatedKind, faultService, type KindDef } from "./catalogue";
 export {
   applicableKinds,
   checkIncidentSeed,

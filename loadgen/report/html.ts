@@ -172,14 +172,10 @@ function cpuSection(runs: readonly StoredRun[]): string {
       )}`;
 }
 
-export function renderReport(dir: string, meta: ExperimentMetadata, runs: readonly StoredRun[]): string {
-  const series = groupSeries(runs);
-  const commits = [...new Set(runs.map((r) => r.metadata.commit ?? "no-git"))];
-  const configs = [...new Set(runs.map((r) => r.metadata.configHash))];
-  const banner =
-    commits.length > 1 || configs.length > 1
-      ? `<p class="warn">This directory mixes ${commits.length} commit(s) (${commits.map(short).join(", ")}) and ${configs.length} config(s) (${configs.join(", ")}). Each series below comes from exactly one commit and one config, named in its legend.</p>`
-      : "";
+type SeriesGroup = ReturnType<typeof groupSeries>[number];
+
+/** Percentiles, CDF, success and slowdown against the rate, one line per series. */
+function seriesCharts(series: readonly SeriesGroup[], runs: readonly StoredRun[]): string[] {
   const perSeries = (f: (r: StoredRun) => number, dashed = false): Series[] =>
     series.map((s, i) => ({
       label: s.label,
@@ -195,7 +191,7 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       points: cdf(r.histograms.latency),
     })),
   );
-  const charts = [
+  return [
     lineChart([...perSeries((r) => r.summary.p50Ms), ...perSeries((r) => r.summary.p99Ms, true)], {
       title: "Latency percentiles vs rate (solid p50, dashed p99; from intended send time)",
       xLabel: "target rate (requests/s)",
@@ -228,7 +224,10 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       },
     ),
   ];
-  const legend = table(
+}
+
+function legendTable(series: readonly SeriesGroup[]): string {
+  return table(
     ["", "series", "commit", "config", "runs"],
     series.map((s, i) => [
       `<span class="sw" style="background:${colourOf(i)}"></span>`,
@@ -238,7 +237,11 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       String(s.runs.length),
     ]),
   );
-  const runRows = runs.map((r) => {
+}
+
+/** One row per run: the load, the outcome and the latency figures. */
+function runsTable(runs: readonly StoredRun[]): string {
+  const rows = runs.map((r) => {
     const s = r.summary;
     return [
       escapeXml(s.id),
@@ -262,27 +265,7 @@ export function renderReport(dir: string, meta: ExperimentMetadata, runs: readon
       ),
     ];
   });
-  const p = meta.provenance;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>k8s-slop load report</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
-td:nth-child(2),th{text-align:left}.warn{background:#fff3cd;border:1px solid #e0b000;padding:8px}
-.sw{display:inline-block;width:14px;height:14px}.charts{display:flex;flex-wrap:wrap;gap:12px}.row{display:flex;gap:24px}
-code{background:#f4f4f4;padding:1px 3px}.flag{background:#fff3cd}
-</style></head><body>
-<h1>k8s-slop load report</h1>
-<p>${escapeXml(meta.kind)} started ${escapeXml(meta.startedAt)}, ended ${escapeXml(meta.endedAt ?? "(unfinished)")};
-commit <code>${escapeXml(p.commit ?? "no-git")}</code>${p.dirty ? " (with uncommitted changes)" : ""};
-${p.machine.cpus} CPUs (${escapeXml(p.machine.cpuModel)}), ${p.machine.memTotalMiB} MiB, node ${escapeXml(p.machine.node)}.
-Results: <code>${escapeXml(dir)}</code>.</p>
-${meta.notes.map((n) => `<p>${escapeXml(n)}</p>`).join("\n")}
-${banner}
-${incidentSection(dir, runs)}
-<h2>Series</h2>${legend}
-<div class="charts">${charts.join("\n")}</div>
-<h2>Runs</h2>${table(
+  return table(
     [
       "run",
       "rate",
@@ -300,8 +283,42 @@ ${incidentSection(dir, runs)}
       "slowdown p99",
       "status codes",
     ],
-    runRows,
-  )}
+    rows,
+  );
+}
+
+/** A warning when the runs come from more than one commit or config; "" otherwise. */
+function mixedBanner(runs: readonly StoredRun[]): string {
+  const commits = [...new Set(runs.map((r) => r.metadata.commit ?? "no-git"))];
+  const configs = [...new Set(runs.map((r) => r.metadata.configHash))];
+  return commits.length > 1 || configs.length > 1
+    ? `<p class="warn">This directory mixes ${commits.length} commit(s) (${commits.map(short).join(", ")}) and ${configs.length} config(s) (${configs.join(", ")}). Each series below comes from exactly one commit and one config, named in its legend.</p>`
+    : "";
+}
+
+export function renderReport(dir: string, meta: ExperimentMetadata, runs: readonly StoredRun[]): string {
+  const series = groupSeries(runs);
+  const p = meta.provenance;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>k8s-slop load report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
+td:nth-child(2),th{text-align:left}.warn{background:#fff3cd;border:1px solid #e0b000;padding:8px}
+.sw{display:inline-block;width:14px;height:14px}.charts{display:flex;flex-wrap:wrap;gap:12px}.row{display:flex;gap:24px}
+code{background:#f4f4f4;padding:1px 3px}.flag{background:#fff3cd}
+</style></head><body>
+<h1>k8s-slop load report</h1>
+<p>${escapeXml(meta.kind)} started ${escapeXml(meta.startedAt)}, ended ${escapeXml(meta.endedAt ?? "(unfinished)")};
+commit <code>${escapeXml(p.commit ?? "no-git")}</code>${p.dirty ? " (with uncommitted changes)" : ""};
+${p.machine.cpus} CPUs (${escapeXml(p.machine.cpuModel)}), ${p.machine.memTotalMiB} MiB, node ${escapeXml(p.machine.node)}.
+Results: <code>${escapeXml(dir)}</code>.</p>
+${meta.notes.map((n) => `<p>${escapeXml(n)}</p>`).join("\n")}
+${mixedBanner(runs)}
+${incidentSection(dir, runs)}
+<h2>Series</h2>${legendTable(series)}
+<div class="charts">${seriesCharts(series, runs).join("\n")}</div>
+<h2>Runs</h2>${runsTable(runs)}
 ${extrasSection(runs)}
 ${cpuSection(runs)}
 ${traceSection(dir, runs)}

@@ -91,16 +91,8 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
     .join("")}</tbody></table>`;
 }
 
-/** "" when `dir` holds no ground-truth.json. */
-export function incidentSection(dir: string, runs: readonly StoredRun[]): string {
-  const file = join(dir, "ground-truth.json");
-  if (!existsSync(file)) return "";
-  let t: Truth;
-  try {
-    t = JSON.parse(readFileSync(file, "utf8")) as Truth;
-  } catch {
-    return `<h2>Incident</h2><p class="warn">ground-truth.json is not valid JSON.</p>`;
-  }
+/** The heading and what was injected, where, and what the ground truth predicts. */
+function incidentHeader(t: Truth): string[] {
   const f = t.fault;
   const target =
     f.target.type === "edge"
@@ -110,54 +102,43 @@ export function incidentSection(dir: string, runs: readonly StoredRun[]): string
   const params = Object.entries(f.params)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(", ");
-  const parts: string[] = [
+  return [
     `<h2>Incident: ${escapeXml(f.kind)} at ${escapeXml(target)}</h2>`,
     `<p class="warn">Injected ${escapeXml(f.kind)} (${escapeXml(f.layer)} fault, played locally as ${escapeXml(t.local.mode)}) at <b>${escapeXml(target)}</b>${params ? ` (${escapeXml(params)})` : ""}. ` +
       `Root cause: service ${escapeXml(gt.rootCause.service)}. Expected symptoms: ${escapeXml(gt.symptoms.join(", "))}` +
       `${gt.statusCode === null ? "" : ` (gRPC status ${gt.statusCode} at the gateway)`}; predicted share of affected gateway requests ${pct(gt.share)}. ${escapeXml(gt.note)}</p>`,
   ];
-  parts.push(
-    table(
-      ["phase", "run", "success", "p50 ms", "p99 ms", "status codes", "mitigation oracle"],
-      t.phases.map((p) => {
-        const m = t.mitigation[p.phase];
-        return [
-          escapeXml(p.phase),
-          escapeXml(p.run),
-          pct(p.successRate),
-          ms(p.p50Ms),
-          ms(p.p99Ms),
-          escapeXml(
-            Object.entries(p.statusCounts)
-              .map(([k, v]) => `${k}:${v}`)
-              .join(" "),
-          ),
-          m === undefined || m === null
-            ? "–"
-            : m.passed
-              ? "passed"
-              : escapeXml(`failed: ${m.violations.slice(0, 2).join("; ") || "SLO not met"}`),
-        ];
-      }),
-    ),
-  );
-  const restarted = Object.entries(t.restarts).filter(([, n]) => n > 0);
-  if (restarted.length > 0) {
-    parts.push(`<p>Restarts: ${escapeXml(restarted.map(([id, n]) => `${id} ×${n}`).join(", "))}.</p>`);
-  }
+}
 
-  const traceFile = runs.map((r) => r.metadata.extra["traceFile"]).find((x) => typeof x === "string");
-  const spans =
-    typeof traceFile === "string"
-      ? readRootSpans(isAbsolute(traceFile) ? traceFile : join(dir, traceFile))
-      : [];
-  const first = t.phases[0];
-  if (spans.length === 0 || first === undefined) {
-    parts.push("<p>No gateway spans in the trace file: no timeline.</p>");
-    return parts.join("\n");
-  }
-  // Timeline: per second since the baseline began, the share of failed requests and the p99.
-  const t0 = first.startMs;
+/** Per phase: the gateway's figures and the mitigation oracle's verdict. */
+function phaseTable(t: Truth): string {
+  return table(
+    ["phase", "run", "success", "p50 ms", "p99 ms", "status codes", "mitigation oracle"],
+    t.phases.map((p) => {
+      const m = t.mitigation[p.phase];
+      return [
+        escapeXml(p.phase),
+        escapeXml(p.run),
+        pct(p.successRate),
+        ms(p.p50Ms),
+        ms(p.p99Ms),
+        escapeXml(
+          Object.entries(p.statusCounts)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(" "),
+        ),
+        m === undefined || m === null
+          ? "–"
+          : m.passed
+            ? "passed"
+            : escapeXml(`failed: ${m.violations.slice(0, 2).join("; ") || "SLO not met"}`),
+      ];
+    }),
+  );
+}
+
+/** Timeline: per second since the baseline began, the share of failed requests and the latency. */
+function timelineCharts(t: Truth, spans: readonly RootSpan[], t0: number): string {
   const buckets = new Map<number, RootSpan[]>();
   for (const s of spans) {
     if (s.startMs < t0) continue;
@@ -172,7 +153,7 @@ export function incidentSection(dir: string, runs: readonly StoredRun[]): string
           {
             from: (t.faultWindow.startMs - t0) / 1000,
             to: ((t.faultWindow.endMs ?? t.faultWindow.startMs) - t0) / 1000,
-            label: `fault: ${f.kind}`,
+            label: `fault: ${t.fault.kind}`,
           },
         ];
   const series = (label: string, colour: number, y: (xs: RootSpan[]) => number) => ({
@@ -180,50 +161,36 @@ export function incidentSection(dir: string, runs: readonly StoredRun[]): string
     colour,
     points: secs.map((s) => [s, y(buckets.get(s) ?? [])] as const),
   });
-  parts.push(
-    `<div class="charts">${lineChart(
-      [series("failed requests", 1, (xs) => (100 * xs.filter((x) => x.code !== 0).length) / xs.length)],
-      {
-        title: "Gateway requests failing per second (shaded: the fault window)",
-        xLabel: "seconds since the baseline began",
-        yLabel: "failed (%)",
-        yMin: 0,
-        yMax: 100,
-        bands,
-      },
-    )}${lineChart(
-      [
-        series("p50", 0, (xs) =>
-          quantile(
-            xs.map((x) => x.ms),
-            0.5,
-          ),
-        ),
-        {
-          ...series("p99", 0, (xs) =>
-            quantile(
-              xs.map((x) => x.ms),
-              0.99,
-            ),
-          ),
-          dashed: true,
-        },
-      ],
-      {
-        title: "Gateway latency per second (solid p50, dashed p99; shaded: the fault window)",
-        xLabel: "seconds since the baseline began",
-        yLabel: "latency (ms, log)",
-        logY: true,
-        bands,
-      },
-    )}</div>`,
-  );
+  const latency = (q: number) => (xs: RootSpan[]) =>
+    quantile(
+      xs.map((x) => x.ms),
+      q,
+    );
+  return `<div class="charts">${lineChart(
+    [series("failed requests", 1, (xs) => (100 * xs.filter((x) => x.code !== 0).length) / xs.length)],
+    {
+      title: "Gateway requests failing per second (shaded: the fault window)",
+      xLabel: "seconds since the baseline began",
+      yLabel: "failed (%)",
+      yMin: 0,
+      yMax: 100,
+      bands,
+    },
+  )}${lineChart([series("p50", 0, latency(0.5)), { ...series("p99", 0, latency(0.99)), dashed: true }], {
+    title: "Gateway latency per second (solid p50, dashed p99; shaded: the fault window)",
+    xLabel: "seconds since the baseline began",
+    yLabel: "latency (ms, log)",
+    logY: true,
+    bands,
+  })}</div>`;
+}
 
-  // Per route and phase: what the ground truth predicts against what the spans show.
+/** Per route and phase: what the ground truth predicts against what the spans show. */
+function routeTable(t: Truth, spans: readonly RootSpan[]): string[] {
   const inPhase = (p: Truth["phases"][number]): RootSpan[] =>
     spans.filter((s) => s.startMs >= p.startMs && s.startMs < (p.endMs ?? Infinity));
   const byPhase = t.phases.map((p) => ({ phase: p.phase, spans: inPhase(p) }));
-  const rows = gt.routes.map((r) => {
+  const rows = t.groundTruth.routes.map((r) => {
     const cells = byPhase.flatMap(({ spans: xs }) => {
       const mine = xs.filter((x) => x.route === r.route);
       const failed = mine.filter((x) => x.code !== 0).length;
@@ -240,7 +207,7 @@ export function incidentSection(dir: string, runs: readonly StoredRun[]): string
     const path = r.path.length > 60 ? `${r.path.slice(0, 57)}...` : r.path;
     return [String(r.route), `<code>${escapeXml(path)}</code>`, pct(r.reach), pct(r.share), ...cells];
   });
-  parts.push(
+  return [
     `<h3>Per route: predicted share of affected requests, and what each phase showed</h3>`,
     table(
       [
@@ -252,6 +219,34 @@ export function incidentSection(dir: string, runs: readonly StoredRun[]): string
       ],
       rows,
     ),
-  );
+  ];
+}
+
+/** "" when `dir` holds no ground-truth.json. */
+export function incidentSection(dir: string, runs: readonly StoredRun[]): string {
+  const file = join(dir, "ground-truth.json");
+  if (!existsSync(file)) return "";
+  let t: Truth;
+  try {
+    t = JSON.parse(readFileSync(file, "utf8")) as Truth;
+  } catch {
+    return `<h2>Incident</h2><p class="warn">ground-truth.json is not valid JSON.</p>`;
+  }
+  const parts: string[] = [...incidentHeader(t), phaseTable(t)];
+  const restarted = Object.entries(t.restarts).filter(([, n]) => n > 0);
+  if (restarted.length > 0) {
+    parts.push(`<p>Restarts: ${escapeXml(restarted.map(([id, n]) => `${id} ×${n}`).join(", "))}.</p>`);
+  }
+  const traceFile = runs.map((r) => r.metadata.extra["traceFile"]).find((x) => typeof x === "string");
+  const spans =
+    typeof traceFile === "string"
+      ? readRootSpans(isAbsolute(traceFile) ? traceFile : join(dir, traceFile))
+      : [];
+  const first = t.phases[0];
+  if (spans.length === 0 || first === undefined) {
+    parts.push("<p>No gateway spans in the trace file: no timeline.</p>");
+    return parts.join("\n");
+  }
+  parts.push(timelineCharts(t, spans, first.startMs), ...routeTable(t, spans));
   return parts.join("\n");
 }
