@@ -103,12 +103,18 @@ function validate(raw: Readonly<Record<string, unknown>>, secrets: ProgramSecret
       `k8s-slop:nodePools cannot schedule the system (set larger pools, or k8s-slop:sizePools true):\n${formatCapacity(pools.report)}`,
     );
   }
-  if (deploy.buildImage && (deploy.cluster === "kubeconfig" || deploy.region === null)) {
+  return { deploy, config, spec, incident, nodePools: pools.pools, imageBuild: imageBuild(deploy) };
+}
+
+/** Where the stack builds the image (a cloud registry in the cluster's region); null: it does not. */
+function imageBuild(deploy: DeployConfig): { registry: "digitalocean" | "aws"; region: string } | null {
+  if (!deploy.buildImage) return null;
+  if (deploy.cluster === "kubeconfig" || deploy.region === null) {
     throw new Error(
       "k8s-slop:image must be set when k8s-slop:cluster is kubeconfig (the stack only builds for cloud registries)",
     );
   }
-  return { deploy, config, spec, incident, nodePools: pools.pools };
+  return { registry: deploy.cluster, region: deploy.region };
 }
 
 function observabilityArgs(
@@ -138,7 +144,7 @@ export function program(
   raw: Readonly<Record<string, unknown>>,
   secrets: ProgramSecrets = {},
 ): ProgramOutputs {
-  const { deploy, config, spec, incident, nodePools } = validate(raw, secrets);
+  const { deploy, config, spec, incident, nodePools, imageBuild: build } = validate(raw, secrets);
   const cluster = new Cluster("cluster", {
     provider: deploy.cluster,
     kubeconfig: deploy.kubeconfig ?? undefined,
@@ -156,16 +162,14 @@ export function program(
     ...onCluster,
     dependsOn: [...cluster.ready],
   });
-  // validate() made sure a built image has a cloud registry in a region.
   const image =
-    deploy.buildImage && deploy.cluster !== "kubeconfig" && deploy.region !== null
-      ? new RuntimeImage("image", {
-          registry: deploy.cluster,
-          region: deploy.region,
+    build === null
+      ? undefined
+      : new RuntimeImage("image", {
+          ...build,
           registryName: deploy.registryName ?? undefined,
           tag: imageTag(config.image) ?? "dev",
-        })
-      : undefined;
+        });
   const system = new System(
     "system",
     {

@@ -250,8 +250,6 @@ export function buildTopology(config: SlopConfig): Topology {
   const offset = stratifiedClasses ? stream(config.seed, "classes", "offset").next() : undefined;
   for (let i = 1; i < n; i++) {
     const klass = drawClass(config, i, offset);
-    // The class is known to the callee draws below (a cache's database, a stateless service's stores).
-    g.classes[i] = klass;
     const front =
       klass === "stateless" && frontShare > 0 && (frontOffset + stateless++ * FRONT_STEP) % 1 < frontShare;
     let callees: number[];

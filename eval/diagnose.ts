@@ -333,15 +333,15 @@ function errorSuspects(i: DiagnoseInput, origins: readonly Origin[]): string[] {
   return suspects;
 }
 
-/** The kind of fault that makes `top`'s failures (`mine`) on its edge `edge` look as they do. */
+/** The kind of fault that makes `top`'s failures (`mine`: mostly `code`, at `where`) on `edge` look as they do. */
 function errorKind(
   i: DiagnoseInput,
   top: string,
   mine: readonly Origin[],
+  code: string,
+  where: Origin["at"],
   edge: string | undefined,
 ): FaultKind {
-  const code = rank(countBy(mine.map((o) => o.code)))[0] as string;
-  const where = rank(countBy(mine.map((o) => o.at)))[0] as Origin["at"];
   if (code === "RESOURCE_EXHAUSTED") return "inflight-exhausted";
   if (code === "DEADLINE_EXCEEDED" || code === "CANCELLED") {
     const short = median(mine.map((o) => o.durationMs)) < SHORT_MS;
@@ -383,7 +383,7 @@ function errorDiagnosis(i: DiagnoseInput, origins: readonly Origin[]): Diagnosis
   const code = rank(countBy(mine.map((o) => o.code)))[0] as string;
   const where = rank(countBy(mine.map((o) => o.at)))[0] as Origin["at"];
   const edge = rank(countBy(mine.filter((o) => o.callee !== null).map((o) => o.callee as string)))[0];
-  const kind = errorKind(i, top, mine, edge);
+  const kind = errorKind(i, top, mine, code, where, edge);
   // A policy that drops the caller's connections is the callee's: the callee first.
   const named =
     kind === "network-policy-block" && edge !== undefined

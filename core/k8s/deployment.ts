@@ -16,7 +16,7 @@ import { CONFIG_DIR, CONFIG_PATH } from "./config-map";
 import type { ServiceContext } from "./context";
 import { selectorLabels, serviceLabels } from "./labels";
 import type { Deployment } from "./objects";
-import { minPods } from "./scaling";
+import { hasPdb } from "./scaling";
 import { DATA_DIR } from "./storage";
 
 export const CONTAINER_NAME = "slop";
@@ -47,9 +47,9 @@ export const SHUTDOWN_MARGIN_SECONDS = 5;
 export const MIN_GRACE_SECONDS = 30;
 export const TMP_SIZE_LIMIT = "64Mi";
 
-/** The preStop pause of the service's pods. */
+/** The preStop pause of the service's pods: the short one where a PDB keeps a second pod up. */
 export function preStopSeconds(svc: ServiceSpec): number {
-  return minPods(svc) > 1 ? PRE_STOP_SECONDS : SINGLE_POD_PRE_STOP_SECONDS;
+  return hasPdb(svc) ? PRE_STOP_SECONDS : SINGLE_POD_PRE_STOP_SECONDS;
 }
 
 /** Long enough for the preStop pause, the slowest in-flight request and the shutdown to finish. */
@@ -113,13 +113,13 @@ function volumes(ctx: ServiceContext): { volumes: Volume[]; mounts: VolumeMount[
   return { volumes, mounts };
 }
 
-function container(ctx: ServiceContext, mounts: VolumeMount[]): Container {
+function container(ctx: ServiceContext, mounts: VolumeMount[], preStop: number): Container {
   const { requests, limits } = ctx.svc.resources;
   return {
     args: ["serve"],
     env: env(ctx),
     image: ctx.spec.config.image,
-    lifecycle: { preStop: { sleep: { seconds: preStopSeconds(ctx.svc) } } },
+    lifecycle: { preStop: { sleep: { seconds: preStop } } },
     livenessProbe: {
       failureThreshold: 3,
       grpc: { port: GRPC_PORT },
@@ -162,12 +162,13 @@ function podAnnotations(ctx: ServiceContext): Record<string, string> {
 function podSpec(ctx: ServiceContext): PodSpec {
   const { svc, spec } = ctx;
   const { volumes: vols, mounts } = volumes(ctx);
+  const preStop = preStopSeconds(svc);
   const pullSecrets = spec.config.imagePullSecrets;
   return {
     // `slop serve` never calls the Kubernetes API. Meshes do not need the token either: Istio and
     // Linkerd (>= 2.12, linkerd/linkerd2#7117) inject their own projected token volumes.
     automountServiceAccountToken: false,
-    containers: [container(ctx, mounts)],
+    containers: [container(ctx, mounts, preStop)],
     // With thousands of Services in the namespace, service links would flood the environment.
     enableServiceLinks: false,
     ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
@@ -179,7 +180,7 @@ function podSpec(ctx: ServiceContext): PodSpec {
       runAsUser: RUN_AS,
       seccompProfile: { type: "RuntimeDefault" },
     },
-    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs, preStopSeconds(svc)),
+    terminationGracePeriodSeconds: terminationGraceSeconds(spec.config.requestTimeoutMs, preStop),
     ...(svc.tolerations.length > 0
       ? {
           tolerations: svc.tolerations.map((t) => ({

@@ -127,14 +127,24 @@ export function startContainerd(l: ClusterLayout, n: NodeLayout): Daemon {
   });
 }
 
-export async function waitForSocket(d: Daemon, sock: string, timeoutMs = 30_000): Promise<void> {
+/** Until `ready()`; an error with the daemon's log tail if it exits first or `timeoutMs` passes. */
+async function waitForDaemon(
+  d: Daemon,
+  what: string,
+  ready: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!fs.existsSync(sock)) {
+  while (!ready()) {
     if (!alive(d)) throw new Error(`${d.name} exited:\n${tailFile(d.log)}`);
     if (Date.now() > deadline)
-      throw new Error(`${d.name}: no socket ${sock} after ${timeoutMs} ms\n${tailFile(d.log)}`);
+      throw new Error(`${d.name}: no ${what} after ${timeoutMs} ms\n${tailFile(d.log)}`);
     await sleep(100);
   }
+}
+
+export function waitForSocket(d: Daemon, sock: string, timeoutMs = 30_000): Promise<void> {
+  return waitForDaemon(d, `socket ${sock}`, () => fs.existsSync(sock), timeoutMs);
 }
 
 /**
@@ -146,12 +156,7 @@ export async function waitForSocket(d: Daemon, sock: string, timeoutMs = 30_000)
 export const DEVICE_PLUGIN_SOCKET = "/var/lib/kubelet/device-plugins/kubelet.sock";
 
 /** Wait until `kubelet` (started at `sinceMs`) has bound the device-plugin socket anew. */
-export async function waitForKubeletSocket(
-  kubelet: Daemon,
-  sinceMs: number,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+export function waitForKubeletSocket(kubelet: Daemon, sinceMs: number, timeoutMs = 60_000): Promise<void> {
   const fresh = (): boolean => {
     try {
       // Whole seconds on some filesystems: a socket bound in the same second counts.
@@ -160,14 +165,7 @@ export async function waitForKubeletSocket(
       return false;
     }
   };
-  while (!fresh()) {
-    if (!alive(kubelet)) throw new Error(`${kubelet.name} exited:\n${tailFile(kubelet.log)}`);
-    if (Date.now() > deadline)
-      throw new Error(
-        `${kubelet.name}: no device-plugin socket after ${timeoutMs} ms\n${tailFile(kubelet.log)}`,
-      );
-    await sleep(100);
-  }
+  return waitForDaemon(kubelet, "device-plugin socket", fresh, timeoutMs);
 }
 
 /** `ctr images import` of each archive into the node's containerd (the CRI namespace). */
